@@ -1,0 +1,77 @@
+//===- OptimInterfaces.td - optim op interfaces ------------*- tablegen -*-===//
+
+#ifndef OPTIM_INTERFACES_TD
+#define OPTIM_INTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+// Both Adam-family ops (optim.adam, optim.adamw) have the same operands and
+// differ only in how weight decay enters the step. Lowerings, canonicalizers
+// and the runtime are written once against this interface.
+def Optim_AdamStepOpInterface : OpInterface<"AdamStepOpInterface"> {
+  let cppNamespace = "::mlir::optim";
+  let description = [{
+    One Adam-family optimizer step over a group of parameter tensors that
+    share hyperparameters.
+  }];
+  let methods = [
+    InterfaceMethod<"How weight decay enters the step.",
+      "::mlir::optim::WeightDecayMode", "getWeightDecayMode">,
+    InterfaceMethod<"The rate that scales decoupled weight decay.",
+      "::mlir::optim::DecayRate", "getDecayRate", (ins), [{}],
+      [{ return $_op.getDecayRate(); }]>,
+    InterfaceMethod<"", "::mlir::optim::BiasCorrection", "getBiasCorrection",
+      (ins), [{}], [{ return $_op.getBiasCorrection(); }]>,
+    InterfaceMethod<"", "bool", "getAmsgrad", (ins), [{}],
+      [{ return $_op.getAmsgrad(); }]>,
+    InterfaceMethod<"", "bool", "getMaximize", (ins), [{}],
+      [{ return $_op.getMaximize(); }]>,
+    InterfaceMethod<"", "::mlir::OperandRange", "getParams", (ins), [{}],
+      [{ return $_op.getParams(); }]>,
+    InterfaceMethod<"", "::mlir::OperandRange", "getGrads", (ins), [{}],
+      [{ return $_op.getGrads(); }]>,
+    InterfaceMethod<"", "::mlir::OperandRange", "getExpAvgs", (ins), [{}],
+      [{ return $_op.getExpAvgs(); }]>,
+    InterfaceMethod<"", "::mlir::OperandRange", "getExpAvgSqs", (ins), [{}],
+      [{ return $_op.getExpAvgSqs(); }]>,
+    InterfaceMethod<"", "::mlir::OperandRange", "getMaxExpAvgSqs", (ins), [{}],
+      [{ return $_op.getMaxExpAvgSqs(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getLr", (ins), [{}],
+      [{ return $_op.getLr(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getBeta1", (ins), [{}],
+      [{ return $_op.getBeta1(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getBeta2", (ins), [{}],
+      [{ return $_op.getBeta2(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getEps", (ins), [{}],
+      [{ return $_op.getEps(); }]>,
+    InterfaceMethod<"Null when there is no weight decay.", "::mlir::Value",
+      "getWeightDecay", (ins), [{}], [{ return $_op.getWeightDecay(); }]>,
+    InterfaceMethod<"The step count t >= 1; null when powers are given.",
+      "::mlir::Value", "getStep", (ins), [{}], [{ return $_op.getStep(); }]>,
+    InterfaceMethod<"beta1^t as given by the caller, or null.",
+      "::mlir::Value", "getBeta1Power", (ins), [{}],
+      [{ return $_op.getBeta1Power(); }]>,
+    InterfaceMethod<"beta2^t as given by the caller, or null.",
+      "::mlir::Value", "getBeta2Power", (ins), [{}],
+      [{ return $_op.getBeta2Power(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getRescaleGrad", (ins), [{}],
+      [{ return $_op.getRescaleGrad(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getClipGradient", (ins), [{}],
+      [{ return $_op.getClipGradient(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getGradScale", (ins), [{}],
+      [{ return $_op.getGradScale(); }]>,
+    InterfaceMethod<"", "::mlir::Value", "getFoundInf", (ins), [{}],
+      [{ return $_op.getFoundInf(); }]>,
+  ];
+  let extraSharedClassDeclaration = [{
+    /// Number of parameter tensors in the group.
+    unsigned getNumParams() { return $_op.getParams().size(); }
+    /// Whether the op works on tensors (value semantics) or memrefs.
+    bool isTensorForm() {
+      return ::llvm::isa<::mlir::RankedTensorType>(
+          $_op.getParams().front().getType());
+    }
+  }];
+}
+
+#endif // OPTIM_INTERFACES_TD

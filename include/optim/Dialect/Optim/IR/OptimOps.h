@@ -1,0 +1,37 @@
+//===- OptimOps.h - optim operations ----------------------------*- C++ -*-===//
+
+#ifndef OPTIM_DIALECT_OPTIM_IR_OPTIMOPS_H
+#define OPTIM_DIALECT_OPTIM_IR_OPTIMOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "optim/Dialect/Optim/IR/OptimDialect.h"
+
+#include "optim/Dialect/Optim/IR/OptimEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "optim/Dialect/Optim/IR/OptimAttrs.h.inc"
+
+#include "optim/Dialect/Optim/IR/OptimInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "optim/Dialect/Optim/IR/OptimOps.h.inc"
+
+namespace mlir::optim {
+
+/// The type an Adam step computes in for parameters of `elementType`: f32 for
+/// f16, bf16 and f32; f64 for f64. Null for unsupported element types.
+FloatType getComputeType(Type elementType);
+
+/// The type of a moment buffer for a parameter of type `paramType`: the same
+/// shape (and, for memrefs, layout) with the compute element type.
+Type getMomentType(Type paramType);
+
+} // namespace mlir::optim
+
+#endif // OPTIM_DIALECT_OPTIM_IR_OPTIMOPS_H

@@ -1,0 +1,27 @@
+//===- optim-opt.cpp - the optim optimizer driver -------------------------===//
+//
+// mlir-opt for the optim dialect: the upstream dialects and passes that the
+// optim pipelines lower through, plus optim's own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/InitAllOptim.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::optim::registerOptimPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::optim::registerOptimDialect(registry);
+
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "optim optimizer driver\n", registry));
+}
