@@ -11,10 +11,10 @@ namespace mlir::optim {
 
 /// Adds the optim dialect and its external interface models (bufferization)
 /// to `registry`.
-void registerOptimDialect(DialectRegistry &registry);
+void registerAllOptimDialects(DialectRegistry &registry);
 
 /// Registers optim's passes and pass pipelines with the global registry.
-void registerOptimPasses();
+void registerAllOptimPasses();
 
 } // namespace mlir::optim
 

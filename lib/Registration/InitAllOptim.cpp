@@ -2,12 +2,19 @@
 
 #include "optim/InitAllOptim.h"
 
+#include "optim/Conversion/Passes.h"
 #include "optim/Dialect/Optim/IR/OptimDialect.h"
+#include "optim/Dialect/Optim/Transforms/BufferizableOpInterfaceImpl.h"
+#include "optim/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
-void mlir::optim::registerOptimDialect(DialectRegistry &registry) {
+void mlir::optim::registerAllOptimDialects(DialectRegistry &registry) {
   registry.insert<OptimDialect>();
+  registerBufferizableOpInterfaceExternalModels(registry);
 }
 
-void mlir::optim::registerOptimPasses() {}
+void mlir::optim::registerAllOptimPasses() {
+  registerOptimConversionPasses();
+  registerOptimPasses();
+}

@@ -15,12 +15,12 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  mlir::optim::registerOptimPasses();
+  mlir::optim::registerAllOptimPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
-  mlir::optim::registerOptimDialect(registry);
+  mlir::optim::registerAllOptimDialects(registry);
 
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "optim optimizer driver\n", registry));

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace optim::cuda;
@@ -43,8 +44,7 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared);
 void mgpuMemFree(void *ptr, void *stream);
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream);
 void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream);
-void mgpuMemset16(void *dst, unsigned short value, size_t count,
-                  void *stream);
+void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream);
 void mgpuMemHostRegister(void *ptr, uint64_t sizeBytes);
 void mgpuMemHostRegisterMemRef(int64_t rank, void *descriptor,
                                int64_t elementSizeBytes);
@@ -170,12 +170,12 @@ TEST(CudaDriverTest, CheckNamesTheFailingCall) {
 
   Status s = check(CUDA_ERROR_INVALID_VALUE, "cuSomething");
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("cuSomething"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("cuSomething"), std::string::npos) << s.message();
   // With a working driver the message carries its error name.
-  if (hasDevice())
+  if (hasDevice()) {
     EXPECT_NE(s.message().find("CUDA_ERROR_INVALID_VALUE"), std::string::npos)
         << s.message();
+  }
 }
 
 TEST(CudaDriverTest, StatusBasics) {
@@ -236,17 +236,17 @@ TEST(CudaDriverTest, EventTimingThroughDriverPointers) {
   ScopedContext ctx;
   ASSERT_TRUE(ctx.ok()) << ctx.status().message();
   CUevent start = nullptr, stop = nullptr;
-  ASSERT_TRUE(check(driver.eventCreate(&start, CU_EVENT_DEFAULT),
-                    "cuEventCreate")
-                  .ok());
+  ASSERT_TRUE(
+      check(driver.eventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate")
+          .ok());
   ASSERT_TRUE(
       check(driver.eventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate").ok());
   ASSERT_TRUE(check(driver.eventRecord(start, nullptr), "cuEventRecord").ok());
   ASSERT_TRUE(check(driver.eventRecord(stop, nullptr), "cuEventRecord").ok());
   ASSERT_TRUE(check(driver.eventSynchronize(stop), "cuEventSynchronize").ok());
   float ms = -1.0f;
-  Status s = check(driver.eventElapsedTime(&ms, start, stop),
-                   "cuEventElapsedTime");
+  Status s =
+      check(driver.eventElapsedTime(&ms, start, stop), "cuEventElapsedTime");
   EXPECT_TRUE(s.ok()) << s.message();
   EXPECT_GE(ms, 0.0f);
   EXPECT_TRUE(check(driver.eventDestroy(start), "cuEventDestroy").ok());
@@ -357,8 +357,8 @@ TEST(MgpuWrappersDeviceTest, MemsetAndCopyRoundTrip) {
 TEST(MgpuWrappersDeviceTest, ManagedAllocationIsHostVisible) {
   SKIP_WITHOUT_DEVICE();
   constexpr size_t n = 256;
-  auto *shared =
-      static_cast<uint32_t *>(mgpuMemAlloc(n * sizeof(uint32_t), nullptr, true));
+  auto *shared = static_cast<uint32_t *>(
+      mgpuMemAlloc(n * sizeof(uint32_t), nullptr, true));
   ASSERT_NE(shared, nullptr);
   mgpuMemset32(shared, 7u, n, nullptr);
   mgpuStreamSynchronize(nullptr);
@@ -400,8 +400,8 @@ TEST(MgpuWrappersDeviceTest, HostRegisteredMemRefCopies) {
   // A 2-D row-major memref with an offset into its allocation.
   constexpr int64_t rows = 64, cols = 128, offset = 16;
   std::vector<float> storage(offset + rows * cols, 0.0f);
-  MemRef2D desc = {storage.data(), storage.data(), offset,
-                   {rows, cols},   {cols, 1}};
+  MemRef2D desc = {
+      storage.data(), storage.data(), offset, {rows, cols}, {cols, 1}};
   mgpuMemHostRegisterMemRef(2, &desc, sizeof(float));
 
   const Driver &driver = *Driver::get();
@@ -433,6 +433,27 @@ TEST(MgpuWrappersDeviceTest, HostRegisteredMemRefCopies) {
   std::vector<int> plain(1024, 3);
   mgpuMemHostRegister(plain.data(), plain.size() * sizeof(int));
   EXPECT_EQ(driver.memHostUnregister(plain.data()), CUDA_SUCCESS);
+}
+
+TEST(MgpuWrappersDeviceTest, HostRegisterMemRefCoversPermutedLayouts) {
+  SKIP_WITHOUT_DEVICE();
+  // A column-major (transposed) view: the outer stride is the small one, so
+  // the registered range must come from the whole span, not sizes[0] *
+  // strides[0].
+  constexpr int64_t rows = 32, cols = 64;
+  std::vector<double> storage(rows * cols, 0.0);
+  MemRef2D desc = {storage.data(), storage.data(), 0, {cols, rows}, {1, cols}};
+  mgpuMemHostRegisterMemRef(2, &desc, sizeof(double));
+
+  const Driver &driver = *Driver::get();
+  ScopedContext ctx;
+  ASSERT_TRUE(ctx.ok()) << ctx.status().message();
+  EXPECT_EQ(driver.memHostRegister(storage.data(),
+                                   storage.size() * sizeof(double), 0),
+            CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED);
+  mgpuMemHostUnregisterMemRef(2, &desc, sizeof(double));
+  EXPECT_EQ(driver.memHostUnregister(storage.data()),
+            CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED);
 }
 
 TEST(MgpuWrappersDeviceTest, JitModuleLaunchWritesResult) {
@@ -468,6 +489,36 @@ TEST(MgpuWrappersDeviceTest, JitModuleLaunchWritesResult) {
   mgpuMemFree(dev, stream);
   mgpuStreamDestroy(stream);
   mgpuModuleUnload(module);
+}
+
+TEST(MgpuWrappersDeviceTest, ConcurrentCallersShareThePrimaryContext) {
+  SKIP_WITHOUT_DEVICE();
+  constexpr int numThreads = 4;
+  constexpr size_t n = 1024;
+  std::vector<int> failures(numThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < numThreads; ++t) {
+    threads.emplace_back([t, &failures] {
+      void *stream = mgpuStreamCreate();
+      void *dev = mgpuMemAlloc(n * sizeof(uint32_t), stream, false);
+      if (!stream || !dev) {
+        failures[t] = 1;
+        return;
+      }
+      mgpuMemset32(dev, uint32_t(t + 1), n, stream);
+      std::vector<uint32_t> host(n, 0);
+      mgpuMemcpy(host.data(), dev, n * sizeof(uint32_t), stream);
+      mgpuStreamSynchronize(stream);
+      for (uint32_t v : host)
+        failures[t] += v != uint32_t(t + 1);
+      mgpuMemFree(dev, stream);
+      mgpuStreamDestroy(stream);
+    });
+  }
+  for (std::thread &thread : threads)
+    thread.join();
+  for (int t = 0; t < numThreads; ++t)
+    EXPECT_EQ(failures[t], 0) << "thread " << t;
 }
 
 TEST(MgpuWrappersDeviceTest, SetDefaultDeviceKeepsWrappersWorking) {

@@ -116,8 +116,7 @@ bool Driver::resolveSymbols() {
   // Optional entry points: newer header versions of these exist only in
   // recent drivers. The fallback names have the same prototype.
   resolveInto(handle, ctxCreate, OPTIM_CU_NAME(cuCtxCreate));
-  if (!resolveInto(handle, eventElapsedTime,
-                   OPTIM_CU_NAME(cuEventElapsedTime)))
+  if (!resolveInto(handle, eventElapsedTime, OPTIM_CU_NAME(cuEventElapsedTime)))
     resolveInto(handle, eventElapsedTime, "cuEventElapsedTime");
   return true;
 }
@@ -139,8 +138,8 @@ void Driver::initialize() {
     dlErrors += err ? err : name;
   }
   if (!handle) {
-    reason = "no CUDA driver: libcuda.so.1 not found (dlopen: " + dlErrors +
-             ")";
+    reason =
+        "no CUDA driver: libcuda.so.1 not found (dlopen: " + dlErrors + ")";
     return;
   }
 
@@ -171,18 +170,47 @@ void Driver::initialize() {
   isAvailable = true;
 }
 
+namespace {
+/// Names for the errors that cuInit typically reports, for when the driver
+/// cannot describe its own errors (the toolkit's link stub answers every call,
+/// cuGetErrorName included, with CUDA_ERROR_STUB_LIBRARY).
+void describeInitError(CUresult result, const char *&name, const char *&text) {
+  switch (result) {
+  case CUDA_ERROR_STUB_LIBRARY:
+    name = "CUDA_ERROR_STUB_LIBRARY";
+    text = "libcuda is the toolkit's link stub, not the NVIDIA driver";
+    break;
+  case CUDA_ERROR_NO_DEVICE:
+    name = "CUDA_ERROR_NO_DEVICE";
+    text = "no CUDA-capable device is detected";
+    break;
+  case CUDA_ERROR_SYSTEM_DRIVER_MISMATCH:
+    name = "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH";
+    text = "libcuda and the NVIDIA kernel module versions differ";
+    break;
+  case CUDA_ERROR_NOT_INITIALIZED:
+    name = "CUDA_ERROR_NOT_INITIALIZED";
+    break;
+  default:
+    break;
+  }
+}
+} // namespace
+
 std::string Driver::describe(CUresult result) const {
   const char *name = nullptr;
   const char *text = nullptr;
-  // Either lookup may fail (e.g. the toolkit's stub library answers every
-  // call with CUDA_ERROR_STUB_LIBRARY); fall back to the numeric code.
+  // Either lookup may fail; fall back to a few known codes, then to the
+  // numeric value.
   if (getErrorName && getErrorName(result, &name) != CUDA_SUCCESS)
     name = nullptr;
   if (getErrorString && getErrorString(result, &text) != CUDA_SUCCESS)
     text = nullptr;
+  if (!name)
+    describeInitError(result, name, text);
 
-  std::string out = name ? std::string(name)
-                         : "CUDA error " + std::to_string(int(result));
+  std::string out =
+      name ? std::string(name) : "CUDA error " + std::to_string(int(result));
   if (text)
     out += std::string(" (") + text + ")";
   return out;
@@ -281,8 +309,8 @@ ScopedContext::~ScopedContext() {
   if (!pushed)
     return;
   CUcontext popped = nullptr;
-  Status s = Driver::instance().check(
-      Driver::instance().ctxPopCurrent(&popped), "cuCtxPopCurrent");
+  Status s = Driver::instance().check(Driver::instance().ctxPopCurrent(&popped),
+                                      "cuCtxPopCurrent");
   // A destructor cannot return the error; do not lose it silently either.
   if (!s.ok())
     std::fprintf(stderr, "optim-cuda: %s\n", s.message().c_str());

@@ -73,8 +73,7 @@ bool report(const char *wrapper, const Driver &driver, CUresult result,
 /// (reported here).
 class WrapperScope {
 public:
-  explicit WrapperScope(const char *wrapper)
-      : name(wrapper), drv(getDriver()) {
+  explicit WrapperScope(const char *wrapper) : name(wrapper), drv(getDriver()) {
     if (!drv)
       return;
     ctx.emplace();
@@ -112,27 +111,30 @@ struct MemRefDescriptorHeader {
 };
 
 /// Start address and byte extent covered by a strided memref: the span from
-/// the first to the last addressed element. For the dense row-major layouts
-/// the lowering produces this equals sizes[0] * strides[0] elements, as
-/// upstream computes it, but it never reaches past the last element for
-/// padded layouts and stays correct for permuted ones.
+/// its lowest to its highest addressed element. For the dense row-major
+/// layouts the lowering produces this is sizes[0] * strides[0] elements from
+/// aligned + offset, as upstream computes it; unlike that formula it never
+/// reaches past the last element of padded layouts and also handles permuted
+/// and negative strides.
 void memRefExtent(int64_t rank, void *descriptor, int64_t elementSizeBytes,
                   char *&begin, uint64_t &sizeBytes) {
   auto *desc = static_cast<MemRefDescriptorHeader *>(descriptor);
   const int64_t *sizes = reinterpret_cast<const int64_t *>(desc + 1);
   const int64_t *strides = sizes + rank;
-  begin = static_cast<char *>(desc->aligned) + desc->offset * elementSizeBytes;
 
-  int64_t lastIndex = 0;
+  int64_t lowest = 0, highest = 0; // Element offsets relative to `offset`.
   for (int64_t i = 0; i < rank; ++i) {
     if (sizes[i] <= 0) {
+      begin = static_cast<char *>(desc->aligned);
       sizeBytes = 0;
       return;
     }
-    int64_t stride = strides[i] < 0 ? -strides[i] : strides[i];
-    lastIndex += (sizes[i] - 1) * stride;
+    int64_t reach = (sizes[i] - 1) * strides[i];
+    (reach < 0 ? lowest : highest) += reach;
   }
-  sizeBytes = uint64_t(lastIndex + 1) * uint64_t(elementSizeBytes);
+  begin = static_cast<char *>(desc->aligned) +
+          (desc->offset + lowest) * elementSizeBytes;
+  sizeBytes = uint64_t(highest - lowest + 1) * uint64_t(elementSizeBytes);
 }
 
 } // namespace
@@ -153,8 +155,7 @@ extern "C" OPTIM_MGPU_EXPORT void *mgpuModuleLoad(void *data,
   return module;
 }
 
-extern "C" OPTIM_MGPU_EXPORT void *mgpuModuleLoadJIT(void *data,
-                                                     int optLevel) {
+extern "C" OPTIM_MGPU_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
   WrapperScope scope("mgpuModuleLoadJIT");
   if (!scope.valid() || !data)
     return nullptr;
@@ -200,10 +201,10 @@ extern "C" OPTIM_MGPU_EXPORT void *mgpuModuleGetFunction(void *module,
 }
 
 extern "C" OPTIM_MGPU_EXPORT void
-mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
-                 intptr_t gridZ, intptr_t blockX, intptr_t blockY,
-                 intptr_t blockZ, int32_t smem, void *stream, void **params,
-                 void **extra, size_t /*paramsCount*/) {
+mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                 intptr_t blockX, intptr_t blockY, intptr_t blockZ,
+                 int32_t smem, void *stream, void **params, void **extra,
+                 size_t /*paramsCount*/) {
   WrapperScope scope("mgpuLaunchKernel");
   if (!scope.valid() || !function)
     return;
@@ -233,11 +234,10 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                 "cuFuncSetAttribute");
   }
 
-  scope.check(driver.launchKernel(fn, unsigned(gridX), unsigned(gridY),
-                                  unsigned(gridZ), unsigned(blockX),
-                                  unsigned(blockY), unsigned(blockZ),
-                                  unsigned(smem), static_cast<CUstream>(stream),
-                                  params, extra),
+  scope.check(driver.launchKernel(
+                  fn, unsigned(gridX), unsigned(gridY), unsigned(gridZ),
+                  unsigned(blockX), unsigned(blockY), unsigned(blockZ),
+                  unsigned(smem), static_cast<CUstream>(stream), params, extra),
               "cuLaunchKernel");
 }
 
@@ -333,12 +333,12 @@ mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/, bool isHostShared) {
   if (!scope.valid() || sizeBytes == 0)
     return nullptr;
   CUdeviceptr ptr = 0;
-  bool ok = isHostShared
-                ? scope.check(scope.driver().memAllocManaged(
-                                  &ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
-                              "cuMemAllocManaged")
-                : scope.check(scope.driver().memAlloc(&ptr, sizeBytes),
-                              "cuMemAlloc");
+  bool ok =
+      isHostShared
+          ? scope.check(scope.driver().memAllocManaged(&ptr, sizeBytes,
+                                                       CU_MEM_ATTACH_GLOBAL),
+                        "cuMemAllocManaged")
+          : scope.check(scope.driver().memAlloc(&ptr, sizeBytes), "cuMemAlloc");
   return ok ? reinterpret_cast<void *>(ptr) : nullptr;
 }
 

@@ -13,6 +13,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -411,9 +412,25 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
   if (bool(op.getBeta1Power()) != bool(op.getBeta2Power()))
     return op.emitOpError(
         "expects both 'beta1_power' and 'beta2_power', or neither");
-  if (bool(op.getStep()) == hasPowers)
-    return op.emitOpError("expects either a 'step' count or "
-                          "'beta_powers', and not both");
+  if (op.getStep() && hasPowers)
+    return op.emitOpError("expects a 'step' count or 'beta_powers', not both");
+  if (!op.getStep() && !hasPowers &&
+      op.getBiasCorrection() != BiasCorrection::none)
+    return op.emitOpError("bias correction '")
+           << stringifyBiasCorrection(op.getBiasCorrection())
+           << "' needs a 'step' count or 'beta_powers'";
+
+  // In place, a buffer that is updated twice would race with itself.
+  if (!tensorForm) {
+    llvm::SmallPtrSet<Value, 8> seen;
+    for (Value init : op->getOperands().drop_front(
+             op->getNumOperands() -
+             cast<DestinationStyleOpInterface>(op.getOperation())
+                 .getNumDpsInits()))
+      if (!seen.insert(init).second)
+        return op.emitOpError("updates the same buffer twice; params and "
+                              "moments must be distinct");
+  }
 
   // Constant hyperparameters out of range.
   auto checkRange = [&](Value value, StringRef name, double lo, double hi,

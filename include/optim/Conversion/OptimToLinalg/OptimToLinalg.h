@@ -1,0 +1,18 @@
+//===- OptimToLinalg.h - lower optim steps to linalg ------------*- C++ -*-===//
+
+#ifndef OPTIM_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H
+#define OPTIM_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace mlir::optim {
+
+/// Patterns rewriting optim.adam/optim.adamw into a scalar prologue and one
+/// fused linalg.generic per parameter.
+void populateOptimToLinalgPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::optim
+
+#endif // OPTIM_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H

@@ -1,0 +1,380 @@
+//===- OptimToLinalg.cpp - lower optim steps to linalg --------------------===//
+//
+// Every Adam-family step becomes
+//   1. a scalar prologue (once per op, so once per step) computed in f64 and
+//      rounded once to the compute type: bias corrections, the step size,
+//      1/sqrt(bc2), the decoupled decay factor, clipping bounds;
+//   2. one linalg.generic per parameter that reads p, g, m, v (and vmax)
+//      once and writes p, m, v (and vmax) once; per element it needs one
+//      sqrt and one divide;
+//   3. around both, an scf.if that skips the step when found_inf != 0.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/Conversion/Passes.h"
+
+#include "optim/Dialect/Optim/IR/OptimOps.h"
+#include "optim/Dialect/Optim/Utils/AdamVariant.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::optim {
+#define GEN_PASS_DEF_CONVERTOPTIMTOLINALG
+#include "optim/Conversion/Passes.h.inc"
+} // namespace mlir::optim
+
+using namespace mlir;
+using namespace mlir::optim;
+
+namespace {
+
+/// The per-step coefficients the element-wise body uses, in the compute
+/// type. Null values are terms the variant does not have.
+struct StepCoefficients {
+  Value beta1, beta2, oneMinusBeta1, oneMinusBeta2, eps;
+  Value stepSize;       ///< lr / bc1, lr_t or lr
+  Value denomScale;     ///< 1 / sqrt(bc2), standard bias correction only
+  Value l2;             ///< weight_decay, L2 only
+  Value decay;          ///< 1 - eta * weight_decay, decoupled only
+  Value rescale;        ///< rescale_grad
+  Value invGradScale;   ///< 1 / grad_scale
+  Value clipLo, clipHi; ///< +-clip_gradient, or -+inf when it is negative
+};
+
+class PrologueBuilder {
+public:
+  PrologueBuilder(OpBuilder &b, Location loc, FloatType computeType)
+      : b(b), loc(loc), computeType(computeType), f64(b.getF64Type()) {}
+
+  /// `value` in f64.
+  Value wide(Value value) {
+    Type type = value.getType();
+    if (type == f64)
+      return value;
+    if (isa<FloatType>(type))
+      return arith::ExtFOp::create(b, loc, f64, value);
+    if (type.isIndex())
+      value = arith::IndexCastOp::create(b, loc, b.getI64Type(), value);
+    return arith::SIToFPOp::create(b, loc, f64, value);
+  }
+  /// `value` (f64) rounded once to the compute type.
+  Value narrow(Value value) {
+    if (computeType == f64)
+      return value;
+    return arith::TruncFOp::create(b, loc, computeType, value);
+  }
+  Value constant(double x) {
+    return arith::ConstantOp::create(b, loc, f64, b.getF64FloatAttr(x));
+  }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
+  Value pow(Value x, Value y) { return math::PowFOp::create(b, loc, x, y); }
+
+  OpBuilder &b;
+  Location loc;
+  FloatType computeType;
+  FloatType f64;
+};
+
+StepCoefficients emitPrologue(OpBuilder &b, Location loc,
+                              AdamStepOpInterface op,
+                              const AdamVariant &variant,
+                              FloatType computeType) {
+  PrologueBuilder pb(b, loc, computeType);
+  StepCoefficients c;
+  Value one = pb.constant(1.0);
+  Value lr = pb.wide(op.getLr());
+  Value beta1 = pb.wide(op.getBeta1());
+  Value beta2 = pb.wide(op.getBeta2());
+
+  c.beta1 = op.getBeta1();
+  c.beta2 = op.getBeta2();
+  c.eps = op.getEps();
+  c.oneMinusBeta1 = pb.narrow(pb.sub(one, beta1));
+  c.oneMinusBeta2 = pb.narrow(pb.sub(one, beta2));
+
+  Value stepSize = lr;
+  if (variant.biasCorrection != BiasCorrection::none) {
+    Value beta1Power, beta2Power;
+    if (variant.givenPowers) {
+      beta1Power = pb.wide(op.getBeta1Power());
+      beta2Power = pb.wide(op.getBeta2Power());
+    } else {
+      Value t = pb.wide(op.getStep());
+      beta1Power = pb.pow(beta1, t);
+      beta2Power = pb.pow(beta2, t);
+    }
+    Value bc1 = pb.sub(one, beta1Power);
+    Value bc2 = pb.sub(one, beta2Power);
+    if (variant.biasCorrection == BiasCorrection::standard) {
+      stepSize = pb.div(lr, bc1);
+      c.denomScale = pb.narrow(pb.div(one, pb.sqrt(bc2)));
+    } else {
+      stepSize = pb.div(pb.mul(lr, pb.sqrt(bc2)), bc1);
+    }
+  }
+  c.stepSize = pb.narrow(stepSize);
+
+  switch (variant.weightDecay) {
+  case WeightDecayMode::none:
+    break;
+  case WeightDecayMode::l2:
+    c.l2 = op.getWeightDecay();
+    break;
+  case WeightDecayMode::decoupled: {
+    Value eta = variant.decayRate == DecayRate::lr ? lr : stepSize;
+    c.decay = pb.narrow(pb.sub(one, pb.mul(eta, pb.wide(op.getWeightDecay()))));
+    break;
+  }
+  }
+
+  if (variant.rescaleGrad)
+    c.rescale = op.getRescaleGrad();
+  if (variant.gradScale)
+    c.invGradScale = pb.narrow(pb.div(one, pb.wide(op.getGradScale())));
+  if (variant.clipGradient) {
+    // MXNet: clipping is on when clip_gradient >= 0. The bounds are chosen
+    // once here so that the element loop clamps unconditionally.
+    Value clip = op.getClipGradient();
+    Value zero = arith::ConstantOp::create(b, loc, computeType,
+                                           b.getFloatAttr(computeType, 0.0));
+    Value inf = arith::ConstantOp::create(
+        b, loc, computeType,
+        b.getFloatAttr(computeType, std::numeric_limits<double>::infinity()));
+    Value enabled =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, clip, zero);
+    c.clipHi = arith::SelectOp::create(b, loc, enabled, clip, inf);
+    c.clipLo = arith::NegFOp::create(b, loc, c.clipHi);
+  }
+  return c;
+}
+
+/// The body of the fused element-wise update. Block arguments: g, p, m, v
+/// and, with AMSGrad, vmax; yields p, m, v (and vmax).
+void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
+                          const AdamVariant &variant,
+                          const StepCoefficients &c, FloatType computeType) {
+  auto ext = [&](Value x) -> Value {
+    if (x.getType() == computeType)
+      return x;
+    return arith::ExtFOp::create(b, loc, computeType, x);
+  };
+  auto add = [&](Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); };
+  auto mul = [&](Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); };
+
+  Type paramElementType = args[1].getType();
+  Value g = ext(args[0]);
+  Value p = ext(args[1]);
+  Value m = args[2];
+  Value v = args[3];
+
+  // 1. Gradient preprocessing.
+  if (c.rescale)
+    g = mul(g, c.rescale);
+  if (c.invGradScale)
+    g = mul(g, c.invGradScale);
+  if (c.clipLo) {
+    g = arith::MaximumFOp::create(b, loc, g, c.clipLo);
+    g = arith::MinimumFOp::create(b, loc, g, c.clipHi);
+  }
+  if (variant.maximize)
+    g = arith::NegFOp::create(b, loc, g);
+  // 2. L2 weight decay enters the gradient.
+  if (c.l2)
+    g = add(g, mul(c.l2, p));
+  // 3. Moments.
+  Value newM = add(mul(c.beta1, m), mul(c.oneMinusBeta1, g));
+  Value newV = add(mul(c.beta2, v), mul(c.oneMinusBeta2, mul(g, g)));
+  Value vhat = newV;
+  Value newVmax;
+  if (variant.amsgrad) {
+    newVmax = arith::MaximumFOp::create(b, loc, args[4], newV);
+    vhat = newVmax;
+  }
+  // 4. Update: p = p * decay - step_size * m / (sqrt(vhat) * scale + eps).
+  Value denom = math::SqrtOp::create(b, loc, vhat);
+  if (c.denomScale)
+    denom = mul(denom, c.denomScale);
+  denom = add(denom, c.eps);
+  if (c.decay)
+    p = mul(p, c.decay);
+  Value update = mul(c.stepSize, arith::DivFOp::create(b, loc, newM, denom));
+  Value newP = arith::SubFOp::create(b, loc, p, update);
+  if (paramElementType != computeType)
+    newP = arith::TruncFOp::create(b, loc, paramElementType, newP);
+
+  SmallVector<Value> yields = {newP, newM, newV};
+  if (newVmax)
+    yields.push_back(newVmax);
+  linalg::YieldOp::create(b, loc, yields);
+}
+
+/// Collapses a contiguous memref to 1-d so that the vectoriser sees one long
+/// loop; returns `value` unchanged when that is not possible.
+Value collapseTo1D(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getRank() <= 1)
+    return value;
+  SmallVector<ReassociationIndices> reassociation(1);
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    reassociation[0].push_back(i);
+  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, reassociation))
+    return value;
+  return memref::CollapseShapeOp::create(b, loc, value, reassociation);
+}
+
+/// Emits the fused update of parameter `i`; returns the new tensors (tensor
+/// form) or nothing (memref form, in place).
+SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
+                                   AdamStepOpInterface op, unsigned i,
+                                   const AdamVariant &variant,
+                                   const StepCoefficients &c,
+                                   FloatType computeType) {
+  Value grad = op.getGrads()[i];
+  SmallVector<Value> state = {op.getParams()[i], op.getExpAvgs()[i],
+                              op.getExpAvgSqs()[i]};
+  if (variant.amsgrad)
+    state.push_back(op.getMaxExpAvgSqs()[i]);
+
+  bool tensorForm = isa<RankedTensorType>(grad.getType());
+  if (!tensorForm) {
+    // Collapse only if every operand collapses: the generic needs one
+    // iteration space.
+    SmallVector<Value> all = {grad};
+    llvm::append_range(all, state);
+    SmallVector<Value> collapsed;
+    for (Value v : all)
+      collapsed.push_back(collapseTo1D(b, loc, v));
+    bool allCollapsed = llvm::all_of(collapsed, [&](Value v) {
+      return cast<MemRefType>(v.getType()).getRank() <=
+             std::min<int64_t>(1, cast<MemRefType>(grad.getType()).getRank());
+    });
+    if (allCollapsed) {
+      grad = collapsed[0];
+      state.assign(collapsed.begin() + 1, collapsed.end());
+    } else {
+      // Drop the collapse ops we created for nothing.
+      for (auto [orig, v] : llvm::zip(all, collapsed))
+        if (v != orig)
+          v.getDefiningOp()->erase();
+    }
+  }
+
+  int64_t rank = cast<ShapedType>(grad.getType()).getRank();
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineMap> maps(1 + state.size(), identity);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  TypeRange resultTypes =
+      tensorForm ? TypeRange(ValueRange(state).getTypes()) : TypeRange();
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultTypes, ValueRange{grad}, state, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        buildElementwiseBody(nested, nestedLoc, args, variant, c, computeType);
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(AdamStepOpInterface op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    AdamVariant variant = AdamVariant::get(op);
+    FloatType computeType = getComputeType(
+        getElementTypeOrSelf(op.getParams().front().getType()));
+    bool tensorForm = op.isTensorForm();
+    unsigned numParams = op.getNumParams();
+
+    // Results are grouped by role (all params, all exp_avgs, ...), the
+    // updates come out per parameter: regroup them.
+    auto emitAll = [&](OpBuilder &b, Location l) -> SmallVector<Value> {
+      StepCoefficients c = emitPrologue(b, l, op, variant, computeType);
+      unsigned numState = variant.amsgrad ? 4 : 3;
+      SmallVector<Value> results(numParams * numState);
+      for (unsigned i = 0; i < numParams; ++i) {
+        SmallVector<Value> updated =
+            emitParamUpdate(b, l, op, i, variant, c, computeType);
+        for (auto [k, v] : llvm::enumerate(updated))
+          results[k * numParams + i] = v;
+      }
+      return tensorForm ? results : SmallVector<Value>();
+    };
+
+    if (!variant.foundInf) {
+      rewriter.replaceOp(op, emitAll(rewriter, loc));
+      return success();
+    }
+
+    // Skip the whole step when found_inf != 0 (NaN counts as found).
+    Value foundInf = op.getFoundInf();
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, foundInf.getType(),
+        rewriter.getFloatAttr(foundInf.getType(), 0.0));
+    Value skip = arith::CmpFOp::create(rewriter, loc,
+                                       arith::CmpFPredicate::UNE, foundInf,
+                                       zero);
+    if (!tensorForm) {
+      Value run = arith::XOrIOp::create(
+          rewriter, loc, skip,
+          arith::ConstantIntOp::create(rewriter, loc, 1, /*width=*/1));
+      auto ifOp = scf::IfOp::create(rewriter, loc, run, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(ifOp.thenBlock());
+      emitAll(rewriter, loc);
+      rewriter.setInsertionPoint(op);
+      rewriter.eraseOp(op);
+      return success();
+    }
+    auto ifOp = scf::IfOp::create(
+        rewriter, loc, skip,
+        [&](OpBuilder &b, Location l) {
+          SmallVector<Value> unchanged;
+          for (Value init : op->getOperands().take_back(
+                   op->getNumResults()))
+            unchanged.push_back(init);
+          scf::YieldOp::create(b, l, unchanged);
+        },
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, emitAll(b, l));
+        });
+    rewriter.replaceOp(op, ifOp.getResults());
+    return success();
+  }
+};
+
+struct ConvertOptimToLinalgPass
+    : optim::impl::ConvertOptimToLinalgBase<ConvertOptimToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateOptimToLinalgPatterns(patterns);
+    // Only the optim ops are rewritten; nothing else is touched.
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      return signalPassFailure();
+    WalkResult left = getOperation()->walk([](AdamStepOpInterface op) {
+      op.emitError("could not be lowered to linalg");
+      return WalkResult::interrupt();
+    });
+    if (left.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::optim::populateOptimToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerAdamStep>(patterns.getContext());
+}
