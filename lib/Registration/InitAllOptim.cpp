@@ -6,6 +6,7 @@
 #include "optim/Dialect/Optim/IR/OptimDialect.h"
 #include "optim/Dialect/Optim/Transforms/BufferizableOpInterfaceImpl.h"
 #include "optim/Dialect/Optim/Transforms/Passes.h"
+#include "optim/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -17,4 +18,5 @@ void mlir::optim::registerAllOptimDialects(DialectRegistry &registry) {
 void mlir::optim::registerAllOptimPasses() {
   registerOptimConversionPasses();
   registerOptimPasses();
+  registerOptimPipelines();
 }

@@ -13,9 +13,14 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+namespace mlir::optim::test {
+void registerTestBuildPresetsPass();
+} // namespace mlir::optim::test
+
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::optim::registerAllOptimPasses();
+  mlir::optim::test::registerTestBuildPresetsPass();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

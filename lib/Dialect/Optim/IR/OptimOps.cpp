@@ -14,6 +14,10 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -314,6 +318,11 @@ static std::optional<int64_t> getConstantInt(Value value) {
   return std::nullopt;
 }
 
+/// Prints a constant the way a user wrote it (1e-08, -0.5), not as %e.
+static std::string formatValue(double value) {
+  return llvm::formatv("{0}", llvm::format("%g", value)).str();
+}
+
 static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
   size_t numParams = op.getParams().size();
   if (numParams == 0)
@@ -439,7 +448,7 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
     if (!c || (*c >= lo && (hiInclusive ? *c <= hi : *c < hi)))
       return success();
     return op.emitOpError("'") << name << "' must be " << range << ", got "
-                               << *c;
+                               << formatValue(*c);
   };
   constexpr double inf = std::numeric_limits<double>::infinity();
   if (failed(checkRange(op.getLr(), "lr", 0, inf, true, "non-negative")) ||
@@ -455,14 +464,15 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
     return failure();
   if (std::optional<double> scale = getConstantFloat(op.getGradScale()))
     if (!(*scale > 0))
-      return op.emitOpError("'grad_scale' must be positive, got ") << *scale;
+      return op.emitOpError("'grad_scale' must be positive, got ")
+             << formatValue(*scale);
   if (Value step = op.getStep()) {
     std::optional<double> t = getConstantFloat(step);
     if (!t)
       if (std::optional<int64_t> i = getConstantInt(step))
         t = static_cast<double>(*i);
     if (t && !(*t >= 1))
-      return op.emitOpError("'step' must be >= 1, got ") << *t;
+      return op.emitOpError("'step' must be >= 1, got ") << formatValue(*t);
   }
   return success();
 }
@@ -545,27 +555,37 @@ struct DropNeutralOperands : OpRewritePattern<OpTy> {
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    auto isConstant = [](Value v, llvm::function_ref<bool(double)> pred) {
-      std::optional<double> c = getConstantFloat(v);
-      return c && pred(*c);
+    // Each getter is re-evaluated after the previous removal: clearing one
+    // segment shifts the operands of the segments after it.
+    using Getter = std::function<std::optional<MutableOperandRange>()>;
+    auto when = [&](Value v, bool (*pred)(double),
+                    auto mutableGetter) -> Getter {
+      return [=, &op]() -> std::optional<MutableOperandRange> {
+        std::optional<double> c = getConstantFloat(v);
+        if (c && pred(*c))
+          return mutableGetter();
+        return std::nullopt;
+      };
     };
-    SmallVector<MutableOperandRange> toClear;
-    if (isConstant(op.getFoundInf(), [](double x) { return x == 0; }))
-      toClear.push_back(op.getFoundInfMutable());
-    if (isConstant(op.getRescaleGrad(), [](double x) { return x == 1; }))
-      toClear.push_back(op.getRescaleGradMutable());
-    if (isConstant(op.getGradScale(), [](double x) { return x == 1; }))
-      toClear.push_back(op.getGradScaleMutable());
-    if (isConstant(op.getClipGradient(), [](double x) { return x < 0; }))
-      toClear.push_back(op.getClipGradientMutable());
+    SmallVector<Getter> removals = {
+        when(op.getFoundInf(), [](double x) { return x == 0; },
+             [&] { return op.getFoundInfMutable(); }),
+        when(op.getRescaleGrad(), [](double x) { return x == 1; },
+             [&] { return op.getRescaleGradMutable(); }),
+        when(op.getGradScale(), [](double x) { return x == 1; },
+             [&] { return op.getGradScaleMutable(); }),
+        when(op.getClipGradient(), [](double x) { return x < 0; },
+             [&] { return op.getClipGradientMutable(); })};
     if constexpr (std::is_same_v<OpTy, AdamOp>)
-      if (isConstant(op.getWeightDecay(), [](double x) { return x == 0; }))
-        toClear.push_back(op.getWeightDecayMutable());
-    if (toClear.empty())
+      removals.push_back(
+          when(op.getWeightDecay(), [](double x) { return x == 0; },
+               [&] { return op.getWeightDecayMutable(); }));
+    if (llvm::none_of(removals, [](const Getter &g) { return g(); }))
       return failure();
     rewriter.modifyOpInPlace(op, [&] {
-      for (MutableOperandRange &range : toClear)
-        range.clear();
+      for (const Getter &getter : removals)
+        if (std::optional<MutableOperandRange> range = getter())
+          range->clear();
     });
     return success();
   }

@@ -182,9 +182,13 @@ static OpTy createStep(OpBuilder &builder, Location loc,
   SmallVector<int32_t> sizes = {static_cast<int32_t>(grads.size()), 1, 1, 1,
                                 1};
   sizes.push_back(addOptional(scalars.weightDecay));
-  sizes.push_back(addOptional(variant.givenPowers ? Value() : scalars.step));
-  sizes.push_back(addOptional(variant.givenPowers ? scalars.beta1Power : Value()));
-  sizes.push_back(addOptional(variant.givenPowers ? scalars.beta2Power : Value()));
+  // Without bias correction the step is not needed; with it, exactly one of
+  // the count and the powers is passed.
+  bool needsStep = variant.biasCorrection != BiasCorrection::none;
+  bool powers = needsStep && variant.givenPowers;
+  sizes.push_back(addOptional(needsStep && !powers ? scalars.step : Value()));
+  sizes.push_back(addOptional(powers ? scalars.beta1Power : Value()));
+  sizes.push_back(addOptional(powers ? scalars.beta2Power : Value()));
   sizes.push_back(addOptional(variant.rescaleGrad ? scalars.rescaleGrad : Value()));
   sizes.push_back(addOptional(variant.clipGradient ? scalars.clipGradient : Value()));
   sizes.push_back(addOptional(variant.gradScale ? scalars.gradScale : Value()));

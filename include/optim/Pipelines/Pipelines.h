@@ -1,0 +1,92 @@
+//===- Pipelines.h - optim's registered pass pipelines ----------*- C++ -*-===//
+//
+// One front door, two back ends: both pipelines start with the shared
+// optim-to-linalg conversion and diverge after it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_PIPELINES_PIPELINES_H
+#define OPTIM_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::optim {
+
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  PassOptions::Option<int64_t> vectorSize{
+      *this, "vector-size",
+      llvm::cl::desc("Elements per vector (16 x f32 = one AVX-512 register)"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> chunkSize{
+      *this, "chunk-size",
+      llvm::cl::desc("Elements per parallel chunk; 0 keeps the step "
+                     "single-threaded (the runtime splits work itself)"),
+      llvm::cl::init(65536)};
+  PassOptions::Option<bool> openmp{
+      *this, "openmp",
+      llvm::cl::desc("Run the parallel chunks on OpenMP threads (needs "
+                     "libomp at run time); otherwise run them in sequence"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Emit _mlir_ciface_ wrappers for every function"),
+      llvm::cl::init(false)};
+};
+
+/// optim (tensors or memrefs) -> bufferized, in place -> linalg -> tiled,
+/// parallel, vectorised loops -> LLVM dialect.
+void buildOptimLowerToLLVMPipeline(OpPassManager &pm,
+                                   const CPUPipelineOptions &options);
+
+/// The textual form of the CPU pipeline (for logs and reproducers).
+std::string getOptimLowerToLLVMPipelineString(const CPUPipelineOptions &options);
+
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("NVIDIA target, e.g. sm_90 or sm_80"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX version feature, e.g. +ptx80"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary: isa (PTX text), bin (cubin via ptxas), "
+                     "fatbin"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block"),
+      llvm::cl::init(256)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("Elements per thread per iteration (4 x f32 = one "
+                     "16-byte access)"),
+      llvm::cl::init(4)};
+  PassOptions::Option<bool> preciseMath{
+      *this, "precise-math",
+      llvm::cl::desc("Correctly rounded sqrt and division (sqrt.rn, div.rn), "
+                     "matching the CPU; off selects sqrt.approx"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> hostLowering{
+      *this, "host",
+      llvm::cl::desc("Also lower the host side to LLVM (launches through "
+                     "the mgpu* runtime); off stops at the serialised "
+                     "gpu.binary"),
+      llvm::cl::init(true)};
+};
+
+/// optim -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX/cubin.
+void buildOptimLowerToNVVMPipeline(OpPassManager &pm,
+                                   const GPUPipelineOptions &options);
+
+/// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm`.
+void registerOptimPipelines();
+
+} // namespace mlir::optim
+
+#endif // OPTIM_PIPELINES_PIPELINES_H

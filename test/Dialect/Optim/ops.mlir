@@ -1,0 +1,97 @@
+// RUN: optim-opt %s | optim-opt | FileCheck %s
+// RUN: optim-opt %s --mlir-print-op-generic | optim-opt | FileCheck %s
+// RUN: optim-opt %s -emit-bytecode | optim-opt | FileCheck %s
+
+// Every op form parses, prints and parses again to the same IR.
+
+// CHECK-LABEL: func @adam_tensor
+// CHECK: %[[R:.*]]:3 = optim.adam (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<4x33xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) step(%{{.*}} : i64)
+// CHECK-NOT: bias_correction
+func.func @adam_tensor(%p: tensor<4x33xf32>, %g: tensor<4x33xf32>, %m: tensor<4x33xf32>, %v: tensor<4x33xf32>,
+                       %lr: f32, %b1: f32, %b2: f32, %eps: f32, %t: i64)
+    -> (tensor<4x33xf32>, tensor<4x33xf32>, tensor<4x33xf32>) {
+  %0:3 = optim.adam (%p, %g, %m, %v) : tensor<4x33xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return %0#0, %0#1, %0#2 : tensor<4x33xf32>, tensor<4x33xf32>, tensor<4x33xf32>
+}
+
+// CHECK-LABEL: func @adam_l2_amsgrad_maximize_memref
+// CHECK: optim.adam amsgrad maximize (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : memref<?xf64> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : index)
+func.func @adam_l2_amsgrad_maximize_memref(%p: memref<?xf64>, %g: memref<?xf64>, %m: memref<?xf64>, %v: memref<?xf64>, %vmax: memref<?xf64>,
+                                           %lr: f64, %b1: f64, %b2: f64, %eps: f64, %wd: f64, %t: index) {
+  optim.adam amsgrad maximize (%p, %g, %m, %v, %vmax) : memref<?xf64>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : index)
+  return
+}
+
+// CHECK-LABEL: func @adamw_tensor_amsgrad
+// CHECK: %{{.*}}:4 = optim.adamw amsgrad (%{{.*}}) : tensor<37xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : f32)
+func.func @adamw_tensor_amsgrad(%p: tensor<37xf32>, %g: tensor<37xf32>, %m: tensor<37xf32>, %v: tensor<37xf32>, %vmax: tensor<37xf32>,
+                                %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: f32)
+    -> (tensor<37xf32>, tensor<37xf32>, tensor<37xf32>, tensor<37xf32>) {
+  %0:4 = optim.adamw amsgrad (%p, %g, %m, %v, %vmax) : tensor<37xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : f32)
+  return %0#0, %0#1, %0#2, %0#3 : tensor<37xf32>, tensor<37xf32>, tensor<37xf32>, tensor<37xf32>
+}
+
+// Every optional operand and both enums, on a memref.
+// CHECK-LABEL: func @adamw_everything
+// CHECK: optim.adamw (%{{.*}}) : memref<3x7xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : i32)
+// CHECK-SAME: rescale_grad(%{{.*}}) clip_gradient(%{{.*}}) grad_scale(%{{.*}}) found_inf(%{{.*}}) bias_correction(folded) decay_rate(effective)
+func.func @adamw_everything(%p: memref<3x7xf32>, %g: memref<3x7xf32>, %m: memref<3x7xf32>, %v: memref<3x7xf32>,
+                            %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i32,
+                            %rescale: f32, %clip: f32, %scale: f32, %inf: f32) {
+  optim.adamw (%p, %g, %m, %v) : memref<3x7xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i32)
+      rescale_grad(%rescale) clip_gradient(%clip) grad_scale(%scale) found_inf(%inf)
+      bias_correction(folded) decay_rate(effective)
+  return
+}
+
+// Beta powers instead of a step count (MindSpore), no bias correction.
+// CHECK-LABEL: func @powers_and_none
+// CHECK: optim.adam amsgrad (%{{.*}}) : memref<2x2xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) beta_powers(%{{.*}}, %{{.*}}) bias_correction(folded)
+// CHECK: optim.adamw (%{{.*}}) : memref<2x2xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) bias_correction(none)
+func.func @powers_and_none(%p: memref<2x2xf32>, %g: memref<2x2xf32>, %m: memref<2x2xf32>, %v: memref<2x2xf32>, %vmax: memref<2x2xf32>,
+                           %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %b1p: f32, %b2p: f32) {
+  optim.adam amsgrad (%p, %g, %m, %v, %vmax) : memref<2x2xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) beta_powers(%b1p, %b2p) bias_correction(folded)
+  optim.adamw (%p, %g, %m, %v) : memref<2x2xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) bias_correction(none)
+  return
+}
+
+// f16 and bf16 parameters keep f32 moments; the short type form implies it.
+// CHECK-LABEL: func @half_params
+// CHECK: optim.adamw (%{{.*}}) : memref<8xbf16>, (%{{.*}}) : memref<16xf16>, (%{{.*}}) : memref<4x4xf32> lr
+func.func @half_params(%p0: memref<8xbf16>, %g0: memref<8xbf16>, %m0: memref<8xf32>, %v0: memref<8xf32>,
+                       %p1: memref<16xf16>, %g1: memref<16xf16>, %m1: memref<16xf32>, %v1: memref<16xf32>,
+                       %p2: memref<4x4xf32>, %g2: memref<4x4xf32>, %m2: memref<4x4xf32>, %v2: memref<4x4xf32>,
+                       %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+  optim.adamw (%p0, %g0, %m0, %v0) : memref<8xbf16>, (%p1, %g1, %m1, %v1) : memref<16xf16>,
+              (%p2, %g2, %m2, %v2) : memref<4x4xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
+  return
+}
+
+// A parameter group on tensors: results are grouped by role.
+// CHECK-LABEL: func @group_tensor
+// CHECK: %{{.*}}:6 = optim.adamw (%{{.*}}) : tensor<8xf32>, (%{{.*}}) : tensor<2x3xf32> lr
+func.func @group_tensor(%p0: tensor<8xf32>, %g0: tensor<8xf32>, %m0: tensor<8xf32>, %v0: tensor<8xf32>,
+                        %p1: tensor<2x3xf32>, %g1: tensor<2x3xf32>, %m1: tensor<2x3xf32>, %v1: tensor<2x3xf32>,
+                        %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64)
+    -> (tensor<8xf32>, tensor<2x3xf32>) {
+  %r:6 = optim.adamw (%p0, %g0, %m0, %v0) : tensor<8xf32>, (%p1, %g1, %m1, %v1) : tensor<2x3xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
+  return %r#0, %r#1 : tensor<8xf32>, tensor<2x3xf32>
+}
+
+// Strided memrefs spell out every type.
+// CHECK-LABEL: func @explicit_types
+// CHECK: optim.adam (%{{.*}}) : (memref<4xf32, strided<[2]>>, memref<4xf32>, memref<4xf32>, memref<4xf32>) lr
+func.func @explicit_types(%p: memref<4xf32, strided<[2]>>, %g: memref<4xf32>, %m: memref<4xf32>, %v: memref<4xf32>,
+                          %lr: f32, %b1: f32, %b2: f32, %eps: f32, %t: i64) {
+  optim.adam (%p, %g, %m, %v) : (memref<4xf32, strided<[2]>>, memref<4xf32>, memref<4xf32>, memref<4xf32>)
+      lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return
+}

@@ -1,0 +1,47 @@
+# -*- Python -*-
+# lit configuration for optim, modelled on mlir/examples/standalone.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "OPTIM"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.optim_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "README.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%shlibext", ".so"))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(("%optim_obj_root", config.optim_obj_root))
+config.substitutions.append(("%golden_dir", os.path.join(
+    os.path.dirname(config.optim_src_root), "shared", "golden")))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.optim_tools_dir, config.llvm_tools_dir]
+tools = [
+    "optim-opt",
+    ToolSubst("optim-conformance", unresolved="ignore"),
+    ToolSubst("optim-translate", unresolved="ignore"),
+    "mlir-runner",
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Features.
+if shutil.which("ptxas"):
+    config.available_features.add("ptxas")
+if config.optim_have_cuda_headers:
+    config.available_features.add("cuda-headers")
+if os.path.exists(os.path.join(config.mlir_lib_dir, "libomp.so")):
+    config.available_features.add("libomp")
+golden = os.path.join(os.path.dirname(config.optim_src_root), "shared", "golden")
+if os.path.isdir(golden):
+    config.available_features.add("golden")
