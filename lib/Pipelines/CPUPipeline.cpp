@@ -41,11 +41,11 @@ std::string mlir::optim::getOptimLowerToLLVMPipelineString(
   return pipeline;
 }
 
-void mlir::optim::buildOptimLowerToLLVMPipeline(
-    OpPassManager &pm, const CPUPipelineOptions &options) {
+LogicalResult mlir::optim::buildOptimLowerToLLVMPipeline(
+    OpPassManager &pm, const CPUPipelineOptions &options,
+    llvm::raw_ostream &errorStream) {
   // The pipeline string is the single source of truth: optim-opt, the JIT
   // and the tests all run exactly what it says.
-  if (failed(parsePassPipeline(getOptimLowerToLLVMPipelineString(options), pm,
-                               llvm::errs())))
-    llvm::report_fatal_error("optim-lower-to-llvm: malformed pipeline");
+  return parsePassPipeline(getOptimLowerToLLVMPipelineString(options), pm,
+                           errorStream);
 }

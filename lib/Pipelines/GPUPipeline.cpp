@@ -8,7 +8,9 @@
 using namespace mlir;
 using namespace mlir::optim;
 
-void mlir::optim::buildOptimLowerToNVVMPipeline(
-    OpPassManager &pm, const GPUPipelineOptions &options) {
-  llvm::report_fatal_error("optim-lower-to-nvvm: not implemented yet");
+LogicalResult mlir::optim::buildOptimLowerToNVVMPipeline(
+    OpPassManager &pm, const GPUPipelineOptions &options,
+    llvm::raw_ostream &errorStream) {
+  errorStream << "optim-lower-to-nvvm: not implemented yet";
+  return failure();
 }

@@ -9,6 +9,8 @@
 #define OPTIM_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 
@@ -40,9 +42,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// optim (tensors or memrefs) -> bufferized, in place -> linalg -> tiled,
-/// parallel, vectorised loops -> LLVM dialect.
-void buildOptimLowerToLLVMPipeline(OpPassManager &pm,
-                                   const CPUPipelineOptions &options);
+/// parallel, vectorised loops -> LLVM dialect. The passes it names must be
+/// registered (registerAllPasses and registerAllOptimPasses); fails, with a
+/// message on `errorStream`, when they are not.
+LogicalResult buildOptimLowerToLLVMPipeline(OpPassManager &pm,
+                                            const CPUPipelineOptions &options,
+                                            llvm::raw_ostream &errorStream);
 
 /// The textual form of the CPU pipeline (for logs and reproducers).
 std::string getOptimLowerToLLVMPipelineString(const CPUPipelineOptions &options);
@@ -81,8 +86,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
 };
 
 /// optim -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX/cubin.
-void buildOptimLowerToNVVMPipeline(OpPassManager &pm,
-                                   const GPUPipelineOptions &options);
+LogicalResult buildOptimLowerToNVVMPipeline(OpPassManager &pm,
+                                            const GPUPipelineOptions &options,
+                                            llvm::raw_ostream &errorStream);
 
 /// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm`.
 void registerOptimPipelines();

@@ -70,6 +70,12 @@ public:
       return value;
     return arith::TruncFOp::create(b, loc, computeType, value);
   }
+  /// An operand in the compute type (operands are the compute type or f64).
+  Value compute(Value value) {
+    if (value.getType() == computeType)
+      return value;
+    return narrow(wide(value));
+  }
   Value constant(double x) {
     return arith::ConstantOp::create(b, loc, f64, b.getF64FloatAttr(x));
   }
@@ -96,9 +102,11 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   Value beta1 = pb.wide(op.getBeta1());
   Value beta2 = pb.wide(op.getBeta2());
 
-  c.beta1 = op.getBeta1();
-  c.beta2 = op.getBeta2();
-  c.eps = op.getEps();
+  // Scalars may arrive wider than the compute type (f64): everything the
+  // element loop uses is rounded once, here.
+  c.beta1 = pb.compute(op.getBeta1());
+  c.beta2 = pb.compute(op.getBeta2());
+  c.eps = pb.compute(op.getEps());
   c.oneMinusBeta1 = pb.narrow(pb.sub(one, beta1));
   c.oneMinusBeta2 = pb.narrow(pb.sub(one, beta2));
 
@@ -128,7 +136,7 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   case WeightDecayMode::none:
     break;
   case WeightDecayMode::l2:
-    c.l2 = op.getWeightDecay();
+    c.l2 = pb.compute(op.getWeightDecay());
     break;
   case WeightDecayMode::decoupled: {
     Value eta = variant.decayRate == DecayRate::lr ? lr : stepSize;
@@ -138,13 +146,13 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   }
 
   if (variant.rescaleGrad)
-    c.rescale = op.getRescaleGrad();
+    c.rescale = pb.compute(op.getRescaleGrad());
   if (variant.gradScale)
     c.invGradScale = pb.narrow(pb.div(one, pb.wide(op.getGradScale())));
   if (variant.clipGradient) {
     // MXNet: clipping is on when clip_gradient >= 0. The bounds are chosen
     // once here so that the element loop clamps unconditionally.
-    Value clip = op.getClipGradient();
+    Value clip = pb.compute(op.getClipGradient());
     Value zero = arith::ConstantOp::create(b, loc, computeType,
                                            b.getFloatAttr(computeType, 0.0));
     Value inf = arith::ConstantOp::create(

@@ -91,7 +91,7 @@ func.func @case10(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 // -----
 
 func.func @case11(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %lr64: f64) {
-  // expected-error @+1 {{'optim.adam' op 'lr' must have the compute type 'f32', got 'f64'}}
+  // expected-error @+1 {{'optim.adam' op 'beta1' must have the scalar type 'f64' (the type of 'lr'), got 'f32'}}
   "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
@@ -221,5 +221,13 @@ func.func @bad_enum(%p: memref<8xf32>, %lr: f32, %t: i64) {
 func.func @bad_group(%p: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{expected (param, grad, exp_avg, exp_avg_sq[, max_exp_avg_sq])}}
   optim.adam (%p, %p, %p) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @narrow_scalars(%p: memref<8xf32>, %lr: f16, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op 'lr' must have the compute type 'f32' or f64, got 'f16'}}
+  optim.adam (%p, %p, %p, %p) : (memref<8xf32>, memref<8xf32>, memref<8xf32>, memref<8xf32>) scalar_type(f16) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
   return
 }

@@ -95,3 +95,14 @@ func.func @explicit_types(%p: memref<4xf32, strided<[2]>>, %g: memref<4xf32>, %m
       lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
 }
+
+// f64 scalars for f32 parameters: the scalar work sees the caller's exact
+// hyperparameters (1 - 0.999 is 0.001, not 1 - 0.999f).
+// CHECK-LABEL: func @wide_scalars
+// CHECK: optim.adamw (%{{.*}}) : memref<?xf32> scalar_type(f64) lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : i64)
+func.func @wide_scalars(%p: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v: memref<?xf32>,
+                        %lr: f64, %b1: f64, %b2: f64, %eps: f64, %wd: f64, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) : memref<?xf32> scalar_type(f64)
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
+  return
+}

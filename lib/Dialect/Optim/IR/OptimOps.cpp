@@ -134,7 +134,12 @@ static ParseResult parseAdamStepOp(OpAsmParser &parser, OperationState &result,
   } while (succeeded(parser.parseOptionalComma()));
 
   auto paramType = cast<ShapedType>(types[kParams].front());
-  Type computeType = getComputeType(paramType.getElementType());
+  Type scalarType = getComputeType(paramType.getElementType());
+  // Scalars default to the compute type; `scalar_type(f64)` widens them.
+  if (succeeded(parser.parseOptionalKeyword("scalar_type")))
+    if (parser.parseLParen() || parser.parseType(scalarType) ||
+        parser.parseRParen())
+      return failure();
 
   // Scalars: `keyword(%a[, %b])`, all of the compute type.
   auto parseScalars = [&](StringRef keyword, ArrayRef<Segment> segments,
@@ -151,7 +156,7 @@ static ParseResult parseAdamStepOp(OpAsmParser &parser, OperationState &result,
       if ((i > 0 && parser.parseComma()) ||
           parser.parseOperand(operands[segment].emplace_back()))
         return failure();
-      types[segment].push_back(computeType);
+      types[segment].push_back(scalarType);
     }
     return parser.parseRParen();
   };
@@ -255,6 +260,11 @@ static void printAdamStepOp(OpAsmPrinter &p, AdamStepOpInterface op,
     }
   }
 
+  Type scalarType = op.getLr().getType();
+  if (!op.getParams().empty() &&
+      scalarType != getComputeType(
+                        getElementTypeOrSelf(op.getParams()[0].getType())))
+    p << " scalar_type(" << scalarType << ")";
   auto printScalars = [&](StringRef keyword, ValueRange values) {
     if (llvm::any_of(values, [](Value v) { return !v; }))
       return;
@@ -406,15 +416,21 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
       {op.getClipGradient(), "clip_gradient"},
       {op.getGradScale(), "grad_scale"},
       {op.getFoundInf(), "found_inf"}};
+  // One scalar type for all: the compute type, or f64 so that the scalar
+  // work (1 - beta, bias corrections) sees the caller's exact values.
+  Type scalarType = op.getLr().getType();
+  if (scalarType != computeType && !scalarType.isF64())
+    return op.emitOpError("'lr' must have the compute type ")
+           << computeType << " or f64, got " << scalarType;
   for (auto [value, name] : scalars)
-    if (value && value.getType() != computeType)
+    if (value && value.getType() != scalarType)
       return op.emitOpError("'")
-             << name << "' must have the compute type " << computeType
-             << ", got " << value.getType();
+             << name << "' must have the scalar type " << scalarType
+             << " (the type of 'lr'), got " << value.getType();
   if (Value step = op.getStep())
-    if (isa<FloatType>(step.getType()) && step.getType() != computeType)
-      return op.emitOpError("a float 'step' must have the compute type ")
-             << computeType << ", got " << step.getType();
+    if (isa<FloatType>(step.getType()) && step.getType() != scalarType)
+      return op.emitOpError("a float 'step' must have the scalar type ")
+             << scalarType << ", got " << step.getType();
 
   // The step count or the beta powers, exactly one of them.
   bool hasPowers = op.getBeta1Power() && op.getBeta2Power();

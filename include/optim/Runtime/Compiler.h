@@ -1,0 +1,160 @@
+//===- Compiler.h - the optim JIT compiler ----------------------*- C++ -*-===//
+//
+// The runtime's front door. A Compiler owns an MLIRContext, the CPU pipeline
+// and a cache of compiled steps keyed by StepConfig; compiled steps run in
+// place on the caller's buffers, with per-step scalars as run-time
+// arguments, their work split over a thread pool by total elements.
+//
+//   auto compiler = cantFail(optim::Compiler::create());
+//   auto step = cantFail(compiler->getStep(
+//       optim::StepConfig::forPreset(optim::Preset::TorchAdamW,
+//                                    optim::ElementType::f32)));
+//   optim::StepScalars s;  s.lr = 1e-3;  s.weightDecay = 1e-2;  s.step = t;
+//   if (llvm::Error e = step->run(buffers, s)) ...
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_RUNTIME_COMPILER_H
+#define OPTIM_RUNTIME_COMPILER_H
+
+#include "optim/Runtime/StepConfig.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
+namespace llvm {
+class StdThreadPool;
+} // namespace llvm
+
+namespace optim {
+
+class Compiler;
+
+/// A compiled step: immutable, shareable, callable from many threads at once
+/// (on disjoint buffers).
+class CompiledStep {
+public:
+  ~CompiledStep();
+
+  /// Updates every parameter of `params` in place. All arguments are checked
+  /// first; on error nothing has been written.
+  llvm::Error run(llvm::ArrayRef<ParamBuffers> params,
+                  const StepScalars &scalars) const;
+
+  /// Same, on the calling thread only (no pool hand-off).
+  llvm::Error runSerial(llvm::ArrayRef<ParamBuffers> params,
+                        const StepScalars &scalars) const;
+
+  const StepConfig &getConfig() const { return config; }
+  /// Wall time of the compilation that produced this step.
+  double getCompileMillis() const { return compileMillis; }
+  /// The LLVM dialect module the kernel was generated from (for inspection).
+  const std::string &getLoweredIR() const { return loweredIR; }
+
+private:
+  friend class Compiler;
+  /// The kernel's C interface: 1-d strided memref descriptors for p, g, m, v,
+  /// vmax and the scalar block.
+  struct Descriptor {
+    void *allocated;
+    void *aligned;
+    int64_t offset;
+    int64_t size;
+    int64_t stride;
+  };
+  using KernelFn = void (*)(Descriptor *, Descriptor *, Descriptor *,
+                            Descriptor *, Descriptor *, Descriptor *);
+
+  CompiledStep(StepConfig config, std::unique_ptr<mlir::ExecutionEngine> engine,
+               KernelFn kernel, llvm::StdThreadPool *pool, unsigned numThreads,
+               double compileMillis, std::string loweredIR);
+
+  llvm::Error validate(llvm::ArrayRef<ParamBuffers> params,
+                       const StepScalars &scalars) const;
+  void runRange(llvm::ArrayRef<ParamBuffers> params, const double *scalarBlock,
+                int64_t begin, int64_t end) const;
+  llvm::Error runImpl(llvm::ArrayRef<ParamBuffers> params,
+                      const StepScalars &scalars, bool parallel) const;
+
+  StepConfig config;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  KernelFn kernel;
+  llvm::StdThreadPool *pool;
+  unsigned numThreads;
+  double compileMillis;
+  std::string loweredIR;
+};
+
+/// A user's MLIR module (optim ops on memrefs, in any functions) compiled
+/// through the same CPU pipeline.
+class JitModule {
+public:
+  ~JitModule();
+  /// The address of `_mlir_ciface_<name>` (every function gets a C
+  /// interface: memrefs are passed as pointers to descriptors).
+  llvm::Expected<void *> lookup(llvm::StringRef name) const;
+  /// Calls `name` with packed arguments, as ExecutionEngine::invokePacked.
+  llvm::Error invokePacked(llvm::StringRef name,
+                           llvm::MutableArrayRef<void *> args) const;
+
+private:
+  friend class Compiler;
+  explicit JitModule(std::unique_ptr<mlir::ExecutionEngine> engine);
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+struct CompilerOptions {
+  /// Threads a step may use; 0 means every hardware thread.
+  unsigned numThreads = 0;
+  /// Keep the lowered LLVM dialect IR of each step (CompiledStep::getLoweredIR).
+  bool keepLoweredIR = false;
+};
+
+struct CacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t entries = 0;
+};
+
+class Compiler {
+public:
+  static llvm::Expected<std::unique_ptr<Compiler>>
+  create(const CompilerOptions &options = {});
+  ~Compiler();
+
+  /// The compiled step for `config`: compiled on first request, then served
+  /// from the cache. Thread-safe; concurrent first requests compile once.
+  llvm::Expected<std::shared_ptr<const CompiledStep>>
+  getStep(const StepConfig &config);
+
+  /// Parses `source` and compiles it through the CPU pipeline (optim ops
+  /// lower in place; tensors are bufferized). With `openmp`, parallel chunks
+  /// run on libomp threads.
+  llvm::Expected<std::unique_ptr<JitModule>>
+  compileModule(llvm::StringRef source, bool openmp = false);
+
+  /// The step kernel's MLIR (before lowering), as the runtime generates it.
+  llvm::Expected<std::string> getKernelSource(const StepConfig &config);
+
+  CacheStats getCacheStats() const;
+  unsigned getNumThreads() const;
+
+private:
+  struct Impl;
+  explicit Compiler(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace optim
+
+#endif // OPTIM_RUNTIME_COMPILER_H

@@ -1,0 +1,98 @@
+//===- StepConfig.h - what a compiled optimizer step computes ---*- C++ -*-===//
+//
+// Plain data shared by the runtime's compiler, its executors and its users:
+// the configuration a step is compiled for (and cached under), the per-step
+// scalars passed at run time, and the buffers of one parameter.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_RUNTIME_STEPCONFIG_H
+#define OPTIM_RUNTIME_STEPCONFIG_H
+
+#include "optim/Dialect/Optim/Utils/AdamVariant.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace optim {
+
+using mlir::optim::AdamVariant;
+using mlir::optim::BiasCorrection;
+using mlir::optim::DecayRate;
+using mlir::optim::Preset;
+using mlir::optim::PresetOptions;
+using mlir::optim::WeightDecayMode;
+
+/// Element type of parameters and gradients. Moments are f32 for f16/bf16
+/// parameters and the parameter type otherwise.
+enum class ElementType { f16, bf16, f32, f64 };
+
+llvm::StringRef stringifyElementType(ElementType type);
+std::optional<ElementType> symbolizeElementType(llvm::StringRef name);
+/// Bytes of one parameter (or gradient) element.
+unsigned getElementSize(ElementType type);
+/// The moment element type for parameters of `type`.
+ElementType getMomentElementType(ElementType type);
+
+/// Everything a compiled step depends on. Two equal configurations share one
+/// compiled kernel.
+struct StepConfig {
+  AdamVariant variant;
+  ElementType paramType = ElementType::f32;
+  /// Elements per vector; 0 picks the host's widest register (e.g. 16 f32 or
+  /// 8 f64 with AVX-512).
+  unsigned vectorSize = 0;
+
+  static StepConfig forPreset(Preset preset, ElementType paramType,
+                              const PresetOptions &options = {});
+
+  /// The cache key: every field, spelled stably.
+  std::string key() const;
+  /// Rejects combinations no kernel can implement.
+  llvm::Error verify() const;
+};
+
+/// Run-time scalars of one step. Which ones are read depends on the
+/// configuration (e.g. `step` or the powers, `rescaleGrad` only with
+/// AdamVariant::rescaleGrad).
+struct StepScalars {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weightDecay = 0.0;
+  /// The step count t >= 1 (bias correction with beta^t).
+  int64_t step = 1;
+  /// beta1^t and beta2^t when the configuration takes given powers.
+  double beta1Power = 0.0;
+  double beta2Power = 0.0;
+  double rescaleGrad = 1.0;
+  /// Clip gradients to [-clip, clip] when clip >= 0 (MXNet).
+  double clipGradient = -1.0;
+  double gradScale = 1.0;
+  /// Non-zero skips the whole step: nothing is written.
+  double foundInf = 0.0;
+
+  /// Hyperparameter checks the verifier applies to constants, at run time.
+  llvm::Error verify(const StepConfig &config) const;
+};
+
+/// One parameter tensor's buffers, flattened: `numElements` contiguous
+/// elements each. Moments (and `maxExpAvgSq`, AMSGrad only) are of the
+/// moment element type.
+struct ParamBuffers {
+  void *param = nullptr;
+  const void *grad = nullptr;
+  void *expAvg = nullptr;
+  void *expAvgSq = nullptr;
+  void *maxExpAvgSq = nullptr;
+  int64_t numElements = 0;
+};
+
+} // namespace optim
+
+#endif // OPTIM_RUNTIME_STEPCONFIG_H

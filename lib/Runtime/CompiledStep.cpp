@@ -1,0 +1,195 @@
+//===- CompiledStep.cpp - the CPU executor --------------------------------===//
+//
+// Checks a call completely before touching memory, then splits the
+// flattened parameter list into equal element ranges, one per thread, and
+// calls the kernel once per (range, tensor) piece.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/Runtime/Compiler.h"
+
+#include "StepKernel.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/ThreadPool.h"
+
+#include <algorithm>
+
+using namespace ::optim;
+
+namespace {
+/// Below this many elements a step runs on the calling thread: waking the
+/// pool would cost more than the work.
+constexpr int64_t kSerialThreshold = 1 << 15;
+/// Thread ranges start at multiples of this many elements (whole cache lines
+/// and whole vectors; no two threads write one line).
+constexpr int64_t kRangeQuantum = 1024;
+
+struct Extent {
+  uintptr_t begin, end;
+  size_t param;
+  const char *role;
+};
+} // namespace
+
+CompiledStep::CompiledStep(StepConfig config,
+                           std::unique_ptr<mlir::ExecutionEngine> engine,
+                           KernelFn kernel, llvm::StdThreadPool *pool,
+                           unsigned numThreads, double compileMillis,
+                           std::string loweredIR)
+    : config(std::move(config)), engine(std::move(engine)), kernel(kernel),
+      pool(pool), numThreads(numThreads), compileMillis(compileMillis),
+      loweredIR(std::move(loweredIR)) {}
+
+CompiledStep::~CompiledStep() = default;
+
+llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
+                                   const StepScalars &scalars) const {
+  if (llvm::Error error = scalars.verify(config))
+    return error;
+  bool amsgrad = config.variant.amsgrad;
+  unsigned paramSize = getElementSize(config.paramType);
+  unsigned momentSize = getElementSize(getMomentElementType(config.paramType));
+  std::vector<Extent> extents;
+  extents.reserve(params.size() * 5);
+  for (auto [i, p] : llvm::enumerate(params)) {
+    if (p.numElements < 0)
+      return llvm::createStringError(
+          llvm::formatv("param #{0}: negative element count {1}", i,
+                        p.numElements)
+              .str());
+    if (!amsgrad && p.maxExpAvgSq)
+      return llvm::createStringError(
+          llvm::formatv("param #{0}: max_exp_avg_sq given but the step is "
+                        "not AMSGrad",
+                        i)
+              .str());
+    if (p.numElements == 0)
+      continue;
+    struct {
+      const void *ptr;
+      const char *role;
+      unsigned size;
+    } buffers[] = {{p.param, "param", paramSize},
+                   {p.grad, "grad", paramSize},
+                   {p.expAvg, "exp_avg", momentSize},
+                   {p.expAvgSq, "exp_avg_sq", momentSize},
+                   {p.maxExpAvgSq, "max_exp_avg_sq", momentSize}};
+    for (auto &buffer : llvm::ArrayRef(buffers).take_front(amsgrad ? 5 : 4)) {
+      if (!buffer.ptr)
+        return llvm::createStringError(
+            llvm::formatv("param #{0}: {1} is null", i, buffer.role).str());
+      auto address = reinterpret_cast<uintptr_t>(buffer.ptr);
+      if (address % buffer.size)
+        return llvm::createStringError(
+            llvm::formatv("param #{0}: {1} at {2} is not aligned to its "
+                          "{3}-byte elements",
+                          i, buffer.role, buffer.ptr, buffer.size)
+                .str());
+      extents.push_back({address,
+                         address + static_cast<uintptr_t>(p.numElements) *
+                                       buffer.size,
+                         i, buffer.role});
+    }
+  }
+  // Every buffer that is written, and every gradient, must be disjoint from
+  // every written buffer: the kernels read and write in place.
+  llvm::sort(extents,
+             [](const Extent &a, const Extent &b) { return a.begin < b.begin; });
+  for (size_t k = 1; k < extents.size(); ++k) {
+    const Extent &a = extents[k - 1], &b = extents[k];
+    bool bothGrads = llvm::StringRef(a.role) == "grad" &&
+                     llvm::StringRef(b.role) == "grad";
+    if (b.begin < a.end && !bothGrads)
+      return llvm::createStringError(
+          llvm::formatv("buffers overlap: {0} of param #{1} and {2} of "
+                        "param #{3}",
+                        a.role, a.param, b.role, b.param)
+              .str());
+  }
+  return llvm::Error::success();
+}
+
+void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
+                            const double *scalarBlock, int64_t begin,
+                            int64_t end) const {
+  unsigned paramSize = getElementSize(config.paramType);
+  unsigned momentSize = getElementSize(getMomentElementType(config.paramType));
+  auto descriptor = [](const void *base, int64_t offset, unsigned size,
+                       int64_t length) {
+    char *ptr = const_cast<char *>(static_cast<const char *>(base));
+    if (ptr)
+      ptr += offset * size;
+    return Descriptor{ptr, ptr, 0, length, 1};
+  };
+  Descriptor scalars{const_cast<double *>(scalarBlock),
+                     const_cast<double *>(scalarBlock), 0,
+                     detail::kNumScalarSlots, 1};
+  int64_t start = 0;
+  for (const ParamBuffers &p : params) {
+    int64_t stop = start + p.numElements;
+    int64_t lo = std::max(begin, start), hi = std::min(end, stop);
+    if (lo < hi) {
+      int64_t offset = lo - start, length = hi - lo;
+      Descriptor dp = descriptor(p.param, offset, paramSize, length);
+      Descriptor dg = descriptor(p.grad, offset, paramSize, length);
+      Descriptor dm = descriptor(p.expAvg, offset, momentSize, length);
+      Descriptor dv = descriptor(p.expAvgSq, offset, momentSize, length);
+      Descriptor dvmax = descriptor(p.maxExpAvgSq, offset, momentSize, length);
+      kernel(&dp, &dg, &dm, &dv, &dvmax, &scalars);
+    }
+    if (stop >= end)
+      break;
+    start = stop;
+  }
+}
+
+llvm::Error CompiledStep::runImpl(llvm::ArrayRef<ParamBuffers> params,
+                                  const StepScalars &scalars,
+                                  bool parallel) const {
+  if (llvm::Error error = validate(params, scalars))
+    return error;
+  // A step that found inf/NaN gradients changes nothing.
+  if (scalars.foundInf != 0)
+    return llvm::Error::success();
+  double block[detail::kNumScalarSlots];
+  detail::packScalars(scalars, block);
+
+  int64_t total = 0;
+  for (const ParamBuffers &p : params)
+    total += p.numElements;
+  if (total == 0)
+    return llvm::Error::success();
+  int64_t threads = parallel && pool && total >= kSerialThreshold
+                        ? std::min<int64_t>(numThreads, total / kRangeQuantum)
+                        : 1;
+  if (threads <= 1) {
+    runRange(params, block, 0, total);
+    return llvm::Error::success();
+  }
+  // Equal shares of the total, rounded to the quantum: a thread's range may
+  // span several tensors, and a large tensor is shared by several threads.
+  int64_t share = (total + threads - 1) / threads;
+  share = (share + kRangeQuantum - 1) / kRangeQuantum * kRangeQuantum;
+  llvm::ThreadPoolTaskGroup group(*pool);
+  for (int64_t t = 1; t < threads; ++t) {
+    int64_t begin = std::min(total, t * share);
+    int64_t end = std::min(total, begin + share);
+    if (begin < end)
+      group.async([=] { runRange(params, block, begin, end); });
+  }
+  runRange(params, block, 0, std::min(total, share));
+  group.wait();
+  return llvm::Error::success();
+}
+
+llvm::Error CompiledStep::run(llvm::ArrayRef<ParamBuffers> params,
+                              const StepScalars &scalars) const {
+  return runImpl(params, scalars, /*parallel=*/true);
+}
+
+llvm::Error CompiledStep::runSerial(llvm::ArrayRef<ParamBuffers> params,
+                                    const StepScalars &scalars) const {
+  return runImpl(params, scalars, /*parallel=*/false);
+}

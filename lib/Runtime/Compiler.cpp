@@ -1,0 +1,279 @@
+//===- Compiler.cpp - the optim JIT compiler ------------------------------===//
+//
+// Kernel generation, the CPU pipeline, the ExecutionEngine and the cache.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/Runtime/Compiler.h"
+
+#include "StepKernel.h"
+
+#include "optim/InitAllOptim.h"
+#include "optim/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <chrono>
+#include <mutex>
+
+using namespace mlir;
+using namespace ::optim;
+
+namespace {
+/// Turns the diagnostics of one compilation into an llvm::Error message.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(MLIRContext *ctx)
+      : handler(ctx, [this](Diagnostic &diag) {
+          llvm::raw_string_ostream os(messages);
+          os << diag.getLocation() << ": " << diag << "\n";
+          return success();
+        }) {}
+  llvm::Error error(llvm::StringRef what) const {
+    return llvm::createStringError(
+        (what + (messages.empty() ? "" : ":\n" + messages)).str());
+  }
+
+private:
+  std::string messages;
+  ScopedDiagnosticHandler handler;
+};
+
+/// The host's vector register width in bytes.
+unsigned getHostVectorBytes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 64;
+  if (features.lookup("avx2") || features.lookup("avx"))
+    return 32;
+  return 16;
+}
+} // namespace
+
+struct Compiler::Impl {
+  CompilerOptions options;
+  MLIRContext context;
+  unsigned numThreads;
+  std::unique_ptr<llvm::StdThreadPool> pool;
+  unsigned hostVectorBytes;
+
+  // Lookups take `cacheMutex` only; compilations are serialised by
+  // `compileMutex` (one MLIRContext) and re-check the cache under it so that
+  // concurrent first requests for one configuration compile once.
+  mutable std::mutex cacheMutex;
+  std::mutex compileMutex;
+  llvm::StringMap<std::shared_ptr<const CompiledStep>> cache;
+  CacheStats stats;
+
+  explicit Impl(const CompilerOptions &options)
+      : options(options), context(makeRegistry(),
+                                  MLIRContext::Threading::DISABLED) {
+    numThreads = options.numThreads ? options.numThreads
+                                    : llvm::hardware_concurrency().compute_thread_count();
+    if (numThreads > 1)
+      pool = std::make_unique<llvm::StdThreadPool>(
+          llvm::hardware_concurrency(numThreads));
+    hostVectorBytes = getHostVectorBytes();
+    context.loadAllAvailableDialects();
+  }
+
+  static DialectRegistry makeRegistry() {
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    registerAllExtensions(registry);
+    registerAllToLLVMIRTranslations(registry);
+    mlir::optim::registerAllOptimDialects(registry);
+    return registry;
+  }
+
+  /// Runs the CPU pipeline and builds an ExecutionEngine over `module`.
+  llvm::Expected<std::unique_ptr<ExecutionEngine>>
+  lower(ModuleOp module, const mlir::optim::CPUPipelineOptions &pipeline,
+        llvm::ArrayRef<llvm::StringRef> sharedLibs, std::string *loweredIR) {
+    DiagnosticCollector diagnostics(&context);
+    PassManager pm(&context);
+    std::string pipelineError;
+    llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+    if (failed(mlir::optim::buildOptimLowerToLLVMPipeline(
+            pm, pipeline, pipelineErrorStream)))
+      return llvm::createStringError("invalid CPU pipeline: " + pipelineError);
+    if (failed(pm.run(module)))
+      return diagnostics.error("lowering to the LLVM dialect failed");
+    if (loweredIR) {
+      llvm::raw_string_ostream os(*loweredIR);
+      module.print(os);
+    }
+    ExecutionEngineOptions engineOptions;
+    engineOptions.transformer = makeOptimizingTransformer(
+        /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+    engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+    engineOptions.sharedLibPaths = sharedLibs;
+    auto engine = ExecutionEngine::create(module, engineOptions);
+    if (!engine)
+      return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
+                              engine.takeError());
+    return std::move(*engine);
+  }
+
+  unsigned pickVectorSize(const StepConfig &config) const {
+    if (config.vectorSize)
+      return config.vectorSize;
+    unsigned computeBytes = config.paramType == ElementType::f64 ? 8 : 4;
+    return hostVectorBytes / computeBytes;
+  }
+
+  llvm::Expected<std::shared_ptr<const CompiledStep>>
+  compile(const StepConfig &config);
+};
+
+llvm::Expected<std::unique_ptr<Compiler>>
+Compiler::create(const CompilerOptions &options) {
+  static std::once_flag targetsInitialised;
+  std::call_once(targetsInitialised, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    // The pipelines are spelled as pass-pipeline strings: their passes must
+    // be in the global registry.
+    registerAllPasses();
+    mlir::optim::registerAllOptimPasses();
+  });
+  return std::unique_ptr<Compiler>(
+      new Compiler(std::make_unique<Impl>(options)));
+}
+
+Compiler::Compiler(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Compiler::~Compiler() = default;
+
+unsigned Compiler::getNumThreads() const { return impl->numThreads; }
+
+CacheStats Compiler::getCacheStats() const {
+  std::lock_guard<std::mutex> lock(impl->cacheMutex);
+  CacheStats stats = impl->stats;
+  stats.entries = impl->cache.size();
+  return stats;
+}
+
+llvm::Expected<std::shared_ptr<const CompiledStep>>
+Compiler::Impl::compile(const StepConfig &config) {
+  auto start = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module = detail::buildStepKernel(&context, config);
+  mlir::optim::CPUPipelineOptions pipeline;
+  pipeline.vectorSize = pickVectorSize(config);
+  // The executor splits work over its own threads: one chunk per call.
+  pipeline.chunkSize = 0;
+  pipeline.openmp = false;
+  std::string loweredIR;
+  auto engine = lower(*module, pipeline, {},
+                      options.keepLoweredIR ? &loweredIR : nullptr);
+  if (!engine)
+    return engine.takeError();
+  std::string symbol = ("_mlir_ciface_" + detail::kKernelName).str();
+  llvm::Expected<void *> address = (*engine)->lookup(symbol);
+  if (!address)
+    return address.takeError();
+  double millis = std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  auto kernel = reinterpret_cast<CompiledStep::KernelFn>(*address);
+  return std::shared_ptr<const CompiledStep>(
+      new CompiledStep(config, std::move(*engine), kernel, pool.get(),
+                       numThreads, millis, std::move(loweredIR)));
+}
+
+llvm::Expected<std::shared_ptr<const CompiledStep>>
+Compiler::getStep(const StepConfig &config) {
+  if (llvm::Error error = config.verify())
+    return std::move(error);
+  std::string key = config.key();
+  {
+    std::lock_guard<std::mutex> lock(impl->cacheMutex);
+    auto it = impl->cache.find(key);
+    if (it != impl->cache.end()) {
+      ++impl->stats.hits;
+      return it->second;
+    }
+  }
+  std::lock_guard<std::mutex> compileLock(impl->compileMutex);
+  {
+    // Another thread may have compiled it while we waited.
+    std::lock_guard<std::mutex> lock(impl->cacheMutex);
+    auto it = impl->cache.find(key);
+    if (it != impl->cache.end()) {
+      ++impl->stats.hits;
+      return it->second;
+    }
+    ++impl->stats.misses;
+  }
+  auto step = impl->compile(config);
+  if (!step)
+    return step.takeError();
+  std::lock_guard<std::mutex> lock(impl->cacheMutex);
+  impl->cache[key] = *step;
+  return *step;
+}
+
+llvm::Expected<std::string> Compiler::getKernelSource(const StepConfig &config) {
+  if (llvm::Error error = config.verify())
+    return std::move(error);
+  std::lock_guard<std::mutex> compileLock(impl->compileMutex);
+  OwningOpRef<ModuleOp> module =
+      detail::buildStepKernel(&impl->context, config);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return text;
+}
+
+llvm::Expected<std::unique_ptr<JitModule>>
+Compiler::compileModule(llvm::StringRef source, bool openmp) {
+  std::lock_guard<std::mutex> compileLock(impl->compileMutex);
+  DiagnosticCollector diagnostics(&impl->context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, &impl->context, "user-module");
+  if (!module)
+    return diagnostics.error("could not parse the module");
+  mlir::optim::CPUPipelineOptions pipeline;
+  pipeline.openmp = openmp;
+  pipeline.cInterface = true;
+  pipeline.vectorSize = impl->hostVectorBytes / 4;
+  std::string libomp = (llvm::Twine(MLIR_LIB_DIR) + "/libomp.so").str();
+  llvm::SmallVector<llvm::StringRef> libs;
+  if (openmp)
+    libs.push_back(libomp);
+  auto engine = impl->lower(*module, pipeline, libs, nullptr);
+  if (!engine)
+    return engine.takeError();
+  return std::unique_ptr<JitModule>(new JitModule(std::move(*engine)));
+}
+
+//===----------------------------------------------------------------------===//
+// JitModule
+//===----------------------------------------------------------------------===//
+
+JitModule::JitModule(std::unique_ptr<ExecutionEngine> engine)
+    : engine(std::move(engine)) {}
+JitModule::~JitModule() = default;
+
+llvm::Expected<void *> JitModule::lookup(llvm::StringRef name) const {
+  return engine->lookup(("_mlir_ciface_" + name).str());
+}
+
+llvm::Error JitModule::invokePacked(llvm::StringRef name,
+                                    llvm::MutableArrayRef<void *> args) const {
+  return engine->invokePacked(name, args);
+}

@@ -1,0 +1,116 @@
+//===- StepKernel.cpp - the MLIR of a runtime step kernel -----------------===//
+
+#include "StepKernel.h"
+
+#include "optim/Dialect/Optim/IR/OptimOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace optim::detail {
+
+void packScalars(const StepScalars &s,
+                                double (&block)[kNumScalarSlots]) {
+  block[kLr] = s.lr;
+  block[kBeta1] = s.beta1;
+  block[kBeta2] = s.beta2;
+  block[kEps] = s.eps;
+  block[kWeightDecay] = s.weightDecay;
+  block[kStep] = static_cast<double>(s.step);
+  block[kBeta1Power] = s.beta1Power;
+  block[kBeta2Power] = s.beta2Power;
+  block[kRescaleGrad] = s.rescaleGrad;
+  block[kClipGradient] = s.clipGradient;
+  block[kGradScale] = s.gradScale;
+}
+
+static Type getMlirType(MLIRContext *ctx, ElementType type) {
+  Builder b(ctx);
+  switch (type) {
+  case ElementType::f16:
+    return b.getF16Type();
+  case ElementType::bf16:
+    return b.getBF16Type();
+  case ElementType::f32:
+    return b.getF32Type();
+  case ElementType::f64:
+    return b.getF64Type();
+  }
+  llvm_unreachable("unknown element type");
+}
+
+OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
+                                      const StepConfig &config) {
+  ctx->loadDialect<arith::ArithDialect, func::FuncDialect,
+                   memref::MemRefDialect, mlir::optim::OptimDialect>();
+  OpBuilder b(ctx);
+  Location loc = NameLoc::get(b.getStringAttr(config.key()));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+
+  const AdamVariant &variant = config.variant;
+  Type paramType = getMlirType(ctx, config.paramType);
+  FloatType computeType = mlir::optim::getComputeType(paramType);
+  auto dynamic = [&](Type element) {
+    return MemRefType::get({ShapedType::kDynamic}, element);
+  };
+  Type paramBuffer = dynamic(paramType);
+  Type momentBuffer = dynamic(computeType);
+  Type scalarBuffer = dynamic(b.getF64Type());
+  auto func = func::FuncOp::create(
+      b, loc, kKernelName,
+      b.getFunctionType({paramBuffer, paramBuffer, momentBuffer, momentBuffer,
+                         momentBuffer, scalarBuffer},
+                        {}));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  ValueRange args = entry->getArguments();
+
+  auto scalar = [&](ScalarSlot slot) -> Value {
+    Value index = arith::ConstantIndexOp::create(b, loc, slot);
+    // Scalars stay f64: 1 - beta and the bias corrections are then computed
+    // from the caller's exact values, as the frameworks do in double.
+    return memref::LoadOp::create(b, loc, args[5], index);
+  };
+
+  mlir::optim::StepScalars s;
+  s.lr = scalar(kLr);
+  s.beta1 = scalar(kBeta1);
+  s.beta2 = scalar(kBeta2);
+  s.eps = scalar(kEps);
+  if (variant.weightDecay != WeightDecayMode::none)
+    s.weightDecay = scalar(kWeightDecay);
+  if (variant.biasCorrection != BiasCorrection::none) {
+    if (variant.givenPowers) {
+      s.beta1Power = scalar(kBeta1Power);
+      s.beta2Power = scalar(kBeta2Power);
+    } else {
+      // The count travels as f64 (exact up to 2^53) and is used as an i64.
+      Value index = arith::ConstantIndexOp::create(b, loc, kStep);
+      Value wide = memref::LoadOp::create(b, loc, args[5], index);
+      s.step = arith::FPToSIOp::create(b, loc, b.getI64Type(), wide);
+    }
+  }
+  if (variant.rescaleGrad)
+    s.rescaleGrad = scalar(kRescaleGrad);
+  if (variant.clipGradient)
+    s.clipGradient = scalar(kClipGradient);
+  if (variant.gradScale)
+    s.gradScale = scalar(kGradScale);
+  // found_inf is decided on the host: a skipped step never calls a kernel.
+  AdamVariant kernelVariant = variant;
+  kernelVariant.foundInf = false;
+
+  mlir::optim::ParamState state{args[0], args[1], args[2], args[3],
+                                variant.amsgrad ? args[4] : Value()};
+  mlir::optim::buildAdamStep(b, loc, kernelVariant, state, s);
+  func::ReturnOp::create(b, loc);
+  return module;
+}
+
+} // namespace optim::detail

@@ -1,0 +1,52 @@
+//===- StepKernel.h - the MLIR of a runtime step kernel ---------*- C++ -*-===//
+//
+// The runtime compiles every configuration to one function over 1-d buffers:
+//
+//   func.func @optim_step(%p: memref<?xT>, %g: memref<?xT>, %m: memref<?xC>,
+//                         %v: memref<?xC>, %vmax: memref<?xC>,
+//                         %scalars: memref<?xf64>)
+//
+// whose body loads the per-step scalars from the scalar block and applies a
+// single optim.adam/optim.adamw. The CPU executor calls it per chunk of the
+// flattened parameter list; the GPU path compiles the same function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_LIB_RUNTIME_STEPKERNEL_H
+#define OPTIM_LIB_RUNTIME_STEPKERNEL_H
+
+#include "optim/Runtime/StepConfig.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace optim::detail {
+
+/// Slots of the f64 scalar block passed to every kernel.
+enum ScalarSlot : unsigned {
+  kLr,
+  kBeta1,
+  kBeta2,
+  kEps,
+  kWeightDecay,
+  kStep,
+  kBeta1Power,
+  kBeta2Power,
+  kRescaleGrad,
+  kClipGradient,
+  kGradScale,
+  kNumScalarSlots
+};
+
+constexpr llvm::StringLiteral kKernelName = "optim_step";
+
+/// Fills the scalar block for one step.
+void packScalars(const StepScalars &scalars, double (&block)[kNumScalarSlots]);
+
+/// Builds the kernel module for `config`.
+mlir::OwningOpRef<mlir::ModuleOp> buildStepKernel(mlir::MLIRContext *context,
+                                                  const StepConfig &config);
+
+} // namespace optim::detail
+
+#endif // OPTIM_LIB_RUNTIME_STEPKERNEL_H
