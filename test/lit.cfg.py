@@ -32,6 +32,8 @@ tools = [
     ToolSubst("optim-conformance", unresolved="ignore"),
     ToolSubst("optim-translate", unresolved="ignore"),
     "mlir-runner",
+    "not",
+    "count",
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

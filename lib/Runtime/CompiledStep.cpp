@@ -8,9 +8,9 @@
 
 #include "optim/Runtime/Compiler.h"
 
+#include "JitEngine.h"
 #include "StepKernel.h"
 
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ThreadPool.h"
 
@@ -34,7 +34,7 @@ struct Extent {
 } // namespace
 
 CompiledStep::CompiledStep(StepConfig config,
-                           std::unique_ptr<mlir::ExecutionEngine> engine,
+                           std::unique_ptr<detail::JitEngine> engine,
                            KernelFn kernel, llvm::StdThreadPool *pool,
                            unsigned numThreads, double compileMillis,
                            std::string loweredIR)

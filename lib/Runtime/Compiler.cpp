@@ -6,6 +6,7 @@
 
 #include "optim/Runtime/Compiler.h"
 
+#include "JitEngine.h"
 #include "StepKernel.h"
 
 #include "optim/InitAllOptim.h"
@@ -22,13 +23,22 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/DiagnosticPrinter.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 
 using namespace mlir;
@@ -102,7 +112,7 @@ struct Compiler::Impl {
   }
 
   /// Runs the CPU pipeline and builds an ExecutionEngine over `module`.
-  llvm::Expected<std::unique_ptr<ExecutionEngine>>
+  llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>>
   lower(ModuleOp module, const mlir::optim::CPUPipelineOptions &pipeline,
         llvm::ArrayRef<llvm::StringRef> sharedLibs, std::string *loweredIR) {
     DiagnosticCollector diagnostics(&context);
@@ -118,16 +128,50 @@ struct Compiler::Impl {
       llvm::raw_string_ostream os(*loweredIR);
       module.print(os);
     }
+    // One host TargetMachine for both the LLVM optimisation pipeline (so
+    // that its cost models know the vector width) and code generation.
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder)
+      return builder.takeError();
+    builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+    auto targetMachine = builder->createTargetMachine();
+    if (!targetMachine)
+      return targetMachine.takeError();
+    auto jit = std::make_unique<::optim::detail::JitEngine>();
+    jit->transformer = makeOptimizingTransformer(
+        /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
     ExecutionEngineOptions engineOptions;
-    engineOptions.transformer = makeOptimizingTransformer(
-        /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+    // LLVM's default diagnostic handler exit()s on errors reported during
+    // code generation; a library must not. Errors are kept for the caller,
+    // remarks and notes dropped.
+    auto buildModule = [&](Operation *op, llvm::LLVMContext &llvmContext)
+        -> std::unique_ptr<llvm::Module> {
+      llvmContext.setDiagnosticHandlerCallBack(
+          [](const llvm::DiagnosticInfo *info, void *errors) {
+            if (info->getSeverity() != llvm::DS_Error)
+              return;
+            llvm::raw_string_ostream os(*static_cast<std::string *>(errors));
+            llvm::DiagnosticPrinterRawOStream printer(os);
+            info->print(printer);
+            os << "\n";
+          },
+          &jit->codegenErrors);
+      return translateModuleToLLVMIR(op, llvmContext);
+    };
+    engineOptions.llvmModuleBuilder = buildModule;
+    engineOptions.transformer = jit->transformer;
     engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
     engineOptions.sharedLibPaths = sharedLibs;
-    auto engine = ExecutionEngine::create(module, engineOptions);
+    auto engine = ExecutionEngine::create(module, engineOptions,
+                                          std::move(*targetMachine));
     if (!engine)
       return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
                               engine.takeError());
-    return std::move(*engine);
+    jit->engine = std::move(*engine);
+    if (!jit->codegenErrors.empty())
+      return llvm::createStringError("code generation failed:\n" +
+                                     jit->codegenErrors);
+    return std::move(jit);
   }
 
   unsigned pickVectorSize(const StepConfig &config) const {
@@ -171,7 +215,7 @@ CacheStats Compiler::getCacheStats() const {
 llvm::Expected<std::shared_ptr<const CompiledStep>>
 Compiler::Impl::compile(const StepConfig &config) {
   auto start = std::chrono::steady_clock::now();
-  OwningOpRef<ModuleOp> module = detail::buildStepKernel(&context, config);
+  OwningOpRef<ModuleOp> module = ::optim::detail::buildStepKernel(&context, config);
   mlir::optim::CPUPipelineOptions pipeline;
   pipeline.vectorSize = pickVectorSize(config);
   // The executor splits work over its own threads: one chunk per call.
@@ -182,10 +226,15 @@ Compiler::Impl::compile(const StepConfig &config) {
                       options.keepLoweredIR ? &loweredIR : nullptr);
   if (!engine)
     return engine.takeError();
-  std::string symbol = ("_mlir_ciface_" + detail::kKernelName).str();
-  llvm::Expected<void *> address = (*engine)->lookup(symbol);
+  std::string symbol = ("_mlir_ciface_" + ::optim::detail::kKernelName).str();
+  // Code is generated here, at the first lookup.
+  llvm::Expected<void *> address = (*engine)->engine->lookup(symbol);
   if (!address)
     return address.takeError();
+  ::optim::detail::watchForProcessExit();
+  if (!(*engine)->codegenErrors.empty())
+    return llvm::createStringError("code generation failed:\n" +
+                                   (*engine)->codegenErrors);
   double millis = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - start)
                       .count();
@@ -232,7 +281,7 @@ llvm::Expected<std::string> Compiler::getKernelSource(const StepConfig &config) 
     return std::move(error);
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
   OwningOpRef<ModuleOp> module =
-      detail::buildStepKernel(&impl->context, config);
+      ::optim::detail::buildStepKernel(&impl->context, config);
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os);
@@ -258,22 +307,45 @@ Compiler::compileModule(llvm::StringRef source, bool openmp) {
   auto engine = impl->lower(*module, pipeline, libs, nullptr);
   if (!engine)
     return engine.takeError();
+  ::optim::detail::watchForProcessExit();
   return std::unique_ptr<JitModule>(new JitModule(std::move(*engine)));
 }
+
+//===----------------------------------------------------------------------===//
+// JitEngine
+//===----------------------------------------------------------------------===//
+
+namespace optim::detail {
+
+static std::atomic<bool> exiting{false};
+
+void watchForProcessExit() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit([] { exiting = true; }); });
+}
+
+bool processIsExiting() { return exiting; }
+
+JitEngine::~JitEngine() {
+  if (processIsExiting())
+    (void)engine.release();
+}
+
+} // namespace optim::detail
 
 //===----------------------------------------------------------------------===//
 // JitModule
 //===----------------------------------------------------------------------===//
 
-JitModule::JitModule(std::unique_ptr<ExecutionEngine> engine)
+JitModule::JitModule(std::unique_ptr<::optim::detail::JitEngine> engine)
     : engine(std::move(engine)) {}
 JitModule::~JitModule() = default;
 
 llvm::Expected<void *> JitModule::lookup(llvm::StringRef name) const {
-  return engine->lookup(("_mlir_ciface_" + name).str());
+  return engine->engine->lookup(("_mlir_ciface_" + name).str());
 }
 
 llvm::Error JitModule::invokePacked(llvm::StringRef name,
                                     llvm::MutableArrayRef<void *> args) const {
-  return engine->invokePacked(name, args);
+  return engine->engine->invokePacked(name, args);
 }

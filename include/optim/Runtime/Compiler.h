@@ -28,9 +28,6 @@
 #include <memory>
 #include <string>
 
-namespace mlir {
-class ExecutionEngine;
-} // namespace mlir
 
 namespace llvm {
 class StdThreadPool;
@@ -39,6 +36,9 @@ class StdThreadPool;
 namespace optim {
 
 class Compiler;
+namespace detail {
+struct JitEngine;
+} // namespace detail
 
 /// A compiled step: immutable, shareable, callable from many threads at once
 /// (on disjoint buffers).
@@ -75,7 +75,7 @@ private:
   using KernelFn = void (*)(Descriptor *, Descriptor *, Descriptor *,
                             Descriptor *, Descriptor *, Descriptor *);
 
-  CompiledStep(StepConfig config, std::unique_ptr<mlir::ExecutionEngine> engine,
+  CompiledStep(StepConfig config, std::unique_ptr<detail::JitEngine> engine,
                KernelFn kernel, llvm::StdThreadPool *pool, unsigned numThreads,
                double compileMillis, std::string loweredIR);
 
@@ -87,7 +87,7 @@ private:
                       const StepScalars &scalars, bool parallel) const;
 
   StepConfig config;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<detail::JitEngine> engine;
   KernelFn kernel;
   llvm::StdThreadPool *pool;
   unsigned numThreads;
@@ -109,8 +109,8 @@ public:
 
 private:
   friend class Compiler;
-  explicit JitModule(std::unique_ptr<mlir::ExecutionEngine> engine);
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  explicit JitModule(std::unique_ptr<detail::JitEngine> engine);
+  std::unique_ptr<detail::JitEngine> engine;
 };
 
 struct CompilerOptions {
