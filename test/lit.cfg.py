@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,6 +18,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "README.txt", "lit.cfg.py",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%shlibext", ".so"))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%optim_obj_root", config.optim_obj_root))
@@ -38,7 +40,11 @@ tools = [
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Features.
-if shutil.which("ptxas"):
+# The CUDA toolkit's bin directory is where ptxas usually lives.
+cuda_bin = "/usr/local/cuda/bin"
+if os.path.isdir(cuda_bin):
+    llvm_config.with_environment("PATH", cuda_bin, append_path=True)
+if shutil.which("ptxas", path=config.environment.get("PATH")):
     config.available_features.add("ptxas")
 if config.optim_have_cuda_headers:
     config.available_features.add("cuda-headers")

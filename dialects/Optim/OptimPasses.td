@@ -34,4 +34,41 @@ def OptimVectorizeElementwise
   ];
 }
 
+def OptimMapElementwiseToGPU
+    : Pass<"optim-map-elementwise-to-gpu", "func::FuncOp"> {
+  let summary = "Map each optimizer step's element-wise generics to one gpu.launch";
+  let description = [{
+    The GPU counterpart of optim-vectorize-elementwise. The consecutive 1-d
+    element-wise `linalg.generic` ops of one step (one per parameter) become
+    a single `gpu.launch` in which every thread walks every parameter with a
+    grid-stride loop: a parameter group of any size is one launch with a
+    bounded grid. Parameters whose buffers are all `vector-bytes`-aligned
+    move whole vectors (`vector.load`/`vector.store` carrying the alignment,
+    so PTX gets `ld.global.v4.f32`); the remainder and unaligned parameters
+    take a scalar loop. With `precise-math`, f32 square roots are
+    `llvm.sqrt` (PTX `sqrt.rn.f32`, correctly rounded like the CPU) instead
+    of libdevice's `__nv_sqrtf` (`sqrt.approx.f32`). Any other
+    `linalg.generic` left in the function (a strided parameter) is an error:
+    it cannot run on the host over device memory.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+    Option<"maxBlocks", "max-blocks", "int64_t", /*default=*/"2048",
+           "Upper bound on the grid (grid-stride loops cover the rest)">,
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"16",
+           "Bytes per vector access (16 = ld.global.v4.f32)">,
+    Option<"preciseMath", "precise-math", "bool", /*default=*/"true",
+           "Correctly rounded sqrt (sqrt.rn) instead of sqrt.approx">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // OPTIM_PASSES_TD

@@ -11,6 +11,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 namespace mlir::optim::test {
@@ -25,6 +26,8 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // Serialising gpu.modules (PTX, cubin) translates them to LLVM IR.
+  mlir::registerAllToLLVMIRTranslations(registry);
   mlir::optim::registerAllOptimDialects(registry);
 
   return mlir::asMainReturnCode(

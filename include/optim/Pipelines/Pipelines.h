@@ -69,26 +69,23 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(256)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
-      llvm::cl::desc("Elements per thread per iteration (4 x f32 = one "
-                     "16-byte access)"),
+      llvm::cl::desc("32-bit words per vector access (4 = one 16-byte "
+                     "ld.global.v4.f32)"),
       llvm::cl::init(4)};
   PassOptions::Option<bool> preciseMath{
       *this, "precise-math",
       llvm::cl::desc("Correctly rounded sqrt and division (sqrt.rn, div.rn), "
                      "matching the CPU; off selects sqrt.approx"),
       llvm::cl::init(true)};
-  PassOptions::Option<bool> hostLowering{
-      *this, "host",
-      llvm::cl::desc("Also lower the host side to LLVM (launches through "
-                     "the mgpu* runtime); off stops at the serialised "
-                     "gpu.binary"),
-      llvm::cl::init(true)};
 };
 
-/// optim -> linalg -> parallel loops -> gpu kernels -> NVVM -> PTX/cubin.
+/// optim -> linalg -> one gpu.launch per step -> NVVM -> PTX/cubin, with the
+/// host side lowered to LLVM calls of the mgpu* runtime functions.
 LogicalResult buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                                             const GPUPipelineOptions &options,
                                             llvm::raw_ostream &errorStream);
+
+std::string getOptimLowerToNVVMPipelineString(const GPUPipelineOptions &options);
 
 /// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm`.
 void registerOptimPipelines();

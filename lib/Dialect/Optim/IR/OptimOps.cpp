@@ -17,7 +17,6 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
-#include <functional>
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -571,39 +570,29 @@ struct DropNeutralOperands : OpRewritePattern<OpTy> {
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    // Each getter is re-evaluated after the previous removal: clearing one
-    // segment shifts the operands of the segments after it.
-    using Getter = std::function<std::optional<MutableOperandRange>()>;
-    auto when = [&](Value v, bool (*pred)(double),
-                    auto mutableGetter) -> Getter {
-      return [=, &op]() -> std::optional<MutableOperandRange> {
-        std::optional<double> c = getConstantFloat(v);
-        if (c && pred(*c))
-          return mutableGetter();
-        return std::nullopt;
-      };
+    bool changed = false;
+    // Each range is fetched just before it is cleared: clearing one segment
+    // shifts the operands of the segments after it.
+    auto dropIf = [&](Value value, bool (*neutral)(double),
+                      llvm::function_ref<MutableOperandRange()> range) {
+      std::optional<double> c = getConstantFloat(value);
+      if (!c || !neutral(*c))
+        return;
+      rewriter.modifyOpInPlace(op, [&] { range().clear(); });
+      changed = true;
     };
-    SmallVector<Getter> removals = {
-        when(op.getFoundInf(), [](double x) { return x == 0; },
-             [&] { return op.getFoundInfMutable(); }),
-        when(op.getRescaleGrad(), [](double x) { return x == 1; },
-             [&] { return op.getRescaleGradMutable(); }),
-        when(op.getGradScale(), [](double x) { return x == 1; },
-             [&] { return op.getGradScaleMutable(); }),
-        when(op.getClipGradient(), [](double x) { return x < 0; },
-             [&] { return op.getClipGradientMutable(); })};
+    dropIf(op.getFoundInf(), [](double x) { return x == 0; },
+           [&] { return op.getFoundInfMutable(); });
+    dropIf(op.getRescaleGrad(), [](double x) { return x == 1; },
+           [&] { return op.getRescaleGradMutable(); });
+    dropIf(op.getGradScale(), [](double x) { return x == 1; },
+           [&] { return op.getGradScaleMutable(); });
+    dropIf(op.getClipGradient(), [](double x) { return x < 0; },
+           [&] { return op.getClipGradientMutable(); });
     if constexpr (std::is_same_v<OpTy, AdamOp>)
-      removals.push_back(
-          when(op.getWeightDecay(), [](double x) { return x == 0; },
-               [&] { return op.getWeightDecayMutable(); }));
-    if (llvm::none_of(removals, [](const Getter &g) { return g(); }))
-      return failure();
-    rewriter.modifyOpInPlace(op, [&] {
-      for (const Getter &getter : removals)
-        if (std::optional<MutableOperandRange> range = getter())
-          range->clear();
-    });
-    return success();
+      dropIf(op.getWeightDecay(), [](double x) { return x == 0; },
+             [&] { return op.getWeightDecayMutable(); });
+    return success(changed);
   }
 };
 
