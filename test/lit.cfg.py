@@ -41,9 +41,13 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Features.
 # The CUDA toolkit's bin directory is where ptxas usually lives.
+# MLIR's NVVM serialiser finds libdevice through CUDA_ROOT/CUDA_HOME/CUDA_PATH.
+llvm_config.with_system_environment(["CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"])
 cuda_bin = "/usr/local/cuda/bin"
 if os.path.isdir(cuda_bin):
     llvm_config.with_environment("PATH", cuda_bin, append_path=True)
+    if not any(v in config.environment for v in ("CUDA_ROOT", "CUDA_HOME", "CUDA_PATH")):
+        config.environment["CUDA_HOME"] = os.path.dirname(cuda_bin)
 if shutil.which("ptxas", path=config.environment.get("PATH")):
     config.available_features.add("ptxas")
 if config.optim_have_cuda_headers:
