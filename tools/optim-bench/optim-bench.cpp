@@ -1,0 +1,401 @@
+//===- optim-bench.cpp - optimizer steps against the memory-bandwidth limit ===//
+//
+// Measures, in one run and interleaved (every repetition runs every
+// contender once, so machine noise hits them alike):
+//   probe  the step's own in-place access pattern with trivial arithmetic:
+//          the limit (28 bytes per f32 element for Adam/AdamW, 36 with
+//          AMSGrad's vmax);
+//   naive  AdamW as users write it (bias corrections in the loop);
+//   tuned  AdamW hand-tuned (hoisted scalars, omp simd, -fno-math-errno);
+//   optim  the JIT-compiled steps (Adam, AdamW, AMSGrad);
+// over sizes, f32/f64, 1 thread and all threads, and a GPT-2-small-shaped
+// parameter list (148 tensors, 124M parameters) in one call against one flat
+// tensor of the same size. Reports median ms, GB/s, elements/s, and each
+// row's ratio to the probe and to the tuned loop of the same repetition set.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Baselines.h"
+
+#include "optim/Runtime/Compiler.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+using namespace llvm;
+using namespace optim::bench;
+
+static cl::list<int> sizeExponents(
+    "sizes", cl::CommaSeparated,
+    cl::desc("log2 of the element counts (default 12,14,...,26)"));
+static cl::list<std::string> variantNames(
+    "variants", cl::CommaSeparated,
+    cl::desc("adamw, adam, amsgrad (default: all)"));
+static cl::list<std::string> dtypeNames("dtypes", cl::CommaSeparated,
+                                        cl::desc("f32, f64 (default: both)"));
+static cl::opt<int> reps("reps", cl::init(7),
+                         cl::desc("Interleaved repetitions (median reported)"));
+static cl::opt<bool> gpt2("gpt2", cl::init(true),
+                          cl::desc("Also the GPT-2-small parameter list"));
+static cl::opt<bool> quick("quick",
+                           cl::desc("Small sizes, few repetitions (smoke test)"));
+static cl::opt<bool> jsonOutput("json", cl::desc("One JSON record per measurement"));
+static cl::opt<std::string> svgPath("svg", cl::init(""),
+                                    cl::desc("Write a GB/s-vs-size plot here"));
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <typename T> struct Aligned {
+  T *data = nullptr;
+  explicit Aligned(int64_t n) {
+    size_t bytes = std::max<size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
+    data = static_cast<T *>(std::aligned_alloc(64, bytes));
+  }
+  ~Aligned() { std::free(data); }
+  Aligned(const Aligned &) = delete;
+};
+
+struct Record {
+  std::string impl, variant, dtype;
+  int64_t elements, tensors;
+  int threads;
+  double ms;
+  double bytesPerElement;
+  double gbps() const { return bytesPerElement * elements / (ms * 1e6); }
+  double ratioToProbe = 0, ratioToTuned = 0;
+};
+
+std::vector<Record> records;
+
+/// Runs every contender `reps` times, interleaved, each call repeated
+/// enough to last about a millisecond; records the medians.
+void measure(std::vector<std::pair<std::string, std::function<void()>>> &runs,
+             const Record &shape) {
+  int64_t bytes = int64_t(shape.bytesPerElement) * shape.elements;
+  int iterations = int(std::clamp<int64_t>((int64_t(64) << 20) / std::max<int64_t>(bytes, 1), 1, 2000));
+  std::vector<std::vector<double>> samples(runs.size());
+  for (auto &run : runs) // warm-up (and first touch through the step itself)
+    run.second();
+  for (int r = 0; r < reps; ++r)
+    for (size_t k = 0; k < runs.size(); ++k) {
+      auto start = Clock::now();
+      for (int i = 0; i < iterations; ++i)
+        runs[k].second();
+      samples[k].push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - start)
+              .count() /
+          iterations);
+    }
+  std::map<std::string, double> medians;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    std::vector<double> &s = samples[k];
+    std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());
+    medians[runs[k].first] = s[s.size() / 2];
+  }
+  for (auto &[impl, ms] : medians) {
+    Record rec = shape;
+    rec.impl = impl;
+    rec.ms = ms;
+    if (medians.count("probe"))
+      rec.ratioToProbe = medians["probe"] / ms;
+    if (medians.count("tuned"))
+      rec.ratioToTuned = medians["tuned"] / ms;
+    records.push_back(rec);
+  }
+}
+
+optim::StepConfig configFor(StringRef variant, optim::ElementType type) {
+  optim::PresetOptions options;
+  options.amsgrad = variant == "amsgrad";
+  return optim::StepConfig::forPreset(variant == "adam"
+                                          ? optim::Preset::TorchAdam
+                                          : optim::Preset::TorchAdamW,
+                                      type, options);
+}
+
+template <typename T>
+void benchSize(int64_t n, StringRef variant, int threads,
+               optim::Compiler &compiler) {
+  bool amsgrad = variant == "amsgrad";
+  Aligned<T> p(n), g(n), m(n), v(n), vmax(n);
+  fill<T>(p.data, n, T(0.5), threads);
+  fill<T>(g.data, n, T(1e-3), threads);
+  fill<T>(m.data, n, T(0), threads);
+  fill<T>(v.data, n, T(0), threads);
+  fill<T>(vmax.data, n, T(0), threads);
+  optim::ElementType type =
+      sizeof(T) == 4 ? optim::ElementType::f32 : optim::ElementType::f64;
+  auto step = cantFail(compiler.getStep(configFor(variant, type)));
+  AdamArgs args{1e-3, 0.9, 0.999, 1e-8, 1e-2, 10, amsgrad};
+  optim::StepScalars scalars;
+  scalars.lr = args.lr;
+  scalars.weightDecay = args.weightDecay;
+  scalars.step = args.step;
+  optim::ParamBuffers buffers{p.data, g.data, m.data, v.data,
+                              amsgrad ? vmax.data : nullptr, n};
+  T *vm = amsgrad ? vmax.data : nullptr;
+  std::vector<std::pair<std::string, std::function<void()>>> runs = {
+      {"probe", [&] { probe<T>(p.data, g.data, m.data, v.data, vm, n, threads); }},
+      {"naive", [&] { naiveAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads); }},
+      {"tuned", [&] { tunedAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads); }},
+      {"optim", [&] { cantFail(step->run(buffers, scalars)); }},
+  };
+  Record shape;
+  shape.variant = variant.str();
+  shape.dtype = sizeof(T) == 4 ? "f32" : "f64";
+  shape.elements = n;
+  shape.tensors = 1;
+  shape.threads = threads;
+  shape.bytesPerElement = sizeof(T) * (amsgrad ? 9 : 7);
+  measure(runs, shape);
+}
+
+/// GPT-2 small (124M): wte, wpe, 12 blocks, ln_f.
+std::vector<int64_t> gpt2Shapes() {
+  std::vector<int64_t> sizes = {50257 * 768, 1024 * 768};
+  for (int layer = 0; layer < 12; ++layer) {
+    for (int64_t s : {768, 768, 768 * 2304, 2304, 768 * 768, 768, 768, 768,
+                      768 * 3072, 3072, 3072 * 768, 768})
+      sizes.push_back(s);
+  }
+  sizes.push_back(768);
+  sizes.push_back(768);
+  return sizes;
+}
+
+void benchGpt2(int threads, optim::Compiler &compiler) {
+  std::vector<int64_t> shapes = gpt2Shapes();
+  int64_t total = 0;
+  for (int64_t s : shapes)
+    total += s;
+  // The group lives in one arena (as a framework's flat buffer would), so
+  // the flat-tensor row touches exactly the same memory.
+  Aligned<float> p(total), g(total), m(total), v(total);
+  fill<float>(p.data, total, 0.5f, threads);
+  fill<float>(g.data, total, 1e-3f, threads);
+  fill<float>(m.data, total, 0.f, threads);
+  fill<float>(v.data, total, 0.f, threads);
+  std::vector<optim::ParamBuffers> group;
+  int64_t offset = 0;
+  for (int64_t s : shapes) {
+    // Each tensor starts on a 64-byte boundary in a real allocator; keep the
+    // arena offsets as they are (multiples of 768 floats are).
+    group.push_back({p.data + offset, g.data + offset, m.data + offset,
+                     v.data + offset, nullptr, s});
+    offset += s;
+  }
+  optim::ParamBuffers flat{p.data, g.data, m.data, v.data, nullptr, total};
+  auto step = cantFail(compiler.getStep(configFor("adamw", optim::ElementType::f32)));
+  AdamArgs args{1e-3, 0.9, 0.999, 1e-8, 1e-2, 10, false};
+  optim::StepScalars scalars;
+  scalars.lr = args.lr;
+  scalars.weightDecay = args.weightDecay;
+  scalars.step = args.step;
+  std::vector<std::pair<std::string, std::function<void()>>> runs = {
+      {"probe", [&] { probe<float>(p.data, g.data, m.data, v.data, nullptr, total, threads); }},
+      {"tuned", [&] { tunedAdamW<float>(p.data, g.data, m.data, v.data, nullptr, total, args, threads); }},
+      {"tuned-per-tensor", [&] {
+         for (const optim::ParamBuffers &b : group)
+           tunedAdamW<float>(static_cast<float *>(b.param),
+                             static_cast<const float *>(b.grad),
+                             static_cast<float *>(b.expAvg),
+                             static_cast<float *>(b.expAvgSq), nullptr,
+                             b.numElements, args, threads);
+       }},
+      {"optim-flat", [&] { cantFail(step->run(flat, scalars)); }},
+      {"optim-group", [&] { cantFail(step->run(group, scalars)); }},
+  };
+  Record shape;
+  shape.variant = "adamw";
+  shape.dtype = "f32";
+  shape.elements = total;
+  shape.tensors = shapes.size();
+  shape.threads = threads;
+  shape.bytesPerElement = 28;
+  measure(runs, shape);
+  for (Record &r : records)
+    if (r.elements == total && r.impl != "optim-group" &&
+        r.impl != "tuned-per-tensor" && r.threads == threads && r.tensors > 1)
+      r.tensors = 1; // flat rows are one tensor
+}
+
+void writeSvg(StringRef path) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec);
+  if (ec) {
+    errs() << "warning: cannot write " << path << ": " << ec.message() << "\n";
+    return;
+  }
+  // One panel: AdamW f32, all threads, GB/s against log2(elements).
+  int maxThreads = 0;
+  for (const Record &r : records)
+    maxThreads = std::max(maxThreads, r.threads);
+  std::map<std::string, std::vector<std::pair<double, double>>> series;
+  double maxGbps = 1;
+  for (const Record &r : records) {
+    if (r.variant != "adamw" || r.dtype != "f32" || r.tensors != 1 ||
+        r.threads != maxThreads || r.impl.find("-") != std::string::npos)
+      continue;
+    series[r.impl].push_back({std::log2(double(r.elements)), r.gbps()});
+    maxGbps = std::max(maxGbps, r.gbps());
+  }
+  const int w = 640, h = 400, left = 60, bottom = 50, top = 30, right = 120;
+  double xmin = 12, xmax = 26;
+  for (auto &[impl, pts] : series)
+    for (auto &[x, y] : pts) {
+      xmin = std::min(xmin, x);
+      xmax = std::max(xmax, x);
+    }
+  auto sx = [&](double x) {
+    return left + (x - xmin) / std::max(1.0, xmax - xmin) * (w - left - right);
+  };
+  auto sy = [&](double y) {
+    return h - bottom - y / (maxGbps * 1.1) * (h - bottom - top);
+  };
+  const char *colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                          "#9467bd"};
+  os << formatv("<svg xmlns='http://www.w3.org/2000/svg' width='{0}' "
+                "height='{1}' font-family='sans-serif' font-size='12'>\n",
+                w, h);
+  os << "<rect width='100%' height='100%' fill='white'/>\n";
+  os << formatv("<text x='{0}' y='18'>AdamW f32, {1} threads: GB/s (28 "
+                "bytes/element) vs log2(elements)</text>\n",
+                left, maxThreads);
+  os << formatv("<line x1='{0}' y1='{1}' x2='{2}' y2='{1}' stroke='black'/>\n",
+                left, h - bottom, w - right);
+  os << formatv("<line x1='{0}' y1='{1}' x2='{0}' y2='{2}' stroke='black'/>\n",
+                left, h - bottom, top);
+  for (int x = int(xmin); x <= int(xmax); x += 2)
+    os << formatv("<text x='{0}' y='{1}' text-anchor='middle'>{2}</text>\n",
+                  sx(x), h - bottom + 16, x);
+  for (int k = 0; k <= 4; ++k) {
+    double y = maxGbps * 1.1 * k / 4;
+    os << formatv("<text x='{0}' y='{1}' text-anchor='end'>{2:f0}</text>\n",
+                  left - 6, sy(y) + 4, y);
+  }
+  int index = 0;
+  for (auto &[impl, pts] : series) {
+    llvm::sort(pts);
+    const char *color = colors[index % 5];
+    os << "<polyline fill='none' stroke-width='2' stroke='" << color
+       << "' points='";
+    for (auto &[x, y] : pts)
+      os << formatv("{0:f1},{1:f1} ", sx(x), sy(y));
+    os << "'/>\n";
+    os << formatv("<text x='{0}' y='{1}' fill='{2}'>{3}</text>\n",
+                  w - right + 8, top + 20 + 16 * index, color, impl);
+    ++index;
+  }
+  os << "</svg>\n";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "optim step benchmark\n");
+  std::vector<int> exponents(sizeExponents.begin(), sizeExponents.end());
+  if (exponents.empty())
+    exponents = quick ? std::vector<int>{12, 16}
+                      : std::vector<int>{12, 14, 16, 18, 20, 22, 24, 26};
+  std::vector<std::string> variants(variantNames.begin(), variantNames.end());
+  if (variants.empty())
+    variants = {"adamw", "adam", "amsgrad"};
+  std::vector<std::string> dtypes(dtypeNames.begin(), dtypeNames.end());
+  if (dtypes.empty())
+    dtypes = {"f32", "f64"};
+  if (quick)
+    reps = std::min<int>(reps, 3);
+  int allThreads = llvm::hardware_concurrency().compute_thread_count();
+  std::vector<int> threadCounts = {1};
+  if (allThreads > 1)
+    threadCounts.push_back(allThreads);
+
+  // Compile times: a cold compile in a fresh compiler, then a cache hit.
+  auto coldCompiler = cantFail(optim::Compiler::create());
+  auto t0 = Clock::now();
+  auto cold = cantFail(coldCompiler->getStep(configFor("adamw", optim::ElementType::f32)));
+  double coldMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  t0 = Clock::now();
+  auto hit = cantFail(coldCompiler->getStep(configFor("adamw", optim::ElementType::f32)));
+  double hitUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  (void)cold;
+  (void)hit;
+
+  for (int threads : threadCounts) {
+    optim::CompilerOptions options;
+    options.numThreads = threads;
+    auto compiler = cantFail(optim::Compiler::create(options));
+    for (const std::string &dtype : dtypes)
+      for (const std::string &variant : variants)
+        for (int e : exponents) {
+          if (dtype == "f32")
+            benchSize<float>(int64_t(1) << e, variant, threads, *compiler);
+          else
+            benchSize<double>(int64_t(1) << e, variant, threads, *compiler);
+        }
+    if (gpt2 && !quick)
+      benchGpt2(threads, *compiler);
+  }
+
+  if (jsonOutput) {
+    json::OStream out(outs());
+    for (const Record &r : records) {
+      out.object([&] {
+        out.attribute("impl", r.impl);
+        out.attribute("variant", r.variant);
+        out.attribute("dtype", r.dtype);
+        out.attribute("elements", r.elements);
+        out.attribute("tensors", r.tensors);
+        out.attribute("threads", r.threads);
+        out.attribute("ms", r.ms);
+        out.attribute("bytes_per_element", r.bytesPerElement);
+        out.attribute("gbps", r.gbps());
+        out.attribute("elements_per_s", r.elements / (r.ms * 1e-3));
+        out.attribute("ratio_to_probe", r.ratioToProbe);
+        out.attribute("ratio_to_tuned", r.ratioToTuned);
+      });
+      outs() << "\n";
+    }
+    out.object([&] {
+      out.attribute("impl", "optim-compile");
+      out.attribute("cold_compile_ms", coldMs);
+      out.attribute("cache_hit_us", hitUs);
+    });
+    outs() << "\n";
+  } else {
+    outs() << formatv("{0,-17} {1,-8} {2,-5} {3,10} {4,7} {5,7} {6,10} {7,8} "
+                      "{8,10} {9,9} {10,9}\n",
+                      "impl", "variant", "dtype", "elements", "tensors",
+                      "threads", "ms", "GB/s", "Gelem/s", "x probe", "x tuned");
+    for (const Record &r : records)
+      outs() << formatv("{0,-17} {1,-8} {2,-5} {3,10} {4,7} {5,7} {6,10:f4} "
+                        "{7,8:f2} {8,10:f3} {9,9:f3} {10,9:f3}\n",
+                        r.impl, r.variant, r.dtype, r.elements, r.tensors,
+                        r.threads, r.ms, r.gbps(),
+                        r.elements / (r.ms * 1e6), r.ratioToProbe,
+                        r.ratioToTuned);
+    outs() << formatv("cold JIT compile of an AdamW f32 step: {0:f1} ms; "
+                      "cache hit: {1:f1} us\n",
+                      coldMs, hitUs);
+  }
+  if (!svgPath.empty())
+    writeSvg(svgPath);
+  return 0;
+}
