@@ -10,9 +10,9 @@
 
 #include "JitEngine.h"
 #include "StepKernel.h"
+#include "WorkerPool.h"
 
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/ThreadPool.h"
 
 #include <algorithm>
 
@@ -21,7 +21,7 @@ using namespace ::optim;
 namespace {
 /// Below this many elements a step runs on the calling thread: waking the
 /// pool would cost more than the work.
-constexpr int64_t kSerialThreshold = 1 << 15;
+constexpr int64_t kSerialThreshold = 1 << 14;
 /// Thread ranges start at multiples of this many elements (whole cache lines
 /// and whole vectors; no two threads write one line).
 constexpr int64_t kRangeQuantum = 1024;
@@ -35,7 +35,7 @@ struct Extent {
 
 CompiledStep::CompiledStep(StepConfig config,
                            std::unique_ptr<detail::JitEngine> engine,
-                           KernelFn kernel, llvm::StdThreadPool *pool,
+                           KernelFn kernel, detail::WorkerPool *pool,
                            unsigned numThreads, double compileMillis,
                            std::string loweredIR)
     : config(std::move(config)), engine(std::move(engine)), kernel(kernel),
@@ -172,15 +172,12 @@ llvm::Error CompiledStep::runImpl(llvm::ArrayRef<ParamBuffers> params,
   // span several tensors, and a large tensor is shared by several threads.
   int64_t share = (total + threads - 1) / threads;
   share = (share + kRangeQuantum - 1) / kRangeQuantum * kRangeQuantum;
-  llvm::ThreadPoolTaskGroup group(*pool);
-  for (int64_t t = 1; t < threads; ++t) {
-    int64_t begin = std::min(total, t * share);
+  pool->run(threads, [&](unsigned t) {
+    int64_t begin = std::min(total, int64_t(t) * share);
     int64_t end = std::min(total, begin + share);
     if (begin < end)
-      group.async([=] { runRange(params, block, begin, end); });
-  }
-  runRange(params, block, 0, std::min(total, share));
-  group.wait();
+      runRange(params, block, begin, end);
+  });
   return llvm::Error::success();
 }
 

@@ -8,6 +8,7 @@
 
 #include "JitEngine.h"
 #include "StepKernel.h"
+#include "WorkerPool.h"
 
 #include "optim/InitAllOptim.h"
 #include "optim/Pipelines/Pipelines.h"
@@ -79,7 +80,7 @@ struct Compiler::Impl {
   CompilerOptions options;
   MLIRContext context;
   unsigned numThreads;
-  std::unique_ptr<llvm::StdThreadPool> pool;
+  std::unique_ptr<::optim::detail::WorkerPool> pool;
   unsigned hostVectorBytes;
 
   // Lookups take `cacheMutex` only; compilations are serialised by
@@ -96,8 +97,7 @@ struct Compiler::Impl {
     numThreads = options.numThreads ? options.numThreads
                                     : llvm::hardware_concurrency().compute_thread_count();
     if (numThreads > 1)
-      pool = std::make_unique<llvm::StdThreadPool>(
-          llvm::hardware_concurrency(numThreads));
+      pool = std::make_unique<::optim::detail::WorkerPool>(numThreads);
     hostVectorBytes = getHostVectorBytes();
     context.loadAllAvailableDialects();
   }

@@ -34,6 +34,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace llvm;
@@ -94,6 +95,7 @@ void measure(std::vector<std::pair<std::string, std::function<void()>>> &runs,
     run.second();
   for (int r = 0; r < reps; ++r)
     for (size_t k = 0; k < runs.size(); ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
       auto start = Clock::now();
       for (int i = 0; i < iterations; ++i)
         runs[k].second();
@@ -310,6 +312,12 @@ void writeSvg(StringRef path) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "optim step benchmark\n");
+  // The OpenMP baselines and optim's own workers share the cores, and idle
+  // workers of both spin before they sleep: libomp's for 200 ms by default,
+  // which would steal a core from whichever contender runs next. Unless the
+  // user chose otherwise, libomp spins 200 us (optim ~50 us), and measure()
+  // pauses 2 ms between contenders so that each starts on quiet cores.
+  setenv("KMP_BLOCKTIME", "200us", /*overwrite=*/0);
   std::vector<int> exponents(sizeExponents.begin(), sizeExponents.end());
   if (exponents.empty())
     exponents = quick ? std::vector<int>{12, 16}

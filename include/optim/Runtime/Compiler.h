@@ -29,15 +29,13 @@
 #include <string>
 
 
-namespace llvm {
-class StdThreadPool;
-} // namespace llvm
 
 namespace optim {
 
 class Compiler;
 namespace detail {
 struct JitEngine;
+class WorkerPool;
 } // namespace detail
 
 /// A compiled step: immutable, shareable, callable from many threads at once
@@ -76,7 +74,7 @@ private:
                             Descriptor *, Descriptor *, Descriptor *);
 
   CompiledStep(StepConfig config, std::unique_ptr<detail::JitEngine> engine,
-               KernelFn kernel, llvm::StdThreadPool *pool, unsigned numThreads,
+               KernelFn kernel, detail::WorkerPool *pool, unsigned numThreads,
                double compileMillis, std::string loweredIR);
 
   llvm::Error validate(llvm::ArrayRef<ParamBuffers> params,
@@ -89,7 +87,7 @@ private:
   StepConfig config;
   std::unique_ptr<detail::JitEngine> engine;
   KernelFn kernel;
-  llvm::StdThreadPool *pool;
+  detail::WorkerPool *pool;
   unsigned numThreads;
   double compileMillis;
   std::string loweredIR;
