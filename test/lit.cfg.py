@@ -22,6 +22,9 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%shlibext", ".so"))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%optim_obj_root", config.optim_obj_root))
+config.substitutions.append(("%clangxx", os.path.join(config.llvm_tools_dir, "clang++")))
+config.substitutions.append(("%cuda_runtime_dir", os.path.join(
+    config.optim_obj_root, "lib", "Runtime", "CUDA")))
 config.substitutions.append(("%golden_dir", os.path.join(
     os.path.dirname(config.optim_src_root), "shared", "golden")))
 
@@ -32,7 +35,7 @@ tool_dirs = [config.optim_tools_dir, config.llvm_tools_dir]
 tools = [
     "optim-opt",
     ToolSubst("optim-conformance", unresolved="ignore"),
-    ToolSubst("optim-translate", unresolved="ignore"),
+    ToolSubst("optim-aot", unresolved="ignore"),
     "mlir-runner",
     "not",
     "count",

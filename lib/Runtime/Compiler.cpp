@@ -12,6 +12,9 @@
 
 #include "optim/InitAllOptim.h"
 #include "optim/Pipelines/Pipelines.h"
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+#include "optim/Runtime/CUDA/CudaDriver.h"
+#endif
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -29,7 +32,9 @@
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/DiagnosticPrinter.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
@@ -111,17 +116,19 @@ struct Compiler::Impl {
     return registry;
   }
 
-  /// Runs the CPU pipeline and builds an ExecutionEngine over `module`.
+  using PipelineBuilder =
+      llvm::function_ref<LogicalResult(OpPassManager &, llvm::raw_ostream &)>;
+
+  /// Runs a pipeline to the LLVM dialect and builds an ExecutionEngine.
   llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>>
-  lower(ModuleOp module, const mlir::optim::CPUPipelineOptions &pipeline,
+  lower(ModuleOp module, PipelineBuilder buildPipeline,
         llvm::ArrayRef<llvm::StringRef> sharedLibs, std::string *loweredIR) {
     DiagnosticCollector diagnostics(&context);
     PassManager pm(&context);
     std::string pipelineError;
     llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-    if (failed(mlir::optim::buildOptimLowerToLLVMPipeline(
-            pm, pipeline, pipelineErrorStream)))
-      return llvm::createStringError("invalid CPU pipeline: " + pipelineError);
+    if (failed(buildPipeline(pm, pipelineErrorStream)))
+      return llvm::createStringError("invalid pipeline: " + pipelineError);
     if (failed(pm.run(module)))
       return diagnostics.error("lowering to the LLVM dialect failed");
     if (loweredIR) {
@@ -215,33 +222,76 @@ CacheStats Compiler::getCacheStats() const {
 llvm::Expected<std::shared_ptr<const CompiledStep>>
 Compiler::Impl::compile(const StepConfig &config) {
   auto start = std::chrono::steady_clock::now();
-  OwningOpRef<ModuleOp> module = ::optim::detail::buildStepKernel(&context, config);
-  mlir::optim::CPUPipelineOptions pipeline;
-  pipeline.vectorSize = pickVectorSize(config);
-  // The executor splits work over its own threads: one chunk per call.
-  pipeline.chunkSize = 0;
-  pipeline.openmp = false;
+  OwningOpRef<ModuleOp> module =
+      ::optim::detail::buildStepKernel(&context, config);
   std::string loweredIR;
-  auto engine = lower(*module, pipeline, {},
-                      options.keepLoweredIR ? &loweredIR : nullptr);
-  if (!engine)
-    return engine.takeError();
+  std::string *keepIR = options.keepLoweredIR ? &loweredIR : nullptr;
   std::string symbol = ("_mlir_ciface_" + ::optim::detail::kKernelName).str();
-  // Code is generated here, at the first lookup.
-  llvm::Expected<void *> address = (*engine)->engine->lookup(symbol);
-  if (!address)
-    return address.takeError();
-  ::optim::detail::watchForProcessExit();
+  CompiledStep::KernelFn kernel = nullptr;
+  CompiledStep::PackedFn packed = nullptr;
+  llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>> engine =
+      llvm::createStringError("no engine");
+  llvm::consumeError(engine.takeError());
+  if (config.target == Target::CPU) {
+    mlir::optim::CPUPipelineOptions pipeline;
+    pipeline.vectorSize = pickVectorSize(config);
+    // The executor splits work over its own threads: one chunk per call.
+    pipeline.chunkSize = 0;
+    pipeline.openmp = false;
+    engine = lower(
+        *module,
+        [&](OpPassManager &pm, llvm::raw_ostream &os) {
+          return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, os);
+        },
+        {}, keepIR);
+    if (!engine)
+      return engine.takeError();
+    // Code is generated here, at the first lookup.
+    llvm::Expected<void *> address = (*engine)->engine->lookup(symbol);
+    if (!address)
+      return address.takeError();
+    kernel = reinterpret_cast<CompiledStep::KernelFn>(*address);
+  } else {
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+    const cuda::Driver &driver = cuda::Driver::instance();
+    if (!driver.available())
+      return llvm::createStringError("no CUDA device: " +
+                                     driver.unavailableReason());
+    mlir::optim::GPUPipelineOptions pipeline;
+    pipeline.chip = config.gpuChip;
+    // PTX: the driver compiles it for the device at module load, so the GPU
+    // host needs no ptxas.
+    pipeline.format = "isa";
+    engine = lower(
+        *module,
+        [&](OpPassManager &pm, llvm::raw_ostream &os) {
+          return mlir::optim::buildOptimLowerToNVVMPipeline(pm, pipeline, os);
+        },
+        {OPTIM_CUDA_RUNTIME_LIBRARY}, keepIR);
+    if (!engine)
+      return engine.takeError();
+    // The kernel module is loaded by the engine's global constructors.
+    (*engine)->engine->initialize();
+    auto address = (*engine)->engine->lookupPacked(symbol);
+    if (!address)
+      return address.takeError();
+    packed = *address;
+#else
+    return llvm::createStringError(
+        "this optim was built without the CUDA headers: no GPU target");
+#endif
+  }
   if (!(*engine)->codegenErrors.empty())
     return llvm::createStringError("code generation failed:\n" +
                                    (*engine)->codegenErrors);
+  ::optim::detail::watchForProcessExit();
   double millis = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - start)
                       .count();
-  auto kernel = reinterpret_cast<CompiledStep::KernelFn>(*address);
-  return std::shared_ptr<const CompiledStep>(
-      new CompiledStep(config, std::move(*engine), kernel, pool.get(),
-                       numThreads, millis, std::move(loweredIR)));
+  auto *step = new CompiledStep(config, std::move(*engine), kernel, pool.get(),
+                                numThreads, millis, std::move(loweredIR));
+  step->packed = packed;
+  return std::shared_ptr<const CompiledStep>(step);
 }
 
 llvm::Expected<std::shared_ptr<const CompiledStep>>
@@ -288,6 +338,102 @@ llvm::Expected<std::string> Compiler::getKernelSource(const StepConfig &config) 
   return text;
 }
 
+llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
+  if (llvm::Error error = config.verify())
+    return std::move(error);
+  std::lock_guard<std::mutex> compileLock(impl->compileMutex);
+  MLIRContext &context = impl->context;
+  DiagnosticCollector diagnostics(&context);
+  OwningOpRef<ModuleOp> module =
+      ::optim::detail::buildStepKernel(&context, config);
+  PassManager pm(&context);
+  std::string pipelineError;
+  llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+  LogicalResult built = failure();
+  if (config.target == Target::CPU) {
+    mlir::optim::CPUPipelineOptions pipeline;
+    pipeline.vectorSize = impl->pickVectorSize(config);
+    pipeline.chunkSize = 0;
+    pipeline.openmp = false;
+    built = mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline,
+                                                       pipelineErrorStream);
+  } else {
+    mlir::optim::GPUPipelineOptions pipeline;
+    pipeline.chip = config.gpuChip;
+    pipeline.format = "isa";
+    built = mlir::optim::buildOptimLowerToNVVMPipeline(pm, pipeline,
+                                                       pipelineErrorStream);
+  }
+  if (failed(built))
+    return llvm::createStringError("invalid pipeline: " + pipelineError);
+  if (failed(pm.run(*module)))
+    return diagnostics.error("lowering to the LLVM dialect failed");
+
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  auto targetMachine = builder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule)
+    return diagnostics.error("translation to LLVM IR failed");
+  llvmModule->setDataLayout((*targetMachine)->createDataLayout());
+  llvmModule->setTargetTriple((*targetMachine)->getTargetTriple());
+  if (llvm::Error error = makeOptimizingTransformer(
+          /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get())(
+          llvmModule.get()))
+    return std::move(error);
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if ((*targetMachine)
+          ->addPassesToEmitFile(codegen, os, nullptr,
+                                llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the host target cannot emit objects");
+  codegen.run(*llvmModule);
+  return std::string(object.str());
+}
+
+std::string Compiler::getAotHeader(const StepConfig &config) {
+  unsigned groupSize = ::optim::detail::getKernelGroupSize(config);
+  std::string h;
+  llvm::raw_string_ostream os(h);
+  os << "// optim ahead-of-time step: " << config.key() << "\n"
+     << "// Generated by optim; link the object";
+  if (config.target == Target::GPU)
+    os << " with liboptim_cuda_runtime.so;\n// buffers are device pointers";
+  os << ".\n#ifndef OPTIM_AOT_STEP_H\n#define OPTIM_AOT_STEP_H\n\n"
+     << "#include <stdint.h>\n\n"
+     << "/* A 1-d strided memref descriptor (MLIR's C interface). */\n"
+     << "typedef struct {\n  void *allocated;\n  void *aligned;\n"
+     << "  int64_t offset;\n  int64_t size;\n  int64_t stride;\n"
+     << "} optim_memref1d;\n\n"
+     << "/* Tensors per call; pass empty (size 0) descriptors for unused "
+        "slots. */\n"
+     << "#define OPTIM_GROUP_SIZE " << groupSize << "\n"
+     << "/* The f64 scalar block: slots of the last argument. */\n"
+     << "enum {\n  OPTIM_LR = 0,\n  OPTIM_BETA1 = 1,\n  OPTIM_BETA2 = 2,\n"
+     << "  OPTIM_EPS = 3,\n  OPTIM_WEIGHT_DECAY = 4,\n  OPTIM_STEP = 5,\n"
+     << "  OPTIM_BETA1_POWER = 6,\n  OPTIM_BETA2_POWER = 7,\n"
+     << "  OPTIM_RESCALE_GRAD = 8,\n  OPTIM_CLIP_GRADIENT = 9,\n"
+     << "  OPTIM_GRAD_SCALE = 10,\n  OPTIM_NUM_SCALARS = 11\n};\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
+     << "/* Per tensor: param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq "
+        "(AMSGrad only;\n   otherwise ignored); then the scalar block. */\n"
+     << "void _mlir_ciface_optim_step(";
+  for (unsigned i = 0; i < groupSize; ++i)
+    for (const char *role : {"p", "g", "m", "v", "vmax"})
+      os << "optim_memref1d *" << role << i << ", ";
+  os << "optim_memref1d *scalars);\n"
+     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  return h;
+}
+
 llvm::Expected<std::unique_ptr<JitModule>>
 Compiler::compileModule(llvm::StringRef source, bool openmp) {
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
@@ -304,7 +450,12 @@ Compiler::compileModule(llvm::StringRef source, bool openmp) {
   llvm::SmallVector<llvm::StringRef> libs;
   if (openmp)
     libs.push_back(libomp);
-  auto engine = impl->lower(*module, pipeline, libs, nullptr);
+  auto engine = impl->lower(
+      *module,
+      [&](OpPassManager &pm, llvm::raw_ostream &os) {
+        return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, os);
+      },
+      libs, nullptr);
   if (!engine)
     return engine.takeError();
   ::optim::detail::watchForProcessExit();

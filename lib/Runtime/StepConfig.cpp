@@ -56,8 +56,9 @@ StepConfig StepConfig::forPreset(Preset preset, ElementType paramType,
 }
 
 std::string StepConfig::key() const {
-  return llvm::formatv("{0}:{1}:v{2}", variant.str(),
-                       stringifyElementType(paramType), vectorSize)
+  std::string where = target == Target::CPU ? "cpu" : "gpu." + gpuChip;
+  return llvm::formatv("{0}:{1}:v{2}:{3}", variant.str(),
+                       stringifyElementType(paramType), vectorSize, where)
       .str();
 }
 
@@ -70,6 +71,15 @@ llvm::Error StepConfig::verify() const {
     return llvm::createStringError(
         llvm::formatv("vector size {0} is not a power of two <= 64",
                       vectorSize));
+  if (target == Target::GPU) {
+    unsigned version = 0;
+    if (!llvm::StringRef(gpuChip).consume_front("sm_") ||
+        llvm::StringRef(gpuChip).drop_front(3).getAsInteger(10, version) ||
+        version < 75)
+      return llvm::createStringError(
+          "GPU chip '" + gpuChip +
+          "' is not an sm_XY of sm_75 or newer (CUDA 13's ptxas floor)");
+  }
   return llvm::Error::success();
 }
 

@@ -28,6 +28,10 @@ void packScalars(const StepScalars &s,
   block[kGradScale] = s.gradScale;
 }
 
+unsigned getKernelGroupSize(const StepConfig &config) {
+  return config.target == Target::GPU ? kGpuGroupSize : 1;
+}
+
 static Type getMlirType(MLIRContext *ctx, ElementType type) {
   Builder b(ctx);
   switch (type) {
@@ -61,21 +65,25 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   Type paramBuffer = dynamic(paramType);
   Type momentBuffer = dynamic(computeType);
   Type scalarBuffer = dynamic(b.getF64Type());
-  auto func = func::FuncOp::create(
-      b, loc, kKernelName,
-      b.getFunctionType({paramBuffer, paramBuffer, momentBuffer, momentBuffer,
-                         momentBuffer, scalarBuffer},
-                        {}));
+  unsigned groupSize = getKernelGroupSize(config);
+  SmallVector<Type> argTypes;
+  for (unsigned i = 0; i < groupSize; ++i)
+    argTypes.append({paramBuffer, paramBuffer, momentBuffer, momentBuffer,
+                     momentBuffer});
+  argTypes.push_back(scalarBuffer);
+  auto func = func::FuncOp::create(b, loc, kKernelName,
+                                   b.getFunctionType(argTypes, {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   ValueRange args = entry->getArguments();
+  Value scalarBlock = args.back();
 
   auto scalar = [&](ScalarSlot slot) -> Value {
     Value index = arith::ConstantIndexOp::create(b, loc, slot);
     // Scalars stay f64: 1 - beta and the bias corrections are then computed
     // from the caller's exact values, as the frameworks do in double.
-    return memref::LoadOp::create(b, loc, args[5], index);
+    return memref::LoadOp::create(b, loc, scalarBlock, index);
   };
 
   mlir::optim::StepScalars s;
@@ -92,7 +100,7 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
     } else {
       // The count travels as f64 (exact up to 2^53) and is used as an i64.
       Value index = arith::ConstantIndexOp::create(b, loc, kStep);
-      Value wide = memref::LoadOp::create(b, loc, args[5], index);
+      Value wide = memref::LoadOp::create(b, loc, scalarBlock, index);
       s.step = arith::FPToSIOp::create(b, loc, b.getI64Type(), wide);
     }
   }
@@ -106,9 +114,12 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   AdamVariant kernelVariant = variant;
   kernelVariant.foundInf = false;
 
-  mlir::optim::ParamState state{args[0], args[1], args[2], args[3],
-                                variant.amsgrad ? args[4] : Value()};
-  mlir::optim::buildAdamStep(b, loc, kernelVariant, state, s);
+  SmallVector<mlir::optim::ParamState> states;
+  for (unsigned i = 0; i < groupSize; ++i) {
+    ValueRange t = args.slice(5 * i, 5);
+    states.push_back({t[0], t[1], t[2], t[3], variant.amsgrad ? t[4] : Value()});
+  }
+  mlir::optim::buildAdamStep(b, loc, kernelVariant, states, s);
   func::ReturnOp::create(b, loc);
   return module;
 }

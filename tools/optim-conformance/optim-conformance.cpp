@@ -10,6 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "optim/Runtime/Compiler.h"
+#ifdef OPTIM_HAVE_CUDA
+#include "optim/Runtime/CUDA/CudaDriver.h"
+#endif
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -22,6 +25,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <cmath>
+#include <optional>
 #include <vector>
 
 using namespace llvm;
@@ -29,7 +33,9 @@ using namespace llvm;
 static cl::list<std::string> inputs(cl::Positional, cl::OneOrMore,
                                     cl::desc("<golden case file or directory>"));
 static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("Where steps run: cpu"));
+                                   cl::desc("Where steps run: cpu or gpu"));
+static cl::opt<std::string> chip("chip", cl::init("sm_90"),
+                                 cl::desc("NVIDIA chip for --target=gpu"));
 static cl::opt<bool> verbose("v", cl::desc("Print per-buffer errors"));
 
 namespace {
@@ -230,9 +236,38 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
   buffers.expAvgSq = state[2].data();
   buffers.maxExpAvgSq = c.config.variant.amsgrad ? state[3].data() : nullptr;
   buffers.numElements = n;
+#ifdef OPTIM_HAVE_CUDA
+  // On the GPU the same buffers live in device memory: p, m, v, vmax, g.
+  const optim::cuda::Driver &driver = optim::cuda::Driver::instance();
+  std::optional<optim::cuda::ScopedContext> context;
+  CUdeviceptr device[5] = {};
+  size_t bytes = std::max<size_t>(n, 1) * sizeof(T);
+  bool onGpu = c.config.target == optim::Target::GPU;
+  if (onGpu) {
+    context.emplace();
+    if (!context->ok())
+      return fail(context->status().message());
+    for (int k = 0; k < 5; ++k)
+      if (driver.memAlloc(&device[k], bytes) != CUDA_SUCCESS)
+        return fail("cuMemAlloc failed");
+    for (int k = 0; k < 4; ++k)
+      driver.memcpyHtoD(device[k], state[k].data(), n * sizeof(T));
+    auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
+    buffers.param = ptr(device[0]);
+    buffers.expAvg = ptr(device[1]);
+    buffers.expAvgSq = ptr(device[2]);
+    buffers.maxExpAvgSq = c.config.variant.amsgrad ? ptr(device[3]) : nullptr;
+  }
+#endif
   for (size_t i = 0; i < c.grads.size(); ++i) {
     grad = convert(c.grads[i]);
     buffers.grad = grad.data();
+#ifdef OPTIM_HAVE_CUDA
+    if (onGpu) {
+      driver.memcpyHtoD(device[4], grad.data(), n * sizeof(T));
+      buffers.grad = reinterpret_cast<void *>(device[4]);
+    }
+#endif
     optim::StepScalars s = c.hyper;
     s.lr = c.lrPerStep[i];
     s.step = c.firstStep + static_cast<int64_t>(i);
@@ -244,6 +279,14 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
     if (Error error = (*step)->run(buffers, s))
       return std::move(error);
   }
+#ifdef OPTIM_HAVE_CUDA
+  if (onGpu) {
+    for (int k = 0; k < 4; ++k)
+      driver.memcpyDtoH(state[k].data(), device[k], n * sizeof(T));
+    for (CUdeviceptr d : device)
+      driver.memFree(d);
+  }
+#endif
   Outcome outcome;
   for (int k = 0; k < 4; ++k) {
     if (!c.hasExpected[k])
@@ -286,8 +329,8 @@ void collect(StringRef path, std::vector<std::string> &files) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "optim golden-case conformance\n");
-  if (target != "cpu") {
-    WithColor::error() << "unknown target '" << target << "' (cpu)\n";
+  if (target != "cpu" && target != "gpu") {
+    WithColor::error() << "unknown target '" << target << "' (cpu or gpu)\n";
     return 2;
   }
   std::vector<std::string> files;
@@ -302,6 +345,25 @@ int main(int argc, char **argv) {
   if (!compiler) {
     WithColor::error() << toString(compiler.takeError()) << "\n";
     return 2;
+  }
+
+  // GPU cases need a device; without one they are skipped, with the reason.
+  std::string skipReason;
+  if (target == "gpu") {
+#ifdef OPTIM_HAVE_CUDA
+    const optim::cuda::Driver &driver = optim::cuda::Driver::instance();
+    if (!driver.available())
+      skipReason = driver.unavailableReason();
+#else
+    skipReason = "optim was built without the CUDA headers";
+#endif
+  }
+  if (!skipReason.empty()) {
+    outs() << "SKIP: " << skipReason << "\n";
+    for (const std::string &file : files)
+      outs() << "SKIP " << sys::path::filename(file) << "\n";
+    outs() << "0 passed, 0 failed, " << files.size() << " skipped\n";
+    return 0;
   }
 
   unsigned passed = 0, failed = 0;
@@ -330,6 +392,10 @@ int main(int argc, char **argv) {
     if (!golden) {
       report(false, displayName, "invalid case: " + toString(golden.takeError()));
       continue;
+    }
+    if (target == "gpu") {
+      golden->config.target = optim::Target::GPU;
+      golden->config.gpuChip = chip;
     }
     auto outcome = golden->config.paramType == optim::ElementType::f64
                        ? runCase<double>(**compiler, *golden)

@@ -332,3 +332,43 @@ TEST(CompiledStep, TorchAdamF32) {
       StepConfig::forPreset(Preset::TorchAdam, ElementType::f32), {1, 17, 4099},
       2e-5);
 }
+
+// Without a usable CUDA device a GPU step is an error that says why; with
+// one, it matches the reference like a CPU step (device buffers are tested
+// by `optim-conformance --target=gpu` and the AOT host program).
+TEST(CompiledStep, GpuStepNeedsADevice) {
+  StepConfig config = adamw(ElementType::f32);
+  config.target = Target::GPU;
+  auto step = getCompiler().getStep(config);
+  if (step) {
+    GTEST_SKIP() << "a CUDA device is present";
+  }
+  std::string message = llvm::toString(step.takeError());
+  EXPECT_TRUE(message.find("no CUDA") != std::string::npos ||
+              message.find("without the CUDA headers") != std::string::npos)
+      << message;
+}
+
+TEST(CompiledStep, GpuChipIsChecked) {
+  StepConfig config = adamw(ElementType::f32);
+  config.target = Target::GPU;
+  config.gpuChip = "sm_50";
+  auto step = getCompiler().getStep(config);
+  ASSERT_FALSE(bool(step));
+  EXPECT_NE(llvm::toString(step.takeError()).find("sm_75 or newer"),
+            std::string::npos);
+}
+
+// The AOT objects: both targets emit, the GPU one with the kernel embedded.
+TEST(CompiledStep, EmitsObjectsForBothTargets) {
+  StepConfig config = adamw(ElementType::f32);
+  auto cpu = getCompiler().emitObject(config);
+  ASSERT_TRUE(bool(cpu)) << llvm::toString(cpu.takeError());
+  EXPECT_EQ(cpu->substr(0, 4), "\x7f" "ELF");
+  config.target = Target::GPU;
+  auto gpu = getCompiler().emitObject(config);
+  ASSERT_TRUE(bool(gpu)) << llvm::toString(gpu.takeError());
+  EXPECT_NE(gpu->find(".target sm_90"), std::string::npos);
+  EXPECT_NE(Compiler::getAotHeader(config).find("#define OPTIM_GROUP_SIZE 16"),
+            std::string::npos);
+}

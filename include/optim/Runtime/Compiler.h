@@ -39,7 +39,8 @@ class WorkerPool;
 } // namespace detail
 
 /// A compiled step: immutable, shareable, callable from many threads at once
-/// (on disjoint buffers).
+/// (on disjoint buffers). CPU steps take host buffers; GPU steps take device
+/// buffers (CUdeviceptr values) and launch one kernel per 16 tensors.
 class CompiledStep {
 public:
   ~CompiledStep();
@@ -72,6 +73,9 @@ private:
   };
   using KernelFn = void (*)(Descriptor *, Descriptor *, Descriptor *,
                             Descriptor *, Descriptor *, Descriptor *);
+  /// The GPU kernel's host launcher, called through ExecutionEngine's packed
+  /// interface (its argument count depends on the group size).
+  using PackedFn = void (*)(void **);
 
   CompiledStep(StepConfig config, std::unique_ptr<detail::JitEngine> engine,
                KernelFn kernel, detail::WorkerPool *pool, unsigned numThreads,
@@ -83,10 +87,13 @@ private:
                 int64_t begin, int64_t end) const;
   llvm::Error runImpl(llvm::ArrayRef<ParamBuffers> params,
                       const StepScalars &scalars, bool parallel) const;
+  void runOnGpu(llvm::ArrayRef<ParamBuffers> params,
+                const double *scalarBlock) const;
 
   StepConfig config;
   std::unique_ptr<detail::JitEngine> engine;
-  KernelFn kernel;
+  KernelFn kernel = nullptr;
+  PackedFn packed = nullptr;
   detail::WorkerPool *pool;
   unsigned numThreads;
   double compileMillis;
@@ -140,6 +147,17 @@ public:
   /// run on libomp threads.
   llvm::Expected<std::unique_ptr<JitModule>>
   compileModule(llvm::StringRef source, bool openmp = false);
+
+  /// Ahead of time: the step for `config` as a relocatable object file for
+  /// this host, exporting `_mlir_ciface_optim_step` (see
+  /// getAotHeader). A GPU object embeds the kernel as PTX and launches it
+  /// through the mgpu* functions of liboptim_cuda_runtime.so: a GPU host
+  /// needs neither LLVM nor ptxas.
+  llvm::Expected<std::string> emitObject(const StepConfig &config);
+
+  /// The C header that declares an emitted object's entry point and the
+  /// layout of its arguments.
+  static std::string getAotHeader(const StepConfig &config);
 
   /// The step kernel's MLIR (before lowering), as the runtime generates it.
   llvm::Expected<std::string> getKernelSource(const StepConfig &config);

@@ -38,11 +38,17 @@ unsigned getElementSize(ElementType type);
 /// The moment element type for parameters of `type`.
 ElementType getMomentElementType(ElementType type);
 
+/// Where a step runs.
+enum class Target { CPU, GPU };
+
 /// Everything a compiled step depends on. Two equal configurations share one
 /// compiled kernel.
 struct StepConfig {
   AdamVariant variant;
   ElementType paramType = ElementType::f32;
+  Target target = Target::CPU;
+  /// The NVIDIA chip a GPU step is compiled for (sm_80 and newer).
+  std::string gpuChip = "sm_90";
   /// Elements per vector; 0 picks the host's widest register (e.g. 16 f32 or
   /// 8 f64 with AVX-512).
   unsigned vectorSize = 0;

@@ -438,3 +438,11 @@ extern "C" OPTIM_MGPU_EXPORT void mgpuSetDefaultDevice(int32_t device) {
   }
   report("mgpuSetDefaultDevice", driver.setDefaultDevice(device));
 }
+
+/// For hosts of ahead-of-time steps, which have no other view of the driver:
+/// null when a CUDA device can be used, otherwise why not ("no CUDA device:
+/// ..."). Checking it first keeps the mgpu* calls from reporting errors.
+extern "C" OPTIM_MGPU_EXPORT const char *optimCudaUnavailableReason() {
+  const Driver &driver = Driver::instance();
+  return driver.available() ? nullptr : driver.unavailableReason().c_str();
+}
