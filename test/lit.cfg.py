@@ -36,6 +36,8 @@ tools = [
     "optim-opt",
     ToolSubst("optim-conformance", unresolved="ignore"),
     ToolSubst("optim-aot", unresolved="ignore"),
+    ToolSubst("optim-bench", unresolved="ignore"),
+    ToolSubst("optim-train", unresolved="ignore"),
     "mlir-runner",
     "not",
     "count",

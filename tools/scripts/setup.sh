@@ -3,10 +3,10 @@
 # builds it. Idempotent: packages already present are not reinstalled, and an
 # existing build directory is reused.
 #
-#   scripts/setup.sh [BUILD_DIR] [extra cmake args...]
+#   tools/scripts/setup.sh [BUILD_DIR] [extra cmake args...]
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")/.." && pwd)"
+here="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-$here/build}"
 shift || true
 
@@ -45,4 +45,4 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 "$@"
 fi
 # Two cores: link jobs of the JIT users are memory hungry, keep to -j2.
-ninja -C "$build" -j "$(nproc)"
+ninja -C "$build" -j "$(nproc)" all mlir-doc

@@ -3,12 +3,12 @@
 # (FileCheck tests, integration runs, golden conformance) and the unit tests
 # under ctest. Each runner prints its own summary.
 #
-#   scripts/run-tests.sh [BUILD_DIR]
+#   tools/scripts/run-tests.sh [BUILD_DIR]
 set -uo pipefail
 
-here="$(cd "$(dirname "$0")/.." && pwd)"
+here="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-$here/build}"
-"$here/scripts/setup.sh" "$build" || exit 1
+"$here/tools/scripts/setup.sh" "$build" || exit 1
 if ! command -v ptxas >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/ptxas ]; then
   export PATH="/usr/local/cuda/bin:$PATH"
 fi
