@@ -25,6 +25,9 @@ std::string mlir::optim::getOptimLowerToLLVMPipelineString(
       options.vectorSize.getValue(), options.chunkSize.getValue());
   // Whatever was not vectorised (strided N-d operands) becomes loops.
   os << "convert-linalg-to-loops,";
+  // bf16 <-> f32 as integer arithmetic: the JIT has no compiler-rt to provide
+  // __truncsfbf2.
+  os << "arith-expand{include-bf16=true},";
   if (options.openmp)
     os << "scf-forall-to-parallel,convert-scf-to-openmp,";
   else

@@ -36,6 +36,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ThreadPool.h"
@@ -43,6 +44,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -51,6 +53,32 @@ using namespace mlir;
 using namespace ::optim;
 
 namespace {
+/// f32 -> bf16 with round-to-nearest-even, for hosts without AVX512-BF16:
+/// the x86 backend legalises bf16 vector stores into calls of compiler-rt's
+/// __truncsfbf2, which a JIT'd module cannot find on its own.
+extern "C" __bf16 optimTruncSFBF2(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  uint16_t result;
+  if ((bits & 0x7fffffff) > 0x7f800000)
+    result = uint16_t((bits >> 16) | 0x40); // quiet NaN
+  else
+    result = uint16_t((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+  __bf16 out;
+  std::memcpy(&out, &result, sizeof(out));
+  return out;
+}
+
+void registerRuntimeSymbols(ExecutionEngine &engine) {
+  engine.registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("__truncsfbf2")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&optimTruncSFBF2),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
+}
+
 /// Turns the diagnostics of one compilation into an llvm::Error message.
 class DiagnosticCollector {
 public:
@@ -175,6 +203,7 @@ struct Compiler::Impl {
       return llvm::joinErrors(diagnostics.error("JIT compilation failed"),
                               engine.takeError());
     jit->engine = std::move(*engine);
+    registerRuntimeSymbols(*jit->engine);
     if (!jit->codegenErrors.empty())
       return llvm::createStringError("code generation failed:\n" +
                                      jit->codegenErrors);

@@ -372,3 +372,49 @@ TEST(CompiledStep, EmitsObjectsForBothTargets) {
   EXPECT_NE(Compiler::getAotHeader(config).find("#define OPTIM_GROUP_SIZE 16"),
             std::string::npos);
 }
+
+namespace {
+/// bf16 and f16 from/to float by their bit patterns (round to nearest even).
+uint16_t toBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return uint16_t(bits >> 16);
+}
+float fromBf16(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+} // namespace
+
+// bf16 parameters and gradients with f32 moments: computed in f32, the
+// parameter rounded once on store.
+TEST(CompiledStep, Bf16ParamsWithF32Moments) {
+  StepConfig config = adamw(ElementType::bf16);
+  std::shared_ptr<const CompiledStep> step = getStep(config);
+  ASSERT_TRUE(step);
+  const int64_t n = 1037;
+  std::vector<uint16_t> p(n), g(n);
+  std::vector<float> m(n, 0.f), v(n, 0.f);
+  RefState ref{std::vector<double>(n), std::vector<double>(n, 0.0),
+               std::vector<double>(n, 0.0), {}};
+  std::vector<double> grad(n);
+  for (int64_t i = 0; i < n; ++i) {
+    p[i] = toBf16(std::sin(0.37 * i));
+    g[i] = toBf16(std::cos(0.11 * i));
+    ref.p[i] = fromBf16(p[i]);
+    grad[i] = fromBf16(g[i]);
+  }
+  StepScalars s = defaultScalars();
+  ParamBuffers b{p.data(), g.data(), m.data(), v.data(), nullptr, n};
+  ASSERT_FALSE(bool(step->run(b, s)));
+  referenceStep(config, s, grad, ref);
+  for (int64_t i = 0; i < n; ++i) {
+    // One bf16 rounding of the result: 2^-8 relative.
+    ASSERT_NEAR(fromBf16(p[i]), ref.p[i], 4e-3 * (1 + std::fabs(ref.p[i])))
+        << i;
+    ASSERT_NEAR(m[i], ref.m[i], 1e-6);
+  }
+}
