@@ -22,7 +22,11 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%shlibext", ".so"))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%optim_obj_root", config.optim_obj_root))
-config.substitutions.append(("%clangxx", os.path.join(config.llvm_tools_dir, "clang++")))
+# Host programs link against the project's libraries: same sanitizers.
+clangxx = os.path.join(config.llvm_tools_dir, "clang++")
+if config.optim_sanitizers:
+    clangxx += " -fsanitize=address,undefined"
+config.substitutions.append(("%clangxx", clangxx))
 config.substitutions.append(("%cuda_runtime_dir", os.path.join(
     config.optim_obj_root, "lib", "Runtime", "CUDA")))
 config.substitutions.append(("%golden_dir", os.path.join(

@@ -9,10 +9,7 @@
 using namespace mlir;
 using namespace mlir::optim;
 
-std::string mlir::optim::getOptimLowerToLLVMPipelineString(
-    const CPUPipelineOptions &options) {
-  std::string pipeline;
-  llvm::raw_string_ostream os(pipeline);
+void mlir::optim::appendOptimToLinalgPipeline(llvm::raw_ostream &os) {
   // Drop neutral operands (found_inf = 0, ...) before lowering.
   os << "canonicalize,";
   // Tensor-form steps become in-place memref steps (no state copies);
@@ -20,6 +17,13 @@ std::string mlir::optim::getOptimLowerToLLVMPipelineString(
   os << "one-shot-bufferize{bufferize-function-boundaries "
         "function-boundary-type-conversion=identity-layout-map},";
   os << "convert-optim-to-linalg,";
+}
+
+std::string mlir::optim::getOptimLowerToLLVMPipelineString(
+    const CPUPipelineOptions &options) {
+  std::string pipeline;
+  llvm::raw_string_ostream os(pipeline);
+  appendOptimToLinalgPipeline(os);
   os << llvm::formatv(
       "func.func(optim-vectorize-elementwise{{vector-size={0} chunk-size={1}}),",
       options.vectorSize.getValue(), options.chunkSize.getValue());

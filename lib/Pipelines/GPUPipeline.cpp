@@ -13,11 +13,7 @@ std::string mlir::optim::getOptimLowerToNVVMPipelineString(
     const GPUPipelineOptions &options) {
   std::string pipeline;
   llvm::raw_string_ostream os(pipeline);
-  // The shared front: in-place memref steps, then linalg.
-  os << "canonicalize,";
-  os << "one-shot-bufferize{bufferize-function-boundaries "
-        "function-boundary-type-conversion=identity-layout-map},";
-  os << "convert-optim-to-linalg,";
+  appendOptimToLinalgPipeline(os);
   // The GPU back end: one fused launch per step, then upstream's NVVM
   // pipeline (outlining, NVVM, serialisation, host lowering to mgpu* calls).
   os << llvm::formatv("func.func(optim-map-elementwise-to-gpu{{block-size={0} "

@@ -20,6 +20,10 @@ class OpPassManager;
 
 namespace mlir::optim {
 
+/// The front both back ends share: canonicalize, bufferize tensor steps in
+/// place, convert-optim-to-linalg (as pass-pipeline text, comma-terminated).
+void appendOptimToLinalgPipeline(llvm::raw_ostream &os);
+
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> vectorSize{
       *this, "vector-size",

@@ -1,6 +1,7 @@
 //===- CompiledStepTest.cpp - compiled steps against the reference --------===//
 
 #include "Reference.h"
+#include "SharedCompiler.h"
 
 #include "optim/Runtime/Compiler.h"
 
@@ -18,10 +19,7 @@ using optim::test::referenceStep;
 
 namespace {
 
-Compiler &getCompiler() {
-  static std::unique_ptr<Compiler> compiler = llvm::cantFail(Compiler::create());
-  return *compiler;
-}
+Compiler &getCompiler() { return test::getSharedCompiler(); }
 
 std::shared_ptr<const CompiledStep> getStep(const StepConfig &config) {
   auto step = getCompiler().getStep(config);

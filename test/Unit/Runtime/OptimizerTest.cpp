@@ -1,6 +1,7 @@
 //===- OptimizerTest.cpp - the stateful optimizer -------------------------===//
 
 #include "Reference.h"
+#include "SharedCompiler.h"
 
 #include "optim/Runtime/Optimizer.h"
 
@@ -11,11 +12,7 @@
 using namespace optim;
 
 namespace {
-Compiler &getCompiler() {
-  static std::unique_ptr<Compiler> compiler =
-      llvm::cantFail(Compiler::create());
-  return *compiler;
-}
+Compiler &getCompiler() { return test::getSharedCompiler(); }
 } // namespace
 
 TEST(Optimizer, StepsMatchTheReferenceWithASchedule) {

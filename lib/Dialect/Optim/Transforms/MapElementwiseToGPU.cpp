@@ -16,6 +16,8 @@
 
 #include "optim/Dialect/Optim/Transforms/Passes.h"
 
+#include "optim/Dialect/Optim/Transforms/Elementwise.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -35,13 +37,6 @@ namespace mlir::optim {
 using namespace mlir;
 
 namespace {
-
-bool isCandidate(linalg::GenericOp op) {
-  return op.hasPureBufferSemantics() && op.getNumLoops() == 1 &&
-         op.getNumParallelLoops() == 1 &&
-         llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap map) { return map.isIdentity(); });
-}
 
 /// sqrt.rn.f32 through the NVVM intrinsic: convert-gpu-to-nvvm would turn
 /// math.sqrt (and llvm.sqrt) into libdevice's __nv_sqrtf, which compiles to
@@ -132,7 +127,7 @@ struct OptimMapElementwiseToGPUPass
       SmallVector<linalg::GenericOp> run;
       for (Operation &op : *block) {
         if (auto generic = dyn_cast<linalg::GenericOp>(op);
-            generic && isCandidate(generic)) {
+            generic && optim::isFlatElementwiseGeneric(generic)) {
           run.push_back(generic);
           continue;
         }

@@ -15,6 +15,8 @@
 
 #include "optim/Dialect/Optim/Transforms/Passes.h"
 
+#include "optim/Dialect/Optim/Transforms/Elementwise.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -36,15 +38,6 @@ namespace mlir::optim {
 using namespace mlir;
 
 namespace {
-
-/// A 1-d, all-parallel, identity-indexed generic on memrefs: what
-/// convert-optim-to-linalg produces for contiguous parameters.
-bool isCandidate(linalg::GenericOp op) {
-  return op.hasPureBufferSemantics() && op.getNumLoops() == 1 &&
-         op.getNumParallelLoops() == 1 &&
-         llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap map) { return map.isIdentity(); });
-}
 
 /// Tiles `op` with one tile size; returns the tiled op and the loop.
 FailureOr<std::pair<linalg::GenericOp, Operation *>>
@@ -90,7 +83,7 @@ struct OptimVectorizeElementwisePass
     }
     SmallVector<linalg::GenericOp> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (isCandidate(op))
+      if (optim::isFlatElementwiseGeneric(op))
         candidates.push_back(op);
     });
 
@@ -118,7 +111,7 @@ struct OptimVectorizeElementwisePass
     // Vectorise every tile: full tiles are static, the tail is masked.
     SmallVector<linalg::GenericOp> tiles;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (!isCandidate(op))
+      if (!optim::isFlatElementwiseGeneric(op))
         return;
       int64_t size = op.getStaticLoopRanges()[0];
       // A dynamic tile is only bounded by V inside the vector-tile loop.

@@ -1,0 +1,22 @@
+//===- Elementwise.h - the generics optim steps lower to --------*- C++ -*-===//
+
+#ifndef OPTIM_DIALECT_OPTIM_TRANSFORMS_ELEMENTWISE_H
+#define OPTIM_DIALECT_OPTIM_TRANSFORMS_ELEMENTWISE_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::optim {
+
+/// A 1-d, all-parallel, identity-indexed linalg.generic on memrefs: what
+/// convert-optim-to-linalg produces for a contiguous parameter, and what
+/// both back ends' schedules (CPU vectorisation, GPU mapping) take.
+inline bool isFlatElementwiseGeneric(linalg::GenericOp op) {
+  return op.hasPureBufferSemantics() && op.getNumLoops() == 1 &&
+         op.getNumParallelLoops() == 1 &&
+         llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap map) { return map.isIdentity(); });
+}
+
+} // namespace mlir::optim
+
+#endif // OPTIM_DIALECT_OPTIM_TRANSFORMS_ELEMENTWISE_H
