@@ -9,21 +9,23 @@
 using namespace mlir;
 using namespace mlir::optim;
 
-void mlir::optim::appendOptimToLinalgPipeline(llvm::raw_ostream &os) {
+void mlir::optim::appendOptimToLinalgPipeline(llvm::raw_ostream &os,
+                                              bool fastMath) {
   // Drop neutral operands (found_inf = 0, ...) before lowering.
   os << "canonicalize,";
   // Tensor-form steps become in-place memref steps (no state copies);
   // memref-form input passes through untouched.
   os << "one-shot-bufferize{bufferize-function-boundaries "
         "function-boundary-type-conversion=identity-layout-map},";
-  os << "convert-optim-to-linalg,";
+  os << (fastMath ? "convert-optim-to-linalg{fast-math=1},"
+                  : "convert-optim-to-linalg,");
 }
 
 std::string mlir::optim::getOptimLowerToLLVMPipelineString(
     const CPUPipelineOptions &options) {
   std::string pipeline;
   llvm::raw_string_ostream os(pipeline);
-  appendOptimToLinalgPipeline(os);
+  appendOptimToLinalgPipeline(os, options.fastMath);
   os << llvm::formatv(
       "func.func(optim-vectorize-elementwise{{vector-size={0} chunk-size={1}}),",
       options.vectorSize.getValue(), options.chunkSize.getValue());

@@ -267,6 +267,7 @@ Compiler::Impl::compile(const StepConfig &config) {
     // The executor splits work over its own threads: one chunk per call.
     pipeline.chunkSize = 0;
     pipeline.openmp = false;
+    pipeline.fastMath = config.fastMath;
     engine = lower(
         *module,
         [&](OpPassManager &pm, llvm::raw_ostream &os) {
@@ -384,6 +385,7 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
     pipeline.vectorSize = impl->pickVectorSize(config);
     pipeline.chunkSize = 0;
     pipeline.openmp = false;
+    pipeline.fastMath = config.fastMath;
     built = mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline,
                                                        pipelineErrorStream);
   } else {

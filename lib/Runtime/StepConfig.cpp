@@ -57,8 +57,9 @@ StepConfig StepConfig::forPreset(Preset preset, ElementType paramType,
 
 std::string StepConfig::key() const {
   std::string where = target == Target::CPU ? "cpu" : "gpu." + gpuChip;
-  return llvm::formatv("{0}:{1}:v{2}:{3}", variant.str(),
-                       stringifyElementType(paramType), vectorSize, where)
+  return llvm::formatv("{0}:{1}:v{2}:{3}{4}", variant.str(),
+                       stringifyElementType(paramType), vectorSize, where,
+                       fastMath ? ":fast" : "")
       .str();
 }
 

@@ -158,6 +158,14 @@ void benchSize(int64_t n, StringRef variant, int threads,
       {"tuned", [&] { tunedAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads); }},
       {"optim", [&] { cantFail(step->run(buffers, scalars)); }},
   };
+  // f32: also the opt-in fast-math step (reciprocal estimates + Newton).
+  std::shared_ptr<const optim::CompiledStep> fastStep;
+  if (sizeof(T) == 4) {
+    optim::StepConfig fast = configFor(variant, type);
+    fast.fastMath = true;
+    fastStep = cantFail(compiler.getStep(fast));
+    runs.push_back({"optim-fast", [&] { cantFail(fastStep->run(buffers, scalars)); }});
+  }
   Record shape;
   shape.variant = variant.str();
   shape.dtype = sizeof(T) == 4 ? "f32" : "f64";
@@ -363,8 +371,9 @@ int main(int argc, char **argv) {
   }
 
   if (jsonOutput) {
-    json::OStream out(outs());
+    // One JSON object per line (JSON Lines): a fresh stream per record.
     for (const Record &r : records) {
+      json::OStream out(outs());
       out.object([&] {
         out.attribute("impl", r.impl);
         out.attribute("variant", r.variant);
@@ -381,6 +390,7 @@ int main(int argc, char **argv) {
       });
       outs() << "\n";
     }
+    json::OStream out(outs());
     out.object([&] {
       out.attribute("impl", "optim-compile");
       out.attribute("cold_compile_ms", coldMs);

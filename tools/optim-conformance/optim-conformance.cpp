@@ -36,7 +36,8 @@ static cl::opt<std::string> target("target", cl::init("cpu"),
                                    cl::desc("Where steps run: cpu or gpu"));
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
                                  cl::desc("NVIDIA chip for --target=gpu"));
-static cl::opt<bool> verbose("v", cl::desc("Print per-buffer errors"));
+static cl::opt<bool> fastMath("fast-math",
+                              cl::desc("Run f32 cases with the fast-math steps"));
 
 namespace {
 
@@ -393,6 +394,7 @@ int main(int argc, char **argv) {
       report(false, displayName, "invalid case: " + toString(golden.takeError()));
       continue;
     }
+    golden->config.fastMath = fastMath;
     if (target == "gpu") {
       golden->config.target = optim::Target::GPU;
       golden->config.gpuChip = chip;

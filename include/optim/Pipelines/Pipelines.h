@@ -22,7 +22,7 @@ namespace mlir::optim {
 
 /// The front both back ends share: canonicalize, bufferize tensor steps in
 /// place, convert-optim-to-linalg (as pass-pipeline text, comma-terminated).
-void appendOptimToLinalgPipeline(llvm::raw_ostream &os);
+void appendOptimToLinalgPipeline(llvm::raw_ostream &os, bool fastMath = false);
 
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> vectorSize{
@@ -39,6 +39,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Run the parallel chunks on OpenMP threads (needs "
                      "libomp at run time); otherwise run them in sequence"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> fastMath{
+      *this, "fast-math",
+      llvm::cl::desc("f32 steps use reciprocal (square root) estimates refined "
+                     "by one Newton step; relative error below 2^-20"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> cInterface{
       *this, "c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for every function"),

@@ -49,6 +49,11 @@ struct StepConfig {
   Target target = Target::CPU;
   /// The NVIDIA chip a GPU step is compiled for (sm_80 and newer).
   std::string gpuChip = "sm_90";
+  /// f32 only: reciprocal and reciprocal-square-root estimates refined by
+  /// one Newton step instead of correctly rounded sqrt and division. The
+  /// update's relative error stays below 2^-20 (every golden case passes);
+  /// f64 steps are always precise.
+  bool fastMath = false;
   /// Elements per vector; 0 picks the host's widest register (e.g. 16 f32 or
   /// 8 f64 with AVX-512).
   unsigned vectorSize = 0;

@@ -17,6 +17,7 @@
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -170,7 +171,8 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
 /// and, with AMSGrad, vmax; yields p, m, v (and vmax).
 void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
                           const AdamVariant &variant,
-                          const StepCoefficients &c, FloatType computeType) {
+                          const StepCoefficients &c, FloatType computeType,
+                          bool fastMath) {
   auto ext = [&](Value x) -> Value {
     if (x.getType() == computeType)
       return x;
@@ -209,13 +211,34 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
     vhat = newVmax;
   }
   // 4. Update: p = p * decay - step_size * m / (sqrt(vhat) * scale + eps).
-  Value denom = math::SqrtOp::create(b, loc, vhat);
+  Value denom;
+  if (fastMath && computeType.isF32()) {
+    // sqrt(v) = v * rsqrt(v) (0 for v = 0, where rsqrt is inf); with the
+    // function's reciprocal-estimate attribute both rsqrt and the divide
+    // below become hardware estimates plus one Newton step.
+    auto fast = arith::FastMathFlagsAttr::get(b.getContext(),
+                                              arith::FastMathFlags::fast);
+    Value rsqrt = math::RsqrtOp::create(b, loc, vhat, fast);
+    Value root = arith::MulFOp::create(b, loc, vhat, rsqrt, fast);
+    Value zero = arith::ConstantOp::create(b, loc, computeType,
+                                           b.getFloatAttr(computeType, 0.0));
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, vhat, zero);
+    denom = arith::SelectOp::create(b, loc, positive, root, zero);
+  } else {
+    denom = math::SqrtOp::create(b, loc, vhat);
+  }
   if (c.denomScale)
     denom = mul(denom, c.denomScale);
   denom = add(denom, c.eps);
   if (c.decay)
     p = mul(p, c.decay);
-  Value update = mul(c.stepSize, arith::DivFOp::create(b, loc, newM, denom));
+  Value quotient = arith::DivFOp::create(b, loc, newM, denom);
+  if (fastMath && computeType.isF32())
+    quotient.getDefiningOp()->setAttr(
+        "fastmath", arith::FastMathFlagsAttr::get(b.getContext(),
+                                                  arith::FastMathFlags::fast));
+  Value update = mul(c.stepSize, quotient);
   Value newP = arith::SubFOp::create(b, loc, p, update);
   if (paramElementType != computeType)
     newP = arith::TruncFOp::create(b, loc, paramElementType, newP);
@@ -246,7 +269,7 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
                                    AdamStepOpInterface op, unsigned i,
                                    const AdamVariant &variant,
                                    const StepCoefficients &c,
-                                   FloatType computeType) {
+                                   FloatType computeType, bool fastMath) {
   Value grad = op.getGrads()[i];
   SmallVector<Value> state = {op.getParams()[i], op.getExpAvgs()[i],
                               op.getExpAvgSqs()[i]};
@@ -287,13 +310,16 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
   auto generic = linalg::GenericOp::create(
       b, loc, resultTypes, ValueRange{grad}, state, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        buildElementwiseBody(nested, nestedLoc, args, variant, c, computeType);
+        buildElementwiseBody(nested, nestedLoc, args, variant, c, computeType,
+                             fastMath);
       });
   return SmallVector<Value>(generic.getResults());
 }
 
 struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
-  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  LowerAdamStep(MLIRContext *context, bool fastMath)
+      : OpInterfaceRewritePattern(context), fastMath(fastMath) {}
+  bool fastMath;
 
   LogicalResult matchAndRewrite(AdamStepOpInterface op,
                                 PatternRewriter &rewriter) const override {
@@ -312,7 +338,7 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
       SmallVector<Value> results(numParams * numState);
       for (unsigned i = 0; i < numParams; ++i) {
         SmallVector<Value> updated =
-            emitParamUpdate(b, l, op, i, variant, c, computeType);
+            emitParamUpdate(b, l, op, i, variant, c, computeType, fastMath);
         for (auto [k, v] : llvm::enumerate(updated))
           results[k * numParams + i] = v;
       }
@@ -363,9 +389,26 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
 
 struct ConvertOptimToLinalgPass
     : optim::impl::ConvertOptimToLinalgBase<ConvertOptimToLinalgPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateOptimToLinalgPatterns(patterns);
+    populateOptimToLinalgPatterns(patterns, fastMath);
+    // Fast math needs LLVM's reciprocal estimates, a function attribute
+    // that convert-func-to-llvm carries over.
+    if (fastMath)
+      getOperation()->walk([&](func::FuncOp func) {
+        if (func.walk([](AdamStepOpInterface) {
+                  return WalkResult::interrupt();
+                }).wasInterrupted()) {
+          Builder b(&getContext());
+          func->setAttr("passthrough",
+                        b.getArrayAttr({b.getArrayAttr(
+                            {b.getStringAttr("reciprocal-estimates"),
+                             b.getStringAttr("vec-divf:1,vec-sqrtf:1,"
+                                             "divf:1,sqrtf:1")})}));
+        }
+      });
     // Only the optim ops are rewritten; nothing else is touched.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
@@ -383,6 +426,7 @@ struct ConvertOptimToLinalgPass
 
 } // namespace
 
-void mlir::optim::populateOptimToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerAdamStep>(patterns.getContext());
+void mlir::optim::populateOptimToLinalgPatterns(RewritePatternSet &patterns,
+                                                bool fastMath) {
+  patterns.add<LowerAdamStep>(patterns.getContext(), fastMath);
 }

@@ -146,3 +146,31 @@ func.func @powers(%p: memref<4xf32>, %g: memref<4xf32>, %m: memref<4xf32>, %v: m
       lr(%lr) betas(%b1, %b2) eps(%eps) beta_powers(%b1p, %b2p) bias_correction(folded)
   return
 }
+
+// -----
+
+// Fast math (f32): sqrt(v) as v * rsqrt(v), guarded at 0, a fast divide, and
+// the function asks LLVM for reciprocal estimates with one Newton step.
+// RUN: optim-opt %s -convert-optim-to-linalg="fast-math=1" -split-input-file | FileCheck %s --check-prefix=FAST
+// FAST-LABEL: func @fast_math
+// FAST-SAME: passthrough = {{\[\[}}"reciprocal-estimates", "vec-divf:1,vec-sqrtf:1,divf:1,sqrtf:1"]]
+// FAST: linalg.generic
+// FAST: %[[R:.*]] = math.rsqrt %[[V:.*]] fastmath<fast> : f32
+// FAST: %[[ROOT:.*]] = arith.mulf %[[V]], %[[R]] fastmath<fast> : f32
+// FAST: %[[POS:.*]] = arith.cmpf ogt, %[[V]]
+// FAST: arith.select %[[POS]], %[[ROOT]]
+// FAST: arith.divf {{.*}} fastmath<fast> : f32
+// FAST-NOT: math.sqrt
+// FAST-LABEL: func @fast_math_f64
+// FAST: math.sqrt {{.*}} : f64
+func.func @fast_math(%p: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v: memref<?xf32>,
+                     %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) : memref<?xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
+  return
+}
+func.func @fast_math_f64(%p: memref<?xf64>, %g: memref<?xf64>, %m: memref<?xf64>, %v: memref<?xf64>,
+                         %lr: f64, %b1: f64, %b2: f64, %eps: f64, %t: i64) {
+  optim.adam (%p, %g, %m, %v) : memref<?xf64> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return
+}

@@ -416,3 +416,33 @@ TEST(CompiledStep, Bf16ParamsWithF32Moments) {
     ASSERT_NEAR(m[i], ref.m[i], 1e-6);
   }
 }
+
+// Fast math: the update's relative error stays below 2^-20 (documented
+// bound), and the estimates are really used (results differ from precise).
+TEST(CompiledStep, FastMathErrorBound) {
+  StepConfig precise = adamw(ElementType::f32);
+  StepConfig fast = precise;
+  fast.fastMath = true;
+  auto preciseStep = getStep(precise);
+  auto fastStep = getStep(fast);
+  ASSERT_TRUE(preciseStep && fastStep);
+  Tensor<float> a(100003, 5), b(100003, 5);
+  StepScalars s = defaultScalars();
+  ParamBuffers ba = a.buffers(false), bb = b.buffers(false);
+  ASSERT_FALSE(bool(preciseStep->run(ba, s)));
+  ASSERT_FALSE(bool(fastStep->run(bb, s)));
+  // Fast and precise results differ by at most the update's approximation
+  // error (2^-20 of the update) plus one rounding of the result.
+  size_t differ = 0, outside = 0;
+  for (size_t i = 0; i < a.p.size(); ++i) {
+    double oldP = a.ref.p[i];
+    double update = std::fabs(oldP * (1 - s.lr * s.weightDecay) - a.p[i]);
+    double ulp = std::fabs(std::nextafter(a.p[i], INFINITY) - a.p[i]);
+    double bound = update * std::ldexp(1.0, -20) + ulp;
+    differ += a.p[i] != b.p[i];
+    outside += std::fabs(double(b.p[i]) - double(a.p[i])) > bound;
+  }
+  EXPECT_EQ(outside, 0u);
+  EXPECT_GT(differ, 0u) << "fast math produced bit-identical results";
+  EXPECT_EQ(b.m, a.m); // moments are computed exactly as in precise mode
+}

@@ -10,8 +10,10 @@ class RewritePatternSet;
 namespace mlir::optim {
 
 /// Patterns rewriting optim.adam/optim.adamw into a scalar prologue and one
-/// fused linalg.generic per parameter.
-void populateOptimToLinalgPatterns(RewritePatternSet &patterns);
+/// fused linalg.generic per parameter; `fastMath` selects the approximate
+/// f32 square root and divide (see convert-optim-to-linalg).
+void populateOptimToLinalgPatterns(RewritePatternSet &patterns,
+                                   bool fastMath = false);
 
 } // namespace mlir::optim
 
