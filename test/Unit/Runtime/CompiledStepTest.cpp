@@ -446,3 +446,31 @@ TEST(CompiledStep, FastMathErrorBound) {
   EXPECT_GT(differ, 0u) << "fast math produced bit-identical results";
   EXPECT_EQ(b.m, a.m); // moments are computed exactly as in precise mode
 }
+
+// f16 parameters and gradients with f32 moments.
+TEST(CompiledStep, F16ParamsWithF32Moments) {
+  StepConfig config = StepConfig::forPreset(Preset::TorchAdam, ElementType::f16);
+  std::shared_ptr<const CompiledStep> step = getStep(config);
+  ASSERT_TRUE(step);
+  const int64_t n = 1037;
+  std::vector<_Float16> p(n), g(n);
+  std::vector<float> m(n, 0.f), v(n, 0.f);
+  RefState ref{std::vector<double>(n), std::vector<double>(n, 0.0),
+               std::vector<double>(n, 0.0), {}};
+  std::vector<double> grad(n);
+  for (int64_t i = 0; i < n; ++i) {
+    p[i] = _Float16(std::sin(0.37 * i));
+    g[i] = _Float16(std::cos(0.11 * i));
+    ref.p[i] = double(p[i]);
+    grad[i] = double(g[i]);
+  }
+  StepScalars s = defaultScalars();
+  ParamBuffers b{p.data(), g.data(), m.data(), v.data(), nullptr, n};
+  ASSERT_FALSE(bool(step->run(b, s)));
+  referenceStep(config, s, grad, ref);
+  for (int64_t i = 0; i < n; ++i) {
+    // One f16 rounding of the result: 2^-11 relative.
+    ASSERT_NEAR(double(p[i]), ref.p[i], 1e-3 * (1 + std::fabs(ref.p[i]))) << i;
+    ASSERT_NEAR(m[i], ref.m[i], 1e-6);
+  }
+}
