@@ -26,9 +26,10 @@ std::string mlir::optim::getOptimLowerToLLVMPipelineString(
   std::string pipeline;
   llvm::raw_string_ostream os(pipeline);
   appendOptimToLinalgPipeline(os, options.fastMath);
-  os << llvm::formatv(
-      "func.func(optim-vectorize-elementwise{{vector-size={0} chunk-size={1}}),",
-      options.vectorSize.getValue(), options.chunkSize.getValue());
+  os << llvm::formatv("func.func(optim-vectorize-elementwise{{vector-size={0} "
+                      "chunk-size={1}}),",
+                      options.vectorSize.getValue(),
+                      options.chunkSize.getValue());
   // Whatever was not vectorised (strided N-d operands) becomes loops.
   os << "convert-linalg-to-loops,";
   // bf16 <-> f32 as integer arithmetic: the JIT has no compiler-rt to provide
@@ -50,9 +51,10 @@ std::string mlir::optim::getOptimLowerToLLVMPipelineString(
   return pipeline;
 }
 
-LogicalResult mlir::optim::buildOptimLowerToLLVMPipeline(
-    OpPassManager &pm, const CPUPipelineOptions &options,
-    llvm::raw_ostream &errorStream) {
+LogicalResult
+mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
+                                           const CPUPipelineOptions &options,
+                                           llvm::raw_ostream &errorStream) {
   // The pipeline string is the single source of truth: optim-opt, the JIT
   // and the tests all run exactly what it says.
   return parsePassPipeline(getOptimLowerToLLVMPipelineString(options), pm,

@@ -29,9 +29,10 @@ std::string mlir::optim::getOptimLowerToNVVMPipelineString(
   return pipeline;
 }
 
-LogicalResult mlir::optim::buildOptimLowerToNVVMPipeline(
-    OpPassManager &pm, const GPUPipelineOptions &options,
-    llvm::raw_ostream &errorStream) {
+LogicalResult
+mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
+                                           const GPUPipelineOptions &options,
+                                           llvm::raw_ostream &errorStream) {
   return parsePassPipeline(getOptimLowerToNVVMPipelineString(options), pm,
                            errorStream);
 }

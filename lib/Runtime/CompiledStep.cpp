@@ -87,20 +87,21 @@ llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
                           "{3}-byte elements",
                           i, buffer.role, buffer.ptr, buffer.size)
                 .str());
-      extents.push_back({address,
-                         address + static_cast<uintptr_t>(p.numElements) *
-                                       buffer.size,
-                         i, buffer.role});
+      extents.push_back(
+          {address,
+           address + static_cast<uintptr_t>(p.numElements) * buffer.size, i,
+           buffer.role});
     }
   }
   // Every buffer that is written, and every gradient, must be disjoint from
   // every written buffer: the kernels read and write in place.
-  llvm::sort(extents,
-             [](const Extent &a, const Extent &b) { return a.begin < b.begin; });
+  llvm::sort(extents, [](const Extent &a, const Extent &b) {
+    return a.begin < b.begin;
+  });
   for (size_t k = 1; k < extents.size(); ++k) {
     const Extent &a = extents[k - 1], &b = extents[k];
-    bool bothGrads = llvm::StringRef(a.role) == "grad" &&
-                     llvm::StringRef(b.role) == "grad";
+    bool bothGrads =
+        llvm::StringRef(a.role) == "grad" && llvm::StringRef(b.role) == "grad";
     if (b.begin < a.end && !bothGrads)
       return llvm::createStringError(
           llvm::formatv("buffers overlap: {0} of param #{1} and {2} of "
@@ -196,8 +197,8 @@ void CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
     Descriptor *pointers[5 * k + 1];
     void *args[5 * k + 1];
     for (unsigned i = 0; i < k; ++i) {
-      ParamBuffers p = first + i < params.size() ? params[first + i]
-                                                 : ParamBuffers();
+      ParamBuffers p =
+          first + i < params.size() ? params[first + i] : ParamBuffers();
       const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
                                p.maxExpAvgSq};
       for (unsigned j = 0; j < 5; ++j) {

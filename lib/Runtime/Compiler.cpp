@@ -28,25 +28,25 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/DiagnosticPrinter.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
-#include "llvm/ADT/SmallString.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
-#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
 #include <atomic>
-#include <cstring>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 using namespace mlir;
@@ -125,10 +125,11 @@ struct Compiler::Impl {
   CacheStats stats;
 
   explicit Impl(const CompilerOptions &options)
-      : options(options), context(makeRegistry(),
-                                  MLIRContext::Threading::DISABLED) {
-    numThreads = options.numThreads ? options.numThreads
-                                    : llvm::hardware_concurrency().compute_thread_count();
+      : options(options),
+        context(makeRegistry(), MLIRContext::Threading::DISABLED) {
+    numThreads = options.numThreads
+                     ? options.numThreads
+                     : llvm::hardware_concurrency().compute_thread_count();
     if (numThreads > 1)
       pool = std::make_unique<::optim::detail::WorkerPool>(numThreads);
     hostVectorBytes = getHostVectorBytes();
@@ -179,8 +180,9 @@ struct Compiler::Impl {
     // LLVM's default diagnostic handler exit()s on errors reported during
     // code generation; a library must not. Errors are kept for the caller,
     // remarks and notes dropped.
-    auto buildModule = [&](Operation *op, llvm::LLVMContext &llvmContext)
-        -> std::unique_ptr<llvm::Module> {
+    auto buildModule =
+        [&](Operation *op,
+            llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
       llvmContext.setDiagnosticHandlerCallBack(
           [](const llvm::DiagnosticInfo *info, void *errors) {
             if (info->getSeverity() != llvm::DS_Error)
@@ -356,7 +358,8 @@ Compiler::getStep(const StepConfig &config) {
   return *step;
 }
 
-llvm::Expected<std::string> Compiler::getKernelSource(const StepConfig &config) {
+llvm::Expected<std::string>
+Compiler::getKernelSource(const StepConfig &config) {
   if (llvm::Error error = config.verify())
     return std::move(error);
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
@@ -416,8 +419,8 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
   llvmModule->setDataLayout((*targetMachine)->createDataLayout());
   llvmModule->setTargetTriple((*targetMachine)->getTargetTriple());
   if (llvm::Error error = makeOptimizingTransformer(
-          /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get())(
-          llvmModule.get()))
+          /*optLevel=*/3, /*sizeLevel=*/0,
+          targetMachine->get())(llvmModule.get()))
     return std::move(error);
   llvm::SmallString<0> object;
   llvm::raw_svector_ostream os(object);

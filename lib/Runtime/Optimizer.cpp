@@ -58,8 +58,7 @@ Optimizer::create(Compiler &compiler, const StepConfig &config,
     s.expAvgSq = allocate(p.numElements);
     if (config.variant.amsgrad)
       s.maxExpAvgSq = allocate(p.numElements);
-    if (!s.expAvg || !s.expAvgSq ||
-        (config.variant.amsgrad && !s.maxExpAvgSq))
+    if (!s.expAvg || !s.expAvgSq || (config.variant.amsgrad && !s.maxExpAvgSq))
       return llvm::createStringError("out of memory for optimizer state");
     ParamBuffers b;
     b.param = p.data;
@@ -105,8 +104,8 @@ std::string Optimizer::exportState() const {
   for (auto [p, s] : llvm::zip(params, state)) {
     blob += llvm::formatv("{0}\n", p.numElements).str();
     size_t bytes = p.numElements * momentSize;
-    for (const Storage &buffer : {std::cref(s.expAvg), std::cref(s.expAvgSq),
-                                  std::cref(s.maxExpAvgSq)})
+    for (const Storage &buffer :
+         {std::cref(s.expAvg), std::cref(s.expAvgSq), std::cref(s.maxExpAvgSq)})
       if (buffer.get())
         blob.append(buffer.get(), bytes);
   }

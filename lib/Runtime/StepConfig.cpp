@@ -69,9 +69,8 @@ llvm::Error StepConfig::verify() const {
     return llvm::createStringError(
         "decay rate 'effective' needs decoupled weight decay");
   if (vectorSize > 64 || (vectorSize & (vectorSize - 1)))
-    return llvm::createStringError(
-        llvm::formatv("vector size {0} is not a power of two <= 64",
-                      vectorSize));
+    return llvm::createStringError(llvm::formatv(
+        "vector size {0} is not a power of two <= 64", vectorSize));
   if (target == Target::GPU) {
     unsigned version = 0;
     if (!llvm::StringRef(gpuChip).consume_front("sm_") ||
@@ -99,9 +98,9 @@ llvm::Error StepScalars::verify(const StepConfig &config) const {
     return bad(llvm::formatv("beta2 must be in [0, 1), got {0}", beta2).str());
   const AdamVariant &v = config.variant;
   if (v.weightDecay != WeightDecayMode::none && !(weightDecay >= 0))
-    return bad(llvm::formatv("weight_decay must be non-negative, got {0}",
-                             weightDecay)
-                   .str());
+    return bad(
+        llvm::formatv("weight_decay must be non-negative, got {0}", weightDecay)
+            .str());
   if (v.biasCorrection != BiasCorrection::none) {
     if (v.givenPowers) {
       if (!(beta1Power >= 0 && beta1Power < 1))

@@ -13,8 +13,7 @@ using namespace mlir;
 
 namespace optim::detail {
 
-void packScalars(const StepScalars &s,
-                                double (&block)[kNumScalarSlots]) {
+void packScalars(const StepScalars &s, double (&block)[kNumScalarSlots]) {
   block[kLr] = s.lr;
   block[kBeta1] = s.beta1;
   block[kBeta2] = s.beta2;
@@ -68,8 +67,8 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   unsigned groupSize = getKernelGroupSize(config);
   SmallVector<Type> argTypes;
   for (unsigned i = 0; i < groupSize; ++i)
-    argTypes.append({paramBuffer, paramBuffer, momentBuffer, momentBuffer,
-                     momentBuffer});
+    argTypes.append(
+        {paramBuffer, paramBuffer, momentBuffer, momentBuffer, momentBuffer});
   argTypes.push_back(scalarBuffer);
   auto func = func::FuncOp::create(b, loc, kKernelName,
                                    b.getFunctionType(argTypes, {}));
@@ -117,7 +116,8 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   SmallVector<mlir::optim::ParamState> states;
   for (unsigned i = 0; i < groupSize; ++i) {
     ValueRange t = args.slice(5 * i, 5);
-    states.push_back({t[0], t[1], t[2], t[3], variant.amsgrad ? t[4] : Value()});
+    states.push_back(
+        {t[0], t[1], t[2], t[3], variant.amsgrad ? t[4] : Value()});
   }
   mlir::optim::buildAdamStep(b, loc, kernelVariant, states, s);
   func::ReturnOp::create(b, loc);

@@ -47,12 +47,13 @@ struct TestBuildPresetsPass
       args.append(10, f32);
       std::string name = stringifyPreset(preset).str();
       std::replace(name.begin(), name.end(), '.', '_');
-      auto func = func::FuncOp::create(b, loc, name,
-                                       b.getFunctionType(args, {}));
+      auto func =
+          func::FuncOp::create(b, loc, name, b.getFunctionType(args, {}));
       Block *entry = func.addEntryBlock();
       OpBuilder body = OpBuilder::atBlockBegin(entry);
       ValueRange a = entry->getArguments();
-      ParamState state{a[0], a[1], a[2], a[3], variant.amsgrad ? a[4] : Value()};
+      ParamState state{a[0], a[1], a[2], a[3],
+                       variant.amsgrad ? a[4] : Value()};
       StepScalars scalars;
       scalars.lr = a[5];
       scalars.beta1 = a[6];
@@ -72,5 +73,7 @@ struct TestBuildPresetsPass
 } // namespace
 
 namespace mlir::optim::test {
-void registerTestBuildPresetsPass() { PassRegistration<TestBuildPresetsPass>(); }
+void registerTestBuildPresetsPass() {
+  PassRegistration<TestBuildPresetsPass>();
+}
 } // namespace mlir::optim::test

@@ -21,8 +21,9 @@ using namespace llvm;
 
 static cl::opt<std::string> presetName("preset", cl::init("torch.adamw"),
                                        cl::desc("Framework preset"));
-static cl::opt<std::string> dtype("dtype", cl::init("f32"),
-                                  cl::desc("Parameter type: f16, bf16, f32, f64"));
+static cl::opt<std::string>
+    dtype("dtype", cl::init("f32"),
+          cl::desc("Parameter type: f16, bf16, f32, f64"));
 static cl::opt<std::string> targetName("target", cl::init("cpu"),
                                        cl::desc("cpu or gpu"));
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
@@ -63,7 +64,8 @@ int main(int argc, char **argv) {
   optim::PresetOptions options;
   options.amsgrad = amsgrad;
   options.maximize = maximize;
-  optim::StepConfig config = optim::StepConfig::forPreset(*preset, *type, options);
+  optim::StepConfig config =
+      optim::StepConfig::forPreset(*preset, *type, options);
   config.target = targetName == "gpu" ? optim::Target::GPU : optim::Target::CPU;
   config.gpuChip = chip;
 
@@ -75,8 +77,7 @@ int main(int argc, char **argv) {
     return fail(toString(object.takeError()));
   if (!write(output, *object))
     return fail("cannot write " + output);
-  if (!header.empty() &&
-      !write(header, optim::Compiler::getAotHeader(config)))
+  if (!header.empty() && !write(header, optim::Compiler::getAotHeader(config)))
     return fail("cannot write " + header);
   outs() << "wrote " << output << " (" << object->size() << " bytes) for "
          << config.key() << "\n";

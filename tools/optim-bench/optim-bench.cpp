@@ -1,4 +1,5 @@
-//===- optim-bench.cpp - optimizer steps against the memory-bandwidth limit ===//
+//===- optim-bench.cpp - optimizer steps against the memory-bandwidth limit
+//===//
 //
 // Measures, in one run and interleaved (every repetition runs every
 // contender once, so machine noise hits them alike):
@@ -43,18 +44,19 @@ using namespace optim::bench;
 static cl::list<int> sizeExponents(
     "sizes", cl::CommaSeparated,
     cl::desc("log2 of the element counts (default 12,14,...,26)"));
-static cl::list<std::string> variantNames(
-    "variants", cl::CommaSeparated,
-    cl::desc("adamw, adam, amsgrad (default: all)"));
+static cl::list<std::string>
+    variantNames("variants", cl::CommaSeparated,
+                 cl::desc("adamw, adam, amsgrad (default: all)"));
 static cl::list<std::string> dtypeNames("dtypes", cl::CommaSeparated,
                                         cl::desc("f32, f64 (default: both)"));
 static cl::opt<int> reps("reps", cl::init(7),
                          cl::desc("Interleaved repetitions (median reported)"));
 static cl::opt<bool> gpt2("gpt2", cl::init(true),
                           cl::desc("Also the GPT-2-small parameter list"));
-static cl::opt<bool> quick("quick",
-                           cl::desc("Small sizes, few repetitions (smoke test)"));
-static cl::opt<bool> jsonOutput("json", cl::desc("One JSON record per measurement"));
+static cl::opt<bool>
+    quick("quick", cl::desc("Small sizes, few repetitions (smoke test)"));
+static cl::opt<bool> jsonOutput("json",
+                                cl::desc("One JSON record per measurement"));
 static cl::opt<std::string> svgPath("svg", cl::init(""),
                                     cl::desc("Write a GB/s-vs-size plot here"));
 
@@ -89,7 +91,8 @@ std::vector<Record> records;
 void measure(std::vector<std::pair<std::string, std::function<void()>>> &runs,
              const Record &shape) {
   int64_t bytes = int64_t(shape.bytesPerElement) * shape.elements;
-  int iterations = int(std::clamp<int64_t>((int64_t(64) << 20) / std::max<int64_t>(bytes, 1), 1, 2000));
+  int iterations = int(std::clamp<int64_t>(
+      (int64_t(64) << 20) / std::max<int64_t>(bytes, 1), 1, 2000));
   std::vector<std::vector<double>> samples(runs.size());
   for (auto &run : runs) // warm-up (and first touch through the step itself)
     run.second();
@@ -125,10 +128,9 @@ void measure(std::vector<std::pair<std::string, std::function<void()>>> &runs,
 optim::StepConfig configFor(StringRef variant, optim::ElementType type) {
   optim::PresetOptions options;
   options.amsgrad = variant == "amsgrad";
-  return optim::StepConfig::forPreset(variant == "adam"
-                                          ? optim::Preset::TorchAdam
-                                          : optim::Preset::TorchAdamW,
-                                      type, options);
+  return optim::StepConfig::forPreset(
+      variant == "adam" ? optim::Preset::TorchAdam : optim::Preset::TorchAdamW,
+      type, options);
 }
 
 template <typename T>
@@ -149,13 +151,20 @@ void benchSize(int64_t n, StringRef variant, int threads,
   scalars.lr = args.lr;
   scalars.weightDecay = args.weightDecay;
   scalars.step = args.step;
-  optim::ParamBuffers buffers{p.data, g.data, m.data, v.data,
-                              amsgrad ? vmax.data : nullptr, n};
+  optim::ParamBuffers buffers{
+      p.data, g.data, m.data, v.data, amsgrad ? vmax.data : nullptr, n};
   T *vm = amsgrad ? vmax.data : nullptr;
   std::vector<std::pair<std::string, std::function<void()>>> runs = {
-      {"probe", [&] { probe<T>(p.data, g.data, m.data, v.data, vm, n, threads); }},
-      {"naive", [&] { naiveAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads); }},
-      {"tuned", [&] { tunedAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads); }},
+      {"probe",
+       [&] { probe<T>(p.data, g.data, m.data, v.data, vm, n, threads); }},
+      {"naive",
+       [&] {
+         naiveAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads);
+       }},
+      {"tuned",
+       [&] {
+         tunedAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads);
+       }},
       {"optim", [&] { cantFail(step->run(buffers, scalars)); }},
   };
   // f32: also the opt-in fast-math step (reciprocal estimates + Newton).
@@ -164,7 +173,8 @@ void benchSize(int64_t n, StringRef variant, int threads,
     optim::StepConfig fast = configFor(variant, type);
     fast.fastMath = true;
     fastStep = cantFail(compiler.getStep(fast));
-    runs.push_back({"optim-fast", [&] { cantFail(fastStep->run(buffers, scalars)); }});
+    runs.push_back(
+        {"optim-fast", [&] { cantFail(fastStep->run(buffers, scalars)); }});
   }
   Record shape;
   shape.variant = variant.str();
@@ -211,16 +221,25 @@ void benchGpt2(int threads, optim::Compiler &compiler) {
     offset += s;
   }
   optim::ParamBuffers flat{p.data, g.data, m.data, v.data, nullptr, total};
-  auto step = cantFail(compiler.getStep(configFor("adamw", optim::ElementType::f32)));
+  auto step =
+      cantFail(compiler.getStep(configFor("adamw", optim::ElementType::f32)));
   AdamArgs args{1e-3, 0.9, 0.999, 1e-8, 1e-2, 10, false};
   optim::StepScalars scalars;
   scalars.lr = args.lr;
   scalars.weightDecay = args.weightDecay;
   scalars.step = args.step;
   std::vector<std::pair<std::string, std::function<void()>>> runs = {
-      {"probe", [&] { probe<float>(p.data, g.data, m.data, v.data, nullptr, total, threads); }},
-      {"tuned", [&] { tunedAdamW<float>(p.data, g.data, m.data, v.data, nullptr, total, args, threads); }},
-      {"tuned-per-tensor", [&] {
+      {"probe",
+       [&] {
+         probe<float>(p.data, g.data, m.data, v.data, nullptr, total, threads);
+       }},
+      {"tuned",
+       [&] {
+         tunedAdamW<float>(p.data, g.data, m.data, v.data, nullptr, total, args,
+                           threads);
+       }},
+      {"tuned-per-tensor",
+       [&] {
          for (const optim::ParamBuffers &b : group)
            tunedAdamW<float>(static_cast<float *>(b.param),
                              static_cast<const float *>(b.grad),
@@ -346,11 +365,15 @@ int main(int argc, char **argv) {
   // Compile times: a cold compile in a fresh compiler, then a cache hit.
   auto coldCompiler = cantFail(optim::Compiler::create());
   auto t0 = Clock::now();
-  auto cold = cantFail(coldCompiler->getStep(configFor("adamw", optim::ElementType::f32)));
-  double coldMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  auto cold = cantFail(
+      coldCompiler->getStep(configFor("adamw", optim::ElementType::f32)));
+  double coldMs =
+      std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   t0 = Clock::now();
-  auto hit = cantFail(coldCompiler->getStep(configFor("adamw", optim::ElementType::f32)));
-  double hitUs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  auto hit = cantFail(
+      coldCompiler->getStep(configFor("adamw", optim::ElementType::f32)));
+  double hitUs =
+      std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
   (void)cold;
   (void)hit;
 
@@ -406,9 +429,8 @@ int main(int argc, char **argv) {
       outs() << formatv("{0,-17} {1,-8} {2,-5} {3,10} {4,7} {5,7} {6,10:f4} "
                         "{7,8:f2} {8,10:f3} {9,9:f3} {10,9:f3}\n",
                         r.impl, r.variant, r.dtype, r.elements, r.tensors,
-                        r.threads, r.ms, r.gbps(),
-                        r.elements / (r.ms * 1e6), r.ratioToProbe,
-                        r.ratioToTuned);
+                        r.threads, r.ms, r.gbps(), r.elements / (r.ms * 1e6),
+                        r.ratioToProbe, r.ratioToTuned);
     outs() << formatv("cold JIT compile of an AdamW f32 step: {0:f1} ms; "
                       "cache hit: {1:f1} us\n",
                       coldMs, hitUs);

@@ -30,14 +30,15 @@
 
 using namespace llvm;
 
-static cl::list<std::string> inputs(cl::Positional, cl::OneOrMore,
-                                    cl::desc("<golden case file or directory>"));
+static cl::list<std::string>
+    inputs(cl::Positional, cl::OneOrMore,
+           cl::desc("<golden case file or directory>"));
 static cl::opt<std::string> target("target", cl::init("cpu"),
                                    cl::desc("Where steps run: cpu or gpu"));
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
                                  cl::desc("NVIDIA chip for --target=gpu"));
-static cl::opt<bool> fastMath("fast-math",
-                              cl::desc("Run f32 cases with the fast-math steps"));
+static cl::opt<bool>
+    fastMath("fast-math", cl::desc("Run f32 cases with the fast-math steps"));
 
 namespace {
 
@@ -58,9 +59,7 @@ struct GoldenCase {
 
 const char *const kStateNames[] = {"param", "m", "v", "vmax"};
 
-Error fail(const Twine &message) {
-  return createStringError(message.str());
-}
+Error fail(const Twine &message) { return createStringError(message.str()); }
 
 Expected<std::vector<double>> readArray(const json::Value *value,
                                         StringRef what) {
@@ -85,8 +84,8 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
   if (!dtype)
     return fail("missing 'dtype'");
   std::optional<optim::ElementType> type = optim::symbolizeElementType(*dtype);
-  if (!type || (*type != optim::ElementType::f32 &&
-                *type != optim::ElementType::f64))
+  if (!type ||
+      (*type != optim::ElementType::f32 && *type != optim::ElementType::f64))
     return fail("unsupported dtype '" + *dtype + "' (f32 or f64)");
   c.config.paramType = *type;
 
@@ -228,8 +227,7 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
   };
   std::vector<T> state[4];
   for (int k = 0; k < 4; ++k)
-    state[k] = convert(c.init[k].empty() ? std::vector<double>(n)
-                                         : c.init[k]);
+    state[k] = convert(c.init[k].empty() ? std::vector<double>(n) : c.init[k]);
   std::vector<T> grad;
   optim::ParamBuffers buffers;
   buffers.param = state[0].data();
@@ -302,8 +300,8 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
       outcome.maxAbsError = std::max(outcome.maxAbsError, error);
       if (used > outcome.maxToleranceUsed || std::isnan(got)) {
         outcome.maxToleranceUsed = std::isnan(got) ? INFINITY : used;
-        outcome.worst = formatv("{0}[{1}] = {2:e} vs {3:e}", kStateNames[k],
-                                i, got, want);
+        outcome.worst =
+            formatv("{0}[{1}] = {2:e} vs {3:e}", kStateNames[k], i, got, want);
       }
     }
   }
@@ -381,7 +379,8 @@ int main(int argc, char **argv) {
     }
     Expected<json::Value> value = json::parse((*buffer)->getBuffer());
     if (!value) {
-      report(false, displayName, "invalid JSON: " + toString(value.takeError()));
+      report(false, displayName,
+             "invalid JSON: " + toString(value.takeError()));
       continue;
     }
     const json::Object *root = value->getAsObject();
@@ -391,7 +390,8 @@ int main(int argc, char **argv) {
     }
     auto golden = parseCase(*root, file);
     if (!golden) {
-      report(false, displayName, "invalid case: " + toString(golden.takeError()));
+      report(false, displayName,
+             "invalid case: " + toString(golden.takeError()));
       continue;
     }
     golden->config.fastMath = fastMath;

@@ -22,10 +22,12 @@
 
 using namespace llvm;
 
-static cl::opt<int> numSteps("steps", cl::init(400), cl::desc("Training steps"));
+static cl::opt<int> numSteps("steps", cl::init(400),
+                             cl::desc("Training steps"));
 static cl::opt<int> hidden("hidden", cl::init(256), cl::desc("Hidden width"));
 static cl::opt<int> batch("batch", cl::init(128), cl::desc("Batch size"));
-static cl::opt<double> peakLr("lr", cl::init(3e-3), cl::desc("Peak learning rate"));
+static cl::opt<double> peakLr("lr", cl::init(3e-3),
+                              cl::desc("Peak learning rate"));
 
 namespace {
 constexpr int kInputs = 16;
@@ -60,8 +62,8 @@ struct Mlp {
   std::vector<float> act;                // batch x h activations
 
   explicit Mlp(int h)
-      : h(h), w1(h * kInputs), b1(h), w2(h), b2(1), gw1(w1.size()),
-        gb1(h), gw2(h), gb2(1) {
+      : h(h), w1(h * kInputs), b1(h), w2(h), b2(1), gw1(w1.size()), gb1(h),
+        gw2(h), gb2(1) {
     std::mt19937 rng(1);
     std::normal_distribution<float> normal;
     for (float &v : w1)
@@ -124,19 +126,18 @@ int main(int argc, char **argv) {
     return 1;
   }
   // torch.optim.AdamW(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
-  optim::StepConfig config =
-      optim::StepConfig::forPreset(optim::Preset::TorchAdamW,
-                                   optim::ElementType::f32);
+  optim::StepConfig config = optim::StepConfig::forPreset(
+      optim::Preset::TorchAdamW, optim::ElementType::f32);
   optim::StepScalars hyper;
   hyper.lr = peakLr;
   hyper.weightDecay = 1e-2;
   auto start = std::chrono::steady_clock::now();
-  auto optimizer = optim::Optimizer::create(
-      **compiler, config, hyper,
-      {{model.w1.data(), int64_t(model.w1.size())},
-       {model.b1.data(), int64_t(model.b1.size())},
-       {model.w2.data(), int64_t(model.w2.size())},
-       {model.b2.data(), 1}});
+  auto optimizer =
+      optim::Optimizer::create(**compiler, config, hyper,
+                               {{model.w1.data(), int64_t(model.w1.size())},
+                                {model.b1.data(), int64_t(model.b1.size())},
+                                {model.w2.data(), int64_t(model.w2.size())},
+                                {model.b2.data(), 1}});
   if (!optimizer) {
     errs() << "error: " << toString(optimizer.takeError()) << "\n";
     return 1;
@@ -165,18 +166,19 @@ int main(int argc, char **argv) {
       r = pick(rng);
     model.run(data, rows, /*train=*/true);
     // Cosine schedule: a new learning rate every step, never a recompile.
-    (*optimizer)->setLearningRate(
-        0.5 * peakLr * (1 + std::cos(M_PI * (step - 1) / numSteps)));
+    (*optimizer)
+        ->setLearningRate(0.5 * peakLr *
+                          (1 + std::cos(M_PI * (step - 1) / numSteps)));
     auto t0 = std::chrono::steady_clock::now();
-    if (Error error = (*optimizer)->step(
-            {model.gw1.data(), model.gb1.data(), model.gw2.data(),
-             model.gb2.data()})) {
+    if (Error error = (*optimizer)
+                          ->step({model.gw1.data(), model.gb1.data(),
+                                  model.gw2.data(), model.gb2.data()})) {
       errs() << "error: " << toString(std::move(error)) << "\n";
       return 1;
     }
-    stepSeconds += std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - t0)
-                       .count();
+    stepSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (step % 50 == 0 || step == numSteps) {
       lastLoss = model.run(data, evalRows, false);
       outs() << formatv("step {0,4}  held-out loss {1:f4}  lr {2:e2}\n", step,

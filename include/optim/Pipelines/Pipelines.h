@@ -59,7 +59,8 @@ LogicalResult buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                             llvm::raw_ostream &errorStream);
 
 /// The textual form of the CPU pipeline (for logs and reproducers).
-std::string getOptimLowerToLLVMPipelineString(const CPUPipelineOptions &options);
+std::string
+getOptimLowerToLLVMPipelineString(const CPUPipelineOptions &options);
 
 struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> chip{
@@ -73,9 +74,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("Kernel binary: isa (PTX text), bin (cubin via ptxas), "
                      "fatbin"),
       llvm::cl::init("isa")};
-  PassOptions::Option<int64_t> blockSize{
-      *this, "block-size", llvm::cl::desc("Threads per block"),
-      llvm::cl::init(256)};
+  PassOptions::Option<int64_t> blockSize{*this, "block-size",
+                                         llvm::cl::desc("Threads per block"),
+                                         llvm::cl::init(256)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("32-bit words per vector access (4 = one 16-byte "
@@ -94,7 +95,8 @@ LogicalResult buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                                             const GPUPipelineOptions &options,
                                             llvm::raw_ostream &errorStream);
 
-std::string getOptimLowerToNVVMPipelineString(const GPUPipelineOptions &options);
+std::string
+getOptimLowerToNVVMPipelineString(const GPUPipelineOptions &options);
 
 /// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm`.
 void registerOptimPipelines();

@@ -28,8 +28,6 @@
 #include <memory>
 #include <string>
 
-
-
 namespace optim {
 
 class Compiler;
@@ -121,7 +119,8 @@ private:
 struct CompilerOptions {
   /// Threads a step may use; 0 means every hardware thread.
   unsigned numThreads = 0;
-  /// Keep the lowered LLVM dialect IR of each step (CompiledStep::getLoweredIR).
+  /// Keep the lowered LLVM dialect IR of each step
+  /// (CompiledStep::getLoweredIR).
   bool keepLoweredIR = false;
 };
 

@@ -170,16 +170,19 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
 /// The body of the fused element-wise update. Block arguments: g, p, m, v
 /// and, with AMSGrad, vmax; yields p, m, v (and vmax).
 void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
-                          const AdamVariant &variant,
-                          const StepCoefficients &c, FloatType computeType,
-                          bool fastMath) {
+                          const AdamVariant &variant, const StepCoefficients &c,
+                          FloatType computeType, bool fastMath) {
   auto ext = [&](Value x) -> Value {
     if (x.getType() == computeType)
       return x;
     return arith::ExtFOp::create(b, loc, computeType, x);
   };
-  auto add = [&](Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); };
-  auto mul = [&](Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); };
+  auto add = [&](Value x, Value y) {
+    return arith::AddFOp::create(b, loc, x, y);
+  };
+  auto mul = [&](Value x, Value y) {
+    return arith::MulFOp::create(b, loc, x, y);
+  };
 
   Type paramElementType = args[1].getType();
   Value g = ext(args[0]);
@@ -325,8 +328,8 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     AdamVariant variant = AdamVariant::get(op);
-    FloatType computeType = getComputeType(
-        getElementTypeOrSelf(op.getParams().front().getType()));
+    FloatType computeType =
+        getComputeType(getElementTypeOrSelf(op.getParams().front().getType()));
     bool tensorForm = op.isTensorForm();
     unsigned numParams = op.getNumParams();
 
@@ -355,9 +358,8 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
     Value zero = arith::ConstantOp::create(
         rewriter, loc, foundInf.getType(),
         rewriter.getFloatAttr(foundInf.getType(), 0.0));
-    Value skip = arith::CmpFOp::create(rewriter, loc,
-                                       arith::CmpFPredicate::UNE, foundInf,
-                                       zero);
+    Value skip = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::UNE,
+                                       foundInf, zero);
     if (!tensorForm) {
       Value run = arith::XOrIOp::create(
           rewriter, loc, skip,
@@ -374,8 +376,7 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
         rewriter, loc, skip,
         [&](OpBuilder &b, Location l) {
           SmallVector<Value> unchanged;
-          for (Value init : op->getOperands().take_back(
-                   op->getNumResults()))
+          for (Value init : op->getOperands().take_back(op->getNumResults()))
             unchanged.push_back(init);
           scf::YieldOp::create(b, l, unchanged);
         },
@@ -398,9 +399,9 @@ struct ConvertOptimToLinalgPass
     // that convert-func-to-llvm carries over.
     if (fastMath)
       getOperation()->walk([&](func::FuncOp func) {
-        if (func.walk([](AdamStepOpInterface) {
-                  return WalkResult::interrupt();
-                }).wasInterrupted()) {
+        if (func.walk(
+                    [](AdamStepOpInterface) { return WalkResult::interrupt(); })
+                .wasInterrupted()) {
           Builder b(&getContext());
           func->setAttr("passthrough",
                         b.getArrayAttr({b.getArrayAttr(
@@ -412,8 +413,8 @@ struct ConvertOptimToLinalgPass
     // Only the optim ops are rewritten; nothing else is touched.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
     WalkResult left = getOperation()->walk([](AdamStepOpInterface op) {
       op.emitError("could not be lowered to linalg");

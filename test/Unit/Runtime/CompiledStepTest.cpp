@@ -14,8 +14,8 @@
 #include <thread>
 
 using namespace optim;
-using optim::test::RefState;
 using optim::test::referenceStep;
+using optim::test::RefState;
 
 namespace {
 
@@ -66,7 +66,8 @@ template <typename T> struct Tensor {
   /// absolute rounding error of their operands.
   double maxError(bool amsgrad) const {
     double worst = 0;
-    auto check = [&](const std::vector<T> &got, const std::vector<double> &want) {
+    auto check = [&](const std::vector<T> &got,
+                     const std::vector<double> &want) {
       for (size_t i = 0; i < got.size(); ++i)
         worst = std::max(worst, std::fabs(double(got[i]) - want[i]) /
                                     (1.0 + std::fabs(want[i])));
@@ -111,7 +112,8 @@ void checkAgainstReference(const StepConfig &config,
     std::vector<ParamBuffers> buffers;
     for (Tensor<T> &t : tensors)
       buffers.push_back(t.buffers(amsgrad));
-    llvm::Error error = serial ? step->runSerial(buffers, s) : step->run(buffers, s);
+    llvm::Error error =
+        serial ? step->runSerial(buffers, s) : step->run(buffers, s);
     ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
     for (Tensor<T> &t : tensors)
       referenceStep(config, s, t.gradRef, t.ref);
@@ -162,8 +164,8 @@ TEST(CompiledStep, EveryVariant) {
         options.amsgrad = amsgrad;
         options.maximize = maximize;
         options.rescaleGrad = options.clipGradient = true;
-        StepConfig config = StepConfig::forPreset(preset, ElementType::f64,
-                                                  options);
+        StepConfig config =
+            StepConfig::forPreset(preset, ElementType::f64, options);
         checkAgainstReference<double>(config, {37, 8}, 1e-12);
       }
     }
@@ -266,7 +268,8 @@ TEST(CompiledStep, ErrorsLeaveBuffersUnchanged) {
 }
 
 TEST(CompiledStep, InvalidConfigurationIsAnError) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdam, ElementType::f32);
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdam, ElementType::f32);
   config.variant.decayRate = DecayRate::effective;
   auto step = getCompiler().getStep(config);
   ASSERT_FALSE(bool(step));
@@ -362,7 +365,8 @@ TEST(CompiledStep, EmitsObjectsForBothTargets) {
   StepConfig config = adamw(ElementType::f32);
   auto cpu = getCompiler().emitObject(config);
   ASSERT_TRUE(bool(cpu)) << llvm::toString(cpu.takeError());
-  EXPECT_EQ(cpu->substr(0, 4), "\x7f" "ELF");
+  EXPECT_EQ(cpu->substr(0, 4), "\x7f"
+                               "ELF");
   config.target = Target::GPU;
   auto gpu = getCompiler().emitObject(config);
   ASSERT_TRUE(bool(gpu)) << llvm::toString(gpu.takeError());
@@ -396,8 +400,10 @@ TEST(CompiledStep, Bf16ParamsWithF32Moments) {
   const int64_t n = 1037;
   std::vector<uint16_t> p(n), g(n);
   std::vector<float> m(n, 0.f), v(n, 0.f);
-  RefState ref{std::vector<double>(n), std::vector<double>(n, 0.0),
-               std::vector<double>(n, 0.0), {}};
+  RefState ref{std::vector<double>(n),
+               std::vector<double>(n, 0.0),
+               std::vector<double>(n, 0.0),
+               {}};
   std::vector<double> grad(n);
   for (int64_t i = 0; i < n; ++i) {
     p[i] = toBf16(std::sin(0.37 * i));
@@ -449,14 +455,17 @@ TEST(CompiledStep, FastMathErrorBound) {
 
 // f16 parameters and gradients with f32 moments.
 TEST(CompiledStep, F16ParamsWithF32Moments) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdam, ElementType::f16);
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdam, ElementType::f16);
   std::shared_ptr<const CompiledStep> step = getStep(config);
   ASSERT_TRUE(step);
   const int64_t n = 1037;
   std::vector<_Float16> p(n), g(n);
   std::vector<float> m(n, 0.f), v(n, 0.f);
-  RefState ref{std::vector<double>(n), std::vector<double>(n, 0.0),
-               std::vector<double>(n, 0.0), {}};
+  RefState ref{std::vector<double>(n),
+               std::vector<double>(n, 0.0),
+               std::vector<double>(n, 0.0),
+               {}};
   std::vector<double> grad(n);
   for (int64_t i = 0; i < n; ++i) {
     p[i] = _Float16(std::sin(0.37 * i));

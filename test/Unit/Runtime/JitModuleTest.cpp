@@ -46,7 +46,7 @@ TEST_P(JitModuleTest, RunsAUsersOptimFunction) {
   std::vector<float> p(1001, 1.0f), g(1001, 0.5f), m(1001, 0.0f), v(1001, 0.0f);
   Memref1D dp = wrap(p), dg = wrap(g), dm = wrap(m), dv = wrap(v);
   using Fn = void (*)(Memref1D *, Memref1D *, Memref1D *, Memref1D *, float);
-  reinterpret_cast<Fn>(*fn)(&dp, &dg, &dm, &dv, 0.1f);
+  reinterpret_cast<Fn> (*fn)(&dp, &dg, &dm, &dv, 0.1f);
   for (float x : p)
     ASSERT_NEAR(x, 0.99f - 0.1f, 1e-6);
   for (float x : m)
@@ -74,7 +74,8 @@ func.func @f(%p: memref<4xf32>, %g: memref<4xf32>, %m: memref<4xf32>, %v: memref
 )mlir");
   ASSERT_FALSE(bool(module));
   std::string message = llvm::toString(module.takeError());
-  EXPECT_NE(message.find("'lr' must be non-negative, got -1"), std::string::npos)
+  EXPECT_NE(message.find("'lr' must be non-negative, got -1"),
+            std::string::npos)
       << message;
 }
 

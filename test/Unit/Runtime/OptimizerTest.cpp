@@ -16,8 +16,8 @@ Compiler &getCompiler() { return test::getSharedCompiler(); }
 } // namespace
 
 TEST(Optimizer, StepsMatchTheReferenceWithASchedule) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdamW, ElementType::f64,
-                                            PresetOptions{true, false});
+  StepConfig config = StepConfig::forPreset(
+      Preset::TorchAdamW, ElementType::f64, PresetOptions{true, false});
   std::vector<double> w(1000), b(7);
   for (size_t i = 0; i < w.size(); ++i)
     w[i] = std::sin(0.1 * i);
@@ -31,10 +31,14 @@ TEST(Optimizer, StepsMatchTheReferenceWithASchedule) {
   ASSERT_TRUE(bool(opt)) << llvm::toString(opt.takeError());
   uint64_t misses = getCompiler().getCacheStats().misses;
 
-  test::RefState rw{{w.begin(), w.end()}, std::vector<double>(1000),
-                    std::vector<double>(1000), std::vector<double>(1000)};
-  test::RefState rb{{b.begin(), b.end()}, std::vector<double>(7),
-                    std::vector<double>(7), std::vector<double>(7)};
+  test::RefState rw{{w.begin(), w.end()},
+                    std::vector<double>(1000),
+                    std::vector<double>(1000),
+                    std::vector<double>(1000)};
+  test::RefState rb{{b.begin(), b.end()},
+                    std::vector<double>(7),
+                    std::vector<double>(7),
+                    std::vector<double>(7)};
   std::vector<double> gw(1000), gb(7);
   for (int t = 1; t <= 5; ++t) {
     for (size_t i = 0; i < gw.size(); ++i)
@@ -61,10 +65,11 @@ TEST(Optimizer, StepsMatchTheReferenceWithASchedule) {
 }
 
 TEST(Optimizer, FoundInfSkipsTheStepAndTheCount) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdam, ElementType::f32);
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdam, ElementType::f32);
   std::vector<float> w(100, 1.0f), g(100, 0.5f);
-  auto opt = llvm::cantFail(
-      Optimizer::create(getCompiler(), config, StepScalars(), {{w.data(), 100}}));
+  auto opt = llvm::cantFail(Optimizer::create(
+      getCompiler(), config, StepScalars(), {{w.data(), 100}}));
   ASSERT_FALSE(bool(opt->step({g.data()}, /*foundInf=*/1.0)));
   EXPECT_EQ(opt->getStepCount(), 0);
   EXPECT_EQ(w[0], 1.0f);
@@ -74,15 +79,15 @@ TEST(Optimizer, FoundInfSkipsTheStepAndTheCount) {
 }
 
 TEST(Optimizer, ExportImportRoundTrip) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32,
-                                            PresetOptions{true, false});
+  StepConfig config = StepConfig::forPreset(
+      Preset::TorchAdamW, ElementType::f32, PresetOptions{true, false});
   std::vector<float> w1(33, 1.0f), w2(33, 1.0f), g(33);
   for (size_t i = 0; i < g.size(); ++i)
     g[i] = 0.1f * i - 1.0f;
-  auto a = llvm::cantFail(
-      Optimizer::create(getCompiler(), config, StepScalars(), {{w1.data(), 33}}));
-  auto b = llvm::cantFail(
-      Optimizer::create(getCompiler(), config, StepScalars(), {{w2.data(), 33}}));
+  auto a = llvm::cantFail(Optimizer::create(getCompiler(), config,
+                                            StepScalars(), {{w1.data(), 33}}));
+  auto b = llvm::cantFail(Optimizer::create(getCompiler(), config,
+                                            StepScalars(), {{w2.data(), 33}}));
   for (int i = 0; i < 3; ++i)
     ASSERT_FALSE(bool(a->step({g.data()})));
   std::string blob = a->exportState();
@@ -97,12 +102,13 @@ TEST(Optimizer, ExportImportRoundTrip) {
 }
 
 TEST(Optimizer, ImportRejectsMismatchesAndChangesNothing) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
   std::vector<float> w(8, 1.0f), g(8, 0.5f), other(9, 1.0f);
   auto a = llvm::cantFail(
       Optimizer::create(getCompiler(), config, StepScalars(), {{w.data(), 8}}));
-  auto b = llvm::cantFail(Optimizer::create(getCompiler(), config, StepScalars(),
-                                            {{other.data(), 9}}));
+  auto b = llvm::cantFail(Optimizer::create(
+      getCompiler(), config, StepScalars(), {{other.data(), 9}}));
   ASSERT_FALSE(bool(a->step({g.data()})));
   std::string blob = a->exportState();
 
@@ -123,14 +129,16 @@ TEST(Optimizer, ImportRejectsMismatchesAndChangesNothing) {
 }
 
 TEST(Optimizer, WrongGradientCountIsAnError) {
-  StepConfig config = StepConfig::forPreset(Preset::TorchAdam, ElementType::f32);
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdam, ElementType::f32);
   std::vector<float> w(8, 1.0f), g(8, 0.5f);
   auto opt = llvm::cantFail(
       Optimizer::create(getCompiler(), config, StepScalars(), {{w.data(), 8}}));
   llvm::Error error = opt->step({g.data(), g.data()});
   ASSERT_TRUE(bool(error));
-  EXPECT_NE(llvm::toString(std::move(error)).find("expected 1 gradients, got 2"),
-            std::string::npos);
+  EXPECT_NE(
+      llvm::toString(std::move(error)).find("expected 1 gradients, got 2"),
+      std::string::npos);
   EXPECT_EQ(w[0], 1.0f);
 }
 

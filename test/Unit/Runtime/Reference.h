@@ -1,4 +1,5 @@
-//===- Reference.h - a plain reference Adam step for tests -------*- C++ -*-===//
+//===- Reference.h - a plain reference Adam step for tests -------*- C++
+//-*-===//
 //
 // SEMANTICS.md transcribed literally, in double precision, element by
 // element: what the compiled kernels are checked against.

@@ -1,4 +1,5 @@
-//===- SharedCompiler.h - one Compiler per test binary -----------*- C++ -*-===//
+//===- SharedCompiler.h - one Compiler per test binary -----------*- C++
+//-*-===//
 //
 // Compiling is the slow part of these tests, so a binary shares one
 // Compiler; a gtest environment destroys it after the last test, before

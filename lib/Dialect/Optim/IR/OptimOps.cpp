@@ -9,14 +9,13 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
-
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -203,7 +202,8 @@ static ParseResult parseAdamStepOp(OpAsmParser &parser, OperationState &result,
     if (!kind)
       return parser.emitError(loc, "unknown decay_rate '")
              << name << "' (expected lr or effective)";
-    result.addAttribute("decay_rate", DecayRateAttr::get(b.getContext(), *kind));
+    result.addAttribute("decay_rate",
+                        DecayRateAttr::get(b.getContext(), *kind));
   }
   if (parser.parseOptionalAttrDict(result.attributes))
     return failure();
@@ -234,9 +234,9 @@ static void printAdamStepOp(OpAsmPrinter &p, AdamStepOpInterface op,
   if (op.getMaximize())
     p << " maximize";
 
-  unsigned numGroups = std::min({op.getParams().size(), op.getGrads().size(),
-                                 op.getExpAvgs().size(),
-                                 op.getExpAvgSqs().size()});
+  unsigned numGroups =
+      std::min({op.getParams().size(), op.getGrads().size(),
+                op.getExpAvgs().size(), op.getExpAvgSqs().size()});
   for (unsigned i = 0; i < numGroups; ++i) {
     SmallVector<Value> group = {op.getParams()[i], op.getGrads()[i],
                                 op.getExpAvgs()[i], op.getExpAvgSqs()[i]};
@@ -261,8 +261,8 @@ static void printAdamStepOp(OpAsmPrinter &p, AdamStepOpInterface op,
 
   Type scalarType = op.getLr().getType();
   if (!op.getParams().empty() &&
-      scalarType != getComputeType(
-                        getElementTypeOrSelf(op.getParams()[0].getType())))
+      scalarType !=
+          getComputeType(getElementTypeOrSelf(op.getParams()[0].getType())))
     p << " scalar_type(" << scalarType << ")";
   auto printScalars = [&](StringRef keyword, ValueRange values) {
     if (llvm::any_of(values, [](Value v) { return !v; }))
@@ -340,8 +340,8 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
     if (range.size() == numParams)
       return success();
     return op.emitOpError("expects one ")
-           << name << " per param, got " << range.size() << " for "
-           << numParams << " params";
+           << name << " per param, got " << range.size() << " for " << numParams
+           << " params";
   };
   if (failed(checkCount(op.getGrads(), "grad")) ||
       failed(checkCount(op.getExpAvgs(), "exp_avg")) ||
@@ -351,8 +351,8 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
     return op.emitOpError("'amsgrad' requires max_exp_avg_sq operands");
   if (!op.getAmsgrad() && !op.getMaxExpAvgSqs().empty())
     return op.emitOpError("max_exp_avg_sq operands given without 'amsgrad'");
-  if (op.getAmsgrad() && failed(checkCount(op.getMaxExpAvgSqs(),
-                                           "max_exp_avg_sq")))
+  if (op.getAmsgrad() &&
+      failed(checkCount(op.getMaxExpAvgSqs(), "max_exp_avg_sq")))
     return failure();
 
   // Element types and shapes, per group.
@@ -462,8 +462,8 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
     std::optional<double> c = getConstantFloat(value);
     if (!c || (*c >= lo && (hiInclusive ? *c <= hi : *c < hi)))
       return success();
-    return op.emitOpError("'") << name << "' must be " << range << ", got "
-                               << formatValue(*c);
+    return op.emitOpError("'")
+           << name << "' must be " << range << ", got " << formatValue(*c);
   };
   constexpr double inf = std::numeric_limits<double>::infinity();
   if (failed(checkRange(op.getLr(), "lr", 0, inf, true, "non-negative")) ||
@@ -515,8 +515,7 @@ FloatType AdamWOp::getComputeType() {
 
 /// The state (params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs) is the
 /// destination; it forms the trailing operand segments.
-template <typename OpTy>
-static MutableOperandRange getStateOperands(OpTy op) {
+template <typename OpTy> static MutableOperandRange getStateOperands(OpTy op) {
   unsigned start = op.getODSOperandIndexAndLength(kParams).first;
   return MutableOperandRange(op.getOperation(), start,
                              op->getNumOperands() - start);
@@ -530,10 +529,10 @@ MutableOperandRange AdamWOp::getDpsInitsMutable() {
 }
 
 /// Memref form: reads every buffer, writes the state. Tensor form: pure.
-static void
-getAdamStepEffects(DestinationStyleOpInterface op,
-                   SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-                       &effects) {
+static void getAdamStepEffects(
+    DestinationStyleOpInterface op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
   for (OpOperand &operand : op->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
@@ -564,8 +563,7 @@ namespace {
 /// Removes optional operands whose constant value makes them the identity:
 /// found_inf = 0, rescale_grad = 1, grad_scale = 1, a negative clip_gradient
 /// (clipping disabled) and, for Adam, an L2 weight_decay of 0.
-template <typename OpTy>
-struct DropNeutralOperands : OpRewritePattern<OpTy> {
+template <typename OpTy> struct DropNeutralOperands : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
@@ -581,24 +579,28 @@ struct DropNeutralOperands : OpRewritePattern<OpTy> {
       rewriter.modifyOpInPlace(op, [&] { range().clear(); });
       changed = true;
     };
-    dropIf(op.getFoundInf(), [](double x) { return x == 0; },
-           [&] { return op.getFoundInfMutable(); });
-    dropIf(op.getRescaleGrad(), [](double x) { return x == 1; },
-           [&] { return op.getRescaleGradMutable(); });
-    dropIf(op.getGradScale(), [](double x) { return x == 1; },
-           [&] { return op.getGradScaleMutable(); });
-    dropIf(op.getClipGradient(), [](double x) { return x < 0; },
-           [&] { return op.getClipGradientMutable(); });
+    dropIf(
+        op.getFoundInf(), [](double x) { return x == 0; },
+        [&] { return op.getFoundInfMutable(); });
+    dropIf(
+        op.getRescaleGrad(), [](double x) { return x == 1; },
+        [&] { return op.getRescaleGradMutable(); });
+    dropIf(
+        op.getGradScale(), [](double x) { return x == 1; },
+        [&] { return op.getGradScaleMutable(); });
+    dropIf(
+        op.getClipGradient(), [](double x) { return x < 0; },
+        [&] { return op.getClipGradientMutable(); });
     if constexpr (std::is_same_v<OpTy, AdamOp>)
-      dropIf(op.getWeightDecay(), [](double x) { return x == 0; },
-             [&] { return op.getWeightDecayMutable(); });
+      dropIf(
+          op.getWeightDecay(), [](double x) { return x == 0; },
+          [&] { return op.getWeightDecayMutable(); });
     return success(changed);
   }
 };
 
 /// A step whose constant found_inf is non-zero changes nothing.
-template <typename OpTy>
-struct EraseSkippedStep : OpRewritePattern<OpTy> {
+template <typename OpTy> struct EraseSkippedStep : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
@@ -622,8 +624,7 @@ void AdamOp::getCanonicalizationPatterns(RewritePatternSet &results,
 }
 void AdamWOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                           MLIRContext *context) {
-  results.add<DropNeutralOperands<AdamWOp>, EraseSkippedStep<AdamWOp>>(
-      context);
+  results.add<DropNeutralOperands<AdamWOp>, EraseSkippedStep<AdamWOp>>(context);
 }
 
 #define GET_OP_CLASSES

@@ -18,9 +18,8 @@ namespace {
 /// defaults. Bufferizing replaces each tensor by its buffer and clones the
 /// op, which then has no results.
 template <typename OpTy>
-struct AdamStepBufferization
-    : public DstBufferizableOpInterfaceExternalModel<AdamStepBufferization<OpTy>,
-                                                     OpTy> {
+struct AdamStepBufferization : public DstBufferizableOpInterfaceExternalModel<
+                                   AdamStepBufferization<OpTy>, OpTy> {
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
                           const BufferizationOptions &options,
                           BufferizationState &state) const {

@@ -50,8 +50,8 @@ Operation *emitPreciseSqrt(OpBuilder &b, Location loc, Value x) {
   SmallVector<Value> lanes;
   for (int64_t i = 0; i < vectorType.getNumElements(); ++i) {
     Value lane = vector::ExtractOp::create(b, loc, x, i);
-    lanes.push_back(
-        LLVM::CallIntrinsicOp::create(b, loc, f32, intrinsic, lane).getResult(0));
+    lanes.push_back(LLVM::CallIntrinsicOp::create(b, loc, f32, intrinsic, lane)
+                        .getResult(0));
   }
   return vector::FromElementsOp::create(b, loc, vectorType, lanes);
 }
@@ -62,7 +62,8 @@ void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op, Value index,
               int64_t width, unsigned alignment, bool preciseMath) {
   IRMapping mapping;
   Block *body = op.getBody();
-  for (auto [operand, arg] : llvm::zip(op->getOperands(), body->getArguments())) {
+  for (auto [operand, arg] :
+       llvm::zip(op->getOperands(), body->getArguments())) {
     Type element = cast<MemRefType>(operand.getType()).getElementType();
     Value loaded;
     if (width) {
@@ -171,8 +172,8 @@ struct OptimMapElementwiseToGPUPass
     blocks = arith::MinUIOp::create(
         b, loc, blocks, arith::ConstantIndexOp::create(b, loc, maxBlocks));
     Value threads = arith::ConstantIndexOp::create(b, loc, blockSize);
-    auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one,
-                                        one);
+    auto launch =
+        gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
     OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
     Value tid = arith::AddIOp::create(
         kb, loc,
@@ -186,8 +187,7 @@ struct OptimMapElementwiseToGPUPass
       unsigned widest = 0;
       for (Value v : op->getOperands())
         widest = std::max<unsigned>(
-            widest,
-            cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8);
+            widest, cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8);
       int64_t width = std::max<int64_t>(1, vectorBytes / widest);
       Value kZero = arith::ConstantIndexOp::create(kb, loc, 0);
       Value n = memref::DimOp::create(kb, loc, op.getDpsInits()[0], 0);
@@ -199,7 +199,8 @@ struct OptimMapElementwiseToGPUPass
       for (Value v : op->getOperands()) {
         auto metadata = memref::ExtractStridedMetadataOp::create(kb, loc, v);
         Value base = memref::ExtractAlignedPointerAsIndexOp::create(kb, loc, v);
-        unsigned bytes = cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8;
+        unsigned bytes =
+            cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8;
         Value offsetBytes = arith::MulIOp::create(
             kb, loc, metadata.getOffset(),
             arith::ConstantIndexOp::create(kb, loc, bytes));

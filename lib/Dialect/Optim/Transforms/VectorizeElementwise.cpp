@@ -2,7 +2,8 @@
 //
 // The CPU schedule for the element-wise linalg.generic ops that optim steps
 // lower to; the same steps as the transform-dialect sequence
-//   tile_using_forall [chunk] -> tile_using_for [V] -> loop.peel -> vectorize [V]
+//   tile_using_forall [chunk] -> tile_using_for [V] -> loop.peel -> vectorize
+//   [V]
 // driven from C++ so that it needs no transform script in the payload:
 //   - scf.forall over chunks of `chunk-size` elements: the unit of work a
 //     thread takes (scf-forall-to-parallel + convert-scf-to-openmp later);
@@ -47,9 +48,8 @@ tile(RewriterBase &rewriter, linalg::GenericOp op, int64_t size,
   options.setTileSizes({rewriter.getIndexAttr(size)});
   options.setLoopType(loopType);
   rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
-                        options);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled) || tiled->loops.empty())
     return failure();
   rewriter.eraseOp(op);
@@ -96,8 +96,8 @@ struct OptimVectorizeElementwisePass
           continue;
         op = chunked->first;
       }
-      auto vectorTiled =
-          tile(rewriter, op, vectorSize, scf::SCFTilingOptions::LoopType::ForOp);
+      auto vectorTiled = tile(rewriter, op, vectorSize,
+                              scf::SCFTilingOptions::LoopType::ForOp);
       if (failed(vectorTiled))
         continue;
       scf::ForOp partial;
@@ -124,9 +124,8 @@ struct OptimVectorizeElementwisePass
       SmallVector<int64_t> sizes;
       if (ShapedType::isDynamic(op.getStaticLoopRanges()[0]))
         sizes.push_back(vectorSize);
-      FailureOr<linalg::VectorizationResult> result =
-          linalg::vectorize(rewriter, op, sizes,
-                            SmallVector<bool>(sizes.size(), false));
+      FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+          rewriter, op, sizes, SmallVector<bool>(sizes.size(), false));
       if (failed(result))
         continue;
       rewriter.eraseOp(op);

@@ -110,13 +110,12 @@ HyperParameters mlir::optim::getPresetDefaults(Preset preset) {
   return h;
 }
 
-static const Preset kAllPresets[] = {
-    Preset::TorchAdam,
-    Preset::TorchAdamW,
-    Preset::MindSporeAdamWeightDecay,
-    Preset::MindSporeApplyAdamWithAmsgradV2,
-    Preset::MXNetAdamW,
-    Preset::BrainpyAdamW};
+static const Preset kAllPresets[] = {Preset::TorchAdam,
+                                     Preset::TorchAdamW,
+                                     Preset::MindSporeAdamWeightDecay,
+                                     Preset::MindSporeApplyAdamWithAmsgradV2,
+                                     Preset::MXNetAdamW,
+                                     Preset::BrainpyAdamW};
 
 ArrayRef<Preset> mlir::optim::getAllPresets() { return kAllPresets; }
 
@@ -151,8 +150,7 @@ std::optional<Preset> mlir::optim::symbolizePreset(StringRef name) {
 
 template <typename OpTy>
 static OpTy createStep(OpBuilder &builder, Location loc,
-                       const AdamVariant &variant,
-                       ArrayRef<ParamState> params,
+                       const AdamVariant &variant, ArrayRef<ParamState> params,
                        const StepScalars &scalars) {
   SmallVector<Value> grads, ps, ms, vs, vmaxs;
   SmallVector<Type> resultTypes;
@@ -164,8 +162,8 @@ static OpTy createStep(OpBuilder &builder, Location loc,
     if (variant.amsgrad)
       vmaxs.push_back(state.maxExpAvgSq);
   }
-  for (ValueRange range : {ValueRange(ps), ValueRange(ms), ValueRange(vs),
-                           ValueRange(vmaxs)})
+  for (ValueRange range :
+       {ValueRange(ps), ValueRange(ms), ValueRange(vs), ValueRange(vmaxs)})
     for (Value v : range)
       if (isa<RankedTensorType>(v.getType()))
         resultTypes.push_back(v.getType());
@@ -179,8 +177,7 @@ static OpTy createStep(OpBuilder &builder, Location loc,
   };
   state.addOperands(grads);
   state.addOperands({scalars.lr, scalars.beta1, scalars.beta2, scalars.eps});
-  SmallVector<int32_t> sizes = {static_cast<int32_t>(grads.size()), 1, 1, 1,
-                                1};
+  SmallVector<int32_t> sizes = {static_cast<int32_t>(grads.size()), 1, 1, 1, 1};
   sizes.push_back(addOptional(scalars.weightDecay));
   // Without bias correction the step is not needed; with it, exactly one of
   // the count and the powers is passed.
@@ -189,17 +186,20 @@ static OpTy createStep(OpBuilder &builder, Location loc,
   sizes.push_back(addOptional(needsStep && !powers ? scalars.step : Value()));
   sizes.push_back(addOptional(powers ? scalars.beta1Power : Value()));
   sizes.push_back(addOptional(powers ? scalars.beta2Power : Value()));
-  sizes.push_back(addOptional(variant.rescaleGrad ? scalars.rescaleGrad : Value()));
-  sizes.push_back(addOptional(variant.clipGradient ? scalars.clipGradient : Value()));
+  sizes.push_back(
+      addOptional(variant.rescaleGrad ? scalars.rescaleGrad : Value()));
+  sizes.push_back(
+      addOptional(variant.clipGradient ? scalars.clipGradient : Value()));
   sizes.push_back(addOptional(variant.gradScale ? scalars.gradScale : Value()));
   sizes.push_back(addOptional(variant.foundInf ? scalars.foundInf : Value()));
-  for (ValueRange range : {ValueRange(ps), ValueRange(ms), ValueRange(vs),
-                           ValueRange(vmaxs)}) {
+  for (ValueRange range :
+       {ValueRange(ps), ValueRange(ms), ValueRange(vs), ValueRange(vmaxs)}) {
     state.addOperands(range);
     sizes.push_back(static_cast<int32_t>(range.size()));
   }
   MLIRContext *ctx = builder.getContext();
-  state.addAttribute("operandSegmentSizes", builder.getDenseI32ArrayAttr(sizes));
+  state.addAttribute("operandSegmentSizes",
+                     builder.getDenseI32ArrayAttr(sizes));
   state.addAttribute("bias_correction",
                      BiasCorrectionAttr::get(ctx, variant.biasCorrection));
   if (variant.amsgrad)
@@ -207,13 +207,13 @@ static OpTy createStep(OpBuilder &builder, Location loc,
   if (variant.maximize)
     state.addAttribute("maximize", builder.getUnitAttr());
   if constexpr (std::is_same_v<OpTy, AdamWOp>)
-    state.addAttribute("decay_rate", DecayRateAttr::get(ctx, variant.decayRate));
+    state.addAttribute("decay_rate",
+                       DecayRateAttr::get(ctx, variant.decayRate));
   state.addTypes(resultTypes);
   return cast<OpTy>(builder.create(state));
 }
 
-AdamStepOpInterface mlir::optim::buildAdamStep(OpBuilder &builder,
-                                               Location loc,
+AdamStepOpInterface mlir::optim::buildAdamStep(OpBuilder &builder, Location loc,
                                                const AdamVariant &variant,
                                                ArrayRef<ParamState> params,
                                                const StepScalars &scalars) {

@@ -42,9 +42,11 @@ struct Buffer {
   size_t n = 0;
   explicit Buffer(size_t n) : n(n) {
 #ifdef OPTIM_AOT_GPU
-    ptr = static_cast<float *>(mgpuMemAlloc(std::max<size_t>(n, 1) * 4, nullptr, false));
+    ptr = static_cast<float *>(
+        mgpuMemAlloc(std::max<size_t>(n, 1) * 4, nullptr, false));
 #else
-    ptr = static_cast<float *>(std::aligned_alloc(64, (std::max<size_t>(n, 1) * 4 + 63) / 64 * 64));
+    ptr = static_cast<float *>(
+        std::aligned_alloc(64, (std::max<size_t>(n, 1) * 4 + 63) / 64 * 64));
 #endif
   }
   ~Buffer() {
@@ -84,7 +86,8 @@ void step(std::vector<std::vector<Buffer *>> &tensors, double *scalars) {
         d[5 * i + j] = wrap(nullptr, 0);
     for (int i = 0; i < OPTIM_GROUP_SIZE && first + i < tensors.size(); ++i)
       for (int j = 0; j < 4; ++j)
-        d[5 * i + j] = wrap(tensors[first + i][j]->ptr, tensors[first + i][j]->n);
+        d[5 * i + j] =
+            wrap(tensors[first + i][j]->ptr, tensors[first + i][j]->n);
 #define D(i) &d[i]
 #if OPTIM_GROUP_SIZE == 1
     _mlir_ciface_optim_step(D(0), D(1), D(2), D(3), D(4), &s);
@@ -126,8 +129,10 @@ int check(int64_t n) {
   };
   for (int64_t size : sizes) {
     std::vector<float> p(size), g(size), zero(size, 0.0f);
-    for (auto &x : p) x = rnd();
-    for (auto &x : g) x = rnd();
+    for (auto &x : p)
+      x = rnd();
+    for (auto &x : g)
+      x = rnd();
     std::vector<Buffer *> t;
     for (int j = 0; j < 4; ++j)
       t.push_back(new Buffer(size));
@@ -160,7 +165,8 @@ int check(int64_t n) {
   for (size_t k = 0; k < tensors.size(); ++k) {
     std::vector<float> p = tensors[k][0]->download();
     for (size_t i = 0; i < p.size(); ++i)
-      worst = std::max(worst, std::fabs(p[i] - refP[k][i]) / (1 + std::fabs(refP[k][i])));
+      worst = std::max(worst, std::fabs(p[i] - refP[k][i]) /
+                                  (1 + std::fabs(refP[k][i])));
     for (Buffer *b : tensors[k])
       delete b;
   }
@@ -208,9 +214,10 @@ int bench() {
                           .count());
     }
     std::sort(times.begin(), times.end());
-    std::printf("{\"impl\": \"optim-aot\", \"case\": \"%s\", \"elements\": %lld, "
-                "\"tensors\": %zu, \"ms\": %.4f}\n",
-                c.name, (long long)total, c.sizes.size(), times[times.size() / 2]);
+    std::printf(
+        "{\"impl\": \"optim-aot\", \"case\": \"%s\", \"elements\": %lld, "
+        "\"tensors\": %zu, \"ms\": %.4f}\n",
+        c.name, (long long)total, c.sizes.size(), times[times.size() / 2]);
     for (auto &t : tensors)
       for (Buffer *b : t)
         delete b;

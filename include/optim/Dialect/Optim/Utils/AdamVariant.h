@@ -45,12 +45,12 @@ struct AdamVariant {
 
 /// The framework presets of SEMANTICS.md.
 enum class Preset {
-  TorchAdam,                     ///< torch.optim.Adam, MindSpore experimental Adam
-  TorchAdamW,                    ///< torch.optim.AdamW
-  MindSporeAdamWeightDecay,      ///< mindspore.ops.AdamWeightDecay
+  TorchAdam,                ///< torch.optim.Adam, MindSpore experimental Adam
+  TorchAdamW,               ///< torch.optim.AdamW
+  MindSporeAdamWeightDecay, ///< mindspore.ops.AdamWeightDecay
   MindSporeApplyAdamWithAmsgradV2, ///< mindspore.ops.ApplyAdamWithAmsgradV2
-  MXNetAdamW,                    ///< mxnet optimizer.adamW.AdamW
-  BrainpyAdamW,                  ///< brainpy optim.AdamW
+  MXNetAdamW,                      ///< mxnet optimizer.adamW.AdamW
+  BrainpyAdamW,                    ///< brainpy optim.AdamW
 };
 
 /// The user-facing switches a preset leaves open.
