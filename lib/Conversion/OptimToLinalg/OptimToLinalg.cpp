@@ -256,8 +256,16 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
 /// loop; returns `value` unchanged when that is not possible.
 Value collapseTo1D(OpBuilder &b, Location loc, Value value) {
   auto type = cast<MemRefType>(value.getType());
-  if (type.getRank() <= 1)
+  if (type.getRank() == 1)
     return value;
+  if (type.getRank() == 0) {
+    // A scalar parameter: a 1-element vector, so both back ends see 1-d.
+    if (!type.getLayout().isIdentity())
+      return value;
+    return memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get({1}, type.getElementType()), value,
+        ArrayRef<ReassociationIndices>{}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  }
   SmallVector<ReassociationIndices> reassociation(1);
   for (int64_t i = 0; i < type.getRank(); ++i)
     reassociation[0].push_back(i);
@@ -289,8 +297,7 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
     for (Value v : all)
       collapsed.push_back(collapseTo1D(b, loc, v));
     bool allCollapsed = llvm::all_of(collapsed, [&](Value v) {
-      return cast<MemRefType>(v.getType()).getRank() <=
-             std::min<int64_t>(1, cast<MemRefType>(grad.getType()).getRank());
+      return cast<MemRefType>(v.getType()).getRank() == 1;
     });
     if (allCollapsed) {
       grad = collapsed[0];

@@ -135,6 +135,19 @@ func.func @strided(%p: memref<4x4xf32, strided<[8, 1]>>, %g: memref<4x4xf32>, %m
 
 // -----
 
+// A scalar (rank-0) parameter becomes a 1-element 1-d buffer, so both back
+// ends see the same loop.
+// CHECK-LABEL: func @scalar_param
+// CHECK: %[[G:.*]] = memref.expand_shape %arg1 [] output_shape [1] : memref<f32> into memref<1xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]{{.*}} ins(%[[G]] : memref<1xf32>)
+func.func @scalar_param(%p: memref<f32>, %g: memref<f32>, %m: memref<f32>, %v: memref<f32>,
+                        %lr: f32, %b1: f32, %b2: f32, %eps: f32, %t: i64) {
+  optim.adam (%p, %g, %m, %v) : memref<f32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return
+}
+
+// -----
+
 // Given powers (MindSpore) need no pow; no bias correction needs neither.
 // CHECK-LABEL: func @powers
 // CHECK-NOT: math.powf
