@@ -25,6 +25,8 @@ constexpr int64_t kSerialThreshold = 1 << 14;
 /// Thread ranges start at multiples of this many elements (whole cache lines
 /// and whole vectors; no two threads write one line).
 constexpr int64_t kRangeQuantum = 1024;
+/// Element counts beyond this could overflow byte offsets (8-byte elements).
+constexpr int64_t kMaxElements = int64_t(1) << 59;
 
 struct Extent {
   uintptr_t begin, end;
@@ -35,12 +37,13 @@ struct Extent {
 
 CompiledStep::CompiledStep(StepConfig config,
                            std::unique_ptr<detail::JitEngine> engine,
-                           KernelFn kernel, detail::WorkerPool *pool,
+                           KernelFn kernel,
+                           std::shared_ptr<detail::WorkerPool> pool,
                            unsigned numThreads, double compileMillis,
                            std::string loweredIR)
     : config(std::move(config)), engine(std::move(engine)), kernel(kernel),
-      pool(pool), numThreads(numThreads), compileMillis(compileMillis),
-      loweredIR(std::move(loweredIR)) {}
+      pool(std::move(pool)), numThreads(numThreads),
+      compileMillis(compileMillis), loweredIR(std::move(loweredIR)) {}
 
 CompiledStep::~CompiledStep() = default;
 
@@ -53,6 +56,7 @@ llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
   unsigned momentSize = getElementSize(getMomentElementType(config.paramType));
   std::vector<Extent> extents;
   extents.reserve(params.size() * 5);
+  int64_t total = 0;
   for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements < 0)
       return llvm::createStringError(
@@ -67,6 +71,16 @@ llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
               .str());
     if (p.numElements == 0)
       continue;
+    // Byte extents and the flattened total must not overflow.
+    if (p.numElements > kMaxElements)
+      return llvm::createStringError(
+          llvm::formatv("param #{0}: {1} elements is too many", i,
+                        p.numElements)
+              .str());
+    total += p.numElements;
+    if (total > kMaxElements)
+      return llvm::createStringError(
+          "the parameter group holds too many elements in total");
     struct {
       const void *ptr;
       const char *role;
@@ -93,21 +107,27 @@ llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
            buffer.role});
     }
   }
-  // Every buffer that is written, and every gradient, must be disjoint from
-  // every written buffer: the kernels read and write in place.
+  // Every written buffer must be disjoint from every other buffer; gradients
+  // (only read) may overlap each other. Sweeping by start address, a buffer
+  // overlaps an earlier one iff it starts before the furthest end seen so
+  // far (any buffer for a written one, written buffers for a gradient).
   llvm::sort(extents, [](const Extent &a, const Extent &b) {
     return a.begin < b.begin;
   });
-  for (size_t k = 1; k < extents.size(); ++k) {
-    const Extent &a = extents[k - 1], &b = extents[k];
-    bool bothGrads =
-        llvm::StringRef(a.role) == "grad" && llvm::StringRef(b.role) == "grad";
-    if (b.begin < a.end && !bothGrads)
+  const Extent *furthest = nullptr, *furthestWritten = nullptr;
+  for (const Extent &e : extents) {
+    bool isGrad = llvm::StringRef(e.role) == "grad";
+    const Extent *other = isGrad ? furthestWritten : furthest;
+    if (other && e.begin < other->end)
       return llvm::createStringError(
           llvm::formatv("buffers overlap: {0} of param #{1} and {2} of "
                         "param #{3}",
-                        a.role, a.param, b.role, b.param)
+                        other->role, other->param, e.role, e.param)
               .str());
+    if (!furthest || e.end > furthest->end)
+      furthest = &e;
+    if (!isGrad && (!furthestWritten || e.end > furthestWritten->end))
+      furthestWritten = &e;
   }
   return llvm::Error::success();
 }

@@ -79,6 +79,21 @@ void registerRuntimeSymbols(ExecutionEngine &engine) {
   });
 }
 
+/// LLVM's default diagnostic handler exit()s on errors reported during code
+/// generation; a library must not. Errors go to `errors`, the rest is dropped.
+void collectCodegenErrors(llvm::LLVMContext &context, std::string *errors) {
+  context.setDiagnosticHandlerCallBack(
+      [](const llvm::DiagnosticInfo *info, void *sink) {
+        if (info->getSeverity() != llvm::DS_Error)
+          return;
+        llvm::raw_string_ostream os(*static_cast<std::string *>(sink));
+        llvm::DiagnosticPrinterRawOStream printer(os);
+        info->print(printer);
+        os << "\n";
+      },
+      errors);
+}
+
 /// Turns the diagnostics of one compilation into an llvm::Error message.
 class DiagnosticCollector {
 public:
@@ -113,7 +128,7 @@ struct Compiler::Impl {
   CompilerOptions options;
   MLIRContext context;
   unsigned numThreads;
-  std::unique_ptr<::optim::detail::WorkerPool> pool;
+  std::shared_ptr<::optim::detail::WorkerPool> pool;
   unsigned hostVectorBytes;
 
   // Lookups take `cacheMutex` only; compilations are serialised by
@@ -131,7 +146,7 @@ struct Compiler::Impl {
                      ? options.numThreads
                      : llvm::hardware_concurrency().compute_thread_count();
     if (numThreads > 1)
-      pool = std::make_unique<::optim::detail::WorkerPool>(numThreads);
+      pool = std::make_shared<::optim::detail::WorkerPool>(numThreads);
     hostVectorBytes = getHostVectorBytes();
     context.loadAllAvailableDialects();
   }
@@ -177,22 +192,12 @@ struct Compiler::Impl {
     jit->transformer = makeOptimizingTransformer(
         /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
     ExecutionEngineOptions engineOptions;
-    // LLVM's default diagnostic handler exit()s on errors reported during
-    // code generation; a library must not. Errors are kept for the caller,
-    // remarks and notes dropped.
+    // Code generation errors are kept for the caller (see
+    // collectCodegenErrors).
     auto buildModule =
         [&](Operation *op,
             llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
-      llvmContext.setDiagnosticHandlerCallBack(
-          [](const llvm::DiagnosticInfo *info, void *errors) {
-            if (info->getSeverity() != llvm::DS_Error)
-              return;
-            llvm::raw_string_ostream os(*static_cast<std::string *>(errors));
-            llvm::DiagnosticPrinterRawOStream printer(os);
-            info->print(printer);
-            os << "\n";
-          },
-          &jit->codegenErrors);
+      collectCodegenErrors(llvmContext, &jit->codegenErrors);
       return translateModuleToLLVMIR(op, llvmContext);
     };
     engineOptions.llvmModuleBuilder = buildModule;
@@ -320,7 +325,7 @@ Compiler::Impl::compile(const StepConfig &config) {
   double millis = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - start)
                       .count();
-  auto *step = new CompiledStep(config, std::move(*engine), kernel, pool.get(),
+  auto *step = new CompiledStep(config, std::move(*engine), kernel, pool,
                                 numThreads, millis, std::move(loweredIR));
   step->packed = packed;
   return std::shared_ptr<const CompiledStep>(step);
@@ -412,6 +417,8 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
   if (!targetMachine)
     return targetMachine.takeError();
   llvm::LLVMContext llvmContext;
+  std::string codegenErrors;
+  collectCodegenErrors(llvmContext, &codegenErrors);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(*module, llvmContext);
   if (!llvmModule)
@@ -430,6 +437,8 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
                                 llvm::CodeGenFileType::ObjectFile))
     return llvm::createStringError("the host target cannot emit objects");
   codegen.run(*llvmModule);
+  if (!codegenErrors.empty())
+    return llvm::createStringError("code generation failed:\n" + codegenErrors);
   return std::string(object.str());
 }
 

@@ -32,6 +32,11 @@ Optimizer::create(Compiler &compiler, const StepConfig &config,
                   const StepScalars &hyper, std::vector<ParamRef> params) {
   if (llvm::Error error = hyper.verify(config))
     return std::move(error);
+  // The optimizer owns its moments in host memory.
+  if (config.target != Target::CPU)
+    return llvm::createStringError(
+        "Optimizer keeps its state in host memory: use a CPU configuration "
+        "(GPU steps run on device buffers through CompiledStep)");
   for (auto [i, p] : llvm::enumerate(params))
     if (p.numElements < 0 || (p.numElements > 0 && !p.data))
       return llvm::createStringError(

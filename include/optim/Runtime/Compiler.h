@@ -76,8 +76,9 @@ private:
   using PackedFn = void (*)(void **);
 
   CompiledStep(StepConfig config, std::unique_ptr<detail::JitEngine> engine,
-               KernelFn kernel, detail::WorkerPool *pool, unsigned numThreads,
-               double compileMillis, std::string loweredIR);
+               KernelFn kernel, std::shared_ptr<detail::WorkerPool> pool,
+               unsigned numThreads, double compileMillis,
+               std::string loweredIR);
 
   llvm::Error validate(llvm::ArrayRef<ParamBuffers> params,
                        const StepScalars &scalars) const;
@@ -92,7 +93,8 @@ private:
   std::unique_ptr<detail::JitEngine> engine;
   KernelFn kernel = nullptr;
   PackedFn packed = nullptr;
-  detail::WorkerPool *pool;
+  /// Shared with the Compiler: a step may outlive it.
+  std::shared_ptr<detail::WorkerPool> pool;
   unsigned numThreads;
   double compileMillis;
   std::string loweredIR;

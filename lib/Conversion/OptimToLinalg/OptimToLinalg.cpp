@@ -252,25 +252,33 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   linalg::YieldOp::create(b, loc, yields);
 }
 
-/// Collapses a contiguous memref to 1-d so that the vectoriser sees one long
-/// loop; returns `value` unchanged when that is not possible.
-Value collapseTo1D(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<MemRefType>(value.getType());
+/// Whether `type` can be viewed as 1-d without a copy.
+bool canFlattenTo1D(MemRefType type) {
   if (type.getRank() == 1)
-    return value;
-  if (type.getRank() == 0) {
-    // A scalar parameter: a 1-element vector, so both back ends see 1-d.
-    if (!type.getLayout().isIdentity())
-      return value;
-    return memref::ExpandShapeOp::create(
-        b, loc, MemRefType::get({1}, type.getElementType()), value,
-        ArrayRef<ReassociationIndices>{}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  }
+    return true;
+  if (type.getRank() == 0)
+    return type.getLayout().isIdentity();
   SmallVector<ReassociationIndices> reassociation(1);
   for (int64_t i = 0; i < type.getRank(); ++i)
     reassociation[0].push_back(i);
-  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, reassociation))
+  return memref::CollapseShapeOp::isGuaranteedCollapsible(type, reassociation);
+}
+
+/// Views a memref for which canFlattenTo1D holds as 1-d, so that the
+/// vectoriser (and the GPU mapping) see one long loop.
+Value flattenTo1D(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getRank() == 1)
     return value;
+  if (type.getRank() == 0)
+    // A scalar parameter: a 1-element vector.
+    return memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get({1}, type.getElementType()), value,
+        ArrayRef<ReassociationIndices>{},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  SmallVector<ReassociationIndices> reassociation(1);
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    reassociation[0].push_back(i);
   return memref::CollapseShapeOp::create(b, loc, value, reassociation);
 }
 
@@ -289,24 +297,16 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
 
   bool tensorForm = isa<RankedTensorType>(grad.getType());
   if (!tensorForm) {
-    // Collapse only if every operand collapses: the generic needs one
+    // Flatten only if every operand flattens: the generic needs one
     // iteration space.
     SmallVector<Value> all = {grad};
     llvm::append_range(all, state);
-    SmallVector<Value> collapsed;
-    for (Value v : all)
-      collapsed.push_back(collapseTo1D(b, loc, v));
-    bool allCollapsed = llvm::all_of(collapsed, [&](Value v) {
-      return cast<MemRefType>(v.getType()).getRank() == 1;
-    });
-    if (allCollapsed) {
-      grad = collapsed[0];
-      state.assign(collapsed.begin() + 1, collapsed.end());
-    } else {
-      // Drop the collapse ops we created for nothing.
-      for (auto [orig, v] : llvm::zip(all, collapsed))
-        if (v != orig)
-          v.getDefiningOp()->erase();
+    if (llvm::all_of(all, [](Value v) {
+          return canFlattenTo1D(cast<MemRefType>(v.getType()));
+        })) {
+      grad = flattenTo1D(b, loc, grad);
+      for (Value &v : state)
+        v = flattenTo1D(b, loc, v);
     }
   }
 

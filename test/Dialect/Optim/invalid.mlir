@@ -231,3 +231,19 @@ func.func @narrow_scalars(%p: memref<8xf32>, %lr: f16, %t: i64) {
   optim.adam (%p, %p, %p, %p) : (memref<8xf32>, memref<8xf32>, memref<8xf32>, memref<8xf32>) scalar_type(f16) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
   return
 }
+
+// -----
+
+func.func @non_shaped(%x: f32, %t: i64) {
+  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64, got 'f32'}}
+  optim.adam (%x, %x, %x, %x) : (f32, f32, f32, f32) lr(%x) betas(%x, %x) eps(%x) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @integer_params(%p: memref<4xi32>, %t: i64) {
+  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64, got 'memref<4xi32>'}}
+  optim.adam (%p, %p, %p, %p) : (memref<4xi32>, memref<4xi32>, memref<4xi32>, memref<4xi32>) lr(%t) betas(%t, %t) eps(%t) step(%t : i64)
+  return
+}

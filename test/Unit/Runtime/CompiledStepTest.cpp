@@ -98,11 +98,26 @@ StepScalars defaultScalars() {
 }
 
 template <typename T>
+void checkAgainstReferenceWith(const CompiledStep &compiled,
+                               const StepConfig &config,
+                               const std::vector<int64_t> &sizes,
+                               double tolerance = 2e-5, bool serial = false);
+
+template <typename T>
 void checkAgainstReference(const StepConfig &config,
                            const std::vector<int64_t> &sizes, double tolerance,
                            bool serial = false) {
   std::shared_ptr<const CompiledStep> step = getStep(config);
   ASSERT_TRUE(step);
+  checkAgainstReferenceWith<T>(*step, config, sizes, tolerance, serial);
+}
+
+template <typename T>
+void checkAgainstReferenceWith(const CompiledStep &compiled,
+                               const StepConfig &config,
+                               const std::vector<int64_t> &sizes,
+                               double tolerance, bool serial) {
+  const CompiledStep *step = &compiled;
   bool amsgrad = config.variant.amsgrad;
   std::vector<Tensor<T>> tensors;
   for (auto [i, n] : llvm::enumerate(sizes))
@@ -238,6 +253,18 @@ TEST(CompiledStep, ErrorsLeaveBuffersUnchanged) {
   b = fresh();
   b[1].expAvgSq = tensors[0].v.data() + 10;
   expectRejected(config, b, s, "buffers overlap", tensors);
+
+  // A gradient that spans another param's buffer, with a small gradient in
+  // between: the overlap is not between neighbours in address order.
+  {
+    std::vector<float> arena(4096);
+    b = fresh();
+    b[0].grad = arena.data(); // elements [0, 64)
+    b[1].numElements = 8;
+    b[1].grad = arena.data() + 4;   // [4, 12): ends before param #1
+    b[1].param = arena.data() + 32; // [32, 40): inside grad #0
+    expectRejected(config, b, s, "buffers overlap", tensors);
+  }
 
   b = fresh();
   b[0].numElements = -1;
@@ -482,4 +509,16 @@ TEST(CompiledStep, F16ParamsWithF32Moments) {
     ASSERT_NEAR(double(p[i]), ref.p[i], 1e-3 * (1 + std::fabs(ref.p[i]))) << i;
     ASSERT_NEAR(m[i], ref.m[i], 1e-6);
   }
+}
+
+// A compiled step keeps what it needs alive: it may outlive its Compiler.
+TEST(CompiledStep, OutlivesItsCompiler) {
+  std::shared_ptr<const CompiledStep> step;
+  {
+    optim::CompilerOptions options;
+    options.numThreads = 2;
+    auto compiler = llvm::cantFail(Compiler::create(options));
+    step = llvm::cantFail(compiler->getStep(adamw(ElementType::f32)));
+  }
+  checkAgainstReferenceWith<float>(*step, adamw(ElementType::f32), {1 << 17});
 }

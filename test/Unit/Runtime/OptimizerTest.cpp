@@ -163,3 +163,15 @@ TEST(Optimizer, MindSporePowersAreTracked) {
   }
   EXPECT_NEAR(w[3], ref.p[3], 1e-13);
 }
+
+TEST(Optimizer, GpuConfigurationsAreRejected) {
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  config.target = Target::GPU;
+  std::vector<float> w(8, 1.0f);
+  auto opt =
+      Optimizer::create(getCompiler(), config, StepScalars(), {{w.data(), 8}});
+  ASSERT_FALSE(bool(opt));
+  EXPECT_NE(llvm::toString(opt.takeError()).find("host memory"),
+            std::string::npos);
+}

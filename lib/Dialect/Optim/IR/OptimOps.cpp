@@ -112,6 +112,14 @@ static ParseResult parseAdamStepOp(OpAsmParser &parser, OperationState &result,
       if (groupTypes.size() != group.size())
         return parser.emitError(loc, "expected ")
                << group.size() << " types, got " << groupTypes.size();
+      for (Type type : groupTypes) {
+        auto shaped = dyn_cast<ShapedType>(type);
+        if (!shaped || !shaped.hasRank() ||
+            !getComputeType(shaped.getElementType()))
+          return parser.emitError(loc, "expected ranked tensors or memrefs "
+                                       "of f16, bf16, f32 or f64, got ")
+                 << type;
+      }
     } else {
       Type paramType;
       SMLoc typeLoc = parser.getCurrentLocation();
