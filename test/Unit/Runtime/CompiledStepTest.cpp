@@ -522,3 +522,22 @@ TEST(CompiledStep, OutlivesItsCompiler) {
   }
   checkAgainstReferenceWith<float>(*step, adamw(ElementType::f32), {1 << 17});
 }
+
+// The kernel MLIR the runtime generates, before lowering: one optim op over
+// the group slots, scalars loaded from the f64 block.
+TEST(CompiledStep, KernelSourceIsOptimIR) {
+  StepConfig config = adamw(ElementType::f32);
+  config.variant.amsgrad = true;
+  auto source = getCompiler().getKernelSource(config);
+  ASSERT_TRUE(bool(source)) << llvm::toString(source.takeError());
+  EXPECT_NE(source->find("func.func @optim_step"), std::string::npos);
+  EXPECT_NE(source->find("optim.adamw amsgrad"), std::string::npos);
+  EXPECT_NE(source->find("scalar_type(f64)"), std::string::npos);
+  config.target = Target::GPU;
+  auto gpu = getCompiler().getKernelSource(config);
+  ASSERT_TRUE(bool(gpu));
+  // One tensor slot (5 buffers) on the CPU, 16 on the GPU; the scalar block
+  // comes last.
+  EXPECT_NE(source->find("%arg5: memref<?xf64>"), std::string::npos);
+  EXPECT_NE(gpu->find("%arg80: memref<?xf64>"), std::string::npos);
+}
