@@ -418,14 +418,17 @@ float fromBf16(uint16_t h) {
 }
 } // namespace
 
-// bf16 parameters and gradients with f32 moments: computed in f32, the
-// parameter rounded once on store.
-TEST(CompiledStep, Bf16ParamsWithF32Moments) {
-  StepConfig config = adamw(ElementType::bf16);
+namespace {
+/// A half-precision step (bf16 or f16 params and grads, f32 moments) against
+/// the reference: computed in f32, the parameter rounded once on store, so
+/// within one rounding (`tolerance`, relative) of the exact result.
+template <typename Half>
+void checkHalfPrecision(const StepConfig &config, Half (*toHalf)(float),
+                        float (*fromHalf)(Half), double tolerance) {
   std::shared_ptr<const CompiledStep> step = getStep(config);
   ASSERT_TRUE(step);
   const int64_t n = 1037;
-  std::vector<uint16_t> p(n), g(n);
+  std::vector<Half> p(n), g(n);
   std::vector<float> m(n, 0.f), v(n, 0.f);
   RefState ref{std::vector<double>(n),
                std::vector<double>(n, 0.0),
@@ -433,21 +436,35 @@ TEST(CompiledStep, Bf16ParamsWithF32Moments) {
                {}};
   std::vector<double> grad(n);
   for (int64_t i = 0; i < n; ++i) {
-    p[i] = toBf16(std::sin(0.37 * i));
-    g[i] = toBf16(std::cos(0.11 * i));
-    ref.p[i] = fromBf16(p[i]);
-    grad[i] = fromBf16(g[i]);
+    p[i] = toHalf(std::sin(0.37 * i));
+    g[i] = toHalf(std::cos(0.11 * i));
+    ref.p[i] = fromHalf(p[i]);
+    grad[i] = fromHalf(g[i]);
   }
   StepScalars s = defaultScalars();
   ParamBuffers b{p.data(), g.data(), m.data(), v.data(), nullptr, n};
   ASSERT_FALSE(bool(step->run(b, s)));
   referenceStep(config, s, grad, ref);
   for (int64_t i = 0; i < n; ++i) {
-    // One bf16 rounding of the result: 2^-8 relative.
-    ASSERT_NEAR(fromBf16(p[i]), ref.p[i], 4e-3 * (1 + std::fabs(ref.p[i])))
+    ASSERT_NEAR(fromHalf(p[i]), ref.p[i], tolerance * (1 + std::fabs(ref.p[i])))
         << i;
     ASSERT_NEAR(m[i], ref.m[i], 1e-6);
   }
+}
+} // namespace
+
+// bf16 (one rounding: 2^-8 relative) with AdamW.
+TEST(CompiledStep, Bf16ParamsWithF32Moments) {
+  checkHalfPrecision<uint16_t>(adamw(ElementType::bf16), toBf16, fromBf16,
+                               4e-3);
+}
+
+// f16 (one rounding: 2^-11 relative) with Adam and L2 decay.
+TEST(CompiledStep, F16ParamsWithF32Moments) {
+  checkHalfPrecision<_Float16>(
+      StepConfig::forPreset(Preset::TorchAdam, ElementType::f16),
+      [](float x) { return _Float16(x); }, [](_Float16 x) { return float(x); },
+      1e-3);
 }
 
 // Fast math: the update's relative error stays below 2^-20 (documented
@@ -478,37 +495,6 @@ TEST(CompiledStep, FastMathErrorBound) {
   EXPECT_EQ(outside, 0u);
   EXPECT_GT(differ, 0u) << "fast math produced bit-identical results";
   EXPECT_EQ(b.m, a.m); // moments are computed exactly as in precise mode
-}
-
-// f16 parameters and gradients with f32 moments.
-TEST(CompiledStep, F16ParamsWithF32Moments) {
-  StepConfig config =
-      StepConfig::forPreset(Preset::TorchAdam, ElementType::f16);
-  std::shared_ptr<const CompiledStep> step = getStep(config);
-  ASSERT_TRUE(step);
-  const int64_t n = 1037;
-  std::vector<_Float16> p(n), g(n);
-  std::vector<float> m(n, 0.f), v(n, 0.f);
-  RefState ref{std::vector<double>(n),
-               std::vector<double>(n, 0.0),
-               std::vector<double>(n, 0.0),
-               {}};
-  std::vector<double> grad(n);
-  for (int64_t i = 0; i < n; ++i) {
-    p[i] = _Float16(std::sin(0.37 * i));
-    g[i] = _Float16(std::cos(0.11 * i));
-    ref.p[i] = double(p[i]);
-    grad[i] = double(g[i]);
-  }
-  StepScalars s = defaultScalars();
-  ParamBuffers b{p.data(), g.data(), m.data(), v.data(), nullptr, n};
-  ASSERT_FALSE(bool(step->run(b, s)));
-  referenceStep(config, s, grad, ref);
-  for (int64_t i = 0; i < n; ++i) {
-    // One f16 rounding of the result: 2^-11 relative.
-    ASSERT_NEAR(double(p[i]), ref.p[i], 1e-3 * (1 + std::fabs(ref.p[i]))) << i;
-    ASSERT_NEAR(m[i], ref.m[i], 1e-6);
-  }
 }
 
 // A compiled step keeps what it needs alive: it may outlive its Compiler.
