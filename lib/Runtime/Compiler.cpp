@@ -94,6 +94,19 @@ void collectCodegenErrors(llvm::LLVMContext &context, std::string *errors) {
       errors);
 }
 
+/// This host's TargetMachine at -O3; `pic` for objects that get linked into
+/// other programs.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createHostTargetMachine(bool pic) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  if (pic)
+    builder->setRelocationModel(llvm::Reloc::PIC_);
+  return builder->createTargetMachine();
+}
+
 /// Turns the diagnostics of one compilation into an llvm::Error message.
 class DiagnosticCollector {
 public:
@@ -181,11 +194,7 @@ struct Compiler::Impl {
     }
     // One host TargetMachine for both the LLVM optimisation pipeline (so
     // that its cost models know the vector width) and code generation.
-    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-    if (!builder)
-      return builder.takeError();
-    builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-    auto targetMachine = builder->createTargetMachine();
+    auto targetMachine = createHostTargetMachine(/*pic=*/false);
     if (!targetMachine)
       return targetMachine.takeError();
     auto jit = std::make_unique<::optim::detail::JitEngine>();
@@ -215,6 +224,27 @@ struct Compiler::Impl {
       return llvm::createStringError("code generation failed:\n" +
                                      jit->codegenErrors);
     return std::move(jit);
+  }
+
+  /// The one place that decides how a step kernel lowers, for the JIT and
+  /// for ahead-of-time objects alike.
+  LogicalResult buildStepPipeline(const StepConfig &config, OpPassManager &pm,
+                                  llvm::raw_ostream &errors) const {
+    if (config.target == Target::CPU) {
+      mlir::optim::CPUPipelineOptions pipeline;
+      pipeline.vectorSize = pickVectorSize(config);
+      // The executor splits work over its own threads: one chunk per call.
+      pipeline.chunkSize = 0;
+      pipeline.openmp = false;
+      pipeline.fastMath = config.fastMath;
+      return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, errors);
+    }
+    mlir::optim::GPUPipelineOptions pipeline;
+    pipeline.chip = config.gpuChip;
+    // PTX: the driver compiles it for the device at module load, so the GPU
+    // host needs no ptxas.
+    pipeline.format = "isa";
+    return mlir::optim::buildOptimLowerToNVVMPipeline(pm, pipeline, errors);
   }
 
   unsigned pickVectorSize(const StepConfig &config) const {
@@ -263,60 +293,44 @@ Compiler::Impl::compile(const StepConfig &config) {
   std::string loweredIR;
   std::string *keepIR = options.keepLoweredIR ? &loweredIR : nullptr;
   std::string symbol = ("_mlir_ciface_" + ::optim::detail::kKernelName).str();
+  bool gpu = config.target == Target::GPU;
+  llvm::SmallVector<llvm::StringRef> sharedLibs;
+  if (gpu) {
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+    const cuda::Driver &driver = cuda::Driver::instance();
+    if (!driver.available())
+      return llvm::createStringError("no CUDA device: " +
+                                     driver.unavailableReason());
+    // The lowered host code launches through the project's mgpu* layer.
+    sharedLibs.push_back(OPTIM_CUDA_RUNTIME_LIBRARY);
+#else
+    return llvm::createStringError(
+        "this optim was built without the CUDA headers: no GPU target");
+#endif
+  }
+  auto engine = lower(
+      *module,
+      [&](OpPassManager &pm, llvm::raw_ostream &os) {
+        return buildStepPipeline(config, pm, os);
+      },
+      sharedLibs, keepIR);
+  if (!engine)
+    return engine.takeError();
   CompiledStep::KernelFn kernel = nullptr;
   CompiledStep::PackedFn packed = nullptr;
-  llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>> engine =
-      llvm::createStringError("no engine");
-  llvm::consumeError(engine.takeError());
-  if (config.target == Target::CPU) {
-    mlir::optim::CPUPipelineOptions pipeline;
-    pipeline.vectorSize = pickVectorSize(config);
-    // The executor splits work over its own threads: one chunk per call.
-    pipeline.chunkSize = 0;
-    pipeline.openmp = false;
-    pipeline.fastMath = config.fastMath;
-    engine = lower(
-        *module,
-        [&](OpPassManager &pm, llvm::raw_ostream &os) {
-          return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, os);
-        },
-        {}, keepIR);
-    if (!engine)
-      return engine.takeError();
+  if (!gpu) {
     // Code is generated here, at the first lookup.
     llvm::Expected<void *> address = (*engine)->engine->lookup(symbol);
     if (!address)
       return address.takeError();
     kernel = reinterpret_cast<CompiledStep::KernelFn>(*address);
   } else {
-#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
-    const cuda::Driver &driver = cuda::Driver::instance();
-    if (!driver.available())
-      return llvm::createStringError("no CUDA device: " +
-                                     driver.unavailableReason());
-    mlir::optim::GPUPipelineOptions pipeline;
-    pipeline.chip = config.gpuChip;
-    // PTX: the driver compiles it for the device at module load, so the GPU
-    // host needs no ptxas.
-    pipeline.format = "isa";
-    engine = lower(
-        *module,
-        [&](OpPassManager &pm, llvm::raw_ostream &os) {
-          return mlir::optim::buildOptimLowerToNVVMPipeline(pm, pipeline, os);
-        },
-        {OPTIM_CUDA_RUNTIME_LIBRARY}, keepIR);
-    if (!engine)
-      return engine.takeError();
     // The kernel module is loaded by the engine's global constructors.
     (*engine)->engine->initialize();
     auto address = (*engine)->engine->lookupPacked(symbol);
     if (!address)
       return address.takeError();
     packed = *address;
-#else
-    return llvm::createStringError(
-        "this optim was built without the CUDA headers: no GPU target");
-#endif
   }
   if (!(*engine)->codegenErrors.empty())
     return llvm::createStringError("code generation failed:\n" +
@@ -387,33 +401,14 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
   PassManager pm(&context);
   std::string pipelineError;
   llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-  LogicalResult built = failure();
-  if (config.target == Target::CPU) {
-    mlir::optim::CPUPipelineOptions pipeline;
-    pipeline.vectorSize = impl->pickVectorSize(config);
-    pipeline.chunkSize = 0;
-    pipeline.openmp = false;
-    pipeline.fastMath = config.fastMath;
-    built = mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline,
-                                                       pipelineErrorStream);
-  } else {
-    mlir::optim::GPUPipelineOptions pipeline;
-    pipeline.chip = config.gpuChip;
-    pipeline.format = "isa";
-    built = mlir::optim::buildOptimLowerToNVVMPipeline(pm, pipeline,
-                                                       pipelineErrorStream);
-  }
+  LogicalResult built =
+      impl->buildStepPipeline(config, pm, pipelineErrorStream);
   if (failed(built))
     return llvm::createStringError("invalid pipeline: " + pipelineError);
   if (failed(pm.run(*module)))
     return diagnostics.error("lowering to the LLVM dialect failed");
 
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    return builder.takeError();
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  builder->setRelocationModel(llvm::Reloc::PIC_);
-  auto targetMachine = builder->createTargetMachine();
+  auto targetMachine = createHostTargetMachine(/*pic=*/true);
   if (!targetMachine)
     return targetMachine.takeError();
   llvm::LLVMContext llvmContext;
