@@ -83,6 +83,18 @@ llvm::Error StepConfig::verify() const {
   return llvm::Error::success();
 }
 
+StepScalars StepScalars::forPreset(Preset preset) {
+  mlir::optim::HyperParameters defaults =
+      mlir::optim::getPresetDefaults(preset);
+  StepScalars s;
+  s.lr = defaults.lr;
+  s.beta1 = defaults.beta1;
+  s.beta2 = defaults.beta2;
+  s.eps = defaults.eps;
+  s.weightDecay = defaults.weightDecay;
+  return s;
+}
+
 llvm::Error StepScalars::verify(const StepConfig &config) const {
   auto bad = [](llvm::StringRef what) {
     return llvm::createStringError(what.str());

@@ -88,6 +88,10 @@ struct StepScalars {
   /// Non-zero skips the whole step: nothing is written.
   double foundInf = 0.0;
 
+  /// The defaults users of `preset`'s framework expect (lr, betas, eps,
+  /// weight decay; e.g. eps 1e-6 for MXNet, weight decay 1e-2 for AdamW).
+  static StepScalars forPreset(Preset preset);
+
   /// Hyperparameter checks the verifier applies to constants, at run time.
   llvm::Error verify(const StepConfig &config) const;
 };

@@ -527,3 +527,24 @@ TEST(CompiledStep, KernelSourceIsOptimIR) {
   EXPECT_NE(source->find("%arg5: memref<?xf64>"), std::string::npos);
   EXPECT_NE(gpu->find("%arg80: memref<?xf64>"), std::string::npos);
 }
+
+// Framework defaults in one call; the lowered IR is kept on request.
+TEST(CompiledStep, PresetDefaultsAndLoweredIR) {
+  StepScalars mxnet = StepScalars::forPreset(Preset::MXNetAdamW);
+  EXPECT_EQ(mxnet.eps, 1e-6);
+  EXPECT_EQ(mxnet.weightDecay, 1e-2);
+  StepScalars torch = StepScalars::forPreset(Preset::TorchAdam);
+  EXPECT_EQ(torch.lr, 1e-3);
+  EXPECT_EQ(torch.beta2, 0.999);
+  EXPECT_EQ(torch.eps, 1e-8);
+  EXPECT_EQ(torch.weightDecay, 0.0);
+  EXPECT_EQ(StepScalars::forPreset(Preset::TorchAdamW).weightDecay, 1e-2);
+
+  optim::CompilerOptions options;
+  options.keepLoweredIR = true;
+  auto compiler = llvm::cantFail(Compiler::create(options));
+  auto step = llvm::cantFail(compiler->getStep(adamw(ElementType::f32)));
+  EXPECT_NE(step->getLoweredIR().find("llvm.func @_mlir_ciface_optim_step"),
+            std::string::npos);
+  EXPECT_TRUE(getStep(adamw(ElementType::f32))->getLoweredIR().empty());
+}

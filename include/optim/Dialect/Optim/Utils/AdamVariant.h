@@ -37,10 +37,6 @@ struct AdamVariant {
   /// A short stable spelling, e.g. "adamw.standard.lr+amsgrad"; used in
   /// cache keys and kernel names.
   std::string str() const;
-
-  friend bool operator==(const AdamVariant &a, const AdamVariant &b) {
-    return a.str() == b.str();
-  }
 };
 
 /// The framework presets of SEMANTICS.md.
