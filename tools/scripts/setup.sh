@@ -18,6 +18,8 @@ packages=(
   libomp-22-dev
   # Unit tests and benchmarks.
   libgtest-dev libbenchmark-dev
+  # compiler-rt: the sanitizer runtimes and libFuzzer (run-sanitizers.sh).
+  libclang-rt-22-dev
 )
 
 missing=()

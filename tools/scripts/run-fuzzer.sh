@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer target optim-fuzz (parse -> verify -> every optim
+# pipeline) for SECONDS, seeded from every .mlir file of the lit suite. The
+# corpus grows in $OPTIM_FUZZ_BUILD/fuzz-corpus; a crash is written to
+# $OPTIM_FUZZ_BUILD/fuzz-artifacts/ and fails the run (turn it into a lit
+# regression test under test/Dialect or test/Conversion).
+#
+#   tools/scripts/run-fuzzer.sh [SECONDS]      (default 600)
+#
+# Needs a build configured with -DOPTIM_ENABLE_SANITIZERS=ON
+# -DOPTIM_ENABLE_FUZZER=ON (run-sanitizers.sh makes one in build-asan).
+set -uo pipefail
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+seconds="${1:-600}"
+build="${OPTIM_FUZZ_BUILD:-$here/build-asan}"
+fuzzer="$build/bin/optim-fuzz"
+if [ ! -x "$fuzzer" ]; then
+  echo "run-fuzzer: $fuzzer is missing; run tools/scripts/run-sanitizers.sh fuzz" >&2
+  exit 1
+fi
+corpus="$build/fuzz-corpus"
+seeds="$build/fuzz-seeds"
+artifacts="$build/fuzz-artifacts"
+mkdir -p "$corpus" "$seeds" "$artifacts"
+# One seed per split-input-file chunk, so each seed is a whole module.
+python3 - "$here/test" "$seeds" <<'PY'
+import hashlib, os, sys
+root, out = sys.argv[1], sys.argv[2]
+for dirpath, _, files in os.walk(root):
+    if "Inputs" in dirpath.split(os.sep):
+        continue
+    for name in files:
+        if not name.endswith(".mlir"):
+            continue
+        text = open(os.path.join(dirpath, name), encoding="utf-8", errors="replace").read()
+        for chunk in text.split("// -----"):
+            data = chunk.encode()
+            if 0 < len(data) <= 16384:
+                with open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb") as f:
+                    f.write(data)
+PY
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+echo "optim-fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
+"$fuzzer" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=30 \
+  -rss_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
+  -artifact_prefix="$artifacts/" 2>&1 | grep -v '^#[0-9]' | tail -n 40
+rc=${PIPESTATUS[0]}
+if [ "$rc" -ne 0 ]; then
+  echo "optim-fuzz: FAILED (exit $rc); reproducers in $artifacts" >&2
+  exit 1
+fi
+echo "optim-fuzz: no crash in $seconds s"
