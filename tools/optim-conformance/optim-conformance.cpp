@@ -1,11 +1,17 @@
 //===- optim-conformance.cpp - run golden optimizer-step cases ------------===//
 //
-//   optim-conformance [--target=cpu] FILE_OR_DIR...
+//   optim-conformance [--target=cpu|gpu] FILE_OR_DIR...
 //
 // Reads golden cases (the JSON format of shared/golden/README.md), runs each
 // through the JIT runtime (and so through the real pipeline), prints one line
 // per case with the largest error, then `N passed, M failed`; exits non-zero
 // on any failure.
+//
+// Every case is validated in full before anything runs: each field must have
+// its documented type, unknown keys are errors, array lengths must match the
+// shape, and every number must be finite and representable in the case's
+// element type. A malformed case is a FAIL with its reason, never a default
+// that could let it pass.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +21,7 @@
 #endif
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -24,188 +31,497 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cfloat>
 #include <cmath>
 #include <optional>
 #include <vector>
 
 using namespace llvm;
 
-static cl::list<std::string>
-    inputs(cl::Positional, cl::OneOrMore,
-           cl::desc("<golden case file or directory>"));
-static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("Where steps run: cpu or gpu"));
+static cl::OptionCategory conformanceCategory("optim-conformance options");
+
+static cl::list<std::string> inputs(cl::Positional, cl::OneOrMore,
+                                    cl::desc("<golden case file or directory>"),
+                                    cl::cat(conformanceCategory));
+static cl::opt<optim::Target> target(
+    "target", cl::init(optim::Target::CPU),
+    cl::desc("Where the steps run (GPU cases are skipped, each with the "
+             "reason, when no device is present)"),
+    cl::values(clEnumValN(optim::Target::CPU, "cpu", "The host CPU (JIT)"),
+               clEnumValN(optim::Target::GPU, "gpu",
+                          "An NVIDIA GPU through the NVVM pipeline")),
+    cl::cat(conformanceCategory));
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
-                                 cl::desc("NVIDIA chip for --target=gpu"));
+                                 cl::desc("NVIDIA chip for --target=gpu"),
+                                 cl::value_desc("sm_XY"),
+                                 cl::cat(conformanceCategory));
 static cl::opt<bool>
-    fastMath("fast-math", cl::desc("Run f32 cases with the fast-math steps"));
+    fastMath("fast-math",
+             cl::desc("Run f32 cases with the fast-math steps (reciprocal "
+                      "estimates refined by one Newton step)"),
+             cl::cat(conformanceCategory));
 
 namespace {
+
+/// Bounds that keep a hostile file from exhausting the stack or memory.
+/// llvm::json's parser recurses once per nesting level; golden cases nest
+/// three levels deep.
+constexpr unsigned kMaxNestingDepth = 64;
+constexpr unsigned kMaxRank = 8;
+constexpr int64_t kMaxElements = int64_t(1) << 24;
 
 /// One golden case, as the README describes it.
 struct GoldenCase {
   std::string name;
   optim::StepConfig config;
   optim::StepScalars hyper;
-  bool hasPowers = false;
   int64_t firstStep = 1;
+  int64_t numElements = 0;
   std::vector<double> lrPerStep;
   std::vector<std::vector<double>> grads;
   // param, m, v, vmax
   std::vector<double> init[4], expected[4];
-  bool hasExpected[4] = {false, false, false, false};
   double rtol = 0, atol = 0;
 };
 
-const char *const kStateNames[] = {"param", "m", "v", "vmax"};
+enum StateIndex { kParam, kM, kV, kVmax, kNumStates };
+const char *const kStateNames[kNumStates] = {"param", "m", "v", "vmax"};
 
 Error fail(const Twine &message) { return createStringError(message.str()); }
 
-Expected<std::vector<double>> readArray(const json::Value *value,
-                                        StringRef what) {
-  const json::Array *array = value ? value->getAsArray() : nullptr;
+/// Rejects input nested deeper than `maxDepth` before llvm::json::parse
+/// recurses into it. Brackets inside strings do not count.
+Error checkNestingDepth(StringRef text, unsigned maxDepth) {
+  unsigned depth = 0;
+  bool inString = false;
+  for (size_t i = 0, e = text.size(); i < e; ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i; // The escaped character cannot end the string.
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    switch (c) {
+    case '"':
+      inString = true;
+      break;
+    case '[':
+    case '{':
+      if (++depth > maxDepth)
+        return fail(formatv("JSON nested deeper than {0} levels (at byte {1})",
+                            maxDepth, i));
+      break;
+    case ']':
+    case '}':
+      if (depth > 0)
+        --depth;
+      break;
+    default:
+      break;
+    }
+  }
+  return Error::success();
+}
+
+/// A short description of a JSON value's kind, for messages.
+StringRef kindOf(const json::Value &value) {
+  switch (value.kind()) {
+  case json::Value::Null:
+    return "null";
+  case json::Value::Boolean:
+    return "a boolean";
+  case json::Value::Number:
+    return "a number";
+  case json::Value::String:
+    return "a string";
+  case json::Value::Array:
+    return "an array";
+  case json::Value::Object:
+    return "an object";
+  }
+  llvm_unreachable("unknown JSON kind");
+}
+
+/// Reads one JSON object field by field, each with its documented type, and
+/// remembers the first error. Keys no one asked for are errors too: a
+/// misspelt optional field would otherwise silently keep its default.
+class FieldReader {
+public:
+  FieldReader(const json::Object &object, std::string prefix)
+      : object(object), prefix(std::move(prefix)) {}
+
+  /// The value of `key`, or null (an error when `required`).
+  const json::Value *get(StringRef key, bool required) {
+    seen.insert(key);
+    const json::Value *value = object.get(key);
+    if (!value && required)
+      error("missing '" + path(key) + "'");
+    return value;
+  }
+
+  std::optional<StringRef> getString(StringRef key, bool required = true) {
+    const json::Value *value = get(key, required);
+    if (!value)
+      return std::nullopt;
+    if (std::optional<StringRef> s = value->getAsString())
+      return s;
+    typeError(key, "a string", *value);
+    return std::nullopt;
+  }
+
+  std::optional<bool> getBool(StringRef key, bool required = true) {
+    const json::Value *value = get(key, required);
+    if (!value)
+      return std::nullopt;
+    if (std::optional<bool> b = value->getAsBoolean())
+      return b;
+    typeError(key, "a boolean", *value);
+    return std::nullopt;
+  }
+
+  /// A finite number.
+  std::optional<double> getNumber(StringRef key, bool required = true) {
+    const json::Value *value = get(key, required);
+    if (!value)
+      return std::nullopt;
+    std::optional<double> d = value->getAsNumber();
+    if (!d) {
+      typeError(key, "a number", *value);
+      return std::nullopt;
+    }
+    if (!std::isfinite(*d)) {
+      error("'" + path(key) + "' is not finite");
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  /// An integer (a number with no fractional part, within int64_t).
+  std::optional<int64_t> getInteger(StringRef key, bool required = true) {
+    const json::Value *value = get(key, required);
+    if (!value)
+      return std::nullopt;
+    if (std::optional<int64_t> i = value->getAsInteger())
+      return i;
+    typeError(key, "an integer", *value);
+    return std::nullopt;
+  }
+
+  const json::Array *getArray(StringRef key, bool required = true) {
+    const json::Value *value = get(key, required);
+    if (!value)
+      return nullptr;
+    if (const json::Array *a = value->getAsArray())
+      return a;
+    typeError(key, "an array", *value);
+    return nullptr;
+  }
+
+  const json::Object *getObject(StringRef key, bool required = true) {
+    const json::Value *value = get(key, required);
+    if (!value)
+      return nullptr;
+    if (const json::Object *o = value->getAsObject())
+      return o;
+    typeError(key, "an object", *value);
+    return nullptr;
+  }
+
+  void error(const Twine &message) {
+    if (!firstError)
+      firstError = message.str();
+  }
+
+  std::string path(StringRef key) const {
+    return prefix.empty() ? key.str() : prefix + "." + key.str();
+  }
+
+  /// The first error, and the keys that were never read (often the
+  /// misspelling behind a missing field).
+  Error finish() {
+    std::vector<std::string> unknown;
+    for (const auto &entry : object)
+      if (!seen.contains(entry.first.str()))
+        unknown.push_back("'" + path(entry.first.str()) + "'");
+    llvm::sort(unknown);
+    std::string unknownKeys;
+    if (!unknown.empty())
+      unknownKeys = (unknown.size() > 1 ? "unknown keys " : "unknown key ") +
+                    join(unknown, ", ");
+    if (firstError && !unknownKeys.empty())
+      return fail(*firstError + "; " + unknownKeys);
+    if (firstError)
+      return fail(*firstError);
+    if (!unknownKeys.empty())
+      return fail(unknownKeys);
+    return Error::success();
+  }
+
+private:
+  void typeError(StringRef key, StringRef expected, const json::Value &got) {
+    error("'" + path(key) + "' must be " + expected + ", got " + kindOf(got));
+  }
+
+  const json::Object &object;
+  std::string prefix;
+  StringSet<> seen;
+  std::optional<std::string> firstError;
+};
+
+/// Reads an array of `count` finite numbers representable in `type`.
+Expected<std::vector<double>> readNumbers(const json::Value *value,
+                                          const Twine &what, size_t count,
+                                          optim::ElementType type) {
+  const json::Array *array = value->getAsArray();
   if (!array)
-    return fail("'" + what + "' is not an array");
+    return fail("'" + what + "' must be an array, got " + kindOf(*value));
+  if (array->size() != count)
+    return fail(formatv("'{0}' has {1} elements, the shape has {2}",
+                        what.str(), array->size(), count));
   std::vector<double> out;
-  out.reserve(array->size());
-  for (const json::Value &v : *array) {
-    std::optional<double> d = v.getAsNumber();
+  out.reserve(count);
+  for (auto [i, element] : llvm::enumerate(*array)) {
+    std::optional<double> d = element.getAsNumber();
     if (!d)
-      return fail("'" + what + "' holds a non-number");
+      return fail(formatv("'{0}[{1}]' must be a number, got {2}", what.str(),
+                          i, kindOf(element)));
+    bool representable = type == optim::ElementType::f32
+                             ? std::isfinite(static_cast<float>(*d))
+                             : std::isfinite(*d);
+    if (!representable)
+      return fail(formatv("'{0}[{1}]' = {2:e} is not a finite {3}", what.str(),
+                          i, *d, optim::stringifyElementType(type)));
     out.push_back(*d);
   }
   return out;
 }
 
-Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
-  GoldenCase c;
-  c.name = root.getString("name").value_or(sys::path::stem(file)).str();
-  std::optional<StringRef> dtype = root.getString("dtype");
-  if (!dtype)
-    return fail("missing 'dtype'");
-  std::optional<optim::ElementType> type = optim::symbolizeElementType(*dtype);
-  if (!type ||
-      (*type != optim::ElementType::f32 && *type != optim::ElementType::f64))
-    return fail("unsupported dtype '" + *dtype + "' (f32 or f64)");
-  c.config.paramType = *type;
-
-  const json::Object *config = root.getObject("config");
-  if (!config)
-    return fail("missing 'config'");
-  optim::AdamVariant &v = c.config.variant;
-  StringRef bias = config->getString("bias_correction").value_or("standard");
-  if (bias == "standard")
-    v.biasCorrection = optim::BiasCorrection::standard;
-  else if (bias == "folded")
-    v.biasCorrection = optim::BiasCorrection::folded;
-  else if (bias == "none")
-    v.biasCorrection = optim::BiasCorrection::none;
-  else
-    return fail("unknown bias_correction '" + bias + "'");
-  StringRef decay = config->getString("weight_decay_mode").value_or("none");
-  if (decay == "none")
-    v.weightDecay = optim::WeightDecayMode::none;
-  else if (decay == "l2")
-    v.weightDecay = optim::WeightDecayMode::l2;
-  else if (decay == "decoupled")
-    v.weightDecay = optim::WeightDecayMode::decoupled;
-  else
-    return fail("unknown weight_decay_mode '" + decay + "'");
-  StringRef rate = config->getString("decay_lr").value_or("lr");
-  if (v.weightDecay == optim::WeightDecayMode::decoupled) {
-    if (rate == "effective")
-      v.decayRate = optim::DecayRate::effective;
-    else if (rate != "lr")
-      return fail("unknown decay_lr '" + rate + "'");
+/// Reads the element count from `shape`: positive integer extents whose
+/// product is bounded (a rank-0 shape has one element).
+Expected<int64_t> readShape(const json::Array &shape) {
+  if (shape.size() > kMaxRank)
+    return fail(formatv("'shape' has rank {0}, more than {1}", shape.size(),
+                        kMaxRank));
+  int64_t count = 1;
+  for (auto [i, extent] : llvm::enumerate(shape)) {
+    std::optional<int64_t> n = extent.getAsInteger();
+    if (!n || *n < 1)
+      return fail(formatv("'shape[{0}]' must be a positive integer", i));
+    if (*n > kMaxElements || count * *n > kMaxElements)
+      return fail(formatv("'shape' has more than {0} elements", kMaxElements));
+    count *= *n;
   }
-  v.amsgrad = config->getBoolean("amsgrad").value_or(false);
-  v.maximize = config->getBoolean("maximize").value_or(false);
+  return count;
+}
 
+/// Reads the states of `init`, `expected` (and `documented_output`, which
+/// may hold any subset). `needVmax` says whether vmax must be present or
+/// absent; std::nullopt allows either.
+Error readStates(const json::Object &object, StringRef what,
+                 std::optional<bool> needVmax, size_t count,
+                 optim::ElementType type, std::vector<double> (&out)[4]) {
+  FieldReader reader(object, what.str());
+  for (int k = 0; k < kNumStates; ++k) {
+    bool required = needVmax ? (k != kVmax || *needVmax) : false;
+    const json::Value *value = reader.get(kStateNames[k], required);
+    if (!value)
+      continue;
+    if (k == kVmax && needVmax && !*needVmax)
+      return fail("'" + what + ".vmax' is given but 'config.amsgrad' is false");
+    auto numbers =
+        readNumbers(value, what + "." + kStateNames[k], count, type);
+    if (!numbers)
+      return numbers.takeError();
+    out[k] = std::move(*numbers);
+  }
+  return reader.finish();
+}
+
+Error parseConfig(const json::Object &object, GoldenCase &c) {
+  FieldReader config(object, "config");
+  optim::AdamVariant &v = c.config.variant;
   optim::StepScalars &h = c.hyper;
-  auto number = [&](StringRef key, double fallback) {
-    return config->getNumber(key).value_or(fallback);
+
+  if (std::optional<StringRef> bias = config.getString("bias_correction")) {
+    if (*bias == "standard")
+      v.biasCorrection = optim::BiasCorrection::standard;
+    else if (*bias == "folded")
+      v.biasCorrection = optim::BiasCorrection::folded;
+    else if (*bias == "none")
+      v.biasCorrection = optim::BiasCorrection::none;
+    else
+      config.error("unknown bias_correction '" + *bias +
+                   "' (standard, folded or none)");
+  }
+  if (std::optional<StringRef> decay = config.getString("weight_decay_mode")) {
+    if (*decay == "none")
+      v.weightDecay = optim::WeightDecayMode::none;
+    else if (*decay == "l2")
+      v.weightDecay = optim::WeightDecayMode::l2;
+    else if (*decay == "decoupled")
+      v.weightDecay = optim::WeightDecayMode::decoupled;
+    else
+      config.error("unknown weight_decay_mode '" + *decay +
+                   "' (none, l2 or decoupled)");
+  }
+  if (std::optional<StringRef> rate =
+          config.getString("decay_lr", /*required=*/false)) {
+    if (*rate == "effective")
+      v.decayRate = optim::DecayRate::effective;
+    else if (*rate != "lr")
+      config.error("unknown decay_lr '" + *rate + "' (lr or effective)");
+  }
+  if (std::optional<bool> amsgrad = config.getBool("amsgrad"))
+    v.amsgrad = *amsgrad;
+  if (std::optional<bool> maximize = config.getBool("maximize"))
+    v.maximize = *maximize;
+
+  auto number = [&](StringRef key, double &out) {
+    if (std::optional<double> d = config.getNumber(key))
+      out = *d;
   };
-  h.beta1 = number("beta1", 0.9);
-  h.beta2 = number("beta2", 0.999);
-  h.eps = number("eps", 1e-8);
-  h.weightDecay = number("weight_decay", 0.0);
-  if (std::optional<double> r = config->getNumber("rescale_grad")) {
+  number("beta1", h.beta1);
+  number("beta2", h.beta2);
+  number("eps", h.eps);
+  number("weight_decay", h.weightDecay);
+  if (std::optional<double> r = config.getNumber("rescale_grad", false)) {
     v.rescaleGrad = true;
     h.rescaleGrad = *r;
   }
-  if (std::optional<double> clip = config->getNumber("clip_gradient")) {
+  if (std::optional<double> clip = config.getNumber("clip_gradient", false)) {
     v.clipGradient = true;
     h.clipGradient = *clip;
   }
-  std::optional<double> b1p = config->getNumber("beta1_power");
-  std::optional<double> b2p = config->getNumber("beta2_power");
+  std::optional<double> b1p = config.getNumber("beta1_power", false);
+  std::optional<double> b2p = config.getNumber("beta2_power", false);
+  if (Error error = config.finish())
+    return error;
+
   if (b1p.has_value() != b2p.has_value())
-    return fail("'beta1_power' and 'beta2_power' come together");
+    return fail("'config.beta1_power' and 'config.beta2_power' come together");
   if (b1p) {
     v.givenPowers = true;
     h.beta1Power = *b1p;
     h.beta2Power = *b2p;
   }
-  c.firstStep = root.getInteger("first_step").value_or(1);
+  // A field that the configuration would ignore is a mistake in the case.
+  if (v.decayRate == optim::DecayRate::effective &&
+      v.weightDecay != optim::WeightDecayMode::decoupled)
+    return fail("'config.decay_lr' is 'effective' but 'weight_decay_mode' is "
+                "not 'decoupled'");
+  if (v.weightDecay == optim::WeightDecayMode::none && h.weightDecay != 0)
+    return fail(formatv("'config.weight_decay' is {0} but "
+                        "'weight_decay_mode' is 'none'",
+                        h.weightDecay));
+  return Error::success();
+}
 
-  auto lr = readArray(root.get("lr_per_step"), "lr_per_step");
-  if (!lr)
-    return lr.takeError();
-  c.lrPerStep = std::move(*lr);
-  const json::Array *grads = root.getArray("grads");
-  if (!grads)
-    return fail("missing 'grads'");
-  for (const json::Value &g : *grads) {
-    auto values = readArray(&g, "grads[i]");
+Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
+  GoldenCase c;
+  FieldReader reader(root, "");
+  c.name = reader.getString("name", /*required=*/false)
+               .value_or(sys::path::stem(file))
+               .str();
+  reader.getString("source", /*required=*/false);
+
+  if (std::optional<StringRef> dtype = reader.getString("dtype")) {
+    std::optional<optim::ElementType> type =
+        optim::symbolizeElementType(*dtype);
+    if (!type ||
+        (*type != optim::ElementType::f32 && *type != optim::ElementType::f64))
+      return fail("unsupported dtype '" + *dtype + "' (f32 or f64)");
+    c.config.paramType = *type;
+  }
+  if (const json::Array *shape = reader.getArray("shape")) {
+    auto count = readShape(*shape);
+    if (!count)
+      return count.takeError();
+    c.numElements = *count;
+  }
+  if (const json::Object *config = reader.getObject("config"))
+    if (Error error = parseConfig(*config, c))
+      return std::move(error);
+  if (std::optional<int64_t> first = reader.getInteger("first_step")) {
+    if (*first < 1)
+      return fail(formatv("'first_step' must be at least 1, got {0}", *first));
+    c.firstStep = *first;
+  }
+  const json::Array *lr = reader.getArray("lr_per_step");
+  const json::Array *grads = reader.getArray("grads");
+  const json::Object *init = reader.getObject("init");
+  const json::Object *expected = reader.getObject("expected");
+  const json::Object *documented =
+      reader.getObject("documented_output", /*required=*/false);
+  const json::Object *tolerance = reader.getObject("tolerance");
+  if (Error error = reader.finish())
+    return std::move(error);
+
+  optim::ElementType type = c.config.paramType;
+  size_t n = c.numElements;
+  bool amsgrad = c.config.variant.amsgrad;
+  if (lr->empty())
+    return fail("'lr_per_step' is empty: a case runs at least one step");
+  if (lr->size() != grads->size())
+    return fail(formatv("'grads' has {0} steps, 'lr_per_step' has {1}",
+                        grads->size(), lr->size()));
+  for (auto [i, value] : llvm::enumerate(*lr)) {
+    std::optional<double> d = value.getAsNumber();
+    if (!d || !std::isfinite(*d))
+      return fail(formatv("'lr_per_step[{0}]' must be a finite number", i));
+    c.lrPerStep.push_back(*d);
+  }
+  if (c.firstStep > INT64_MAX - int64_t(lr->size()))
+    return fail("'first_step' overflows over the case's steps");
+  for (auto [i, g] : llvm::enumerate(*grads)) {
+    auto values = readNumbers(&g, "grads[" + Twine(i) + "]", n, type);
     if (!values)
       return values.takeError();
     c.grads.push_back(std::move(*values));
   }
-  if (c.grads.size() != c.lrPerStep.size())
-    return fail(formatv("{0} gradients for {1} learning rates", c.grads.size(),
-                        c.lrPerStep.size()));
-
-  const json::Object *init = root.getObject("init");
-  const json::Object *expected = root.getObject("expected");
-  if (!init || !expected)
-    return fail("missing 'init' or 'expected'");
-  for (int k = 0; k < 4; ++k) {
-    bool needed = k < 3 || v.amsgrad;
-    if (const json::Value *value = init->get(kStateNames[k])) {
-      auto values = readArray(value, kStateNames[k]);
-      if (!values)
-        return values.takeError();
-      c.init[k] = std::move(*values);
-    } else if (needed) {
-      return fail(Twine("missing init.") + kStateNames[k]);
-    }
-    if (const json::Value *value = expected->get(kStateNames[k])) {
-      auto values = readArray(value, kStateNames[k]);
-      if (!values)
-        return values.takeError();
-      c.expected[k] = std::move(*values);
-      c.hasExpected[k] = true;
-    }
+  if (Error error = readStates(*init, "init", amsgrad, n, type, c.init))
+    return std::move(error);
+  if (Error error =
+          readStates(*expected, "expected", amsgrad, n, type, c.expected))
+    return std::move(error);
+  if (documented) {
+    std::vector<double> ignored[4];
+    if (Error error = readStates(*documented, "documented_output",
+                                 std::nullopt, n, type, ignored))
+      return std::move(error);
   }
-  size_t n = c.init[0].size();
-  for (int k = 0; k < 4; ++k) {
-    if ((k < 3 || v.amsgrad) && c.init[k].size() != n)
-      return fail(Twine("init.") + kStateNames[k] + " has the wrong size");
-    if (c.hasExpected[k] && c.expected[k].size() != n)
-      return fail(Twine("expected.") + kStateNames[k] + " has the wrong size");
-  }
-  for (const auto &g : c.grads)
-    if (g.size() != n)
-      return fail("a gradient has the wrong size");
-  if (!c.hasExpected[0])
-    return fail("missing expected.param");
 
-  const json::Object *tolerance = root.getObject("tolerance");
-  if (!tolerance)
-    return fail("missing 'tolerance'");
-  c.rtol = tolerance->getNumber("rtol").value_or(0);
-  c.atol = tolerance->getNumber("atol").value_or(0);
+  FieldReader tol(*tolerance, "tolerance");
+  std::optional<double> rtol = tol.getNumber("rtol");
+  std::optional<double> atol = tol.getNumber("atol");
+  if (Error error = tol.finish())
+    return std::move(error);
+  if (*rtol < 0 || *atol < 0)
+    return fail("'tolerance.rtol' and 'tolerance.atol' must be non-negative");
+  c.rtol = *rtol;
+  c.atol = *atol;
   return c;
+}
+
+/// Reads, bounds, parses and validates one case file.
+Expected<GoldenCase> loadCase(StringRef file) {
+  auto buffer = MemoryBuffer::getFile(file, /*IsText=*/true);
+  if (!buffer)
+    return fail("cannot read: " + buffer.getError().message());
+  StringRef text = (*buffer)->getBuffer();
+  if (Error error = checkNestingDepth(text, kMaxNestingDepth))
+    return fail("invalid JSON: " + toString(std::move(error)));
+  Expected<json::Value> value = json::parse(text);
+  if (!value)
+    return fail("invalid JSON: " + toString(value.takeError()));
+  const json::Object *root = value->getAsObject();
+  if (!root)
+    return fail("not a JSON object");
+  auto golden = parseCase(*root, file);
+  if (!golden)
+    return fail("invalid case: " + toString(golden.takeError()));
+  return golden;
 }
 
 struct Outcome {
@@ -221,26 +537,29 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
   auto step = compiler.getStep(c.config);
   if (!step)
     return step.takeError();
-  size_t n = c.init[0].size();
+  size_t n = c.numElements;
+  bool amsgrad = c.config.variant.amsgrad;
   auto convert = [](const std::vector<double> &values) {
     return std::vector<T>(values.begin(), values.end());
   };
-  std::vector<T> state[4];
-  for (int k = 0; k < 4; ++k)
-    state[k] = convert(c.init[k].empty() ? std::vector<double>(n) : c.init[k]);
+  // Validation guarantees n elements in every state (vmax with AMSGrad);
+  // without AMSGrad its buffer is never passed.
+  std::vector<T> state[kNumStates];
+  for (int k = 0; k < kNumStates; ++k)
+    state[k] = k == kVmax && !amsgrad ? std::vector<T>() : convert(c.init[k]);
   std::vector<T> grad;
   optim::ParamBuffers buffers;
-  buffers.param = state[0].data();
-  buffers.expAvg = state[1].data();
-  buffers.expAvgSq = state[2].data();
-  buffers.maxExpAvgSq = c.config.variant.amsgrad ? state[3].data() : nullptr;
+  buffers.param = state[kParam].data();
+  buffers.expAvg = state[kM].data();
+  buffers.expAvgSq = state[kV].data();
+  buffers.maxExpAvgSq = amsgrad ? state[kVmax].data() : nullptr;
   buffers.numElements = n;
 #ifdef OPTIM_HAVE_CUDA
   // On the GPU the same buffers live in device memory: p, m, v, vmax, g.
   const optim::cuda::Driver &driver = optim::cuda::Driver::instance();
   std::optional<optim::cuda::ScopedContext> context;
   CUdeviceptr device[5] = {};
-  size_t bytes = std::max<size_t>(n, 1) * sizeof(T);
+  size_t bytes = n * sizeof(T);
   bool onGpu = c.config.target == optim::Target::GPU;
   if (onGpu) {
     context.emplace();
@@ -249,13 +568,14 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
     for (int k = 0; k < 5; ++k)
       if (driver.memAlloc(&device[k], bytes) != CUDA_SUCCESS)
         return fail("cuMemAlloc failed");
-    for (int k = 0; k < 4; ++k)
-      driver.memcpyHtoD(device[k], state[k].data(), n * sizeof(T));
+    for (int k = 0; k < kNumStates; ++k)
+      if (!state[k].empty())
+        driver.memcpyHtoD(device[k], state[k].data(), bytes);
     auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
-    buffers.param = ptr(device[0]);
-    buffers.expAvg = ptr(device[1]);
-    buffers.expAvgSq = ptr(device[2]);
-    buffers.maxExpAvgSq = c.config.variant.amsgrad ? ptr(device[3]) : nullptr;
+    buffers.param = ptr(device[kParam]);
+    buffers.expAvg = ptr(device[kM]);
+    buffers.expAvgSq = ptr(device[kV]);
+    buffers.maxExpAvgSq = amsgrad ? ptr(device[kVmax]) : nullptr;
   }
 #endif
   for (size_t i = 0; i < c.grads.size(); ++i) {
@@ -263,7 +583,7 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
     buffers.grad = grad.data();
 #ifdef OPTIM_HAVE_CUDA
     if (onGpu) {
-      driver.memcpyHtoD(device[4], grad.data(), n * sizeof(T));
+      driver.memcpyHtoD(device[4], grad.data(), bytes);
       buffers.grad = reinterpret_cast<void *>(device[4]);
     }
 #endif
@@ -280,26 +600,29 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
   }
 #ifdef OPTIM_HAVE_CUDA
   if (onGpu) {
-    for (int k = 0; k < 4; ++k)
-      driver.memcpyDtoH(state[k].data(), device[k], n * sizeof(T));
+    for (int k = 0; k < kNumStates; ++k)
+      if (!state[k].empty())
+        driver.memcpyDtoH(state[k].data(), device[k], bytes);
     for (CUdeviceptr d : device)
       driver.memFree(d);
   }
 #endif
   Outcome outcome;
-  for (int k = 0; k < 4; ++k) {
-    if (!c.hasExpected[k])
+  for (int k = 0; k < kNumStates; ++k) {
+    if (c.expected[k].empty())
       continue;
     for (size_t i = 0; i < n; ++i) {
       double got = state[k][i], want = c.expected[k][i];
-      double error = std::fabs(got - want);
+      double error = std::isfinite(got) ? std::fabs(got - want) : INFINITY;
       double allowed = c.atol + c.rtol * std::fabs(want);
-      double used = allowed > 0 ? error / allowed : (error > 0 ? INFINITY : 0);
-      if (!(error <= allowed))
+      // NaN compares false: a NaN or infinite result always fails.
+      bool ok = std::isfinite(got) && error <= allowed;
+      double used = ok ? (allowed > 0 ? error / allowed : 0) : INFINITY;
+      if (!ok)
         outcome.passed = false;
       outcome.maxAbsError = std::max(outcome.maxAbsError, error);
-      if (used > outcome.maxToleranceUsed || std::isnan(got)) {
-        outcome.maxToleranceUsed = std::isnan(got) ? INFINITY : used;
+      if (used > outcome.maxToleranceUsed || outcome.worst.empty()) {
+        outcome.maxToleranceUsed = used;
         outcome.worst =
             formatv("{0}[{1}] = {2:e} vs {3:e}", kStateNames[k], i, got, want);
       }
@@ -327,11 +650,8 @@ void collect(StringRef path, std::vector<std::string> &files) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(conformanceCategory);
   cl::ParseCommandLineOptions(argc, argv, "optim golden-case conformance\n");
-  if (target != "cpu" && target != "gpu") {
-    WithColor::error() << "unknown target '" << target << "' (cpu or gpu)\n";
-    return 2;
-  }
   std::vector<std::string> files;
   for (const std::string &input : inputs) {
     if (!sys::fs::exists(input)) {
@@ -340,15 +660,35 @@ int main(int argc, char **argv) {
     }
     collect(input, files);
   }
-  auto compiler = optim::Compiler::create();
-  if (!compiler) {
-    WithColor::error() << toString(compiler.takeError()) << "\n";
+  if (files.empty()) {
+    WithColor::error() << "no golden cases (*.json) found\n";
     return 2;
+  }
+
+  unsigned passed = 0, failed = 0;
+  auto report = [&](bool ok, StringRef name, const Twine &detail) {
+    outs() << (ok ? "PASS " : "FAIL ") << name << ": " << detail << "\n";
+    ++(ok ? passed : failed);
+  };
+
+  // Validate every file first: a malformed case fails whether or not the
+  // steps can run here.
+  std::vector<GoldenCase> cases;
+  for (const std::string &file : files) {
+    Expected<GoldenCase> golden = loadCase(file);
+    if (!golden) {
+      report(false, sys::path::filename(file), toString(golden.takeError()));
+      continue;
+    }
+    golden->config.fastMath = fastMath;
+    golden->config.target = target;
+    golden->config.gpuChip = chip;
+    cases.push_back(std::move(*golden));
   }
 
   // GPU cases need a device; without one they are skipped, with the reason.
   std::string skipReason;
-  if (target == "gpu") {
+  if (target == optim::Target::GPU) {
 #ifdef OPTIM_HAVE_CUDA
     const optim::cuda::Driver &driver = optim::cuda::Driver::instance();
     if (!driver.available())
@@ -359,60 +699,33 @@ int main(int argc, char **argv) {
   }
   if (!skipReason.empty()) {
     outs() << "SKIP: " << skipReason << "\n";
-    for (const std::string &file : files)
-      outs() << "SKIP " << sys::path::filename(file) << "\n";
-    outs() << "0 passed, 0 failed, " << files.size() << " skipped\n";
-    return 0;
+    for (const GoldenCase &c : cases)
+      outs() << "SKIP " << c.name << "\n";
+    outs() << formatv("{0} passed, {1} failed, {2} skipped\n", passed, failed,
+                      cases.size());
+    return failed == 0 ? 0 : 1;
   }
 
-  unsigned passed = 0, failed = 0;
-  for (const std::string &file : files) {
-    auto report = [&](bool ok, StringRef name, const Twine &detail) {
-      outs() << (ok ? "PASS " : "FAIL ") << name << ": " << detail << "\n";
-      ++(ok ? passed : failed);
-    };
-    StringRef displayName = sys::path::filename(file);
-    auto buffer = MemoryBuffer::getFile(file);
-    if (!buffer) {
-      report(false, displayName, "cannot read: " + buffer.getError().message());
-      continue;
-    }
-    Expected<json::Value> value = json::parse((*buffer)->getBuffer());
-    if (!value) {
-      report(false, displayName,
-             "invalid JSON: " + toString(value.takeError()));
-      continue;
-    }
-    const json::Object *root = value->getAsObject();
-    if (!root) {
-      report(false, displayName, "not a JSON object");
-      continue;
-    }
-    auto golden = parseCase(*root, file);
-    if (!golden) {
-      report(false, displayName,
-             "invalid case: " + toString(golden.takeError()));
-      continue;
-    }
-    golden->config.fastMath = fastMath;
-    if (target == "gpu") {
-      golden->config.target = optim::Target::GPU;
-      golden->config.gpuChip = chip;
-    }
-    auto outcome = golden->config.paramType == optim::ElementType::f64
-                       ? runCase<double>(**compiler, *golden)
-                       : runCase<float>(**compiler, *golden);
+  auto compiler = optim::Compiler::create();
+  if (!compiler) {
+    WithColor::error() << toString(compiler.takeError()) << "\n";
+    return 2;
+  }
+  for (const GoldenCase &c : cases) {
+    auto outcome = c.config.paramType == optim::ElementType::f64
+                       ? runCase<double>(**compiler, c)
+                       : runCase<float>(**compiler, c);
     if (!outcome) {
-      report(false, golden->name, "error: " + toString(outcome.takeError()));
+      report(false, c.name, "error: " + toString(outcome.takeError()));
       continue;
     }
-    report(outcome->passed, golden->name,
+    report(outcome->passed, c.name,
            formatv("{0} {1}, {2} elements, {3} steps: max |err| {4:e2} "
                    "({5:f2} of tolerance; worst {6})",
-                   stringifyElementType(golden->config.paramType),
-                   golden->config.variant.str(), golden->init[0].size(),
-                   golden->grads.size(), outcome->maxAbsError,
-                   outcome->maxToleranceUsed, outcome->worst));
+                   stringifyElementType(c.config.paramType),
+                   c.config.variant.str(), c.numElements, c.grads.size(),
+                   outcome->maxAbsError, outcome->maxToleranceUsed,
+                   outcome->worst));
   }
   outs() << passed << " passed, " << failed << " failed\n";
   return failed == 0 && passed > 0 ? 0 : 1;

@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Generates optim's golden optimizer-step cases, and checks existing ones.
+
+The cases use the JSON format of ../../../shared/golden/README.md (copied in
+README.md beside this script). Two kinds of reference produce the expected
+state:
+
+  torch_*   PyTorch's own torch.optim.Adam / AdamW (foreach=False), run in
+            the case's dtype. Needs torch (Debian: python3-torch; the shared
+            corpus was made with 1.13).
+  others    a float64 reference of each framework's documented formula
+            (../../../shared/spec/SEMANTICS.md); f32 inputs are rounded to
+            f32 first. Needs only numpy.
+
+Usage:
+  generate_golden.py                       write every case of CASES into golden/
+  generate_golden.py --only NAME ...       only these cases
+  generate_golden.py --out DIR             somewhere else
+  generate_golden.py --check FILE ...      recompute each file's expected state
+                                           from its inputs; fail if it is not
+                                           within the file's tolerance
+  generate_golden.py --list                the cases this script defines
+
+The checked-in JSON is what CI runs (optim-conformance); CI never needs torch.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # Reference cases still work; torch_* cases need it.
+    torch = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STATES = ("param", "m", "v", "vmax")
+FLT_MAX = float(np.finfo(np.float32).max)
+
+# Tolerances of the shared corpus: f32 runs against an f32 or f64-of-f32
+# reference, f64 runs against an f64 one.
+TOLERANCE = {
+    "f32": {"rtol": 2e-05, "atol": 2e-06},
+    "f64": {"rtol": 1e-11, "atol": 1e-12},
+}
+
+
+def as_dtype(values, dtype):
+    """Rounds to the case's element type and back to Python floats."""
+    np_type = np.float32 if dtype == "f32" else np.float64
+    return [float(x) for x in np.asarray(values, dtype=np.float64).astype(np_type)]
+
+
+# ---------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------
+
+
+def run_reference(case):
+    """The float64 reference of ../shared/spec/SEMANTICS.md, every switch."""
+    cfg = case["config"]
+    f = lambda xs: np.array(as_dtype(xs, case["dtype"]), dtype=np.float64)
+    p, m, v = (f(case["init"][k]) for k in ("param", "m", "v"))
+    amsgrad = cfg["amsgrad"]
+    vmax = f(case["init"]["vmax"]) if amsgrad else None
+    b1, b2, eps, wd = cfg["beta1"], cfg["beta2"], cfg["eps"], cfg["weight_decay"]
+    bias = cfg["bias_correction"]
+    mode = cfg["weight_decay_mode"]
+    given = "beta1_power" in cfg
+    for i, (lr, grad) in enumerate(zip(case["lr_per_step"], case["grads"])):
+        t = case["first_step"] + i
+        g = f(grad)
+        if "rescale_grad" in cfg:
+            g = g * cfg["rescale_grad"]
+        if "clip_gradient" in cfg and cfg["clip_gradient"] >= 0:
+            g = np.clip(g, -cfg["clip_gradient"], cfg["clip_gradient"])
+        if cfg["maximize"]:
+            g = -g
+        if mode == "l2":
+            g = g + wd * p
+        if given:
+            b1t = cfg["beta1_power"] * b1**i
+            b2t = cfg["beta2_power"] * b2**i
+        else:
+            b1t, b2t = b1**t, b2**t
+        if bias == "folded":
+            lr_t = lr * math.sqrt(1 - b2t) / (1 - b1t)
+        else:
+            lr_t = lr
+        if mode == "decoupled":
+            eta = lr_t if cfg.get("decay_lr", "lr") == "effective" else lr
+            p = p * (1 - eta * wd)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        if amsgrad:
+            vmax = np.maximum(vmax, v)
+        vv = vmax if amsgrad else v
+        if bias == "standard":
+            bc1, bc2 = 1 - b1t, 1 - b2t
+            p = p - (lr / bc1) * m / (np.sqrt(vv) / math.sqrt(bc2) + eps)
+        else:  # folded: lr_t; none: lr_t == lr
+            p = p - lr_t * m / (np.sqrt(vv) + eps)
+    out = {"param": p, "m": m, "v": v}
+    if amsgrad:
+        out["vmax"] = vmax
+    return {k: [float(x) for x in a] for k, a in out.items()}
+
+
+def run_torch(case):
+    """torch.optim.Adam / AdamW with foreach=False, in the case's dtype."""
+    if torch is None:
+        raise RuntimeError("torch is not installed (apt-get install python3-torch)")
+    cfg = case["config"]
+    if cfg["bias_correction"] != "standard" or "beta1_power" in cfg:
+        raise ValueError("torch cases use standard bias correction and step counts")
+    if "rescale_grad" in cfg or "clip_gradient" in cfg:
+        raise ValueError("torch's Adam has no rescale_grad or clip_gradient")
+    dtype = torch.float32 if case["dtype"] == "f32" else torch.float64
+    tensor = lambda xs: torch.tensor(xs, dtype=dtype)
+    param = torch.nn.Parameter(tensor(case["init"]["param"]))
+    mode = cfg["weight_decay_mode"]
+    kwargs = dict(lr=case["lr_per_step"][0], betas=(cfg["beta1"], cfg["beta2"]),
+                  eps=cfg["eps"], weight_decay=cfg["weight_decay"],
+                  amsgrad=cfg["amsgrad"], maximize=cfg["maximize"], foreach=False)
+    if mode == "decoupled":
+        opt = torch.optim.AdamW([param], **kwargs)
+    elif mode in ("l2", "none"):
+        if mode == "none" and cfg["weight_decay"] != 0:
+            raise ValueError("weight_decay_mode none with a weight decay")
+        opt = torch.optim.Adam([param], **kwargs)
+    else:
+        raise ValueError("unknown weight_decay_mode " + mode)
+    # Start from the case's state: torch increments 'step' before using it.
+    state = {"step": torch.tensor(float(case["first_step"] - 1)),
+             "exp_avg": tensor(case["init"]["m"]),
+             "exp_avg_sq": tensor(case["init"]["v"])}
+    if cfg["amsgrad"]:
+        state["max_exp_avg_sq"] = tensor(case["init"]["vmax"])
+    opt.state[param] = state
+    for lr, grad in zip(case["lr_per_step"], case["grads"]):
+        opt.param_groups[0]["lr"] = lr
+        param.grad = tensor(grad)
+        opt.step()
+    out = {"param": param.detach(), "m": state["exp_avg"], "v": state["exp_avg_sq"]}
+    if cfg["amsgrad"]:
+        out["vmax"] = state["max_exp_avg_sq"]
+    return {k: [float(x) for x in t.reshape(-1).tolist()] for k, t in out.items()}
+
+
+def expected_state(case):
+    if case["name"].startswith("torch_"):
+        return run_torch(case)
+    return run_reference(case)
+
+
+def torch_source(cfg):
+    cls = "AdamW" if cfg["weight_decay_mode"] == "decoupled" else "Adam"
+    version = torch.__version__ if torch is not None else "?"
+    return "torch %s torch.optim.%s(foreach=False)" % (version, cls)
+
+
+# ---------------------------------------------------------------------------
+# Case definitions
+# ---------------------------------------------------------------------------
+
+
+def torch_config(mode, amsgrad=False, maximize=False, beta1=0.9, beta2=0.999,
+                 eps=1e-8, weight_decay=0.0):
+    return {"bias_correction": "standard", "weight_decay_mode": mode,
+            "decay_lr": "lr", "amsgrad": amsgrad, "maximize": maximize,
+            "beta1": beta1, "beta2": beta2, "eps": eps,
+            "weight_decay": weight_decay}
+
+
+def log_uniform(rng, lo, hi, size):
+    """Magnitudes spread evenly over [lo, hi] in log scale, random signs."""
+    mags = np.exp(rng.uniform(math.log(lo), math.log(hi), size))
+    return mags * rng.choice([-1.0, 1.0], size)
+
+
+def make_case(name, dtype, shape, config, grads_fn, steps, lr=1e-3,
+              seed=0, source=None):
+    rng = np.random.RandomState(seed)
+    n = int(np.prod(shape)) if shape else 1
+    init = {"param": as_dtype(rng.standard_normal(n), dtype),
+            "m": [0.0] * n, "v": [0.0] * n}
+    if config["amsgrad"]:
+        init["vmax"] = [0.0] * n
+    grads = [as_dtype(grads_fn(rng, n, step), dtype) for step in range(steps)]
+    case = {"name": name, "source": source, "dtype": dtype, "shape": shape,
+            "config": config, "first_step": 1, "lr_per_step": [lr] * steps,
+            "init": init, "grads": grads, "expected": None,
+            "tolerance": TOLERANCE[dtype]}
+    if source is None:
+        case["source"] = torch_source(config)
+    return case
+
+
+def large_f32(lo, hi):
+    # (1 - beta2) * (g * g) overflows f32 for |g| > 1.84e19, while PyTorch's
+    # addcmul order ((1 - beta2) * g) * g stays finite up to |g| ~ 5.8e20.
+    return lambda rng, n, step: log_uniform(rng, lo, hi, n)
+
+
+def small(lo, hi):
+    # g * g underflows (to zero or a subnormal); m keeps the gradient.
+    return lambda rng, n, step: log_uniform(rng, lo, hi, n)
+
+
+def cases():
+    """Every case this script owns, by name."""
+    # One step may use the whole range up to 5.8e20: v = 1e-3 g^2 < FLT_MAX.
+    # Over four steps v approaches 4e-3 g^2, so those stay below 2.9e20.
+    return [
+        make_case("torch_adam_large_grad_f32", "f32", [4, 16],
+                  torch_config("none"), large_f32(1.8e19, 5.8e20), steps=1,
+                  seed=1),
+        make_case("torch_adam_l2_large_grad_f32", "f32", [37],
+                  torch_config("l2", weight_decay=0.01),
+                  large_f32(1.8e19, 2.9e20), steps=4, seed=2),
+        make_case("torch_adamw_large_grad_f32", "f32", [4, 16],
+                  torch_config("decoupled", weight_decay=0.01),
+                  large_f32(1.8e19, 5.8e20), steps=1, seed=3),
+        make_case("torch_adamw_amsgrad_large_grad_f32", "f32", [37],
+                  torch_config("decoupled", amsgrad=True, weight_decay=0.01),
+                  large_f32(1.8e19, 2.9e20), steps=4, seed=4),
+        # f64: g * g overflows beyond 1.34e154, ((1 - beta2) * g) * g beyond
+        # ~4.2e155.
+        make_case("torch_adamw_large_grad_f64", "f64", [33],
+                  torch_config("decoupled", weight_decay=0.01),
+                  large_f32(1.4e154, 4.0e155), steps=1, seed=5),
+        # Tiny and subnormal gradients (f32 subnormals start below 1.18e-38).
+        make_case("torch_adam_small_grad_f32", "f32", [4, 16],
+                  torch_config("none"), small(1e-45, 1e-30), steps=5, seed=6),
+        make_case("torch_adamw_small_grad_f32", "f32", [37],
+                  torch_config("decoupled", amsgrad=True, weight_decay=0.01),
+                  small(1e-45, 1e-20), steps=5, seed=7),
+        make_case("torch_adamw_small_grad_f64", "f64", [33],
+                  torch_config("decoupled", weight_decay=0.01),
+                  small(1e-320, 1e-150), steps=5, seed=8),
+        # The same on a non-torch preset, against the float64 reference.
+        make_case("brainpy_adamw_large_grad_f32", "f32", [3, 7],
+                  {"bias_correction": "folded",
+                   "weight_decay_mode": "decoupled", "decay_lr": "lr",
+                   "amsgrad": True, "maximize": False, "beta1": 0.9,
+                   "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01},
+                  large_f32(1.8e19, 2.9e20), steps=4, seed=9,
+                  source="brainpy.optim.AdamW(amsgrad=True) formula "
+                         "(generate_golden.py float64 reference)"),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+
+def within_tolerance(case, got):
+    """The worst fraction of the tolerance used, or an error string."""
+    tol = case["tolerance"]
+    worst = 0.0
+    for k in STATES:
+        if k not in case["expected"]:
+            continue
+        if k not in got:
+            return None, "no %s computed" % k
+        for i, (a, b) in enumerate(zip(got[k], case["expected"][k])):
+            allowed = tol["atol"] + tol["rtol"] * abs(b)
+            err = abs(a - b)
+            if not math.isfinite(a) or not err <= allowed:
+                return None, "%s[%d] = %r, expected %r" % (k, i, a, b)
+            worst = max(worst, err / allowed if allowed else 0.0)
+    return worst, None
+
+
+def check(paths):
+    failed = 0
+    for path in paths:
+        with open(path) as f:
+            case = json.load(f)
+        name = os.path.basename(path)
+        try:
+            got = expected_state(case)
+        except (RuntimeError, ValueError) as e:
+            print("FAIL %s: %s" % (name, e))
+            failed += 1
+            continue
+        worst, error = within_tolerance(case, got)
+        if error:
+            print("FAIL %s: %s" % (name, error))
+            failed += 1
+        else:
+            print("OK   %s: %.2e of tolerance" % (name, worst))
+    print("%d checked, %d failed" % (len(paths), failed))
+    return 1 if failed else 0
+
+
+def write_case(case, out_dir):
+    case["expected"] = expected_state(case)
+    for k, values in case["expected"].items():
+        limit = FLT_MAX if case["dtype"] == "f32" else sys.float_info.max
+        bad = [x for x in values if not (math.isfinite(x) and abs(x) <= limit)]
+        if bad:
+            raise RuntimeError("%s: expected %s is not finite (%r): choose "
+                               "smaller inputs" % (case["name"], k, bad[0]))
+    path = os.path.join(out_dir, case["name"] + ".json")
+    with open(path, "w") as f:
+        json.dump(case, f, indent=1)
+        f.write("\n")
+    print("wrote " + os.path.relpath(path))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(HERE, "golden"),
+                        help="directory to write cases into")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="generate only these cases")
+    parser.add_argument("--check", nargs="+", metavar="FILE",
+                        help="recompute these files' expected states")
+    parser.add_argument("--list", action="store_true",
+                        help="list the cases this script generates")
+    args = parser.parse_args()
+    if args.check:
+        return check(args.check)
+    selected = cases()
+    if args.list:
+        for case in selected:
+            print(case["name"])
+        return 0
+    if args.only:
+        unknown = set(args.only) - {c["name"] for c in selected}
+        if unknown:
+            parser.error("unknown case(s): " + ", ".join(sorted(unknown)))
+        selected = [c for c in selected if c["name"] in args.only]
+    if torch is None and any(c["name"].startswith("torch_") for c in selected):
+        parser.error("the torch_* cases need torch (apt-get install python3-torch)")
+    os.makedirs(args.out, exist_ok=True)
+    for case in selected:
+        write_case(case, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
