@@ -13,7 +13,8 @@ namespace mlir::optim {
 /// to `registry`.
 void registerAllOptimDialects(DialectRegistry &registry);
 
-/// Registers optim's passes and pass pipelines with the global registry.
+/// Registers optim's passes and pass pipelines with the global registry
+/// (for optim-opt; the pipelines themselves do not need it).
 void registerAllOptimPasses();
 
 } // namespace mlir::optim

@@ -1,62 +1,107 @@
 //===- CPUPipeline.cpp - optim-lower-to-llvm ------------------------------===//
+//
+// The pipelines are built from the passes' create functions and generated
+// option structs, as upstream's buildLowerToNVVMPassPipeline does: a
+// misspelt pass or option is a compile error, and no pass has to be in the
+// global registry for the runtime to lower a step.
+//
+//===----------------------------------------------------------------------===//
 
 #include "optim/Pipelines/Pipelines.h"
 
+#include "optim/Codegen/Passes.h"
+#include "optim/Conversion/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FormatVariadic.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::optim;
 
-void mlir::optim::appendOptimToLinalgPipeline(llvm::raw_ostream &os,
-                                              bool fastMath) {
+void mlir::optim::buildOptimToLinalgPipeline(OpPassManager &pm,
+                                             bool fastMath) {
   // Drop neutral operands (found_inf = 0, ...) before lowering.
-  os << "canonicalize,";
+  pm.addPass(createCanonicalizerPass());
   // Tensor-form steps become in-place memref steps (no state copies);
   // memref-form input passes through untouched.
-  os << "one-shot-bufferize{bufferize-function-boundaries "
-        "function-boundary-type-conversion=identity-layout-map},";
-  os << (fastMath ? "convert-optim-to-linalg{fast-math=1},"
-                  : "convert-optim-to-linalg,");
-}
-
-std::string mlir::optim::getOptimLowerToLLVMPipelineString(
-    const CPUPipelineOptions &options) {
-  std::string pipeline;
-  llvm::raw_string_ostream os(pipeline);
-  appendOptimToLinalgPipeline(os, options.fastMath);
-  os << llvm::formatv("func.func(optim-vectorize-elementwise{{vector-size={0} "
-                      "chunk-size={1}}),",
-                      options.vectorSize.getValue(),
-                      options.chunkSize.getValue());
-  // Whatever was not vectorised (strided N-d operands) becomes loops.
-  os << "convert-linalg-to-loops,";
-  // bf16 <-> f32 as integer arithmetic: the JIT has no compiler-rt to provide
-  // __truncsfbf2.
-  os << "arith-expand{include-bf16=true},";
-  if (options.openmp)
-    os << "scf-forall-to-parallel,convert-scf-to-openmp,";
-  else
-    os << "scf-forall-to-for,";
-  os << "canonicalize,cse,";
-  os << "func.func(lower-vector-mask),convert-vector-to-scf,";
-  // Order matters: strided metadata produces affine ops, and with OpenMP
-  // the scf->cf conversion must follow the memref conversion.
-  os << "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-        "convert-scf-to-cf,convert-vector-to-llvm,";
-  if (options.cInterface)
-    os << "func.func(llvm-request-c-wrappers),";
-  os << "convert-to-llvm,reconcile-unrealized-casts";
-  return pipeline;
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  ConvertOptimToLinalgOptions toLinalg;
+  toLinalg.fastMath = fastMath;
+  pm.addPass(createConvertOptimToLinalg(toLinalg));
 }
 
 LogicalResult
 mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                            const CPUPipelineOptions &options,
                                            llvm::raw_ostream &errorStream) {
-  // The pipeline string is the single source of truth: optim-opt, the JIT
-  // and the tests all run exactly what it says.
-  return parsePassPipeline(getOptimLowerToLLVMPipelineString(options), pm,
-                           errorStream);
+  if (options.vectorSize < 1) {
+    errorStream << "optim-lower-to-llvm: vector-size must be positive, got "
+                << options.vectorSize;
+    return failure();
+  }
+  if (options.chunkSize < 0) {
+    errorStream << "optim-lower-to-llvm: chunk-size must be non-negative, got "
+                << options.chunkSize;
+    return failure();
+  }
+
+  buildOptimToLinalgPipeline(pm, options.fastMath);
+  OptimVectorizeElementwiseOptions vectorize;
+  vectorize.vectorSize = options.vectorSize;
+  vectorize.chunkSize = options.chunkSize;
+  pm.addNestedPass<func::FuncOp>(createOptimVectorizeElementwise(vectorize));
+  // Whatever was not vectorised (strided N-d operands) becomes loops.
+  pm.addPass(createConvertLinalgToLoopsPass());
+  // bf16 <-> f32 as integer arithmetic: the JIT has no compiler-rt to provide
+  // __truncsfbf2.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  if (options.openmp) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+  } else {
+    pm.addPass(createForallToForLoopPass());
+  }
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMaskPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  // Order matters: strided metadata produces affine ops, and with OpenMP
+  // the scf->cf conversion must follow the memref conversion.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  if (options.cInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  return success();
+}
+
+std::string mlir::optim::getOptimLowerToLLVMPipelineString(
+    const CPUPipelineOptions &options) {
+  OpPassManager pm(ModuleOp::getOperationName());
+  std::string pipeline;
+  llvm::raw_string_ostream os(pipeline);
+  if (failed(buildOptimLowerToLLVMPipeline(pm, options, llvm::nulls())))
+    return "";
+  pm.printAsTextualPipeline(os);
+  return pipeline;
 }

@@ -2,37 +2,61 @@
 
 #include "optim/Pipelines/Pipelines.h"
 
+#include "optim/Codegen/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FormatVariadic.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::optim;
-
-std::string mlir::optim::getOptimLowerToNVVMPipelineString(
-    const GPUPipelineOptions &options) {
-  std::string pipeline;
-  llvm::raw_string_ostream os(pipeline);
-  appendOptimToLinalgPipeline(os);
-  // The GPU back end: one fused launch per step, then upstream's NVVM
-  // pipeline (outlining, NVVM, serialisation, host lowering to mgpu* calls).
-  os << llvm::formatv("func.func(optim-map-elementwise-to-gpu{{block-size={0} "
-                      "vector-bytes={1} precise-math={2}}),",
-                      options.blockSize.getValue(),
-                      options.vectorWidth.getValue() * 4,
-                      options.preciseMath ? "true" : "false");
-  os << "canonicalize,cse,";
-  os << llvm::formatv("gpu-lower-to-nvvm-pipeline{{cubin-chip={0} "
-                      "cubin-features={1} cubin-format={2} opt-level=3}",
-                      options.chip.getValue(), options.features.getValue(),
-                      options.format.getValue());
-  return pipeline;
-}
 
 LogicalResult
 mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                                            const GPUPipelineOptions &options,
                                            llvm::raw_ostream &errorStream) {
-  return parsePassPipeline(getOptimLowerToNVVMPipelineString(options), pm,
-                           errorStream);
+  StringRef format = options.format.getValue();
+  if (!llvm::is_contained({"isa", "bin", "fatbin"}, format)) {
+    errorStream << "optim-lower-to-nvvm: format must be isa, bin or fatbin, "
+                   "got '"
+                << format << "'";
+    return failure();
+  }
+  if (options.blockSize < 1 || options.vectorWidth < 1) {
+    errorStream << "optim-lower-to-nvvm: block-size and vector-width must be "
+                   "positive, got "
+                << options.blockSize << " and " << options.vectorWidth;
+    return failure();
+  }
+
+  buildOptimToLinalgPipeline(pm);
+  // The GPU back end: one fused launch per step, then upstream's NVVM
+  // pipeline (outlining, NVVM, serialisation, host lowering to mgpu* calls).
+  OptimMapElementwiseToGPUOptions map;
+  map.blockSize = options.blockSize;
+  map.vectorBytes = options.vectorWidth * 4;
+  map.preciseMath = options.preciseMath;
+  pm.addNestedPass<func::FuncOp>(createOptimMapElementwiseToGPU(map));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip.getValue();
+  nvvm.cubinFeatures = options.features.getValue();
+  nvvm.cubinFormat = format.str();
+  nvvm.optLevel = 3;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  return success();
+}
+
+std::string mlir::optim::getOptimLowerToNVVMPipelineString(
+    const GPUPipelineOptions &options) {
+  OpPassManager pm(ModuleOp::getOperationName());
+  std::string pipeline;
+  llvm::raw_string_ostream os(pipeline);
+  if (failed(buildOptimLowerToNVVMPipeline(pm, options, llvm::nulls())))
+    return "";
+  pm.printAsTextualPipeline(os);
+  return pipeline;
 }

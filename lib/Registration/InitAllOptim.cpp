@@ -2,10 +2,10 @@
 
 #include "optim/InitAllOptim.h"
 
+#include "optim/Codegen/Passes.h"
 #include "optim/Conversion/Passes.h"
 #include "optim/Dialect/Optim/IR/OptimDialect.h"
 #include "optim/Dialect/Optim/Transforms/BufferizableOpInterfaceImpl.h"
-#include "optim/Dialect/Optim/Transforms/Passes.h"
 #include "optim/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -17,6 +17,6 @@ void mlir::optim::registerAllOptimDialects(DialectRegistry &registry) {
 
 void mlir::optim::registerAllOptimPasses() {
   registerOptimConversionPasses();
-  registerOptimPasses();
+  registerOptimCodegenPasses();
   registerOptimPipelines();
 }

@@ -23,7 +23,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -264,10 +263,8 @@ Compiler::create(const CompilerOptions &options) {
   std::call_once(targetsInitialised, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    // The pipelines are spelled as pass-pipeline strings: their passes must
-    // be in the global registry.
-    registerAllPasses();
-    mlir::optim::registerAllOptimPasses();
+    // No pass registration: the pipelines are built from the passes' create
+    // functions, so the host process's global pass registry is left alone.
   });
   return std::unique_ptr<Compiler>(
       new Compiler(std::make_unique<Impl>(options)));

@@ -21,8 +21,8 @@ class OpPassManager;
 namespace mlir::optim {
 
 /// The front both back ends share: canonicalize, bufferize tensor steps in
-/// place, convert-optim-to-linalg (as pass-pipeline text, comma-terminated).
-void appendOptimToLinalgPipeline(llvm::raw_ostream &os, bool fastMath = false);
+/// place, convert-optim-to-linalg.
+void buildOptimToLinalgPipeline(OpPassManager &pm, bool fastMath = false);
 
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> vectorSize{
@@ -51,14 +51,16 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// optim (tensors or memrefs) -> bufferized, in place -> linalg -> tiled,
-/// parallel, vectorised loops -> LLVM dialect. The passes it names must be
-/// registered (registerAllPasses and registerAllOptimPasses); fails, with a
-/// message on `errorStream`, when they are not.
+/// parallel, vectorised loops -> LLVM dialect. The passes are added by their
+/// typed create functions, so nothing needs to be in the global registry.
+/// Fails, with the reason on `errorStream` and `pm` unchanged, for option
+/// values no pass could run with.
 LogicalResult buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                             const CPUPipelineOptions &options,
                                             llvm::raw_ostream &errorStream);
 
-/// The textual form of the CPU pipeline (for logs and reproducers).
+/// The textual form of the CPU pipeline, as a `builtin.module(...)` pass
+/// pipeline (for logs and reproducers); empty if it does not build.
 std::string
 getOptimLowerToLLVMPipelineString(const CPUPipelineOptions &options);
 
@@ -90,15 +92,18 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
 };
 
 /// optim -> linalg -> one gpu.launch per step -> NVVM -> PTX/cubin, with the
-/// host side lowered to LLVM calls of the mgpu* runtime functions.
+/// host side lowered to LLVM calls of the mgpu* runtime functions. Fails, as
+/// the CPU pipeline does, for unusable option values.
 LogicalResult buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                                             const GPUPipelineOptions &options,
                                             llvm::raw_ostream &errorStream);
 
+/// The textual form of the GPU pipeline; empty if it does not build.
 std::string
 getOptimLowerToNVVMPipelineString(const GPUPipelineOptions &options);
 
-/// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm`.
+/// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm` (for optim-opt;
+/// the runtime builds the pipelines directly).
 void registerOptimPipelines();
 
 } // namespace mlir::optim

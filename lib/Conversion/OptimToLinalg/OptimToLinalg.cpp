@@ -8,6 +8,12 @@
 //      once and writes p, m, v (and vmax) once; per element it needs one
 //      sqrt and one divide;
 //   3. around both, an scf.if that skips the step when found_inf != 0.
+// Before all of it, dynamically shaped operands get a run-time size check
+// (cf.assert) against their gradient: the generic reads and writes every
+// operand over the gradient's iteration space.
+//
+// The rewrite is a dialect conversion with the optim dialect illegal, so an
+// op the pattern does not lower is an error rather than a leftover.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,14 +23,16 @@
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::optim {
 #define GEN_PASS_DEF_CONVERTOPTIMTOLINALG
@@ -35,6 +43,46 @@ using namespace mlir;
 using namespace mlir::optim;
 
 namespace {
+
+/// The operands of an optim step as the conversion sees them (the adaptor's
+/// values, which may differ from the op's own when an earlier step in the
+/// same conversion produced them). Optional operands are null when absent.
+struct StepOperands {
+  SmallVector<Value> params, grads, expAvgs, expAvgSqs, maxExpAvgSqs;
+  Value lr, beta1, beta2, eps, weightDecay, step, beta1Power, beta2Power;
+  Value rescaleGrad, clipGradient, gradScale, foundInf;
+  /// The in/out state operands in the order the tensor results come in.
+  SmallVector<Value> inits;
+
+  StepOperands(AdamStepOpInterface op, ArrayRef<Value> operands) {
+    IRMapping mapping;
+    mapping.map(op->getOperands(), operands);
+    auto get = [&](Value v) { return v ? mapping.lookup(v) : v; };
+    auto getAll = [&](OperandRange range) {
+      return llvm::map_to_vector(range, get);
+    };
+    params = getAll(op.getParams());
+    grads = getAll(op.getGrads());
+    expAvgs = getAll(op.getExpAvgs());
+    expAvgSqs = getAll(op.getExpAvgSqs());
+    maxExpAvgSqs = getAll(op.getMaxExpAvgSqs());
+    lr = get(op.getLr());
+    beta1 = get(op.getBeta1());
+    beta2 = get(op.getBeta2());
+    eps = get(op.getEps());
+    weightDecay = get(op.getWeightDecay());
+    step = get(op.getStep());
+    beta1Power = get(op.getBeta1Power());
+    beta2Power = get(op.getBeta2Power());
+    rescaleGrad = get(op.getRescaleGrad());
+    clipGradient = get(op.getClipGradient());
+    gradScale = get(op.getGradScale());
+    foundInf = get(op.getFoundInf());
+    for (ArrayRef<Value> role : {ArrayRef(params), ArrayRef(expAvgs),
+                                 ArrayRef(expAvgSqs), ArrayRef(maxExpAvgSqs)})
+      llvm::append_range(inits, role);
+  }
+};
 
 /// The per-step coefficients the element-wise body uses, in the compute
 /// type. Null values are terms the variant does not have.
@@ -93,21 +141,21 @@ public:
 };
 
 StepCoefficients emitPrologue(OpBuilder &b, Location loc,
-                              AdamStepOpInterface op,
+                              const StepOperands &op,
                               const AdamVariant &variant,
                               FloatType computeType) {
   PrologueBuilder pb(b, loc, computeType);
   StepCoefficients c;
   Value one = pb.constant(1.0);
-  Value lr = pb.wide(op.getLr());
-  Value beta1 = pb.wide(op.getBeta1());
-  Value beta2 = pb.wide(op.getBeta2());
+  Value lr = pb.wide(op.lr);
+  Value beta1 = pb.wide(op.beta1);
+  Value beta2 = pb.wide(op.beta2);
 
   // Scalars may arrive wider than the compute type (f64): everything the
   // element loop uses is rounded once, here.
-  c.beta1 = pb.compute(op.getBeta1());
-  c.beta2 = pb.compute(op.getBeta2());
-  c.eps = pb.compute(op.getEps());
+  c.beta1 = pb.compute(op.beta1);
+  c.beta2 = pb.compute(op.beta2);
+  c.eps = pb.compute(op.eps);
   c.oneMinusBeta1 = pb.narrow(pb.sub(one, beta1));
   c.oneMinusBeta2 = pb.narrow(pb.sub(one, beta2));
 
@@ -115,10 +163,10 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   if (variant.biasCorrection != BiasCorrection::none) {
     Value beta1Power, beta2Power;
     if (variant.givenPowers) {
-      beta1Power = pb.wide(op.getBeta1Power());
-      beta2Power = pb.wide(op.getBeta2Power());
+      beta1Power = pb.wide(op.beta1Power);
+      beta2Power = pb.wide(op.beta2Power);
     } else {
-      Value t = pb.wide(op.getStep());
+      Value t = pb.wide(op.step);
       beta1Power = pb.pow(beta1, t);
       beta2Power = pb.pow(beta2, t);
     }
@@ -137,23 +185,23 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   case WeightDecayMode::none:
     break;
   case WeightDecayMode::l2:
-    c.l2 = pb.compute(op.getWeightDecay());
+    c.l2 = pb.compute(op.weightDecay);
     break;
   case WeightDecayMode::decoupled: {
     Value eta = variant.decayRate == DecayRate::lr ? lr : stepSize;
-    c.decay = pb.narrow(pb.sub(one, pb.mul(eta, pb.wide(op.getWeightDecay()))));
+    c.decay = pb.narrow(pb.sub(one, pb.mul(eta, pb.wide(op.weightDecay))));
     break;
   }
   }
 
   if (variant.rescaleGrad)
-    c.rescale = pb.compute(op.getRescaleGrad());
+    c.rescale = pb.compute(op.rescaleGrad);
   if (variant.gradScale)
-    c.invGradScale = pb.narrow(pb.div(one, pb.wide(op.getGradScale())));
+    c.invGradScale = pb.narrow(pb.div(one, pb.wide(op.gradScale)));
   if (variant.clipGradient) {
     // MXNet: clipping is on when clip_gradient >= 0. The bounds are chosen
     // once here so that the element loop clamps unconditionally.
-    Value clip = pb.compute(op.getClipGradient());
+    Value clip = pb.compute(op.clipGradient);
     Value zero = arith::ConstantOp::create(b, loc, computeType,
                                            b.getFloatAttr(computeType, 0.0));
     Value inf = arith::ConstantOp::create(
@@ -206,7 +254,10 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
     g = add(g, mul(c.l2, p));
   // 3. Moments.
   Value newM = add(mul(c.beta1, m), mul(c.oneMinusBeta1, g));
-  Value newV = add(mul(c.beta2, v), mul(c.oneMinusBeta2, mul(g, g)));
+  // v * beta2 + ((1 - beta2) * g) * g: PyTorch's addcmul order. g * g
+  // first would overflow f32 for |g| > 1.8e19, where this stays finite up
+  // to |g| ~ 5.8e20.
+  Value newV = add(mul(v, c.beta2), mul(mul(c.oneMinusBeta2, g), g));
   Value vhat = newV;
   Value newVmax;
   if (variant.amsgrad) {
@@ -285,15 +336,14 @@ Value flattenTo1D(OpBuilder &b, Location loc, Value value) {
 /// Emits the fused update of parameter `i`; returns the new tensors (tensor
 /// form) or nothing (memref form, in place).
 SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
-                                   AdamStepOpInterface op, unsigned i,
+                                   const StepOperands &op, unsigned i,
                                    const AdamVariant &variant,
                                    const StepCoefficients &c,
                                    FloatType computeType, bool fastMath) {
-  Value grad = op.getGrads()[i];
-  SmallVector<Value> state = {op.getParams()[i], op.getExpAvgs()[i],
-                              op.getExpAvgSqs()[i]};
+  Value grad = op.grads[i];
+  SmallVector<Value> state = {op.params[i], op.expAvgs[i], op.expAvgSqs[i]};
   if (variant.amsgrad)
-    state.push_back(op.getMaxExpAvgSqs()[i]);
+    state.push_back(op.maxExpAvgSqs[i]);
 
   bool tensorForm = isa<RankedTensorType>(grad.getType());
   if (!tensorForm) {
@@ -326,29 +376,72 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
   return SmallVector<Value>(generic.getResults());
 }
 
-struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
+/// The verifier makes every operand of a parameter have the gradient's type,
+/// but a dynamic dimension (`memref<?xf32>`) is only known at run time, and
+/// the generic walks all operands over one iteration space. Each dynamic
+/// dimension is compared with the gradient's before anything is read or
+/// written; a mismatch fails a cf.assert, which the LLVM lowering turns into
+/// a message on stdout and abort(). Static shapes need no check.
+void emitDynamicSizeChecks(OpBuilder &b, Location loc, StringRef opName,
+                           const StepOperands &op) {
+  for (auto [i, grad] : llvm::enumerate(op.grads)) {
+    auto gradType = cast<ShapedType>(grad.getType());
+    if (gradType.hasStaticShape())
+      continue;
+    std::pair<Value, StringRef> others[] = {
+        {op.params[i], "param"},
+        {op.expAvgs[i], "exp_avg"},
+        {op.expAvgSqs[i], "exp_avg_sq"},
+        {i < op.maxExpAvgSqs.size() ? op.maxExpAvgSqs[i] : Value(),
+         "max_exp_avg_sq"}};
+    for (int64_t dim = 0; dim < gradType.getRank(); ++dim) {
+      if (!gradType.isDynamicDim(dim))
+        continue;
+      Value expected = linalg::createOrFoldDimOp(b, loc, grad, dim);
+      for (auto [value, name] : others) {
+        if (!value)
+          continue;
+        Value size = linalg::createOrFoldDimOp(b, loc, value, dim);
+        Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           size, expected);
+        cf::AssertOp::create(
+            b, loc, same,
+            llvm::formatv("{0}: {1} #{2} and grad #{2} differ in size "
+                          "(dimension {3})",
+                          opName, name, i, dim)
+                .str());
+      }
+    }
+  }
+}
+
+struct LowerAdamStep : OpInterfaceConversionPattern<AdamStepOpInterface> {
   LowerAdamStep(MLIRContext *context, bool fastMath)
-      : OpInterfaceRewritePattern(context), fastMath(fastMath) {}
+      : OpInterfaceConversionPattern(context), fastMath(fastMath) {}
   bool fastMath;
 
-  LogicalResult matchAndRewrite(AdamStepOpInterface op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult
+  matchAndRewrite(AdamStepOpInterface op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    StepOperands in(op, operands);
     AdamVariant variant = AdamVariant::get(op);
     FloatType computeType =
-        getComputeType(getElementTypeOrSelf(op.getParams().front().getType()));
+        getComputeType(getElementTypeOrSelf(in.params.front().getType()));
     bool tensorForm = op.isTensorForm();
-    unsigned numParams = op.getNumParams();
+    unsigned numParams = in.params.size();
+
+    emitDynamicSizeChecks(rewriter, loc, op->getName().getStringRef(), in);
 
     // Results are grouped by role (all params, all exp_avgs, ...), the
     // updates come out per parameter: regroup them.
     auto emitAll = [&](OpBuilder &b, Location l) -> SmallVector<Value> {
-      StepCoefficients c = emitPrologue(b, l, op, variant, computeType);
+      StepCoefficients c = emitPrologue(b, l, in, variant, computeType);
       unsigned numState = variant.amsgrad ? 4 : 3;
       SmallVector<Value> results(numParams * numState);
       for (unsigned i = 0; i < numParams; ++i) {
         SmallVector<Value> updated =
-            emitParamUpdate(b, l, op, i, variant, c, computeType, fastMath);
+            emitParamUpdate(b, l, in, i, variant, c, computeType, fastMath);
         for (auto [k, v] : llvm::enumerate(updated))
           results[k * numParams + i] = v;
       }
@@ -361,7 +454,7 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
     }
 
     // Skip the whole step when found_inf != 0 (NaN counts as found).
-    Value foundInf = op.getFoundInf();
+    Value foundInf = in.foundInf;
     Value zero = arith::ConstantOp::create(
         rewriter, loc, foundInf.getType(),
         rewriter.getFloatAttr(foundInf.getType(), 0.0));
@@ -372,20 +465,18 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
           rewriter, loc, skip,
           arith::ConstantIntOp::create(rewriter, loc, 1, /*width=*/1));
       auto ifOp = scf::IfOp::create(rewriter, loc, run, /*withElse=*/false);
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(ifOp.thenBlock());
-      emitAll(rewriter, loc);
-      rewriter.setInsertionPoint(op);
+      {
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointToStart(ifOp.thenBlock());
+        emitAll(rewriter, loc);
+      }
       rewriter.eraseOp(op);
       return success();
     }
     auto ifOp = scf::IfOp::create(
         rewriter, loc, skip,
         [&](OpBuilder &b, Location l) {
-          SmallVector<Value> unchanged;
-          for (Value init : op->getOperands().take_back(op->getNumResults()))
-            unchanged.push_back(init);
-          scf::YieldOp::create(b, l, unchanged);
+          scf::YieldOp::create(b, l, in.inits);
         },
         [&](OpBuilder &b, Location l) {
           scf::YieldOp::create(b, l, emitAll(b, l));
@@ -395,39 +486,62 @@ struct LowerAdamStep : OpInterfaceRewritePattern<AdamStepOpInterface> {
   }
 };
 
+/// Fast math needs LLVM's reciprocal estimates, a function attribute that
+/// convert-func-to-llvm carries over in `passthrough`. Entries already there
+/// are kept; a `reciprocal-estimates` the function already sets wins.
+LogicalResult requestReciprocalEstimates(func::FuncOp func) {
+  Builder b(func.getContext());
+  StringRef key = "reciprocal-estimates";
+  SmallVector<Attribute> entries;
+  if (Attribute existing = func->getAttr("passthrough")) {
+    auto array = dyn_cast<ArrayAttr>(existing);
+    if (!array)
+      return func.emitError("expected 'passthrough' to be an array attribute");
+    for (Attribute entry : array) {
+      auto pair = dyn_cast<ArrayAttr>(entry);
+      Attribute name = pair && !pair.empty() ? pair[0] : entry;
+      if (auto str = dyn_cast<StringAttr>(name); str && str == key)
+        return success();
+    }
+    llvm::append_range(entries, array);
+  }
+  entries.push_back(b.getArrayAttr(
+      {b.getStringAttr(key),
+       b.getStringAttr("vec-divf:1,vec-sqrtf:1,divf:1,sqrtf:1")}));
+  func->setAttr("passthrough", b.getArrayAttr(entries));
+  return success();
+}
+
 struct ConvertOptimToLinalgPass
     : optim::impl::ConvertOptimToLinalgBase<ConvertOptimToLinalgPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    if (fastMath) {
+      WalkResult result = getOperation()->walk([](func::FuncOp func) {
+        bool hasStep =
+            func.walk([](AdamStepOpInterface) {
+                  return WalkResult::interrupt();
+                }).wasInterrupted();
+        if (hasStep && failed(requestReciprocalEstimates(func)))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      });
+      if (result.wasInterrupted())
+        return signalPassFailure();
+    }
+
+    // Every optim op must be lowered; everything else is left as it is.
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<OptimDialect>();
+    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                           linalg::LinalgDialect, math::MathDialect,
+                           memref::MemRefDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     RewritePatternSet patterns(&getContext());
     populateOptimToLinalgPatterns(patterns, fastMath);
-    // Fast math needs LLVM's reciprocal estimates, a function attribute
-    // that convert-func-to-llvm carries over.
-    if (fastMath)
-      getOperation()->walk([&](func::FuncOp func) {
-        if (func.walk(
-                    [](AdamStepOpInterface) { return WalkResult::interrupt(); })
-                .wasInterrupted()) {
-          Builder b(&getContext());
-          func->setAttr("passthrough",
-                        b.getArrayAttr({b.getArrayAttr(
-                            {b.getStringAttr("reciprocal-estimates"),
-                             b.getStringAttr("vec-divf:1,vec-sqrtf:1,"
-                                             "divf:1,sqrtf:1")})}));
-        }
-      });
-    // Only the optim ops are rewritten; nothing else is touched.
-    GreedyRewriteConfig config;
-    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
-      return signalPassFailure();
-    WalkResult left = getOperation()->walk([](AdamStepOpInterface op) {
-      op.emitError("could not be lowered to linalg");
-      return WalkResult::interrupt();
-    });
-    if (left.wasInterrupted())
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
       signalPassFailure();
   }
 };

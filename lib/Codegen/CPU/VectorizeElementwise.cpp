@@ -14,9 +14,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "optim/Dialect/Optim/Transforms/Passes.h"
+#include "optim/Codegen/Passes.h"
 
-#include "optim/Dialect/Optim/Transforms/Elementwise.h"
+#include "optim/Codegen/Elementwise.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -33,7 +33,7 @@
 
 namespace mlir::optim {
 #define GEN_PASS_DEF_OPTIMVECTORIZEELEMENTWISE
-#include "optim/Dialect/Optim/Transforms/Passes.h.inc"
+#include "optim/Codegen/Passes.h.inc"
 } // namespace mlir::optim
 
 using namespace mlir;

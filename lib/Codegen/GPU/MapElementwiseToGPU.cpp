@@ -14,9 +14,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "optim/Dialect/Optim/Transforms/Passes.h"
+#include "optim/Codegen/Passes.h"
 
-#include "optim/Dialect/Optim/Transforms/Elementwise.h"
+#include "optim/Codegen/Elementwise.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -31,7 +31,7 @@
 
 namespace mlir::optim {
 #define GEN_PASS_DEF_OPTIMMAPELEMENTWISETOGPU
-#include "optim/Dialect/Optim/Transforms/Passes.h.inc"
+#include "optim/Codegen/Passes.h.inc"
 } // namespace mlir::optim
 
 using namespace mlir;

@@ -1,7 +1,14 @@
-//===- OptimPasses.td - optim transformation passes --------*- tablegen -*-===//
+//===- Passes.td - schedules for element-wise linalg ------*- tablegen -*-===//
+//
+// Code generation passes: they take the element-wise linalg.generic ops that
+// convert-optim-to-linalg produces (or any 1-d, all-parallel, identity-
+// indexed generic on memrefs) and schedule them for a back end. They know
+// nothing of the optim dialect.
+//
+//===----------------------------------------------------------------------===//
 
-#ifndef OPTIM_PASSES_TD
-#define OPTIM_PASSES_TD
+#ifndef OPTIM_CODEGEN_PASSES_TD
+#define OPTIM_CODEGEN_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
 
@@ -9,13 +16,13 @@ def OptimVectorizeElementwise
     : Pass<"optim-vectorize-elementwise", "func::FuncOp"> {
   let summary = "Tile, parallelise and vectorise elementwise linalg.generic ops";
   let description = [{
-    Prepares the element-wise `linalg.generic` ops that optim steps lower to
-    for the CPU: the iteration space is split into `scf.forall` chunks of
-    `chunk-size` elements (the unit of multithreading), each chunk is tiled
-    by `vector-size`, the loop is peeled so that the main loop has a static
-    trip shape, and both parts are vectorised with the linalg vectoriser:
-    full-width unmasked vectors in the main loop, a masked vector for the
-    tail. Ops whose innermost dimension cannot be tiled are left alone.
+    Prepares 1-d, all-parallel, identity-indexed `linalg.generic` ops on
+    memrefs (what optim steps lower to) for the CPU: the iteration space is
+    split into `scf.forall` chunks of `chunk-size` elements (the unit of
+    multithreading), each chunk is tiled by `vector-size`, the loop is
+    peeled so that the main loop has a static trip shape, and both parts are
+    vectorised with the linalg vectoriser: full-width unmasked vectors in the
+    main loop, a masked vector for the tail. Ops whose innermost dimension cannot be tiled are left alone.
   }];
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
@@ -38,8 +45,9 @@ def OptimMapElementwiseToGPU
     : Pass<"optim-map-elementwise-to-gpu", "func::FuncOp"> {
   let summary = "Map each optimizer step's element-wise generics to one gpu.launch";
   let description = [{
-    The GPU counterpart of optim-vectorize-elementwise. The consecutive 1-d
-    element-wise `linalg.generic` ops of one step (one per parameter) become
+    The GPU counterpart of optim-vectorize-elementwise. Consecutive 1-d
+    element-wise `linalg.generic` ops on memrefs (those of one optimizer
+    step, one per parameter; only side-effect-free ops between them) become
     a single `gpu.launch` in which every thread walks every parameter with a
     grid-stride loop: a parameter group of any size is one launch with a
     bounded grid. Parameters whose buffers are all `vector-bytes`-aligned
@@ -71,4 +79,4 @@ def OptimMapElementwiseToGPU
   ];
 }
 
-#endif // OPTIM_PASSES_TD
+#endif // OPTIM_CODEGEN_PASSES_TD

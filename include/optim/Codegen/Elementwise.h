@@ -1,7 +1,7 @@
-//===- Elementwise.h - the generics optim steps lower to --------*- C++ -*-===//
+//===- Elementwise.h - the generics the schedules take ----------*- C++ -*-===//
 
-#ifndef OPTIM_DIALECT_OPTIM_TRANSFORMS_ELEMENTWISE_H
-#define OPTIM_DIALECT_OPTIM_TRANSFORMS_ELEMENTWISE_H
+#ifndef OPTIM_CODEGEN_ELEMENTWISE_H
+#define OPTIM_CODEGEN_ELEMENTWISE_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
@@ -19,4 +19,4 @@ inline bool isFlatElementwiseGeneric(linalg::GenericOp op) {
 
 } // namespace mlir::optim
 
-#endif // OPTIM_DIALECT_OPTIM_TRANSFORMS_ELEMENTWISE_H
+#endif // OPTIM_CODEGEN_ELEMENTWISE_H
