@@ -151,14 +151,11 @@ struct Compiler::Impl {
   llvm::StringMap<std::shared_ptr<const CompiledStep>> cache;
   CacheStats stats;
 
-  explicit Impl(const CompilerOptions &options)
+  Impl(const CompilerOptions &options,
+       std::shared_ptr<::optim::detail::WorkerPool> workers)
       : options(options),
-        context(makeRegistry(), MLIRContext::Threading::DISABLED) {
-    numThreads = options.numThreads
-                     ? options.numThreads
-                     : llvm::hardware_concurrency().compute_thread_count();
-    if (numThreads > 1)
-      pool = std::make_shared<::optim::detail::WorkerPool>(numThreads);
+        context(makeRegistry(), MLIRContext::Threading::DISABLED),
+        numThreads(workers->size()), pool(std::move(workers)) {
     hostVectorBytes = getHostVectorBytes();
     context.loadAllAvailableDialects();
   }
@@ -266,8 +263,17 @@ Compiler::create(const CompilerOptions &options) {
     // No pass registration: the pipelines are built from the passes' create
     // functions, so the host process's global pass registry is left alone.
   });
+  // The threads first: failing to start them is the likely error, and
+  // nothing else has been built yet.
+  unsigned numThreads = options.numThreads;
+  if (!numThreads)
+    numThreads = std::min(llvm::hardware_concurrency().compute_thread_count(),
+                          ::optim::detail::WorkerPool::kMaxThreads);
+  auto pool = ::optim::detail::WorkerPool::create(numThreads);
+  if (!pool)
+    return pool.takeError();
   return std::unique_ptr<Compiler>(
-      new Compiler(std::make_unique<Impl>(options)));
+      new Compiler(std::make_unique<Impl>(options, std::move(*pool))));
 }
 
 Compiler::Compiler(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}

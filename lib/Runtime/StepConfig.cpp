@@ -5,6 +5,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace optim;
 
@@ -45,6 +46,10 @@ unsigned optim::getElementSize(ElementType type) {
 
 ElementType optim::getMomentElementType(ElementType type) {
   return type == ElementType::f64 ? ElementType::f64 : ElementType::f32;
+}
+
+ComputeType optim::getComputeType(ElementType type) {
+  return type == ElementType::f64 ? ComputeType::f64 : ComputeType::f32;
 }
 
 StepConfig StepConfig::forPreset(Preset preset, ElementType paramType,
@@ -95,44 +100,116 @@ StepScalars StepScalars::forPreset(Preset preset) {
   return s;
 }
 
-llvm::Error StepScalars::verify(const StepConfig &config) const {
-  auto bad = [](llvm::StringRef what) {
-    return llvm::createStringError(what.str());
-  };
-  // NaN fails every comparison below, so it is rejected too.
-  if (!(lr >= 0))
-    return bad(llvm::formatv("lr must be non-negative, got {0}", lr).str());
-  if (!(eps >= 0))
-    return bad(llvm::formatv("eps must be non-negative, got {0}", eps).str());
-  if (!(beta1 >= 0 && beta1 < 1))
-    return bad(llvm::formatv("beta1 must be in [0, 1), got {0}", beta1).str());
-  if (!(beta2 >= 0 && beta2 < 1))
-    return bad(llvm::formatv("beta2 must be in [0, 1), got {0}", beta2).str());
-  const AdamVariant &v = config.variant;
-  if (v.weightDecay != WeightDecayMode::none && !(weightDecay >= 0))
-    return bad(
-        llvm::formatv("weight_decay must be non-negative, got {0}", weightDecay)
+namespace {
+/// `role` checked by optim::checkScalar, as an error naming the operand.
+llvm::Error verifyScalar(ScalarRole role, double value, ComputeType type) {
+  if (std::optional<std::string> why = checkScalar(role, value, type))
+    return llvm::createStringError(
+        (stringifyScalarRole(role) + " " + *why).str());
+  return llvm::Error::success();
+}
+
+/// A coefficient the lowering computes once per step in f64 and rounds to
+/// the compute type (see convert-optim-to-linalg's prologue): it must stay
+/// finite there.
+llvm::Error verifyDerived(llvm::StringRef what, double value,
+                          ComputeType type) {
+  double maxFinite = type == ComputeType::f32
+                         ? double(std::numeric_limits<float>::max())
+                         : std::numeric_limits<double>::max();
+  if (std::fabs(value) <= maxFinite)
+    return llvm::Error::success();
+  return llvm::createStringError(
+      (what + " is " + formatScalar(value) + ", not finite in " +
+       (type == ComputeType::f32 ? "f32" : "f64"))
+          .str());
+}
+} // namespace
+
+llvm::Error optim::verifyStepCount(int64_t t) {
+  // Compared as integers first: 2^53 + 1 rounds to 2^53 as a double.
+  if (t > kMaxStepCount)
+    return llvm::createStringError(
+        llvm::formatv("step must be at most 2^53 ({0}), got {1}", kMaxStepCount,
+                      t)
             .str());
+  if (std::optional<std::string> why = checkStepCount(static_cast<double>(t)))
+    return llvm::createStringError("step " + *why);
+  return llvm::Error::success();
+}
+
+llvm::Error StepScalars::verify(const StepConfig &config) const {
+  ComputeType type = getComputeType(config.paramType);
+  const AdamVariant &v = config.variant;
+  auto check = [&](ScalarRole role, double value) {
+    return verifyScalar(role, value, type);
+  };
+  if (llvm::Error error = check(ScalarRole::Lr, lr))
+    return error;
+  if (llvm::Error error = check(ScalarRole::Beta1, beta1))
+    return error;
+  if (llvm::Error error = check(ScalarRole::Beta2, beta2))
+    return error;
+  if (llvm::Error error = check(ScalarRole::Eps, eps))
+    return error;
+  if (v.weightDecay != WeightDecayMode::none)
+    if (llvm::Error error = check(ScalarRole::WeightDecay, weightDecay))
+      return error;
+  // beta1^t and beta2^t, as the lowering computes them.
+  double beta1Pow = 0, beta2Pow = 0;
   if (v.biasCorrection != BiasCorrection::none) {
     if (v.givenPowers) {
-      if (!(beta1Power >= 0 && beta1Power < 1))
-        return bad(
-            llvm::formatv("beta1_power must be in [0, 1), got {0}", beta1Power)
-                .str());
-      if (!(beta2Power >= 0 && beta2Power < 1))
-        return bad(
-            llvm::formatv("beta2_power must be in [0, 1), got {0}", beta2Power)
-                .str());
-    } else if (step < 1) {
-      return bad(llvm::formatv("step must be >= 1, got {0}", step).str());
+      if (llvm::Error error = check(ScalarRole::Beta1Power, beta1Power))
+        return error;
+      if (llvm::Error error = check(ScalarRole::Beta2Power, beta2Power))
+        return error;
+      beta1Pow = beta1Power;
+      beta2Pow = beta2Power;
+    } else {
+      if (llvm::Error error = verifyStepCount(step))
+        return error;
+      beta1Pow = std::pow(beta1, static_cast<double>(step));
+      beta2Pow = std::pow(beta2, static_cast<double>(step));
     }
   }
-  if (v.gradScale && !(gradScale > 0))
-    return bad(
-        llvm::formatv("grad_scale must be positive, got {0}", gradScale).str());
-  if (v.rescaleGrad && !std::isfinite(rescaleGrad))
-    return bad(
-        llvm::formatv("rescale_grad must be finite, got {0}", rescaleGrad)
-            .str());
+  if (v.rescaleGrad)
+    if (llvm::Error error = check(ScalarRole::RescaleGrad, rescaleGrad))
+      return error;
+  if (v.clipGradient)
+    if (llvm::Error error = check(ScalarRole::ClipGradient, clipGradient))
+      return error;
+  if (v.gradScale)
+    if (llvm::Error error = check(ScalarRole::GradScale, gradScale))
+      return error;
+  // The executor reads found_inf whatever the variant: non-zero skips.
+  if (llvm::Error error = check(ScalarRole::FoundInf, foundInf))
+    return error;
+
+  // Each scalar is representable, but the step size divides by a bias
+  // correction that may be tiny and the decay multiplies two of them.
+  double stepSize = lr;
+  llvm::StringRef stepSizeName = "lr";
+  double bc1 = 1 - beta1Pow, bc2 = 1 - beta2Pow;
+  switch (v.biasCorrection) {
+  case BiasCorrection::none:
+    break;
+  case BiasCorrection::standard:
+    stepSize = lr / bc1;
+    stepSizeName = "the step size lr / (1 - beta1^t)";
+    break;
+  case BiasCorrection::folded:
+    stepSize = lr * std::sqrt(bc2) / bc1;
+    stepSizeName = "the step size lr * sqrt(1 - beta2^t) / (1 - beta1^t)";
+    break;
+  }
+  if (llvm::Error error = verifyDerived(stepSizeName, stepSize, type))
+    return error;
+  if (v.weightDecay == WeightDecayMode::decoupled) {
+    double eta = v.decayRate == DecayRate::lr ? lr : stepSize;
+    if (llvm::Error error = verifyDerived(
+            "the decay factor 1 - eta * weight_decay", 1 - eta * weightDecay,
+            type))
+      return error;
+  }
   return llvm::Error::success();
 }

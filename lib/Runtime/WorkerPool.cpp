@@ -2,6 +2,11 @@
 
 #include "WorkerPool.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
+#include <system_error>
+#include <thread>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define OPTIM_PAUSE() _mm_pause()
@@ -16,9 +21,34 @@ namespace optim::detail {
 /// OpenMP runtime's, say) of a core for long.
 constexpr unsigned kSpinIterations = 1 << 12;
 
-WorkerPool::WorkerPool(unsigned numThreads) {
-  for (unsigned i = 1; i < numThreads; ++i)
-    workers.emplace_back([this, i] { work(i); });
+llvm::Expected<std::shared_ptr<WorkerPool>>
+WorkerPool::create(unsigned numThreads) {
+  if (numThreads > kMaxThreads)
+    return llvm::createStringError(
+        llvm::formatv("{0} threads requested; at most {1} are supported",
+                      numThreads, kMaxThreads)
+            .str());
+  std::shared_ptr<WorkerPool> pool(new WorkerPool());
+  if (numThreads > 1)
+    pool->workers.reserve(numThreads - 1);
+  for (unsigned i = 1; i < numThreads; ++i) {
+    Worker &worker = pool->workers.emplace_back(Worker{pool.get(), i, {}});
+    if (int rc = pthread_create(&worker.thread, nullptr, &entry, &worker)) {
+      pool->workers.pop_back();
+      // The pool's destructor stops and joins the workers already running.
+      return llvm::createStringError(
+          std::error_code(rc, std::generic_category()),
+          "cannot create worker thread %u of %u: %s", i, numThreads - 1,
+          std::error_code(rc, std::generic_category()).message().c_str());
+    }
+  }
+  return pool;
+}
+
+void *WorkerPool::entry(void *worker) {
+  auto *w = static_cast<Worker *>(worker);
+  w->pool->work(w->index);
+  return nullptr;
 }
 
 WorkerPool::~WorkerPool() {
@@ -27,8 +57,8 @@ WorkerPool::~WorkerPool() {
     stopping = true;
   }
   wake.notify_all();
-  for (std::thread &t : workers)
-    t.join();
+  for (Worker &worker : workers)
+    pthread_join(worker.thread, nullptr);
 }
 
 void WorkerPool::work(unsigned index) {

@@ -7,26 +7,40 @@
 // after each step and wakes them with one atomic store; idle workers then
 // sleep on a condition variable.
 //
+// Workers are started with pthread_create rather than std::thread: without
+// exceptions (LLVM's -fno-exceptions) a std::thread that cannot start calls
+// std::terminate, and a library must report that as an error.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef OPTIM_LIB_RUNTIME_WORKERPOOL_H
 #define OPTIM_LIB_RUNTIME_WORKERPOOL_H
 
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
+
+#include <pthread.h>
 
 namespace optim::detail {
 
 class WorkerPool {
 public:
-  /// `numThreads` counts the calling thread: numThreads - 1 workers start.
-  explicit WorkerPool(unsigned numThreads);
+  /// The most threads a pool accepts: far beyond any core count, far below
+  /// what exhausts a process's address space with thread stacks.
+  static constexpr unsigned kMaxThreads = 1024;
+
+  /// A pool of `numThreads` threads counting the calling thread, so
+  /// numThreads - 1 workers start. Fails, naming the cause, when numThreads
+  /// exceeds kMaxThreads or a worker cannot be created (the workers already
+  /// started are stopped again).
+  static llvm::Expected<std::shared_ptr<WorkerPool>> create(unsigned numThreads);
   ~WorkerPool();
   WorkerPool(const WorkerPool &) = delete;
   WorkerPool &operator=(const WorkerPool &) = delete;
@@ -39,9 +53,18 @@ public:
   void run(unsigned numTasks, llvm::function_ref<void(unsigned)> fn);
 
 private:
+  WorkerPool() = default;
+  static void *entry(void *worker);
   void work(unsigned index);
 
-  std::vector<std::thread> workers;
+  struct Worker {
+    WorkerPool *pool;
+    unsigned index;
+    pthread_t thread;
+  };
+  /// Started workers only; reserved up front, so the addresses passed to
+  /// pthread_create stay valid.
+  std::vector<Worker> workers;
   std::mutex runMutex;
   std::mutex sleepMutex;
   std::condition_variable wake;

@@ -40,7 +40,8 @@ public:
 
   /// One step over every parameter with `grads[i]` for parameter i. The
   /// step count advances unless `foundInf` is non-zero (then nothing
-  /// changes). On error nothing changes either.
+  /// changes). On error nothing changes either; a step whose count would
+  /// exceed kMaxStepCount (2^53) is an error.
   llvm::Error step(llvm::ArrayRef<const void *> grads, double foundInf = 0.0);
 
   /// Learning-rate schedules: takes effect at the next step, no recompile.
@@ -58,11 +59,20 @@ public:
     return state[i].maxExpAvgSq.get();
   }
 
-  /// Serialises the step count and every moment buffer (a small header
-  /// names the configuration and the sizes, so that a mismatched import is
-  /// rejected).
+  /// Serialises the step count and every moment buffer:
+  ///
+  ///   optim-state-v2 <config key> <number of params> <steps taken>\n
+  ///   per param: <elements>\n <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]
+  ///   xxh3 <16 hex digits>\n
+  ///
+  /// The buffers are raw host-endian moment elements; the last line is the
+  /// xxh3_64bits of every byte before it.
   std::string exportState() const;
-  /// Restores what exportState produced; on error nothing changes.
+  /// Restores what exportState produced. Rejects another format version, a
+  /// checksum mismatch or truncation, a different configuration or sizes, a
+  /// step count beyond kMaxStepCount, and moments no step could have
+  /// produced (NaN or Inf, a negative exp_avg_sq or max_exp_avg_sq); on
+  /// error nothing changes.
   llvm::Error importState(llvm::StringRef blob);
 
 private:

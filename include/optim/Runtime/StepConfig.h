@@ -10,6 +10,7 @@
 #define OPTIM_RUNTIME_STEPCONFIG_H
 
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
+#include "optim/Support/ScalarChecks.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -37,6 +38,12 @@ std::optional<ElementType> symbolizeElementType(llvm::StringRef name);
 unsigned getElementSize(ElementType type);
 /// The moment element type for parameters of `type`.
 ElementType getMomentElementType(ElementType type);
+/// The type a step on parameters of `type` computes in (that of its moments).
+ComputeType getComputeType(ElementType type);
+
+/// Checks a step count exactly: an integer in [1, kMaxStepCount]. (Counts
+/// beyond 2^53 are checked as integers, not by their f64 rounding.)
+llvm::Error verifyStepCount(int64_t t);
 
 /// Where a step runs.
 enum class Target { CPU, GPU };
@@ -76,13 +83,14 @@ struct StepScalars {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weightDecay = 0.0;
-  /// The step count t >= 1 (bias correction with beta^t).
+  /// The step count, 1 <= t <= kMaxStepCount (bias correction with beta^t).
   int64_t step = 1;
   /// beta1^t and beta2^t when the configuration takes given powers.
   double beta1Power = 0.0;
   double beta2Power = 0.0;
   double rescaleGrad = 1.0;
-  /// Clip gradients to [-clip, clip] when clip >= 0 (MXNet).
+  /// Clip gradients to [-clip, clip] when clip >= 0 (MXNet); a negative
+  /// value disables clipping, NaN is an error.
   double clipGradient = -1.0;
   double gradScale = 1.0;
   /// Non-zero skips the whole step: nothing is written.
@@ -92,7 +100,12 @@ struct StepScalars {
   /// weight decay; e.g. eps 1e-6 for MXNet, weight decay 1e-2 for AdamW).
   static StepScalars forPreset(Preset preset);
 
-  /// Hyperparameter checks the verifier applies to constants, at run time.
+  /// The checks the verifier applies to constants (optim::checkScalar, in
+  /// the step's compute type), at run time, for every scalar `config` reads;
+  /// and that the per-step coefficients derived from them (the step size
+  /// lr / (1 - beta1^t) or lr_t, the decoupled decay factor) are finite in
+  /// the compute type: no value the kernel uses becomes NaN or Inf before
+  /// it reaches the element loop.
   llvm::Error verify(const StepConfig &config) const;
 };
 

@@ -2,6 +2,7 @@
 
 #include "Reference.h"
 #include "SharedCompiler.h"
+#include "TestTensor.h"
 
 #include "optim/Runtime/Compiler.h"
 
@@ -9,13 +10,12 @@
 
 #include <chrono>
 #include <cstring>
-#include <numeric>
-#include <random>
-#include <thread>
 
 using namespace optim;
 using optim::test::referenceStep;
 using optim::test::RefState;
+using optim::test::Tensor;
+using optim::test::defaultScalars;
 
 namespace {
 
@@ -25,76 +25,6 @@ std::shared_ptr<const CompiledStep> getStep(const StepConfig &config) {
   auto step = getCompiler().getStep(config);
   EXPECT_TRUE(bool(step)) << llvm::toString(step.takeError());
   return step ? *step : nullptr;
-}
-
-/// One parameter's buffers in type T, plus the double reference state.
-template <typename T> struct Tensor {
-  std::vector<T> p, g, m, v, vmax;
-  RefState ref;
-  std::vector<double> gradRef;
-
-  Tensor(int64_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<double> dist(0.0, 1.0);
-    for (int64_t i = 0; i < n; ++i) {
-      p.push_back(T(dist(rng)));
-      g.push_back(T(dist(rng)));
-      m.push_back(T(0.1 * dist(rng)));
-      v.push_back(T(std::fabs(0.1 * dist(rng))));
-      vmax.push_back(T(v.back() + std::fabs(0.01 * dist(rng))));
-    }
-    ref.p.assign(p.begin(), p.end());
-    ref.m.assign(m.begin(), m.end());
-    ref.v.assign(v.begin(), v.end());
-    ref.vmax.assign(vmax.begin(), vmax.end());
-    gradRef.assign(g.begin(), g.end());
-  }
-
-  ParamBuffers buffers(bool amsgrad) {
-    ParamBuffers b;
-    b.param = p.data();
-    b.grad = g.data();
-    b.expAvg = m.data();
-    b.expAvgSq = v.data();
-    b.maxExpAvgSq = amsgrad ? vmax.data() : nullptr;
-    b.numElements = static_cast<int64_t>(p.size());
-    return b;
-  }
-
-  /// Largest error against the reference over every buffer, relative to
-  /// max(1, |value|): near-zero results (p - update cancels) carry the
-  /// absolute rounding error of their operands.
-  double maxError(bool amsgrad) const {
-    double worst = 0;
-    auto check = [&](const std::vector<T> &got,
-                     const std::vector<double> &want) {
-      for (size_t i = 0; i < got.size(); ++i)
-        worst = std::max(worst, std::fabs(double(got[i]) - want[i]) /
-                                    (1.0 + std::fabs(want[i])));
-    };
-    check(p, ref.p);
-    check(m, ref.m);
-    check(v, ref.v);
-    if (amsgrad)
-      check(vmax, ref.vmax);
-    return worst;
-  }
-};
-
-StepScalars defaultScalars() {
-  StepScalars s;
-  s.lr = 0.01;
-  s.beta1 = 0.9;
-  s.beta2 = 0.99;
-  s.eps = 1e-6;
-  s.weightDecay = 0.1;
-  s.step = 3;
-  s.beta1Power = 0.729;
-  s.beta2Power = 0.970299;
-  s.rescaleGrad = 0.5;
-  s.clipGradient = 0.4;
-  s.gradScale = 4.0;
-  return s;
 }
 
 template <typename T>
@@ -211,88 +141,7 @@ TEST(CompiledStep, FoundInfLeavesEverythingUnchanged) {
   EXPECT_NE(t.p, before.p);
 }
 
-namespace {
-/// Runs a call that must fail, and checks the message and that no buffer
-/// changed.
-void expectRejected(const StepConfig &config, std::vector<ParamBuffers> buffers,
-                    const StepScalars &s, llvm::StringRef message,
-                    std::vector<Tensor<float>> &tensors) {
-  std::vector<Tensor<float>> before = tensors;
-  llvm::Error error = getStep(config)->run(buffers, s);
-  ASSERT_TRUE(bool(error)) << "expected: " << message.str();
-  std::string text = llvm::toString(std::move(error));
-  EXPECT_NE(text.find(message.str()), std::string::npos) << text;
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    EXPECT_EQ(tensors[i].p, before[i].p);
-    EXPECT_EQ(tensors[i].m, before[i].m);
-    EXPECT_EQ(tensors[i].v, before[i].v);
-    EXPECT_EQ(tensors[i].vmax, before[i].vmax);
-  }
-}
-} // namespace
-
-TEST(CompiledStep, ErrorsLeaveBuffersUnchanged) {
-  StepConfig config = adamw(ElementType::f32);
-  std::vector<Tensor<float>> tensors;
-  tensors.emplace_back(64, 1);
-  tensors.emplace_back(64, 2);
-  auto fresh = [&] {
-    return std::vector<ParamBuffers>{tensors[0].buffers(false),
-                                     tensors[1].buffers(false)};
-  };
-  StepScalars s = defaultScalars();
-
-  auto b = fresh();
-  b[1].grad = nullptr;
-  expectRejected(config, b, s, "param #1: grad is null", tensors);
-
-  b = fresh();
-  b[0].expAvg = reinterpret_cast<char *>(tensors[0].m.data()) + 1;
-  expectRejected(config, b, s, "param #0: exp_avg at", tensors);
-
-  b = fresh();
-  b[1].expAvgSq = tensors[0].v.data() + 10;
-  expectRejected(config, b, s, "buffers overlap", tensors);
-
-  // A gradient that spans another param's buffer, with a small gradient in
-  // between: the overlap is not between neighbours in address order.
-  {
-    std::vector<float> arena(4096);
-    b = fresh();
-    b[0].grad = arena.data(); // elements [0, 64)
-    b[1].numElements = 8;
-    b[1].grad = arena.data() + 4;   // [4, 12): ends before param #1
-    b[1].param = arena.data() + 32; // [32, 40): inside grad #0
-    expectRejected(config, b, s, "buffers overlap", tensors);
-  }
-
-  b = fresh();
-  b[0].numElements = -1;
-  expectRejected(config, b, s, "negative element count", tensors);
-
-  b = fresh();
-  b[0].maxExpAvgSq = tensors[0].vmax.data();
-  expectRejected(config, b, s, "not AMSGrad", tensors);
-
-  StepScalars bad = s;
-  bad.step = 0;
-  expectRejected(config, fresh(), bad, "step must be >= 1, got 0", tensors);
-  bad = s;
-  bad.lr = -1;
-  expectRejected(config, fresh(), bad, "lr must be non-negative", tensors);
-  bad = s;
-  bad.beta2 = 1.0;
-  expectRejected(config, fresh(), bad, "beta2 must be in [0, 1)", tensors);
-  bad = s;
-  bad.eps = std::nan("");
-  expectRejected(config, fresh(), bad, "eps must be non-negative", tensors);
-
-  StepConfig ams = adamw(ElementType::f32);
-  ams.variant.amsgrad = true;
-  b = fresh();
-  b[0].maxExpAvgSq = tensors[0].vmax.data();
-  expectRejected(ams, b, s, "param #1: max_exp_avg_sq is null", tensors);
-}
+// Invalid calls: see MisuseTest.cpp.
 
 TEST(CompiledStep, InvalidConfigurationIsAnError) {
   StepConfig config =
@@ -325,33 +174,7 @@ TEST(CompiledStep, CacheHitCostsNoCompilation) {
   EXPECT_LT(hitMillis, first->getCompileMillis());
 }
 
-TEST(CompiledStep, ConcurrentRequestsCompileOnce) {
-  StepConfig config = adamw(ElementType::f64);
-  config.variant.amsgrad = true;
-  config.variant.maximize = true;
-  config.variant.rescaleGrad = true;
-  CacheStats before = getCompiler().getCacheStats();
-  std::vector<std::thread> threads;
-  std::vector<const CompiledStep *> seen(4);
-  for (int i = 0; i < 4; ++i)
-    threads.emplace_back([&, i] { seen[i] = getStep(config).get(); });
-  for (std::thread &t : threads)
-    t.join();
-  EXPECT_EQ(getCompiler().getCacheStats().misses, before.misses + 1);
-  for (const CompiledStep *step : seen)
-    EXPECT_EQ(step, seen[0]);
-}
-
-TEST(CompiledStep, ConcurrentRunsOnDisjointBuffers) {
-  StepConfig config = adamw(ElementType::f32);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i)
-    threads.emplace_back([&, i] {
-      checkAgainstReference<float>(config, {70000 + i, 5}, 2e-5);
-    });
-  for (std::thread &t : threads)
-    t.join();
-}
+// Concurrent compilation and runs: see ConcurrencyTest.cpp.
 
 // Adam with L2 in f32 (the PyTorch default), compiled after other kernels in
 // the same compiler.

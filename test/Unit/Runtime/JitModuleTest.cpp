@@ -86,3 +86,30 @@ TEST(JitModule, UnknownFunctionIsAnError) {
   ASSERT_FALSE(bool(fn));
   llvm::consumeError(fn.takeError());
 }
+
+// Attributes of the wrong type in an optim op's attribute dictionary used to
+// crash the printer and the lowering (a failed cast) or be silently dropped:
+// each must be an error from compileModule.
+class JitModuleWrongAttribute : public ::testing::TestWithParam<const char *> {
+};
+
+TEST_P(JitModuleWrongAttribute, IsAnError) {
+  std::string source = R"mlir(
+func.func @f(%p: memref<4xf32>, %g: memref<4xf32>, %m: memref<4xf32>,
+             %v: memref<4xf32>, %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) : memref<4xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64) )mlir";
+  source += GetParam();
+  source += "\n  return\n}\n";
+  auto compiler = llvm::cantFail(Compiler::create());
+  auto module = compiler->compileModule(source);
+  ASSERT_FALSE(bool(module)) << "accepted: " << GetParam();
+  std::string message = llvm::toString(module.takeError());
+  EXPECT_FALSE(message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Attributes, JitModuleWrongAttribute,
+    ::testing::Values("{bias_correction = \"folded\"}",
+                      "{bias_correction = 3 : i32}", "{amsgrad = 1 : i32}",
+                      "{maximize = \"yes\"}"));

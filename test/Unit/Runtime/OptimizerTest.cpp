@@ -5,8 +5,11 @@
 
 #include "optim/Runtime/Optimizer.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/xxhash.h"
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace optim;
@@ -174,4 +177,169 @@ TEST(Optimizer, GpuConfigurationsAreRejected) {
   ASSERT_FALSE(bool(opt));
   EXPECT_NE(llvm::toString(opt.takeError()).find("host memory"),
             std::string::npos);
+}
+
+//===----------------------------------------------------------------------===//
+// State import: hostile blobs
+//===----------------------------------------------------------------------===//
+
+namespace {
+constexpr size_t kChecksumLine = 22; // "xxh3 " + 16 hex digits + "\n"
+
+/// `blob` without its checksum line, changed by `edit`, with a fresh
+/// checksum: what someone who knows the format can forge.
+std::string reseal(const std::string &blob,
+                   llvm::function_ref<void(std::string &)> edit) {
+  std::string body = blob.substr(0, blob.size() - kChecksumLine);
+  edit(body);
+  return body + "xxh3 " +
+         llvm::utohexstr(llvm::xxh3_64bits(body), /*LowerCase=*/true, 16) +
+         "\n";
+}
+
+/// The header's step count replaced by `steps`.
+std::string withStepCount(const std::string &blob, llvm::StringRef steps) {
+  return reseal(blob, [&](std::string &body) {
+    size_t eol = body.find('\n');
+    size_t lastSpace = body.rfind(' ', eol);
+    body.replace(lastSpace + 1, eol - lastSpace - 1, steps.str());
+  });
+}
+
+/// An AMSGrad optimizer over two f32 parameters after two steps, and the
+/// means to check that a rejected import changed nothing.
+struct ImportFixture {
+  StepConfig config = StepConfig::forPreset(
+      Preset::TorchAdamW, ElementType::f32, PresetOptions{true, false});
+  std::vector<float> w = std::vector<float>(40, 1.0f);
+  std::vector<float> b = std::vector<float>(3, -1.0f);
+  std::vector<float> dw, db = std::vector<float>(3, 0.25f);
+  std::unique_ptr<Optimizer> opt;
+  std::string blob;
+
+  ImportFixture() {
+    for (int i = 0; i < 40; ++i)
+      dw.push_back(0.05f * i - 1.0f);
+    opt = llvm::cantFail(Optimizer::create(getCompiler(), config,
+                                           StepScalars(),
+                                           {{w.data(), 40}, {b.data(), 3}}));
+    for (int i = 0; i < 2; ++i)
+      EXPECT_FALSE(bool(opt->step({dw.data(), db.data()})));
+    blob = opt->exportState();
+  }
+
+  /// Where element `i` of moment buffer `buffer` (0: exp_avg, 1:
+  /// exp_avg_sq, 2: max_exp_avg_sq) of the first parameter starts in the
+  /// blob.
+  size_t offsetOf(unsigned buffer, size_t i) const {
+    size_t payload = blob.find("\n40\n") + 4;
+    return payload + (buffer * 40 + i) * sizeof(float);
+  }
+
+  /// Imports `hostile`, expects an error containing `text`, and checks that
+  /// the moments and the step count are bit-identical to before.
+  void expectRejected(const std::string &hostile, llvm::StringRef text) {
+    llvm::Error error = opt->importState(hostile);
+    ASSERT_TRUE(bool(error)) << "accepted; expected: " << text.str();
+    std::string message = llvm::toString(std::move(error));
+    EXPECT_NE(message.find(text.str()), std::string::npos) << message;
+    EXPECT_EQ(opt->getStepCount(), 2);
+    EXPECT_TRUE(opt->exportState() == blob) << "state changed";
+  }
+};
+} // namespace
+
+TEST(OptimizerImport, TheBlobIsVersionedAndChecksummed) {
+  ImportFixture f;
+  EXPECT_EQ(f.blob.rfind("optim-state-v2 ", 0), 0u);
+  EXPECT_EQ(f.blob.compare(f.blob.size() - kChecksumLine, 5, "xxh3 "), 0);
+  // A resealed but unchanged blob is the same blob and imports.
+  EXPECT_EQ(reseal(f.blob, [](std::string &) {}), f.blob);
+  ASSERT_FALSE(bool(f.opt->importState(f.blob)));
+}
+
+TEST(OptimizerImport, CorruptedTruncatedAndOtherVersionsAreRejected) {
+  ImportFixture f;
+  std::string flipped = f.blob;
+  flipped[f.offsetOf(1, 7) + 1] ^= 0x10;
+  f.expectRejected(flipped, "corrupted optim state blob: checksum mismatch");
+  std::string header = f.blob;
+  header[header.find(' ') + 1] ^= 0x01; // a letter of the config key
+  f.expectRejected(header, "checksum mismatch");
+  for (size_t keep : {f.blob.size() - 1, f.blob.size() - kChecksumLine,
+                      f.blob.size() / 2, size_t(30)})
+    f.expectRejected(f.blob.substr(0, keep), "truncated");
+  f.expectRejected(f.blob + "x", "does not end with its checksum line");
+  std::string v1 = f.blob;
+  v1.replace(0, 14, "optim-state-v1");
+  f.expectRejected(v1, "optim state format 'v1' is not supported (this "
+                       "build reads 'v2')");
+  f.expectRejected("", "not an optim state blob");
+  f.expectRejected("garbage", "not an optim state blob");
+}
+
+// A step count at or near INT64_MAX used to be accepted: the next step
+// overflowed (NaN parameters) or the optimizer got stuck.
+TEST(OptimizerImport, StepCountsBeyond2To53AreRejected) {
+  ImportFixture f;
+  f.expectRejected(withStepCount(f.blob, "9223372036854775806"),
+                   "invalid optim state: step must be at most 2^53 "
+                   "(9007199254740992), got 9223372036854775806");
+  f.expectRejected(withStepCount(f.blob, "9223372036854775807"),
+                   "got 9223372036854775807");
+  f.expectRejected(withStepCount(f.blob, "9223372036854775808"),
+                   "invalid step count '9223372036854775808'");
+  f.expectRejected(withStepCount(f.blob, "9007199254740993"),
+                   "got 9007199254740993");
+  f.expectRejected(withStepCount(f.blob, "-1"), "step must be >= 1, got -1");
+  f.expectRejected(withStepCount(f.blob, "1.5"), "invalid step count '1.5'");
+
+  // The largest count imports; the step after it is refused, not wrapped.
+  ASSERT_FALSE(bool(f.opt->importState(withStepCount(f.blob, "9007199254740992"))));
+  EXPECT_EQ(f.opt->getStepCount(), kMaxStepCount);
+  std::vector<float> w = f.w;
+  llvm::Error error = f.opt->step({f.dw.data(), f.db.data()});
+  ASSERT_TRUE(bool(error));
+  EXPECT_NE(llvm::toString(std::move(error)).find("would exceed"),
+            std::string::npos);
+  EXPECT_EQ(f.w, w);
+  // A fresh optimizer's state (0 steps taken) imports.
+  ASSERT_FALSE(bool(f.opt->importState(withStepCount(f.blob, "0"))));
+  EXPECT_EQ(f.opt->getStepCount(), 0);
+}
+
+// Moments no step can produce: each used to be accepted and turned the
+// parameters into NaN at the next step.
+TEST(OptimizerImport, ImpossibleMomentsAreRejected) {
+  ImportFixture f;
+  auto setMoment = [&](unsigned buffer, size_t i, float value) {
+    return reseal(f.blob, [&](std::string &body) {
+      std::memcpy(&body[f.offsetOf(buffer, i)], &value, sizeof(float));
+    });
+  };
+  auto flipSign = [&](unsigned buffer, size_t i) {
+    return reseal(f.blob, [&](std::string &body) {
+      body[f.offsetOf(buffer, i) + 3] ^= char(0x80);
+    });
+  };
+  float v7;
+  std::memcpy(&v7, &f.blob[f.offsetOf(1, 7)], sizeof(float));
+  ASSERT_GT(v7, 0.0f);
+  f.expectRejected(flipSign(1, 7),
+                   "invalid optim state: param #0: exp_avg_sq[7] must be "
+                   "finite and non-negative, got -" +
+                       optim::formatScalar(v7, ComputeType::f32));
+  f.expectRejected(flipSign(2, 39),
+                   "param #0: max_exp_avg_sq[39] must be finite and "
+                   "non-negative, got -");
+  f.expectRejected(setMoment(0, 0, std::nanf("")),
+                   "param #0: exp_avg[0] must be finite, got nan");
+  f.expectRejected(setMoment(0, 3, -INFINITY),
+                   "param #0: exp_avg[3] must be finite, got -inf");
+  f.expectRejected(setMoment(1, 1, INFINITY),
+                   "param #0: exp_avg_sq[1] must be finite and non-negative, "
+                   "got inf");
+  // A negative first moment is ordinary, and -0 is harmless (sqrt(-0) = -0).
+  ASSERT_FALSE(bool(f.opt->importState(setMoment(0, 2, -0.5f))));
+  ASSERT_FALSE(bool(f.opt->importState(setMoment(1, 2, -0.0f))));
 }
