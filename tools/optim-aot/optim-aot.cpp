@@ -14,59 +14,128 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
-using namespace llvm;
+#include <optional>
 
-static cl::opt<std::string> presetName("preset", cl::init("torch.adamw"),
-                                       cl::desc("Framework preset"));
-static cl::opt<std::string>
-    dtype("dtype", cl::init("f32"),
-          cl::desc("Parameter type: f16, bf16, f32, f64"));
-static cl::opt<std::string> targetName("target", cl::init("cpu"),
-                                       cl::desc("cpu or gpu"));
+using namespace llvm;
+using mlir::optim::Preset;
+
+static cl::OptionCategory aotCategory("optim-aot options");
+
+static cl::opt<Preset> preset(
+    "preset", cl::init(Preset::TorchAdamW),
+    cl::desc("Framework preset (../shared/spec/SEMANTICS.md)"),
+    cl::values(clEnumValN(Preset::TorchAdam, "torch.adam", "torch.optim.Adam"),
+               clEnumValN(Preset::TorchAdamW, "torch.adamw",
+                          "torch.optim.AdamW"),
+               clEnumValN(Preset::MindSporeAdamWeightDecay,
+                          "mindspore.adam_weight_decay",
+                          "mindspore.ops.AdamWeightDecay"),
+               clEnumValN(Preset::MindSporeApplyAdamWithAmsgradV2,
+                          "mindspore.apply_adam_with_amsgrad_v2",
+                          "mindspore.ops.ApplyAdamWithAmsgradV2"),
+               clEnumValN(Preset::MXNetAdamW, "mxnet.adamw",
+                          "mxnet.optimizer.adamW.AdamW"),
+               clEnumValN(Preset::BrainpyAdamW, "brainpy.adamw",
+                          "brainpy.optim.AdamW")),
+    cl::cat(aotCategory));
+static cl::opt<optim::ElementType> dtype(
+    "dtype", cl::init(optim::ElementType::f32),
+    cl::desc("Parameter element type"),
+    cl::values(clEnumValN(optim::ElementType::f16, "f16", "f16 (f32 moments)"),
+               clEnumValN(optim::ElementType::bf16, "bf16",
+                          "bf16 (f32 moments)"),
+               clEnumValN(optim::ElementType::f32, "f32", "f32"),
+               clEnumValN(optim::ElementType::f64, "f64", "f64")),
+    cl::cat(aotCategory));
+static cl::opt<optim::Target>
+    target("target", cl::init(optim::Target::CPU),
+           cl::desc("Where the step runs"),
+           cl::values(clEnumValN(optim::Target::CPU, "cpu", "This host's CPU"),
+                      clEnumValN(optim::Target::GPU, "gpu",
+                                 "An NVIDIA GPU (PTX launched through "
+                                 "liboptim_cuda_runtime.so)")),
+           cl::cat(aotCategory));
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
-                                 cl::desc("NVIDIA chip for --target=gpu"));
-static cl::opt<bool> amsgrad("amsgrad", cl::desc("AMSGrad variant"));
-static cl::opt<bool> maximize("maximize", cl::desc("Maximize"));
+                                 cl::desc("NVIDIA chip for --target=gpu"),
+                                 cl::value_desc("sm_XY"), cl::cat(aotCategory));
+static cl::opt<bool> amsgrad("amsgrad", cl::desc("The AMSGrad variant"),
+                             cl::cat(aotCategory));
+static cl::opt<bool> maximize("maximize",
+                              cl::desc("Maximize the objective (g = -g)"),
+                              cl::cat(aotCategory));
 static cl::opt<std::string> output("o", cl::Required,
-                                   cl::desc("Object file to write"));
+                                   cl::desc("Object file to write"),
+                                   cl::value_desc("file"),
+                                   cl::cat(aotCategory));
 static cl::opt<std::string> header("header", cl::init(""),
-                                   cl::desc("C header to write"));
+                                   cl::desc("C header to write"),
+                                   cl::value_desc("file"),
+                                   cl::cat(aotCategory));
 
 static int fail(const Twine &message) {
   WithColor::error() << message << "\n";
   return 1;
 }
 
-static bool write(StringRef path, StringRef contents) {
-  std::error_code ec;
-  raw_fd_ostream os(path, ec, sys::fs::OF_None);
-  if (ec)
-    return false;
+/// One output written to a temporary file beside its destination, so that
+/// nothing appears under the final name until every output is complete.
+struct PendingOutput {
+  std::string path;
+  std::optional<sys::fs::TempFile> temp;
+};
+
+static Error writeTemp(PendingOutput &out, StringRef contents) {
+  Expected<sys::fs::TempFile> temp =
+      sys::fs::TempFile::create(out.path + "-%%%%%%.tmp");
+  if (!temp)
+    return createStringError("cannot write " + out.path + ": " +
+                             toString(temp.takeError()));
+  out.temp.emplace(std::move(*temp));
+  raw_fd_ostream os(out.temp->FD, /*shouldClose=*/false);
   os << contents;
-  return true;
+  os.flush();
+  if (os.has_error())
+    return createStringError("cannot write " + out.path + ": " +
+                             os.error().message());
+  return Error::success();
+}
+
+/// The canonical absolute form of `path`, for comparing two output names.
+static std::string canonicalPath(StringRef path) {
+  SmallString<256> absolute(path);
+  sys::fs::make_absolute(absolute);
+  SmallString<256> real;
+  if (!sys::fs::real_path(absolute, real))
+    return real.str().str();
+  // The file does not exist yet: resolve its directory instead.
+  SmallString<256> dir = sys::path::parent_path(absolute);
+  if (!sys::fs::real_path(dir, real)) {
+    sys::path::append(real, sys::path::filename(absolute));
+    return real.str().str();
+  }
+  sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  return absolute.str().str();
 }
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(aotCategory);
   cl::ParseCommandLineOptions(argc, argv, "optim ahead-of-time compiler\n");
-  std::optional<mlir::optim::Preset> preset =
-      mlir::optim::symbolizePreset(presetName);
-  if (!preset)
-    return fail("unknown preset '" + presetName + "'");
-  std::optional<optim::ElementType> type = optim::symbolizeElementType(dtype);
-  if (!type)
-    return fail("unknown dtype '" + dtype + "'");
-  if (targetName != "cpu" && targetName != "gpu")
-    return fail("unknown target '" + targetName + "' (cpu or gpu)");
+  if (output == "-" || header == "-")
+    return fail("objects and headers are written to files, not to stdout");
+  if (!header.empty() && canonicalPath(output) == canonicalPath(header))
+    return fail("the object and the header would both be written to '" +
+                output + "'");
   optim::PresetOptions options;
   options.amsgrad = amsgrad;
   options.maximize = maximize;
   optim::StepConfig config =
-      optim::StepConfig::forPreset(*preset, *type, options);
-  config.target = targetName == "gpu" ? optim::Target::GPU : optim::Target::CPU;
+      optim::StepConfig::forPreset(preset, dtype, options);
+  config.target = target;
   config.gpuChip = chip;
 
   auto compiler = optim::Compiler::create();
@@ -75,10 +144,33 @@ int main(int argc, char **argv) {
   auto object = (*compiler)->emitObject(config);
   if (!object)
     return fail(toString(object.takeError()));
-  if (!write(output, *object))
-    return fail("cannot write " + output);
-  if (!header.empty() && !write(header, optim::Compiler::getAotHeader(config)))
-    return fail("cannot write " + header);
+
+  // Both outputs are written to temporary files first and renamed only when
+  // both are complete: a failure leaves neither behind.
+  PendingOutput objectOut{output.getValue(), {}}, headerOut{header, {}};
+  auto discard = [](PendingOutput &out) {
+    if (out.temp)
+      consumeError(out.temp->discard());
+  };
+  Error error = writeTemp(objectOut, *object);
+  if (!error && !header.empty())
+    error = writeTemp(headerOut, optim::Compiler::getAotHeader(config));
+  auto keep = [](PendingOutput &out) -> Error {
+    if (Error error = out.temp->keep(out.path))
+      return createStringError("cannot write " + out.path + ": " +
+                               toString(std::move(error)));
+    return Error::success();
+  };
+  if (!error)
+    error = keep(objectOut);
+  if (!error && headerOut.temp)
+    if ((error = keep(headerOut)))
+      sys::fs::remove(output); // An object without its header.
+  if (error) {
+    discard(objectOut);
+    discard(headerOut);
+    return fail(toString(std::move(error)));
+  }
   outs() << "wrote " << output << " (" << object->size() << " bytes) for "
          << config.key() << "\n";
   return 0;

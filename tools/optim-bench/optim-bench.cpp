@@ -27,6 +27,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Threading.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -41,24 +42,51 @@
 using namespace llvm;
 using namespace optim::bench;
 
-static cl::list<int> sizeExponents(
-    "sizes", cl::CommaSeparated,
-    cl::desc("log2 of the element counts (default 12,14,...,26)"));
-static cl::list<std::string>
-    variantNames("variants", cl::CommaSeparated,
-                 cl::desc("adamw, adam, amsgrad (default: all)"));
-static cl::list<std::string> dtypeNames("dtypes", cl::CommaSeparated,
-                                        cl::desc("f32, f64 (default: both)"));
+static cl::OptionCategory benchCategory("optim-bench options");
+
+/// The steps measured: the presets' Adam and AdamW, and AdamW with AMSGrad.
+enum class BenchVariant { AdamW, Adam, AMSGrad };
+
+static cl::list<int>
+    sizeExponents("sizes", cl::CommaSeparated,
+                  cl::desc("log2 of the element counts, 4 to 30 (default "
+                           "12,14,...,26; --quick: 12,16)"),
+                  cl::value_desc("e1,e2,..."), cl::cat(benchCategory));
+static cl::list<BenchVariant> variantList(
+    "variants", cl::CommaSeparated, cl::desc("Steps to measure (default: all)"),
+    cl::values(clEnumValN(BenchVariant::AdamW, "adamw", "torch.optim.AdamW"),
+               clEnumValN(BenchVariant::Adam, "adam", "torch.optim.Adam"),
+               clEnumValN(BenchVariant::AMSGrad, "amsgrad",
+                          "torch.optim.AdamW(amsgrad=True)")),
+    cl::cat(benchCategory));
+static cl::list<optim::ElementType>
+    dtypeList("dtypes", cl::CommaSeparated,
+              cl::desc("Parameter element types (default: both)"),
+              cl::values(clEnumValN(optim::ElementType::f32, "f32", "f32"),
+                         clEnumValN(optim::ElementType::f64, "f64", "f64")),
+              cl::cat(benchCategory));
+static cl::list<unsigned>
+    threadList("num-threads", cl::CommaSeparated,
+               cl::desc("Thread counts to measure, each a separate set of rows "
+                        "(default: 1 and every hardware thread)"),
+               cl::value_desc("n1,n2,..."), cl::cat(benchCategory));
 static cl::opt<int> reps("reps", cl::init(7),
-                         cl::desc("Interleaved repetitions (median reported)"));
-static cl::opt<bool> gpt2("gpt2", cl::init(true),
-                          cl::desc("Also the GPT-2-small parameter list"));
+                         cl::desc("Interleaved repetitions (median reported)"),
+                         cl::cat(benchCategory));
 static cl::opt<bool>
-    quick("quick", cl::desc("Small sizes, few repetitions (smoke test)"));
+    gpt2("gpt2", cl::init(true),
+         cl::desc("Also the GPT-2-small parameter list (not with --quick)"),
+         cl::cat(benchCategory));
+static cl::opt<bool>
+    quick("quick", cl::desc("Small sizes, few repetitions (smoke test)"),
+          cl::cat(benchCategory));
 static cl::opt<bool> jsonOutput("json",
-                                cl::desc("One JSON record per measurement"));
+                                cl::desc("One JSON record per measurement"),
+                                cl::cat(benchCategory));
 static cl::opt<std::string> svgPath("svg", cl::init(""),
-                                    cl::desc("Write a GB/s-vs-size plot here"));
+                                    cl::desc("Write a GB/s-vs-size plot here"),
+                                    cl::value_desc("file"),
+                                    cl::cat(benchCategory));
 
 namespace {
 
@@ -336,8 +364,19 @@ void writeSvg(StringRef path) {
 
 } // namespace
 
+static int fail(const Twine &message) {
+  WithColor::error() << message << "\n";
+  return 1;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(benchCategory);
+  // An LLVM library registers an unrelated integer --threads that this tool
+  // would silently accept and ignore; make it an unknown option instead, so
+  // that cl suggests --num-threads.
+  if (cl::Option *foreign = cl::getRegisteredOptions().lookup("threads"))
+    foreign->removeArgument();
   cl::ParseCommandLineOptions(argc, argv, "optim step benchmark\n");
   // The OpenMP baselines and optim's own workers share the cores, and idle
   // workers of both spin before they sleep: libomp's for 200 ms by default,
@@ -349,18 +388,35 @@ int main(int argc, char **argv) {
   if (exponents.empty())
     exponents = quick ? std::vector<int>{12, 16}
                       : std::vector<int>{12, 14, 16, 18, 20, 22, 24, 26};
-  std::vector<std::string> variants(variantNames.begin(), variantNames.end());
+  for (int e : exponents)
+    if (e < 4 || e > 30)
+      return fail("--sizes: log2 size " + Twine(e) + " is not in [4, 30]");
+  std::vector<std::string> variants;
+  for (BenchVariant v : variantList)
+    variants.push_back(v == BenchVariant::Adam      ? "adam"
+                       : v == BenchVariant::AMSGrad ? "amsgrad"
+                                                    : "adamw");
   if (variants.empty())
     variants = {"adamw", "adam", "amsgrad"};
-  std::vector<std::string> dtypes(dtypeNames.begin(), dtypeNames.end());
+  std::vector<std::string> dtypes;
+  for (optim::ElementType type : dtypeList)
+    dtypes.push_back(optim::stringifyElementType(type).str());
   if (dtypes.empty())
     dtypes = {"f32", "f64"};
+  if (reps < 1)
+    return fail("--reps must be at least 1");
   if (quick)
     reps = std::min<int>(reps, 3);
-  int allThreads = llvm::hardware_concurrency().compute_thread_count();
-  std::vector<int> threadCounts = {1};
-  if (allThreads > 1)
-    threadCounts.push_back(allThreads);
+  std::vector<int> threadCounts(threadList.begin(), threadList.end());
+  if (threadCounts.empty()) {
+    threadCounts = {1};
+    int allThreads = llvm::hardware_concurrency().compute_thread_count();
+    if (allThreads > 1)
+      threadCounts.push_back(allThreads);
+  }
+  for (int threads : threadCounts)
+    if (threads < 1 || threads > 1024)
+      return fail("--num-threads: " + Twine(threads) + " is not in [1, 1024]");
 
   // Compile times: a cold compile in a fresh compiler, then a cache hit.
   auto coldCompiler = cantFail(optim::Compiler::create());

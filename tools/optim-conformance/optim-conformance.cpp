@@ -278,15 +278,15 @@ Expected<std::vector<double>> readNumbers(const json::Value *value,
   if (!array)
     return fail("'" + what + "' must be an array, got " + kindOf(*value));
   if (array->size() != count)
-    return fail(formatv("'{0}' has {1} elements, the shape has {2}",
-                        what.str(), array->size(), count));
+    return fail(formatv("'{0}' has {1} elements, the shape has {2}", what.str(),
+                        array->size(), count));
   std::vector<double> out;
   out.reserve(count);
   for (auto [i, element] : llvm::enumerate(*array)) {
     std::optional<double> d = element.getAsNumber();
     if (!d)
-      return fail(formatv("'{0}[{1}]' must be a number, got {2}", what.str(),
-                          i, kindOf(element)));
+      return fail(formatv("'{0}[{1}]' must be a number, got {2}", what.str(), i,
+                          kindOf(element)));
     bool representable = type == optim::ElementType::f32
                              ? std::isfinite(static_cast<float>(*d))
                              : std::isfinite(*d);
@@ -302,8 +302,8 @@ Expected<std::vector<double>> readNumbers(const json::Value *value,
 /// product is bounded (a rank-0 shape has one element).
 Expected<int64_t> readShape(const json::Array &shape) {
   if (shape.size() > kMaxRank)
-    return fail(formatv("'shape' has rank {0}, more than {1}", shape.size(),
-                        kMaxRank));
+    return fail(
+        formatv("'shape' has rank {0}, more than {1}", shape.size(), kMaxRank));
   int64_t count = 1;
   for (auto [i, extent] : llvm::enumerate(shape)) {
     std::optional<int64_t> n = extent.getAsInteger();
@@ -330,8 +330,7 @@ Error readStates(const json::Object &object, StringRef what,
       continue;
     if (k == kVmax && needVmax && !*needVmax)
       return fail("'" + what + ".vmax' is given but 'config.amsgrad' is false");
-    auto numbers =
-        readNumbers(value, what + "." + kStateNames[k], count, type);
+    auto numbers = readNumbers(value, what + "." + kStateNames[k], count, type);
     if (!numbers)
       return numbers.takeError();
     out[k] = std::move(*numbers);
@@ -487,8 +486,8 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
     return std::move(error);
   if (documented) {
     std::vector<double> ignored[4];
-    if (Error error = readStates(*documented, "documented_output",
-                                 std::nullopt, n, type, ignored))
+    if (Error error = readStates(*documented, "documented_output", std::nullopt,
+                                 n, type, ignored))
       return std::move(error);
   }
 

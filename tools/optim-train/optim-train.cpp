@@ -13,6 +13,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -22,12 +23,22 @@
 
 using namespace llvm;
 
-static cl::opt<int> numSteps("steps", cl::init(400),
-                             cl::desc("Training steps"));
-static cl::opt<int> hidden("hidden", cl::init(256), cl::desc("Hidden width"));
-static cl::opt<int> batch("batch", cl::init(128), cl::desc("Batch size"));
+static cl::OptionCategory trainCategory("optim-train options");
+
+static cl::opt<int> numSteps("steps", cl::init(400), cl::desc("Training steps"),
+                             cl::cat(trainCategory));
+static cl::opt<int> hidden("hidden", cl::init(256), cl::desc("Hidden width"),
+                           cl::cat(trainCategory));
+static cl::opt<int> batch("batch", cl::init(128), cl::desc("Batch size"),
+                          cl::cat(trainCategory));
 static cl::opt<double> peakLr("lr", cl::init(3e-3),
-                              cl::desc("Peak learning rate"));
+                              cl::desc("Peak learning rate"),
+                              cl::cat(trainCategory));
+static cl::opt<unsigned> numThreads(
+    "num-threads", cl::init(0),
+    cl::desc("Threads the optimizer step may use (0: every hardware thread; "
+             "steps under 16K elements run on the calling thread)"),
+    cl::cat(trainCategory));
 
 namespace {
 constexpr int kInputs = 16;
@@ -115,12 +126,33 @@ struct Mlp {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(trainCategory);
+  // An LLVM library registers an unrelated integer --threads that this tool
+  // would silently accept and ignore; make it an unknown option instead, so
+  // that cl suggests --num-threads.
+  if (cl::Option *foreign = cl::getRegisteredOptions().lookup("threads"))
+    foreign->removeArgument();
   cl::ParseCommandLineOptions(argc, argv,
                               "Train a small MLP with optim's JIT AdamW\n");
+  auto check = [](bool ok, StringRef message) {
+    if (!ok)
+      WithColor::error() << message << "\n";
+    return ok;
+  };
+  if (!check(numSteps >= 1, "--steps must be at least 1") ||
+      !check(hidden >= 1 && hidden <= 65536,
+             "--hidden must be in [1, 65536]") ||
+      !check(batch >= 1 && batch <= 65536, "--batch must be in [1, 65536]") ||
+      !check(peakLr > 0 && std::isfinite(peakLr),
+             "--lr must be positive and finite") ||
+      !check(numThreads <= 1024, "--num-threads must be at most 1024"))
+    return 1;
   Dataset data;
   Mlp model(hidden);
 
-  auto compiler = optim::Compiler::create();
+  optim::CompilerOptions compilerOptions;
+  compilerOptions.numThreads = numThreads;
+  auto compiler = optim::Compiler::create(compilerOptions);
   if (!compiler) {
     errs() << "error: " << toString(compiler.takeError()) << "\n";
     return 1;
@@ -149,8 +181,9 @@ int main(int argc, char **argv) {
       model.w1.size() + model.b1.size() + model.w2.size() + model.b2.size();
   outs() << formatv("model: MLP {0} -> {1} -> 1, {2} parameters in 4 tensors\n",
                     kInputs, int(hidden), numParams);
-  outs() << formatv("optimizer: {0}, compiled in {1:f1} ms\n", config.key(),
-                    compileMs);
+  outs() << formatv("optimizer: {0}, compiled in {1:f1} ms; step threads: "
+                    "{2}\n",
+                    config.key(), compileMs, (*compiler)->getNumThreads());
 
   std::vector<int> evalRows(1024);
   for (int i = 0; i < 1024; ++i)
