@@ -71,6 +71,18 @@ def Optim_AdamStepOpInterface : OpInterface<"AdamStepOpInterface"> {
       return ::llvm::isa<::mlir::RankedTensorType>(
           $_op.getParams().front().getType());
     }
+    /// The element type the step computes in: f32 for f16/bf16/f32 params,
+    /// f64 for f64 params.
+    ::mlir::FloatType getComputeType() {
+      return ::mlir::optim::getComputeType(::mlir::getElementTypeOrSelf(
+          $_op.getParams().front().getType()));
+    }
+  }];
+
+  // The operand rules are the same for every step op, so they are checked
+  // once, here, rather than by each op's verifier.
+  let verify = [{
+    return ::mlir::optim::detail::verifyAdamStepOp($_op);
   }];
 }
 

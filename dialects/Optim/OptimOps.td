@@ -7,6 +7,7 @@ include "Optim/OptimDialect.td"
 include "Optim/OptimEnums.td"
 include "Optim/OptimInterfaces.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 // A parameter, gradient or moment: a ranked tensor (value semantics) or a
@@ -20,16 +21,26 @@ def Optim_StepCount
     : AnyTypeOf<[AnySignlessInteger, Index, AnyFloat],
                 "integer, index or float step count">;
 
-// The operands and attributes both ops share. `weightDecayType` is optional
-// for Adam (present means L2) and required for AdamW (decoupled).
+// The operands, attributes, assembly format, builder and shared C++ of both
+// ops. `weightDecayType` is optional for Adam (present means L2) and required
+// for AdamW (decoupled); AdamW adds `decay_rate` through the `extra*` fields.
 class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
-                       dag extraAttrs = (ins)>
+                       dag extraAttrs = (ins),
+                       string extraClauses = "",
+                       dag extraBuilderArgs = (ins),
+                       string extraBuilderCall = "">
     : Optim_Op<mnemonic, [
         AttrSizedOperandSegments,
-        DeclareOpInterfaceMethods<Optim_AdamStepOpInterface,
-                                  ["getWeightDecayMode"]>,
+        Optim_AdamStepOpInterface,
         DeclareOpInterfaceMethods<DestinationStyleOpInterface>,
-        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+        InferTypeOpAdaptor] # !foreach(scalar, ["beta1", "beta2", "eps",
+            "weight_decay", "beta1_power", "beta2_power", "rescale_grad",
+            "clip_gradient", "grad_scale", "found_inf"],
+          OptionalTypesMatchWith<"'" # scalar # "' has the type of 'lr'",
+                                 "lr", scalar, "$_self">)> {
+  // The state (params and moments) forms the trailing operand segments: it is
+  // the destination-style init range, one contiguous run of operands.
   let arguments = !con((ins
       Variadic<Optim_FloatShaped>:$grads,
       AnyFloat:$lr,
@@ -57,14 +68,84 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
   // max_exp_avg_sqs (destination-passing style: one result per tensor init).
   let results = (outs Variadic<AnyRankedTensor>:$results);
 
-  let hasCustomAssemblyFormat = 1;
-  let hasVerifier = 1;
+  // `ParamGroups` reads the `(p, g, m, v[, vmax]) : type` tuples into the
+  // per-role segments; `ScalarType` gives `lr` (and through the traits above
+  // every float scalar) the compute type unless `scalar_type(f64)` widens it.
+  // The required scalars keep their order; the optional clauses may come in
+  // any order.
+  defvar optionalWeightDecay = !isa<Optional>(weightDecayType);
+  defvar weightDecayClause = "`weight_decay` `(` $weight_decay `)`";
+  let assemblyFormat =
+      "oilist(`amsgrad` $amsgrad | `maximize` $maximize)"
+      # " custom<ParamGroups>($params, $grads, $exp_avgs, $exp_avg_sqs,"
+      # " $max_exp_avg_sqs, type($params), type($grads), type($exp_avgs),"
+      # " type($exp_avg_sqs), type($max_exp_avg_sqs))"
+      # " `` custom<ScalarType>(ref(type($params)), type($lr))"
+      # " `lr` `(` $lr `)` `betas` `(` $beta1 `,` $beta2 `)` `eps` `(` $eps `)`"
+      # !if(optionalWeightDecay, "", " " # weightDecayClause)
+      # " oilist("
+      # !if(optionalWeightDecay, weightDecayClause # " | ", "")
+      # "`step` `(` $step `:` type($step) `)`"
+      # " | `beta_powers` `(` $beta1_power `,` $beta2_power `)`"
+      # " | `rescale_grad` `(` $rescale_grad `)`"
+      # " | `clip_gradient` `(` $clip_gradient `)`"
+      # " | `grad_scale` `(` $grad_scale `)`"
+      # " | `found_inf` `(` $found_inf `)`"
+      # " | `bias_correction` `(` custom<EnumKeyword>($bias_correction) `)`"
+      # extraClauses # ")"
+      # " attr-dict";
+
+  // The group form: one entry per parameter in each range (`maxExpAvgSqs`
+  // only with AMSGrad); null scalars are absent operands. Result types are
+  // inferred.
+  let builders = [
+    OpBuilder<!con((ins "::mlir::ValueRange":$params,
+        "::mlir::ValueRange":$grads, "::mlir::ValueRange":$expAvgs,
+        "::mlir::ValueRange":$expAvgSqs, "::mlir::ValueRange":$maxExpAvgSqs,
+        "const ::mlir::optim::StepScalars &":$scalars,
+        CArg<"::mlir::optim::BiasCorrection",
+             "::mlir::optim::BiasCorrection::standard">:$biasCorrection,
+        CArg<"bool", "false">:$amsgrad, CArg<"bool", "false">:$maximize),
+        extraBuilderArgs), [{
+      build($_builder, $_state, grads, scalars.lr, scalars.beta1,
+            scalars.beta2, scalars.eps, scalars.weightDecay, scalars.step,
+            scalars.beta1Power, scalars.beta2Power, scalars.rescaleGrad,
+            scalars.clipGradient, scalars.gradScale, scalars.foundInf, params,
+            expAvgs, expAvgSqs, maxExpAvgSqs, biasCorrection, amsgrad,
+            maximize}] # extraBuilderCall # [{);
+    }]>
+  ];
+
   let hasCanonicalizer = 1;
 
-  code commonExtraClassDeclaration = [{
-    /// The element type the step computes in: f32 for f16/bf16/f32 params,
-    /// f64 for f64 params. Every float scalar operand has this type.
-    ::mlir::FloatType getComputeType();
+  // Written once for both ops; the helpers live in OptimOps.cpp.
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location>,
+        Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &inferredReturnTypes) {
+      ::mlir::optim::detail::inferAdamStepResultTypes(
+          {adaptor.getParams(), adaptor.getExpAvgs(), adaptor.getExpAvgSqs(),
+           adaptor.getMaxExpAvgSqs()},
+          inferredReturnTypes);
+      return ::mlir::success();
+    }
+
+    ::mlir::MutableOperandRange $cppClass::getDpsInitsMutable() {
+      return ::mlir::optim::detail::getAdamStepStateOperands(*this);
+    }
+
+    void $cppClass::getEffects(
+        ::llvm::SmallVectorImpl<::mlir::SideEffects::EffectInstance<
+            ::mlir::MemoryEffects::Effect>> &effects) {
+      ::mlir::optim::detail::getAdamStepEffects(*this, effects);
+    }
+
+    void $cppClass::getCanonicalizationPatterns(
+        ::mlir::RewritePatternSet &results, ::mlir::MLIRContext *context) {
+      ::mlir::optim::detail::populateAdamStepCanonicalizationPatterns<
+          $cppClass>(results, context);
+    }
   }];
 }
 
@@ -95,17 +176,25 @@ def Optim_AdamOp : Optim_AdamStepOp<"adam", Optional<AnyFloat>> {
         lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
     ```
   }];
-  let extraClassDeclaration = commonExtraClassDeclaration # [{
+  let extraClassDeclaration = [{
     /// Adam has no decoupled decay; the rate is reported for uniformity.
     ::mlir::optim::DecayRate getDecayRate() {
       return ::mlir::optim::DecayRate::lr;
+    }
+    ::mlir::optim::WeightDecayMode getWeightDecayMode() {
+      return getWeightDecay() ? ::mlir::optim::WeightDecayMode::l2
+                              : ::mlir::optim::WeightDecayMode::none;
     }
   }];
 }
 
 def Optim_AdamWOp : Optim_AdamStepOp<"adamw", AnyFloat,
     (ins DefaultValuedAttr<Optim_DecayRateAttr,
-                           "::mlir::optim::DecayRate::lr">:$decay_rate)> {
+                           "::mlir::optim::DecayRate::lr">:$decay_rate),
+    " | `decay_rate` `(` custom<EnumKeyword>($decay_rate) `)`",
+    (ins CArg<"::mlir::optim::DecayRate",
+              "::mlir::optim::DecayRate::lr">:$decayRate),
+    ", decayRate"> {
   let summary = "AdamW step: Adam with decoupled weight decay";
   let description = [{
     One AdamW step: the parameter decays multiplicatively,
@@ -124,7 +213,11 @@ def Optim_AdamWOp : Optim_AdamStepOp<"adamw", AnyFloat,
         bias_correction(folded) decay_rate(effective)
     ```
   }];
-  let extraClassDeclaration = commonExtraClassDeclaration;
+  let extraClassDeclaration = [{
+    ::mlir::optim::WeightDecayMode getWeightDecayMode() {
+      return ::mlir::optim::WeightDecayMode::decoupled;
+    }
+  }];
 }
 
 #endif // OPTIM_OPS_TD

@@ -2,7 +2,7 @@
 
 // One case per invalid rule of SEMANTICS.md; each message names the operand.
 
-func.func @case0(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects at least one parameter}}
   "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
   return
@@ -10,7 +10,7 @@ func.func @case0(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case1(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one grad per param, got 2 for 1 params}}
   "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
@@ -18,7 +18,7 @@ func.func @case1(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case2(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @exp_avg_sq_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one exp_avg_sq per param, got 0 for 1 params}}
   "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
   return
@@ -26,7 +26,7 @@ func.func @case2(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case3(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %g9: memref<9xf32>) {
+func.func @grad_shape_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %g9: memref<9xf32>) {
   // expected-error @+1 {{'optim.adam' op grad #0 has type 'memref<9xf32>' whose shape does not match param type 'memref<8xf32>'}}
   optim.adam (%p, %g9, %m, %v) : (memref<8xf32>, memref<9xf32>, memref<8xf32>, memref<8xf32>) lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -34,7 +34,7 @@ func.func @case3(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case4(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %g64: memref<8xf64>) {
+func.func @grad_element_type_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %g64: memref<8xf64>) {
   // expected-error @+1 {{'optim.adam' op grad #0 has element type 'f64', expected 'f32'}}
   optim.adam (%p, %g64, %m, %v) : (memref<8xf32>, memref<8xf64>, memref<8xf32>, memref<8xf32>) lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -42,7 +42,7 @@ func.func @case4(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case5(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %ph: memref<8xf16>, %gh: memref<8xf16>, %mh: memref<8xf16>, %mh2: memref<8xf32>) {
+func.func @half_param_moment_not_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %ph: memref<8xf16>, %gh: memref<8xf16>, %mh: memref<8xf16>, %mh2: memref<8xf32>) {
   // expected-error @+1 {{'optim.adam' op exp_avg #0 has element type 'f16', expected 'f32'}}
   optim.adam (%ph, %gh, %mh, %mh2) : (memref<8xf16>, memref<8xf16>, memref<8xf16>, memref<8xf32>) lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -50,7 +50,7 @@ func.func @case5(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case6(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %p8: memref<8xf8E4M3FN>, %g8: memref<8xf8E4M3FN>) {
+func.func @unsupported_param_element_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %p8: memref<8xf8E4M3FN>, %g8: memref<8xf8E4M3FN>) {
   // expected-error @+1 {{'optim.adam' op param #0 has unsupported element type 'f8E4M3FN' (expected f16, bf16, f32 or f64)}}
   "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
   return
@@ -58,7 +58,7 @@ func.func @case6(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case7(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @amsgrad_without_max_exp_avg_sq(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op 'amsgrad' requires max_exp_avg_sq operands}}
   optim.adam amsgrad (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -66,7 +66,7 @@ func.func @case7(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case8(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %vmax: memref<8xf32>) {
+func.func @max_exp_avg_sq_without_amsgrad(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %vmax: memref<8xf32>) {
   // expected-error @+1 {{'optim.adam' op max_exp_avg_sq operands given without 'amsgrad'}}
   optim.adam (%p, %g, %m, %v, %vmax) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -74,7 +74,7 @@ func.func @case8(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case9(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pd: memref<8xf64>, %pd2: memref<8xf64>, %pd3: memref<8xf64>, %pd4: memref<8xf64>) {
+func.func @mixed_compute_types(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pd: memref<8xf64>, %pd2: memref<8xf64>, %pd3: memref<8xf64>, %pd4: memref<8xf64>) {
   // expected-error @+1 {{'optim.adamw' op param #1 computes in 'f64' but param #0 computes in 'f32'; a group shares one compute type}}
   optim.adamw (%p, %g, %m, %v) : memref<8xf32>, (%pd, %pd2, %pd3, %pd4) : memref<8xf64> lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
   return
@@ -82,7 +82,7 @@ func.func @case9(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: me
 
 // -----
 
-func.func @case10(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %gt: tensor<8xf32>) {
+func.func @mixed_tensor_and_memref(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %gt: tensor<8xf32>) {
   // expected-error @+1 {{'optim.adam' op grad #0 is a tensor but param #0 is a memref; mixed tensor and memref operands are not allowed}}
   optim.adam (%p, %gt, %m, %v) : (memref<8xf32>, tensor<8xf32>, memref<8xf32>, memref<8xf32>) lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -90,15 +90,15 @@ func.func @case10(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case11(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %lr64: f64) {
-  // expected-error @+1 {{'optim.adam' op 'beta1' must have the scalar type 'f64' (the type of 'lr'), got 'f32'}}
+func.func @scalar_type_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %lr64: f64) {
+  // expected-error @+1 {{'optim.adam' op failed to verify that 'beta1' has the type of 'lr'}}
   "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @case12(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @step_and_beta_powers(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects a 'step' count or 'beta_powers', not both}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64) beta_powers(%b1, %b2)
   return
@@ -106,7 +106,7 @@ func.func @case12(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case13(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @bias_correction_without_step(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op bias correction 'standard' needs a 'step' count or 'beta_powers'}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps)
   return
@@ -114,7 +114,7 @@ func.func @case13(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case14(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @one_beta_power(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'beta1_power' and 'beta2_power', or neither}}
   "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
@@ -122,7 +122,7 @@ func.func @case14(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case15(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @aliased_state_buffers(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op updates the same buffer twice; params and moments must be distinct}}
   optim.adam (%p, %g, %m, %m) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return
@@ -130,7 +130,7 @@ func.func @case15(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case16(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @negative_lr(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant -1.0 : f32
   // expected-error @+1 {{'optim.adam' op 'lr' must be non-negative, got -1}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%c) betas(%b1, %b2) eps(%eps) step(%t : i64)
@@ -139,7 +139,7 @@ func.func @case16(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case17(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @negative_eps(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant -1.0e-08 : f32
   // expected-error @+1 {{'optim.adam' op 'eps' must be non-negative, got -1e-08}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%c) step(%t : i64)
@@ -148,7 +148,7 @@ func.func @case17(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case18(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @beta1_one(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant 1.0 : f32
   // expected-error @+1 {{'optim.adam' op 'beta1' must be in [0, 1), got 1}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%c, %b2) eps(%eps) step(%t : i64)
@@ -157,7 +157,7 @@ func.func @case18(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case19(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @negative_beta2(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant -0.5 : f32
   // expected-error @+1 {{'optim.adam' op 'beta2' must be in [0, 1), got -0.5}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %c) eps(%eps) step(%t : i64)
@@ -166,7 +166,7 @@ func.func @case19(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case20(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @negative_weight_decay(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant -0.01 : f32
   // expected-error @+1 {{'optim.adam' op 'weight_decay' must be non-negative, got -0.01}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%c) step(%t : i64)
@@ -175,7 +175,7 @@ func.func @case20(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case21(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @beta1_power_above_one(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant 1.5 : f32
   // expected-error @+1 {{'optim.adam' op 'beta1_power' must be in [0, 1), got 1.5}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) beta_powers(%c, %b2)
@@ -184,7 +184,7 @@ func.func @case21(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case22(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @zero_grad_scale(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant 0.0 : f32
   // expected-error @+1 {{'optim.adam' op 'grad_scale' must be positive, got 0}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64) grad_scale(%c)
@@ -193,7 +193,7 @@ func.func @case22(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case23(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+func.func @zero_step(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c0 = arith.constant 0 : i64
   // expected-error @+1 {{'optim.adam' op 'step' must be >= 1, got 0}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%c0 : i64)
@@ -202,7 +202,7 @@ func.func @case23(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 
 // -----
 
-func.func @case24(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pt: tensor<8xf32>, %gt: tensor<8xf32>, %mt: tensor<8xf32>, %vt: tensor<8xf32>) {
+func.func @result_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pt: tensor<8xf32>, %gt: tensor<8xf32>, %mt: tensor<8xf32>, %vt: tensor<8xf32>) {
   // expected-error @+1 {{'optim.adamw' op expected the number of tensor results (2) to be equal to the number of output tensors (3)}}
   %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
   return
@@ -211,7 +211,7 @@ func.func @case24(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: m
 // -----
 
 func.func @bad_enum(%p: memref<8xf32>, %lr: f32, %t: i64) {
-  // expected-error @+1 {{unknown bias_correction 'sideways' (expected standard, folded or none)}}
+  // expected-error @+1 {{unknown bias_correction 'sideways' (expected standard, folded, none)}}
   optim.adam (%p, %p, %p, %p) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) bias_correction(sideways)
   return
 }
@@ -245,5 +245,127 @@ func.func @non_shaped(%x: f32, %t: i64) {
 func.func @integer_params(%p: memref<4xi32>, %t: i64) {
   // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64, got 'memref<4xi32>'}}
   optim.adam (%p, %p, %p, %p) : (memref<4xi32>, memref<4xi32>, memref<4xi32>, memref<4xi32>) lr(%t) betas(%t, %t) eps(%t) step(%t : i64)
+  return
+}
+
+// -----
+
+// Constant scalars follow the runtime's rules (optim/Support/ScalarChecks.h)
+// in the step's compute type.
+
+func.func @infinite_lr(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %b1: f32, %b2: f32, %eps: f32, %t: i64) {
+  %inf = arith.constant 0x7F800000 : f32
+  // expected-error @+1 {{'optim.adam' op 'lr' must be finite, got inf}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%inf) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @infinite_weight_decay(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %t: i64) {
+  %inf = arith.constant 0x7F800000 : f32
+  // expected-error @+1 {{'optim.adamw' op 'weight_decay' must be finite, got inf}}
+  optim.adamw (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%inf) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @infinite_rescale_grad(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+  %inf = arith.constant 0x7F800000 : f32
+  // expected-error @+1 {{'optim.adamw' op 'rescale_grad' must be finite, got inf}}
+  optim.adamw (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64) rescale_grad(%inf)
+  return
+}
+
+// -----
+
+// A NaN clip bound would silently disable clipping.
+func.func @nan_clip_gradient(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
+  %nan = arith.constant 0x7FC00000 : f32
+  // expected-error @+1 {{'optim.adamw' op 'clip_gradient' must not be NaN}}
+  optim.adamw (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64) clip_gradient(%nan)
+  return
+}
+
+// -----
+
+// The kernel multiplies by 1 / grad_scale, which overflows f32 here.
+func.func @grad_scale_reciprocal_overflows_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %t: i64) {
+  %tiny = arith.constant 1.0e-39 : f32
+  // expected-error @+1 {{'optim.adam' op 'grad_scale' must be at least 2.938736052218037e-39 (its reciprocal must be representable in f32), got 1e-39}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64) grad_scale(%tiny)
+  return
+}
+
+// -----
+
+// f64 scalars on an f32 step: the value must survive the compute type.
+func.func @f64_rescale_grad_overflows_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f64, %b1: f64, %b2: f64, %eps: f64, %wd: f64, %t: i64) {
+  %huge = arith.constant 1.0e300 : f64
+  // expected-error @+1 {{'optim.adamw' op 'rescale_grad' must be representable in f32, got 1e+300}}
+  optim.adamw (%p, %g, %m, %v) : memref<8xf32> scalar_type(f64) lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64) rescale_grad(%huge)
+  return
+}
+
+// -----
+
+// The same for lr, which the kernel uses in f32.
+func.func @f64_lr_overflows_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %b1: f64, %b2: f64, %eps: f64, %t: i64) {
+  %huge = arith.constant 1.0e300 : f64
+  // expected-error @+1 {{'optim.adam' op 'lr' must be representable in f32, got 1e+300}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> scalar_type(f64) lr(%huge) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @step_above_2_pow_53(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32) {
+  %t = arith.constant 4611686018427387904 : i64
+  // expected-error @+1 {{'optim.adam' op 'step' must be at most 2^53 (9007199254740992), got 4.611686018427388e+18}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
+  return
+}
+
+// -----
+
+// A step count wider than 64 bits is read without truncation.
+func.func @step_i128(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32) {
+  %t = arith.constant 18446744073709551617 : i128
+  // expected-error @+1 {{'optim.adam' op 'step' must be at most 2^53 (9007199254740992), got 1.8446744073709552e+19}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i128)
+  return
+}
+
+// -----
+
+func.func @fractional_step(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32) {
+  %t = arith.constant 1.5 : f32
+  // expected-error @+1 {{'optim.adam' op 'step' must be a whole number, got 1.5}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : f32)
+  return
+}
+
+// -----
+
+func.func @bad_decay_rate(%p: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{unknown decay_rate 'slow' (expected lr, effective)}}
+  optim.adamw (%p, %p, %p, %p) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64) decay_rate(slow)
+  return
+}
+
+// -----
+
+func.func @decay_rate_on_adam(%p: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{custom op 'decay_rate' is unknown}}
+  optim.adam (%p, %p, %p, %p) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) decay_rate(lr)
+  return
+}
+
+// -----
+
+func.func @repeated_clause(%p: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{`step` clause can appear at most once in the expansion of the oilist directive}}
+  optim.adam (%p, %p, %p, %p) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) step(%t : i64)
   return
 }

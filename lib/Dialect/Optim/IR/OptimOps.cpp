@@ -1,11 +1,14 @@
 //===- OptimOps.cpp - optim operations ------------------------------------===//
 //
-// The assembly format, verifier, destination-style and memory-effect
-// interfaces, and canonicalisation shared by optim.adam and optim.adamw.
+// What ODS cannot say about optim.adam and optim.adamw, written once for both:
+// the parameter-group directive of the assembly format, the verifier, result
+// type inference, the destination-style and memory-effect interfaces, and
+// canonicalisation. OptimOps.td wires each into both ops.
 //
 //===----------------------------------------------------------------------===//
 
 #include "optim/Dialect/Optim/IR/OptimOps.h"
+#include "optim/Support/ScalarChecks.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -14,8 +17,6 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
-#include "llvm/Support/Format.h"
-#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -43,69 +44,40 @@ Type mlir::optim::getMomentType(Type paramType) {
 }
 
 //===----------------------------------------------------------------------===//
-// Assembly format
+// Assembly format: custom directives
 //===----------------------------------------------------------------------===//
-//
-//   optim.adam[w] [amsgrad] [maximize]
-//       (%p, %g, %m, %v[, %vmax]) : <param type> [, (...) : <type>]*
-//       lr(%lr) betas(%b1, %b2) eps(%eps) [weight_decay(%wd)]
-//       (step(%t : <type>) | beta_powers(%b1t, %b2t))
-//       [rescale_grad(%x)] [clip_gradient(%x)] [grad_scale(%x)] [found_inf(%x)]
-//       [bias_correction(<kind>)] [decay_rate(<kind>)] attr-dict
-//
-// A group's types are spelled as a parenthesised list only when they differ
-// from the defaults (grad of the param type, moments of getMomentType).
-// Float scalars have the compute type; results are the tensor inits' types.
 
-namespace {
-/// The ODS operand-segment order shared by both ops.
-enum Segment : unsigned {
-  kGrads,
-  kLr,
-  kBeta1,
-  kBeta2,
-  kEps,
-  kWeightDecay,
-  kStep,
-  kBeta1Power,
-  kBeta2Power,
-  kRescaleGrad,
-  kClipGradient,
-  kGradScale,
-  kFoundInf,
-  kParams,
-  kExpAvgs,
-  kExpAvgSqs,
-  kMaxExpAvgSqs,
-  kNumSegments
-};
-
-using UnresolvedOperand = OpAsmParser::UnresolvedOperand;
-} // namespace
-
-static ParseResult parseAdamStepOp(OpAsmParser &parser, OperationState &result,
-                                   bool hasDecayRate) {
-  Builder &b = parser.getBuilder();
-  if (succeeded(parser.parseOptionalKeyword("amsgrad")))
-    result.addAttribute("amsgrad", b.getUnitAttr());
-  if (succeeded(parser.parseOptionalKeyword("maximize")))
-    result.addAttribute("maximize", b.getUnitAttr());
-
-  // Per-parameter groups.
-  std::array<SmallVector<UnresolvedOperand>, kNumSegments> operands;
-  std::array<SmallVector<Type>, kNumSegments> types;
-  const Segment groupSegments[] = {kParams, kGrads, kExpAvgs, kExpAvgSqs,
-                                   kMaxExpAvgSqs};
-  do {
+/// The parameter groups,
+///
+///   (%p, %g, %m, %v[, %vmax]) : <param type> [, (...) : <type>]*
+///
+/// each split into the per-role operand segments. A group's types are spelled
+/// as a parenthesised list only when they differ from the defaults: grads of
+/// the param type, moments of getMomentType.
+static ParseResult parseParamGroups(
+    OpAsmParser &parser,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &params,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &grads,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &expAvgs,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &expAvgSqs,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &maxExpAvgSqs,
+    SmallVectorImpl<Type> &paramTypes, SmallVectorImpl<Type> &gradTypes,
+    SmallVectorImpl<Type> &expAvgTypes, SmallVectorImpl<Type> &expAvgSqTypes,
+    SmallVectorImpl<Type> &maxExpAvgSqTypes) {
+  SmallVectorImpl<OpAsmParser::UnresolvedOperand> *roles[] = {
+      &params, &grads, &expAvgs, &expAvgSqs, &maxExpAvgSqs};
+  SmallVectorImpl<Type> *roleTypes[] = {&paramTypes, &gradTypes, &expAvgTypes,
+                                        &expAvgSqTypes, &maxExpAvgSqTypes};
+  return parser.parseCommaSeparatedList([&]() -> ParseResult {
     SMLoc loc = parser.getCurrentLocation();
-    SmallVector<UnresolvedOperand> group;
+    SmallVector<OpAsmParser::UnresolvedOperand, 5> group;
     if (parser.parseOperandList(group, OpAsmParser::Delimiter::Paren) ||
         parser.parseColon())
       return failure();
     if (group.size() != 4 && group.size() != 5)
       return parser.emitError(loc, "expected (param, grad, exp_avg, "
                                    "exp_avg_sq[, max_exp_avg_sq])");
-    SmallVector<Type> groupTypes;
+    SmallVector<Type, 5> groupTypes;
     if (succeeded(parser.parseOptionalLParen())) {
       if (parser.parseTypeList(groupTypes) || parser.parseRParen())
         return failure();
@@ -133,194 +105,106 @@ static ParseResult parseAdamStepOp(OpAsmParser &parser, OperationState &result,
       if (group.size() == 5)
         groupTypes.push_back(momentType);
     }
-    for (auto [i, operand] : llvm::enumerate(group)) {
-      operands[groupSegments[i]].push_back(operand);
-      types[groupSegments[i]].push_back(groupTypes[i]);
+    for (auto [operand, type, role, roleType] :
+         llvm::zip(group, groupTypes, roles, roleTypes)) {
+      role->push_back(operand);
+      roleType->push_back(type);
     }
-  } while (succeeded(parser.parseOptionalComma()));
+    return success();
+  });
+}
 
-  auto paramType = cast<ShapedType>(types[kParams].front());
-  Type scalarType = getComputeType(paramType.getElementType());
-  // Scalars default to the compute type; `scalar_type(f64)` widens them.
+static void printParamGroups(OpAsmPrinter &p, Operation *, OperandRange params,
+                             OperandRange grads, OperandRange expAvgs,
+                             OperandRange expAvgSqs, OperandRange maxExpAvgSqs,
+                             TypeRange paramTypes, TypeRange gradTypes,
+                             TypeRange expAvgTypes, TypeRange expAvgSqTypes,
+                             TypeRange maxExpAvgSqTypes) {
+  // A verified op has equal counts; anything else prints generically.
+  size_t numGroups = std::min(
+      {params.size(), grads.size(), expAvgs.size(), expAvgSqs.size()});
+  for (size_t i = 0; i < numGroups; ++i) {
+    SmallVector<Value, 5> group = {params[i], grads[i], expAvgs[i],
+                                   expAvgSqs[i]};
+    SmallVector<Type, 5> types = {paramTypes[i], gradTypes[i], expAvgTypes[i],
+                                  expAvgSqTypes[i]};
+    if (i < maxExpAvgSqs.size()) {
+      group.push_back(maxExpAvgSqs[i]);
+      types.push_back(maxExpAvgSqTypes[i]);
+    }
+    if (i > 0)
+      p << ", ";
+    p << "(";
+    p.printOperands(group);
+    p << ") : ";
+    Type momentType = getMomentType(types[0]);
+    bool defaultTypes =
+        types[1] == types[0] &&
+        llvm::all_of(ArrayRef(types).drop_front(2),
+                     [&](Type type) { return type == momentType; });
+    if (defaultTypes) {
+      p << types[0];
+      continue;
+    }
+    p << "(";
+    llvm::interleaveComma(types, p);
+    p << ")";
+  }
+}
+
+/// An enum attribute as its bare keyword: `folded` in `bias_correction(folded)`
+/// (the generic form spells the attribute `#optim.bias_correction<folded>`).
+template <typename EnumAttrT>
+static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
+  using EnumT = decltype(std::declval<EnumAttrT>().getValue());
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  if (std::optional<EnumT> value = symbolizeEnum<EnumT>(keyword)) {
+    attr = EnumAttrT::get(parser.getContext(), *value);
+    return success();
+  }
+  // The cases are numbered from 0; stringifyEnum is empty past the last.
+  std::string expected;
+  for (uint32_t i = 0; !stringifyEnum(static_cast<EnumT>(i)).empty(); ++i)
+    expected += (i ? ", " : "") + stringifyEnum(static_cast<EnumT>(i)).str();
+  return parser.emitError(loc, "unknown ")
+         << EnumAttrT::getMnemonic() << " '" << keyword << "' (expected "
+         << expected << ")";
+}
+
+template <typename EnumAttrT>
+static void printEnumKeyword(OpAsmPrinter &p, Operation *, EnumAttrT attr) {
+  p << stringifyEnum(attr.getValue());
+}
+
+/// The float scalar type, ` scalar_type(<type>)` where it is not the compute
+/// type of the parameters. The operand traits give every float scalar the
+/// type of `lr`.
+static ParseResult parseScalarType(OpAsmParser &parser,
+                                   ArrayRef<Type> paramTypes, Type &lrType) {
   if (succeeded(parser.parseOptionalKeyword("scalar_type")))
-    if (parser.parseLParen() || parser.parseType(scalarType) ||
-        parser.parseRParen())
-      return failure();
-
-  // Scalars: `keyword(%a[, %b])`, all of the compute type.
-  auto parseScalars = [&](StringRef keyword, ArrayRef<Segment> segments,
-                          bool required) -> ParseResult {
-    if (required) {
-      if (parser.parseKeyword(keyword))
-        return failure();
-    } else if (failed(parser.parseOptionalKeyword(keyword))) {
-      return success();
-    }
-    if (parser.parseLParen())
-      return failure();
-    for (auto [i, segment] : llvm::enumerate(segments)) {
-      if ((i > 0 && parser.parseComma()) ||
-          parser.parseOperand(operands[segment].emplace_back()))
-        return failure();
-      types[segment].push_back(scalarType);
-    }
-    return parser.parseRParen();
-  };
-  if (parseScalars("lr", {kLr}, true) ||
-      parseScalars("betas", {kBeta1, kBeta2}, true) ||
-      parseScalars("eps", {kEps}, true) ||
-      parseScalars("weight_decay", {kWeightDecay}, false))
-    return failure();
-  if (succeeded(parser.parseOptionalKeyword("step"))) {
-    Type stepType;
-    if (parser.parseLParen() ||
-        parser.parseOperand(operands[kStep].emplace_back()) ||
-        parser.parseColonType(stepType) || parser.parseRParen())
-      return failure();
-    types[kStep].push_back(stepType);
-  }
-  if (parseScalars("beta_powers", {kBeta1Power, kBeta2Power}, false) ||
-      parseScalars("rescale_grad", {kRescaleGrad}, false) ||
-      parseScalars("clip_gradient", {kClipGradient}, false) ||
-      parseScalars("grad_scale", {kGradScale}, false) ||
-      parseScalars("found_inf", {kFoundInf}, false))
-    return failure();
-
-  // Non-default enums.
-  if (succeeded(parser.parseOptionalKeyword("bias_correction"))) {
-    StringRef name;
-    SMLoc loc = parser.getCurrentLocation();
-    if (parser.parseLParen() || parser.parseKeyword(&name) ||
-        parser.parseRParen())
-      return failure();
-    std::optional<BiasCorrection> kind = symbolizeBiasCorrection(name);
-    if (!kind)
-      return parser.emitError(loc, "unknown bias_correction '")
-             << name << "' (expected standard, folded or none)";
-    result.addAttribute("bias_correction",
-                        BiasCorrectionAttr::get(b.getContext(), *kind));
-  }
-  if (hasDecayRate && succeeded(parser.parseOptionalKeyword("decay_rate"))) {
-    StringRef name;
-    SMLoc loc = parser.getCurrentLocation();
-    if (parser.parseLParen() || parser.parseKeyword(&name) ||
-        parser.parseRParen())
-      return failure();
-    std::optional<DecayRate> kind = symbolizeDecayRate(name);
-    if (!kind)
-      return parser.emitError(loc, "unknown decay_rate '")
-             << name << "' (expected lr or effective)";
-    result.addAttribute("decay_rate",
-                        DecayRateAttr::get(b.getContext(), *kind));
-  }
-  if (parser.parseOptionalAttrDict(result.attributes))
-    return failure();
-
-  SmallVector<int32_t> segmentSizes;
-  for (unsigned segment = 0; segment < kNumSegments; ++segment) {
-    segmentSizes.push_back(operands[segment].size());
-    if (parser.resolveOperands(operands[segment], types[segment],
-                               parser.getNameLoc(), result.operands))
-      return failure();
-  }
-  result.addAttribute("operandSegmentSizes",
-                      b.getDenseI32ArrayAttr(segmentSizes));
-
-  // Destination style: one result per tensor init, in operand order.
-  for (Segment segment : {kParams, kExpAvgs, kExpAvgSqs, kMaxExpAvgSqs})
-    for (Type type : types[segment])
-      if (isa<RankedTensorType>(type))
-        result.addTypes(type);
+    return failure(parser.parseLParen() || parser.parseType(lrType) ||
+                   parser.parseRParen());
+  // The directive follows the groups, so there is at least one parameter, of
+  // a supported type.
+  lrType = getComputeType(getElementTypeOrSelf(paramTypes.front()));
   return success();
 }
 
-static void printAdamStepOp(OpAsmPrinter &p, AdamStepOpInterface op,
-                            DecayRateAttr decayRate) {
-  Operation *operation = op.getOperation();
-  if (op.getAmsgrad())
-    p << " amsgrad";
-  if (op.getMaximize())
-    p << " maximize";
-
-  unsigned numGroups =
-      std::min({op.getParams().size(), op.getGrads().size(),
-                op.getExpAvgs().size(), op.getExpAvgSqs().size()});
-  for (unsigned i = 0; i < numGroups; ++i) {
-    SmallVector<Value> group = {op.getParams()[i], op.getGrads()[i],
-                                op.getExpAvgs()[i], op.getExpAvgSqs()[i]};
-    if (i < op.getMaxExpAvgSqs().size())
-      group.push_back(op.getMaxExpAvgSqs()[i]);
-    p << (i == 0 ? " (" : ", (");
-    p.printOperands(group);
-    p << ") : ";
-    Type paramType = group[0].getType();
-    Type momentType = getMomentType(paramType);
-    bool defaultTypes = group[1].getType() == paramType;
-    for (Value moment : llvm::drop_begin(group, 2))
-      defaultTypes &= moment.getType() == momentType;
-    if (defaultTypes) {
-      p << paramType;
-    } else {
-      p << "(";
-      llvm::interleaveComma(group, p, [&](Value v) { p << v.getType(); });
-      p << ")";
-    }
-  }
-
-  Type scalarType = op.getLr().getType();
-  if (!op.getParams().empty() &&
-      scalarType !=
-          getComputeType(getElementTypeOrSelf(op.getParams()[0].getType())))
-    p << " scalar_type(" << scalarType << ")";
-  auto printScalars = [&](StringRef keyword, ValueRange values) {
-    if (llvm::any_of(values, [](Value v) { return !v; }))
-      return;
-    p << " " << keyword << "(";
-    p.printOperands(values);
-    p << ")";
-  };
-  printScalars("lr", op.getLr());
-  printScalars("betas", {op.getBeta1(), op.getBeta2()});
-  printScalars("eps", op.getEps());
-  printScalars("weight_decay", op.getWeightDecay());
-  if (Value step = op.getStep())
-    p << " step(" << step << " : " << step.getType() << ")";
-  printScalars("beta_powers", {op.getBeta1Power(), op.getBeta2Power()});
-  printScalars("rescale_grad", op.getRescaleGrad());
-  printScalars("clip_gradient", op.getClipGradient());
-  printScalars("grad_scale", op.getGradScale());
-  printScalars("found_inf", op.getFoundInf());
-  if (op.getBiasCorrection() != BiasCorrection::standard)
-    p << " bias_correction(" << stringifyBiasCorrection(op.getBiasCorrection())
-      << ")";
-  if (decayRate && decayRate.getValue() != DecayRate::lr)
-    p << " decay_rate(" << stringifyDecayRate(decayRate.getValue()) << ")";
-  p.printOptionalAttrDict(operation->getAttrs(),
-                          {"operandSegmentSizes", "amsgrad", "maximize",
-                           "bias_correction", "decay_rate"});
-}
-
-ParseResult AdamOp::parse(OpAsmParser &parser, OperationState &result) {
-  return parseAdamStepOp(parser, result, /*hasDecayRate=*/false);
-}
-void AdamOp::print(OpAsmPrinter &p) { printAdamStepOp(p, *this, {}); }
-
-ParseResult AdamWOp::parse(OpAsmParser &parser, OperationState &result) {
-  return parseAdamStepOp(parser, result, /*hasDecayRate=*/true);
-}
-void AdamWOp::print(OpAsmPrinter &p) {
-  printAdamStepOp(p, *this, getDecayRateAttr());
+static void printScalarType(OpAsmPrinter &p, Operation *, TypeRange paramTypes,
+                            Type lrType) {
+  if (paramTypes.empty() ||
+      lrType != getComputeType(getElementTypeOrSelf(paramTypes.front())))
+    p << " scalar_type(" << lrType << ")";
 }
 
 //===----------------------------------------------------------------------===//
 // Verifier
 //===----------------------------------------------------------------------===//
 
-static bool isSupportedParamElementType(Type type) {
-  return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
-}
-
-/// Returns the constant value of `value`, if it is a float constant.
+/// The value of a float constant operand.
 static std::optional<double> getConstantFloat(Value value) {
   FloatAttr attr;
   if (value && matchPattern(value, m_Constant(&attr)))
@@ -328,19 +212,62 @@ static std::optional<double> getConstantFloat(Value value) {
   return std::nullopt;
 }
 
-static std::optional<int64_t> getConstantInt(Value value) {
+/// The value of a constant step count, integer (of any width) or float.
+static std::optional<double> getConstantStep(Value value) {
+  if (std::optional<double> t = getConstantFloat(value))
+    return t;
   IntegerAttr attr;
-  if (value && matchPattern(value, m_Constant(&attr)))
-    return attr.getValue().getSExtValue();
-  return std::nullopt;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  // Through APFloat: APInt::signedRoundToDouble is wrong beyond 64 bits.
+  APFloat t(APFloat::IEEEdouble());
+  t.convertFromAPInt(attr.getValue(), /*IsSigned=*/true,
+                     APFloat::rmNearestTiesToEven);
+  return t.convertToDouble();
 }
 
-/// Prints a constant the way a user wrote it (1e-08, -0.5), not as %e.
-static std::string formatValue(double value) {
-  return llvm::formatv("{0}", llvm::format("%g", value)).str();
+/// Constant scalars must pass the checks the runtime applies to the same
+/// values (optim/Support/ScalarChecks.h), in the step's compute type.
+static LogicalResult verifyConstantScalars(AdamStepOpInterface op,
+                                           FloatType computeType) {
+  ::optim::ComputeType type = computeType.isF64() ? ::optim::ComputeType::f64
+                                                  : ::optim::ComputeType::f32;
+  using ::optim::ScalarRole;
+  std::pair<ScalarRole, Value> scalars[] = {
+      {ScalarRole::Lr, op.getLr()},
+      {ScalarRole::Beta1, op.getBeta1()},
+      {ScalarRole::Beta2, op.getBeta2()},
+      {ScalarRole::Eps, op.getEps()},
+      {ScalarRole::WeightDecay, op.getWeightDecay()},
+      {ScalarRole::Beta1Power, op.getBeta1Power()},
+      {ScalarRole::Beta2Power, op.getBeta2Power()},
+      {ScalarRole::RescaleGrad, op.getRescaleGrad()},
+      {ScalarRole::ClipGradient, op.getClipGradient()},
+      {ScalarRole::GradScale, op.getGradScale()},
+      {ScalarRole::FoundInf, op.getFoundInf()}};
+  for (auto [role, value] : scalars) {
+    std::optional<double> c = getConstantFloat(value);
+    if (!c)
+      continue;
+    if (std::optional<std::string> error = ::optim::checkScalar(role, *c, type))
+      return op.emitOpError("'")
+             << ::optim::stringifyScalarRole(role) << "' " << *error;
+  }
+  if (std::optional<double> t = getConstantStep(op.getStep()))
+    if (std::optional<std::string> error = ::optim::checkStepCount(*t))
+      return op.emitOpError("'step' ") << *error;
+  return success();
 }
 
-static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
+LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
+  auto op = cast<AdamStepOpInterface>(operation);
+  // Parsing fills in the defaults, but C++ can still store a null (setAttr
+  // with an attribute of the wrong kind); everything below reads them.
+  for (StringRef name : {"bias_correction", "decay_rate"}) {
+    std::optional<Attribute> attr = operation->getInherentAttr(name);
+    if (attr && !*attr)
+      return op.emitOpError("requires attribute '") << name << "'";
+  }
   size_t numParams = op.getParams().size();
   if (numParams == 0)
     return op.emitOpError("expects at least one parameter");
@@ -364,16 +291,16 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
     return failure();
 
   // Element types and shapes, per group.
-  bool tensorForm = isa<RankedTensorType>(op.getParams()[0].getType());
+  bool tensorForm = op.isTensorForm();
   FloatType computeType;
   for (size_t i = 0; i < numParams; ++i) {
     auto paramType = cast<ShapedType>(op.getParams()[i].getType());
     Type elementType = paramType.getElementType();
-    if (!isSupportedParamElementType(elementType))
+    FloatType groupComputeType = getComputeType(elementType);
+    if (!groupComputeType)
       return op.emitOpError("param #")
              << i << " has unsupported element type " << elementType
              << " (expected f16, bf16, f32 or f64)";
-    FloatType groupComputeType = getComputeType(elementType);
     if (!computeType)
       computeType = groupComputeType;
     else if (computeType != groupComputeType)
@@ -410,30 +337,13 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
       return failure();
   }
 
-  // Scalars share the compute type.
-  std::pair<Value, StringRef> scalars[] = {
-      {op.getLr(), "lr"},
-      {op.getBeta1(), "beta1"},
-      {op.getBeta2(), "beta2"},
-      {op.getEps(), "eps"},
-      {op.getWeightDecay(), "weight_decay"},
-      {op.getBeta1Power(), "beta1_power"},
-      {op.getBeta2Power(), "beta2_power"},
-      {op.getRescaleGrad(), "rescale_grad"},
-      {op.getClipGradient(), "clip_gradient"},
-      {op.getGradScale(), "grad_scale"},
-      {op.getFoundInf(), "found_inf"}};
-  // One scalar type for all: the compute type, or f64 so that the scalar
-  // work (1 - beta, bias corrections) sees the caller's exact values.
+  // ODS makes every float scalar the type of `lr`: the compute type, or f64
+  // so that the scalar work (1 - beta, bias corrections) sees the caller's
+  // exact values.
   Type scalarType = op.getLr().getType();
   if (scalarType != computeType && !scalarType.isF64())
     return op.emitOpError("'lr' must have the compute type ")
            << computeType << " or f64, got " << scalarType;
-  for (auto [value, name] : scalars)
-    if (value && value.getType() != scalarType)
-      return op.emitOpError("'")
-             << name << "' must have the scalar type " << scalarType
-             << " (the type of 'lr'), got " << value.getType();
   if (Value step = op.getStep())
     if (isa<FloatType>(step.getType()) && step.getType() != scalarType)
       return op.emitOpError("a float 'step' must have the scalar type ")
@@ -455,85 +365,37 @@ static LogicalResult verifyAdamStepOp(AdamStepOpInterface op) {
   // In place, a buffer that is updated twice would race with itself.
   if (!tensorForm) {
     llvm::SmallPtrSet<Value, 8> seen;
-    for (Value init : op->getOperands().drop_front(
-             op->getNumOperands() -
-             cast<DestinationStyleOpInterface>(op.getOperation())
-                 .getNumDpsInits()))
-      if (!seen.insert(init).second)
+    for (OpOperand &init :
+         cast<DestinationStyleOpInterface>(operation).getDpsInitsMutable())
+      if (!seen.insert(init.get()).second)
         return op.emitOpError("updates the same buffer twice; params and "
                               "moments must be distinct");
   }
 
-  // Constant hyperparameters out of range.
-  auto checkRange = [&](Value value, StringRef name, double lo, double hi,
-                        bool hiInclusive, StringRef range) -> LogicalResult {
-    std::optional<double> c = getConstantFloat(value);
-    if (!c || (*c >= lo && (hiInclusive ? *c <= hi : *c < hi)))
-      return success();
-    return op.emitOpError("'")
-           << name << "' must be " << range << ", got " << formatValue(*c);
-  };
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  if (failed(checkRange(op.getLr(), "lr", 0, inf, true, "non-negative")) ||
-      failed(checkRange(op.getEps(), "eps", 0, inf, true, "non-negative")) ||
-      failed(checkRange(op.getBeta1(), "beta1", 0, 1, false, "in [0, 1)")) ||
-      failed(checkRange(op.getBeta2(), "beta2", 0, 1, false, "in [0, 1)")) ||
-      failed(checkRange(op.getWeightDecay(), "weight_decay", 0, inf, true,
-                        "non-negative")) ||
-      failed(checkRange(op.getBeta1Power(), "beta1_power", 0, 1, false,
-                        "in [0, 1)")) ||
-      failed(checkRange(op.getBeta2Power(), "beta2_power", 0, 1, false,
-                        "in [0, 1)")))
-    return failure();
-  if (std::optional<double> scale = getConstantFloat(op.getGradScale()))
-    if (!(*scale > 0))
-      return op.emitOpError("'grad_scale' must be positive, got ")
-             << formatValue(*scale);
-  if (Value step = op.getStep()) {
-    std::optional<double> t = getConstantFloat(step);
-    if (!t)
-      if (std::optional<int64_t> i = getConstantInt(step))
-        t = static_cast<double>(*i);
-    if (t && !(*t >= 1))
-      return op.emitOpError("'step' must be >= 1, got ") << formatValue(*t);
-  }
-  return success();
+  return verifyConstantScalars(op, computeType);
 }
-
-LogicalResult AdamOp::verify() { return verifyAdamStepOp(*this); }
-LogicalResult AdamWOp::verify() { return verifyAdamStepOp(*this); }
 
 //===----------------------------------------------------------------------===//
 // Interfaces
 //===----------------------------------------------------------------------===//
 
-WeightDecayMode AdamOp::getWeightDecayMode() {
-  return getWeightDecay() ? WeightDecayMode::l2 : WeightDecayMode::none;
-}
-WeightDecayMode AdamWOp::getWeightDecayMode() {
-  return WeightDecayMode::decoupled;
-}
+namespace mlir::optim::detail {
 
-FloatType AdamOp::getComputeType() {
-  return optim::getComputeType(getElementTypeOrSelf(getParams()[0].getType()));
-}
-FloatType AdamWOp::getComputeType() {
-  return optim::getComputeType(getElementTypeOrSelf(getParams()[0].getType()));
+/// Destination style: one result per tensor init, in operand order.
+static void inferAdamStepResultTypes(ArrayRef<ValueRange> stateRanges,
+                                     SmallVectorImpl<Type> &resultTypes) {
+  for (ValueRange range : stateRanges)
+    for (Type type : range.getTypes())
+      if (isa<RankedTensorType>(type))
+        resultTypes.push_back(type);
 }
 
 /// The state (params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs) is the
-/// destination; it forms the trailing operand segments.
-template <typename OpTy> static MutableOperandRange getStateOperands(OpTy op) {
-  unsigned start = op.getODSOperandIndexAndLength(kParams).first;
-  return MutableOperandRange(op.getOperation(), start,
-                             op->getNumOperands() - start);
-}
-
-MutableOperandRange AdamOp::getDpsInitsMutable() {
-  return getStateOperands(*this);
-}
-MutableOperandRange AdamWOp::getDpsInitsMutable() {
-  return getStateOperands(*this);
+/// destination; ODS declares it as the trailing operand segments.
+static MutableOperandRange getAdamStepStateOperands(AdamStepOpInterface op) {
+  unsigned numState = op.getParams().size() + op.getExpAvgs().size() +
+                      op.getExpAvgSqs().size() + op.getMaxExpAvgSqs().size();
+  return MutableOperandRange(op, op->getNumOperands() - numState, numState);
 }
 
 /// Memref form: reads every buffer, writes the state. Tensor form: pure.
@@ -552,22 +414,10 @@ static void getAdamStepEffects(
   }
 }
 
-void AdamOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  getAdamStepEffects(*this, effects);
-}
-void AdamWOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  getAdamStepEffects(*this, effects);
-}
-
 //===----------------------------------------------------------------------===//
 // Canonicalization
 //===----------------------------------------------------------------------===//
 
-namespace {
 /// Removes optional operands whose constant value makes them the identity:
 /// found_inf = 0, rescale_grad = 1, grad_scale = 1, a negative clip_gradient
 /// (clipping disabled) and, for Adam, an L2 weight_decay of 0.
@@ -624,16 +474,14 @@ template <typename OpTy> struct EraseSkippedStep : OpRewritePattern<OpTy> {
     return success();
   }
 };
-} // namespace
 
-void AdamOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                         MLIRContext *context) {
-  results.add<DropNeutralOperands<AdamOp>, EraseSkippedStep<AdamOp>>(context);
+template <typename OpTy>
+static void populateAdamStepCanonicalizationPatterns(RewritePatternSet &results,
+                                                     MLIRContext *context) {
+  results.add<DropNeutralOperands<OpTy>, EraseSkippedStep<OpTy>>(context);
 }
-void AdamWOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                          MLIRContext *context) {
-  results.add<DropNeutralOperands<AdamWOp>, EraseSkippedStep<AdamWOp>>(context);
-}
+
+} // namespace mlir::optim::detail
 
 #define GET_OP_CLASSES
 #include "optim/Dialect/Optim/IR/OptimOps.cpp.inc"

@@ -148,81 +148,51 @@ std::optional<Preset> mlir::optim::symbolizePreset(StringRef name) {
 // Builders
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-static OpTy createStep(OpBuilder &builder, Location loc,
-                       const AdamVariant &variant, ArrayRef<ParamState> params,
-                       const StepScalars &scalars) {
-  SmallVector<Value> grads, ps, ms, vs, vmaxs;
-  SmallVector<Type> resultTypes;
-  for (const ParamState &state : params) {
-    grads.push_back(state.grad);
-    ps.push_back(state.param);
-    ms.push_back(state.expAvg);
-    vs.push_back(state.expAvgSq);
-    if (variant.amsgrad)
-      vmaxs.push_back(state.maxExpAvgSq);
-  }
-  for (ValueRange range :
-       {ValueRange(ps), ValueRange(ms), ValueRange(vs), ValueRange(vmaxs)})
-    for (Value v : range)
-      if (isa<RankedTensorType>(v.getType()))
-        resultTypes.push_back(v.getType());
-
-  OperationState state(loc, OpTy::getOperationName());
-  auto addOptional = [&](Value v) -> int32_t {
-    if (!v)
-      return 0;
-    state.addOperands(v);
-    return 1;
-  };
-  state.addOperands(grads);
-  state.addOperands({scalars.lr, scalars.beta1, scalars.beta2, scalars.eps});
-  SmallVector<int32_t> sizes = {static_cast<int32_t>(grads.size()), 1, 1, 1, 1};
-  sizes.push_back(addOptional(scalars.weightDecay));
-  // Without bias correction the step is not needed; with it, exactly one of
-  // the count and the powers is passed.
+/// The operands `variant` selects from `scalars`: without bias correction the
+/// step is not needed; with it, exactly one of the count and the powers.
+static StepScalars selectScalars(const AdamVariant &variant,
+                                 const StepScalars &scalars) {
+  StepScalars selected = scalars;
+  if (variant.weightDecay == WeightDecayMode::none)
+    selected.weightDecay = {};
   bool needsStep = variant.biasCorrection != BiasCorrection::none;
   bool powers = needsStep && variant.givenPowers;
-  sizes.push_back(addOptional(needsStep && !powers ? scalars.step : Value()));
-  sizes.push_back(addOptional(powers ? scalars.beta1Power : Value()));
-  sizes.push_back(addOptional(powers ? scalars.beta2Power : Value()));
-  sizes.push_back(
-      addOptional(variant.rescaleGrad ? scalars.rescaleGrad : Value()));
-  sizes.push_back(
-      addOptional(variant.clipGradient ? scalars.clipGradient : Value()));
-  sizes.push_back(addOptional(variant.gradScale ? scalars.gradScale : Value()));
-  sizes.push_back(addOptional(variant.foundInf ? scalars.foundInf : Value()));
-  for (ValueRange range :
-       {ValueRange(ps), ValueRange(ms), ValueRange(vs), ValueRange(vmaxs)}) {
-    state.addOperands(range);
-    sizes.push_back(static_cast<int32_t>(range.size()));
-  }
-  MLIRContext *ctx = builder.getContext();
-  state.addAttribute("operandSegmentSizes",
-                     builder.getDenseI32ArrayAttr(sizes));
-  state.addAttribute("bias_correction",
-                     BiasCorrectionAttr::get(ctx, variant.biasCorrection));
-  if (variant.amsgrad)
-    state.addAttribute("amsgrad", builder.getUnitAttr());
-  if (variant.maximize)
-    state.addAttribute("maximize", builder.getUnitAttr());
-  if constexpr (std::is_same_v<OpTy, AdamWOp>)
-    state.addAttribute("decay_rate",
-                       DecayRateAttr::get(ctx, variant.decayRate));
-  state.addTypes(resultTypes);
-  return cast<OpTy>(builder.create(state));
+  if (!needsStep || powers)
+    selected.step = {};
+  if (!powers)
+    selected.beta1Power = selected.beta2Power = {};
+  if (!variant.rescaleGrad)
+    selected.rescaleGrad = {};
+  if (!variant.clipGradient)
+    selected.clipGradient = {};
+  if (!variant.gradScale)
+    selected.gradScale = {};
+  if (!variant.foundInf)
+    selected.foundInf = {};
+  return selected;
 }
 
 AdamStepOpInterface mlir::optim::buildAdamStep(OpBuilder &builder, Location loc,
                                                const AdamVariant &variant,
                                                ArrayRef<ParamState> params,
                                                const StepScalars &scalars) {
+  SmallVector<Value> ps, gs, ms, vs, vmaxs;
+  for (const ParamState &state : params) {
+    ps.push_back(state.param);
+    gs.push_back(state.grad);
+    ms.push_back(state.expAvg);
+    vs.push_back(state.expAvgSq);
+    if (variant.amsgrad)
+      vmaxs.push_back(state.maxExpAvgSq);
+  }
+  StepScalars selected = selectScalars(variant, scalars);
   if (variant.weightDecay == WeightDecayMode::decoupled)
-    return createStep<AdamWOp>(builder, loc, variant, params, scalars);
-  StepScalars adamScalars = scalars;
-  if (variant.weightDecay == WeightDecayMode::none)
-    adamScalars.weightDecay = {};
-  return createStep<AdamOp>(builder, loc, variant, params, adamScalars);
+    return AdamWOp::create(builder, loc, ps, gs, ms, vs, vmaxs, selected,
+                           variant.biasCorrection, variant.amsgrad,
+                           variant.maximize, variant.decayRate);
+  return AdamOp::create(builder, loc, ps, gs, ms, vs, vmaxs, selected,
+                        variant.biasCorrection, variant.amsgrad,
+                        variant.maximize);
 }
 
 AdamStepOpInterface mlir::optim::buildPresetStep(OpBuilder &builder,

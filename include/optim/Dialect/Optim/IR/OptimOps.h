@@ -7,7 +7,9 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "optim/Dialect/Optim/IR/OptimDialect.h"
@@ -16,11 +18,6 @@
 
 #define GET_ATTRDEF_CLASSES
 #include "optim/Dialect/Optim/IR/OptimAttrs.h.inc"
-
-#include "optim/Dialect/Optim/IR/OptimInterfaces.h.inc"
-
-#define GET_OP_CLASSES
-#include "optim/Dialect/Optim/IR/OptimOps.h.inc"
 
 namespace mlir::optim {
 
@@ -32,6 +29,25 @@ FloatType getComputeType(Type elementType);
 /// shape (and, for memrefs, layout) with the compute element type.
 Type getMomentType(Type paramType);
 
+/// The per-step scalar operands of a step, for the ops' group builders; null
+/// values are absent operands.
+struct StepScalars {
+  Value lr, beta1, beta2, eps, weightDecay;
+  Value step;                   ///< the count t, or
+  Value beta1Power, beta2Power; ///< the powers beta1^t, beta2^t
+  Value rescaleGrad, clipGradient, gradScale, foundInf;
+};
+
+namespace detail {
+/// The verifier of AdamStepOpInterface: the operand rules both ops share.
+LogicalResult verifyAdamStepOp(Operation *op);
+} // namespace detail
+
 } // namespace mlir::optim
+
+#include "optim/Dialect/Optim/IR/OptimInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "optim/Dialect/Optim/IR/OptimOps.h.inc"
 
 #endif // OPTIM_DIALECT_OPTIM_IR_OPTIMOPS_H

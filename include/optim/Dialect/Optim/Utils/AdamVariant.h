@@ -80,13 +80,7 @@ struct ParamState {
   Value param, grad, expAvg, expAvgSq, maxExpAvgSq;
 };
 
-/// The per-step scalar operands; null values are absent operands.
-struct StepScalars {
-  Value lr, beta1, beta2, eps, weightDecay;
-  Value step;                   ///< the count t, or
-  Value beta1Power, beta2Power; ///< the powers (AdamVariant::givenPowers)
-  Value rescaleGrad, clipGradient, gradScale, foundInf;
-};
+// StepScalars, the per-step scalar operands, is declared with the ops.
 
 /// Creates the op `variant` describes (optim.adamw for decoupled decay,
 /// optim.adam otherwise) over `params`. Result types are inferred: none for
