@@ -89,9 +89,18 @@ TEST(JitModule, UnknownFunctionIsAnError) {
 
 // Attributes of the wrong type in an optim op's attribute dictionary used to
 // crash the printer and the lowering (a failed cast) or be silently dropped:
-// each must be an error from compileModule.
-class JitModuleWrongAttribute : public ::testing::TestWithParam<const char *> {
+// each must be an error from compileModule that names the attribute.
+struct WrongAttribute {
+  const char *dictionary;
+  const char *name;
 };
+
+void PrintTo(const WrongAttribute &attr, std::ostream *os) {
+  *os << attr.dictionary;
+}
+
+class JitModuleWrongAttribute
+    : public ::testing::TestWithParam<WrongAttribute> {};
 
 TEST_P(JitModuleWrongAttribute, IsAnError) {
   std::string source = R"mlir(
@@ -99,17 +108,27 @@ func.func @f(%p: memref<4xf32>, %g: memref<4xf32>, %m: memref<4xf32>,
              %v: memref<4xf32>, %lr: f32, %t: i64) {
   optim.adamw (%p, %g, %m, %v) : memref<4xf32>
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64) )mlir";
-  source += GetParam();
+  source += GetParam().dictionary;
   source += "\n  return\n}\n";
   auto compiler = llvm::cantFail(Compiler::create());
   auto module = compiler->compileModule(source);
-  ASSERT_FALSE(bool(module)) << "accepted: " << GetParam();
+  ASSERT_FALSE(bool(module)) << "accepted: " << GetParam().dictionary;
   std::string message = llvm::toString(module.takeError());
-  EXPECT_FALSE(message.empty());
+  EXPECT_NE(message.find("could not parse the module"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("\"user-module\":5:"), std::string::npos) << message;
+  EXPECT_NE(message.find("'" + std::string(GetParam().name) + "'"),
+            std::string::npos)
+      << message;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Attributes, JitModuleWrongAttribute,
-    ::testing::Values("{bias_correction = \"folded\"}",
-                      "{bias_correction = 3 : i32}", "{amsgrad = 1 : i32}",
-                      "{maximize = \"yes\"}"));
+    ::testing::Values(
+        WrongAttribute{"{bias_correction = \"folded\"}", "bias_correction"},
+        WrongAttribute{"{bias_correction = 3 : i32}", "bias_correction"},
+        WrongAttribute{"{amsgrad = 1 : i32}", "amsgrad"},
+        WrongAttribute{"{maximize = \"yes\"}", "maximize"}),
+    [](const ::testing::TestParamInfo<WrongAttribute> &info) {
+      return std::string(info.param.name) + "_" + std::to_string(info.index);
+    });
