@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates optim's golden optimizer-step cases, and checks existing ones.
 
-The cases use the JSON format of ../../../shared/golden/README.md (copied in
-README.md beside this script). Two kinds of reference produce the expected
+The cases use the JSON format of ../../../shared/golden/README.md (summarised
+in README.md beside this script). Two kinds of reference produce the expected
 state:
 
   torch_*   PyTorch's own torch.optim.Adam / AdamW (foreach=False), run in
