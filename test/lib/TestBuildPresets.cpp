@@ -68,6 +68,39 @@ struct TestBuildPresetsPass
       buildPresetStep(body, loc, preset, state, scalars, options);
       func::ReturnOp::create(body, loc);
     }
+    buildTensorGroup(b, loc);
+  }
+
+  /// The ops' own group builder on tensors: two parameters (f32, and bf16
+  /// with f32 moments), AMSGrad, f64 scalars; the results are inferred.
+  void buildTensorGroup(OpBuilder &b, Location loc) {
+    Type f32 = b.getF32Type(), f64 = b.getF64Type();
+    Type p0 = RankedTensorType::get({4}, f32);
+    Type p1 = RankedTensorType::get({2, 3}, b.getBF16Type());
+    Type m1 = RankedTensorType::get({2, 3}, f32);
+    SmallVector<Type> args = {p0, p0, p0, p0, p0, p1, p1, m1, m1, m1};
+    args.append(6, f64);
+    args.push_back(b.getI64Type());
+    auto func = func::FuncOp::create(b, loc, "group_builder_tensor",
+                                     b.getFunctionType(args, {}));
+    Block *entry = func.addEntryBlock();
+    OpBuilder body = OpBuilder::atBlockBegin(entry);
+    ValueRange a = entry->getArguments();
+    StepScalars scalars;
+    scalars.lr = a[10];
+    scalars.beta1 = a[11];
+    scalars.beta2 = a[12];
+    scalars.eps = a[13];
+    scalars.weightDecay = a[14];
+    scalars.rescaleGrad = a[15];
+    scalars.step = a[16];
+    auto step = AdamWOp::create(
+        body, loc, /*params=*/{a[0], a[5]}, /*grads=*/{a[1], a[6]},
+        /*expAvgs=*/{a[2], a[7]}, /*expAvgSqs=*/{a[3], a[8]},
+        /*maxExpAvgSqs=*/{a[4], a[9]}, scalars, BiasCorrection::folded,
+        /*amsgrad=*/true, /*maximize=*/false, DecayRate::effective);
+    func::ReturnOp::create(body, loc, step->getResults());
+    func.setFunctionType(b.getFunctionType(args, step->getResultTypes()));
   }
 };
 } // namespace

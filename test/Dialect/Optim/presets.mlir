@@ -88,3 +88,8 @@ func.func @brainpy_adamw(%p: memref<?xf64>, %g: memref<?xf64>, %m: memref<?xf64>
 // BUILT: optim.adamw (%{{.*}}) : memref<?xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : f32) rescale_grad(%{{.*}}) clip_gradient(%{{.*}}) bias_correction(folded) decay_rate(effective){{$}}
 // BUILT-LABEL: func @brainpy_adamw(
 // BUILT: optim.adamw (%{{.*}}) : memref<?xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : f32) bias_correction(folded){{$}}
+// The ops' group builder, tensor form: the results (params, exp_avgs,
+// exp_avg_sqs, max_exp_avg_sqs) are inferred.
+// BUILT-LABEL: func @group_builder_tensor(
+// BUILT: %[[R:.*]]:8 = optim.adamw amsgrad (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<4xf32>, (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<2x3xbf16> scalar_type(f64) lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : i64) rescale_grad(%{{.*}}) bias_correction(folded) decay_rate(effective){{$}}
+// BUILT: return %[[R]]#0, %[[R]]#1, %[[R]]#2, %[[R]]#3, %[[R]]#4, %[[R]]#5, %[[R]]#6, %[[R]]#7 : tensor<4xf32>, tensor<2x3xbf16>, tensor<4xf32>, tensor<2x3xf32>, tensor<4xf32>, tensor<2x3xf32>, tensor<4xf32>, tensor<2x3xf32>

@@ -121,8 +121,8 @@ static void printParamGroups(OpAsmPrinter &p, Operation *, OperandRange params,
                              TypeRange expAvgTypes, TypeRange expAvgSqTypes,
                              TypeRange maxExpAvgSqTypes) {
   // A verified op has equal counts; anything else prints generically.
-  size_t numGroups = std::min(
-      {params.size(), grads.size(), expAvgs.size(), expAvgSqs.size()});
+  size_t numGroups =
+      std::min({params.size(), grads.size(), expAvgs.size(), expAvgSqs.size()});
   for (size_t i = 0; i < numGroups; ++i) {
     SmallVector<Value, 5> group = {params[i], grads[i], expAvgs[i],
                                    expAvgSqs[i]};
