@@ -25,8 +25,6 @@ constexpr int64_t kSerialThreshold = 1 << 14;
 /// Thread ranges start at multiples of this many elements (whole cache lines
 /// and whole vectors; no two threads write one line).
 constexpr int64_t kRangeQuantum = 1024;
-/// Element counts beyond this could overflow byte offsets (8-byte elements).
-constexpr int64_t kMaxElements = int64_t(1) << 59;
 
 struct Extent {
   uintptr_t begin, end;
@@ -72,13 +70,13 @@ llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
     if (p.numElements == 0)
       continue;
     // Byte extents and the flattened total must not overflow.
-    if (p.numElements > kMaxElements)
+    if (p.numElements > kMaxParamElements)
       return llvm::createStringError(
           llvm::formatv("param #{0}: {1} elements is too many", i,
                         p.numElements)
               .str());
     total += p.numElements;
-    if (total > kMaxElements)
+    if (total > kMaxParamElements)
       return llvm::createStringError(
           "the parameter group holds too many elements in total");
     struct {

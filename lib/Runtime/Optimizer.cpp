@@ -96,10 +96,22 @@ Optimizer::create(Compiler &compiler, const StepConfig &config,
     return llvm::createStringError(
         "Optimizer keeps its state in host memory: use a CPU configuration "
         "(GPU steps run on device buffers through CompiledStep)");
-  for (auto [i, p] : llvm::enumerate(params))
+  int64_t total = 0;
+  for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements < 0 || (p.numElements > 0 && !p.data))
       return llvm::createStringError(
           llvm::formatv("param #{0}: null data or negative size", i).str());
+    // Bounded before the moments' byte sizes are computed from it.
+    if (p.numElements > kMaxParamElements)
+      return llvm::createStringError(
+          llvm::formatv("param #{0}: {1} elements is too many", i,
+                        p.numElements)
+              .str());
+    total += p.numElements;
+    if (total > kMaxParamElements)
+      return llvm::createStringError(
+          "the parameters hold too many elements in total");
+  }
   auto compiled = compiler.getStep(config);
   if (!compiled)
     return compiled.takeError();

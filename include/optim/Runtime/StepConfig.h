@@ -109,6 +109,10 @@ struct StepScalars {
   llvm::Error verify(const StepConfig &config) const;
 };
 
+/// The most elements a parameter group (and so each parameter) may hold:
+/// byte offsets of 8-byte elements stay far from overflowing.
+constexpr int64_t kMaxParamElements = int64_t(1) << 59;
+
 /// One parameter tensor's buffers, flattened: `numElements` contiguous
 /// elements each. Moments (and `maxExpAvgSq`, AMSGrad only) are of the
 /// moment element type.

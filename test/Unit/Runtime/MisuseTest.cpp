@@ -500,6 +500,16 @@ TEST(OptimizerMisuse, InvalidCreationIsAnError) {
                                 {{nullptr, 3}})
                   .takeError(),
               "param #0: null data or negative size");
+  // Sizes whose moment allocations would overflow, alone or together.
+  expectError(Optimizer::create(getCompiler(), negative.config, StepScalars(),
+                                {{negative.w.data(), int64_t(1) << 62}})
+                  .takeError(),
+              "param #0: 4611686018427387904 elements is too many");
+  expectError(Optimizer::create(getCompiler(), negative.config, StepScalars(),
+                                {{negative.w.data(), int64_t(1) << 58},
+                                 {negative.b.data(), int64_t(1) << 59}})
+                  .takeError(),
+              "the parameters hold too many elements in total");
 }
 
 // The running count never overflows: the optimizer refuses the step after
