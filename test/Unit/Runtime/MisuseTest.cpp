@@ -197,6 +197,8 @@ const std::vector<Misuse> &getMisuses() {
       {"ExpAvgSharedAcrossParams",
        [](Call &c) { c.params[1].expAvg = c.params[0].expAvgSq; },
        "buffers overlap"},
+      {"OneParamTwiceInAGroup", [](Call &c) { c.params[1] = c.params[0]; },
+       "buffers overlap"},
       {"ParamInsideAnotherParam",
        [](Call &c) { c.params[1].param = c.at(0, P) + kN / 2; },
        "buffers overlap: param of param #0 and param of param #1"},
