@@ -397,11 +397,17 @@ void emitDynamicSizeChecks(OpBuilder &b, Location loc, StringRef opName,
     for (int64_t dim = 0; dim < gradType.getRank(); ++dim) {
       if (!gradType.isDynamicDim(dim))
         continue;
-      Value expected = linalg::createOrFoldDimOp(b, loc, grad, dim);
+      Value index = arith::ConstantIndexOp::create(b, loc, dim);
+      auto sizeOf = [&](Value value) -> Value {
+        if (isa<MemRefType>(value.getType()))
+          return memref::DimOp::create(b, loc, value, index);
+        return tensor::DimOp::create(b, loc, value, index);
+      };
+      Value expected = sizeOf(grad);
       for (auto [value, name] : others) {
         if (!value)
           continue;
-        Value size = linalg::createOrFoldDimOp(b, loc, value, dim);
+        Value size = sizeOf(value);
         Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                            size, expected);
         cf::AssertOp::create(
