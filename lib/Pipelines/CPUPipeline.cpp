@@ -28,8 +28,7 @@
 using namespace mlir;
 using namespace mlir::optim;
 
-void mlir::optim::buildOptimToLinalgPipeline(OpPassManager &pm,
-                                             bool fastMath) {
+void mlir::optim::buildOptimToLinalgPipeline(OpPassManager &pm, bool fastMath) {
   // Drop neutral operands (found_inf = 0, ...) before lowering.
   pm.addPass(createCanonicalizerPass());
   // Tensor-form steps become in-place memref steps (no state copies);

@@ -10,10 +10,10 @@ using namespace mlir::optim;
 /// Like PassPipelineRegistration<Options>, whose builder cannot fail, but a
 /// pipeline that does not build (an unusable option value) reports why.
 template <typename Options>
-static void registerPipeline(
-    StringRef argument, StringRef description,
-    LogicalResult (*build)(OpPassManager &, const Options &,
-                           llvm::raw_ostream &)) {
+static void registerPipeline(StringRef argument, StringRef description,
+                             LogicalResult (*build)(OpPassManager &,
+                                                    const Options &,
+                                                    llvm::raw_ostream &)) {
   registerPassPipeline(
       argument, description,
       [build](OpPassManager &pm, StringRef optionsString,

@@ -481,9 +481,7 @@ struct LowerAdamStep : OpInterfaceConversionPattern<AdamStepOpInterface> {
     }
     auto ifOp = scf::IfOp::create(
         rewriter, loc, skip,
-        [&](OpBuilder &b, Location l) {
-          scf::YieldOp::create(b, l, in.inits);
-        },
+        [&](OpBuilder &b, Location l) { scf::YieldOp::create(b, l, in.inits); },
         [&](OpBuilder &b, Location l) {
           scf::YieldOp::create(b, l, emitAll(b, l));
         });
@@ -525,10 +523,10 @@ struct ConvertOptimToLinalgPass
   void runOnOperation() override {
     if (fastMath) {
       WalkResult result = getOperation()->walk([](func::FuncOp func) {
-        bool hasStep =
-            func.walk([](AdamStepOpInterface) {
-                  return WalkResult::interrupt();
-                }).wasInterrupted();
+        bool hasStep = func.walk([](AdamStepOpInterface) {
+                             return WalkResult::interrupt();
+                           })
+                           .wasInterrupted();
         if (hasStep && failed(requestReciprocalEstimates(func)))
           return WalkResult::interrupt();
         return WalkResult::advance();

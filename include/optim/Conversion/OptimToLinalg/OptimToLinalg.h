@@ -9,9 +9,11 @@ class RewritePatternSet;
 
 namespace mlir::optim {
 
-/// Patterns rewriting optim.adam/optim.adamw into a scalar prologue and one
-/// fused linalg.generic per parameter; `fastMath` selects the approximate
-/// f32 square root and divide (see convert-optim-to-linalg).
+/// Conversion patterns rewriting optim.adam/optim.adamw into run-time size
+/// checks for dynamic dimensions, a scalar prologue and one fused
+/// linalg.generic per parameter, for a dialect conversion in which the optim
+/// dialect is illegal; `fastMath` selects the approximate f32 square root
+/// and divide (see convert-optim-to-linalg).
 void populateOptimToLinalgPatterns(RewritePatternSet &patterns,
                                    bool fastMath = false);
 
