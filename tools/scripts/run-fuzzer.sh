@@ -39,7 +39,7 @@ for dirpath, _, files in os.walk(root):
                 with open(os.path.join(out, hashlib.sha1(data).hexdigest()), "wb") as f:
                     f.write(data)
 PY
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allow_user_poisoning=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "optim-fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
 "$fuzzer" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=30 \
