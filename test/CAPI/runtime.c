@@ -1,0 +1,332 @@
+/*===- runtime.c - tests of the optim C API, compiled as C ----------------===*\
+|*                                                                            *|
+|* Runs torch.optim.AdamW steps (and an AMSGrad f64 Adam step) through the C  *|
+|* API against a double-precision reference, then feeds every entry point     *|
+|* bad input and checks that each returns a failed status with a message and  *|
+|* leaves every buffer unchanged.                                             *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "optim-c/Runtime.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                              \
+    }                                                                          \
+  } while (0)
+
+/// Fails the test on an error status, printing its message.
+static int ok(OptimStatus status, const char *what) {
+  if (optimStatusIsSuccess(status))
+    return 1;
+  fprintf(stderr, "%s failed: %s\n", what, optimStatusGetMessage(status));
+  optimStatusDestroy(status);
+  ++failures;
+  return 0;
+}
+
+/// Expects a failure whose message contains `needle`.
+static void expectError(OptimStatus status, const char *needle,
+                        const char *what) {
+  if (optimStatusIsSuccess(status)) {
+    fprintf(stderr, "%s: expected an error containing '%s'\n", what, needle);
+    ++failures;
+    return;
+  }
+  const char *message = optimStatusGetMessage(status);
+  if (!strstr(message, needle)) {
+    fprintf(stderr, "%s: error '%s' does not contain '%s'\n", what, message,
+            needle);
+    ++failures;
+  }
+  optimStatusDestroy(status);
+}
+
+enum { N = 1000, M = 37, STEPS = 5 };
+
+/// One torch.optim.AdamW step in double precision.
+static void referenceAdamW(double *p, const double *g, double *m, double *v,
+                           int n, const OptimStepScalars *s) {
+  double bc1 = 1 - pow(s->beta1, (double)s->step);
+  double bc2 = 1 - pow(s->beta2, (double)s->step);
+  for (int i = 0; i < n; ++i) {
+    p[i] *= 1 - s->lr * s->weightDecay;
+    m[i] = s->beta1 * m[i] + (1 - s->beta1) * g[i];
+    v[i] = s->beta2 * v[i] + (1 - s->beta2) * g[i] * g[i];
+    p[i] -= s->lr / bc1 * m[i] / (sqrt(v[i]) / sqrt(bc2) + s->eps);
+  }
+}
+
+static double relativeError(double got, double want) {
+  return fabs(got - want) / fmax(fabs(want), 1e-30);
+}
+
+/// Two f32 parameters of different sizes, several steps with a changing lr.
+static void testAdamWF32(OptimCompiler compiler) {
+  OptimStepConfig config =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF32);
+  OptimStep step;
+  if (!ok(optimCompilerGetStep(compiler, &config, &step), "getStep(adamw)"))
+    return;
+
+  static float p0[N], g0[N], m0[N], v0[N], p1[M], g1[M], m1[M], v1[M];
+  static double rp0[N], rg0[N], rm0[N], rv0[N], rp1[M], rg1[M], rm1[M], rv1[M];
+  for (int i = 0; i < N; ++i) {
+    rp0[i] = p0[i] = (float)sin(0.1 * i);
+    m0[i] = v0[i] = 0;
+    rm0[i] = rv0[i] = 0;
+  }
+  for (int i = 0; i < M; ++i) {
+    rp1[i] = p1[i] = (float)cos(0.3 * i);
+    m1[i] = v1[i] = 0;
+    rm1[i] = rv1[i] = 0;
+  }
+  OptimParamBuffers buffers[2] = {{p0, g0, m0, v0, NULL, N},
+                                  {p1, g1, m1, v1, NULL, M}};
+  OptimStepScalars scalars = optimStepScalarsForPreset(OptimPresetTorchAdamW);
+  CHECK(scalars.weightDecay == 1e-2 && scalars.lr == 1e-3);
+  for (int t = 1; t <= STEPS; ++t) {
+    for (int i = 0; i < N; ++i)
+      rg0[i] = g0[i] = (float)cos(0.7 * i + t);
+    for (int i = 0; i < M; ++i)
+      rg1[i] = g1[i] = (float)(0.01 * (i - 18) * t);
+    scalars.step = t;
+    scalars.lr = 1e-3 * t; /* a schedule: a run-time scalar */
+    if (!ok(optimStepRun(step, buffers, 2, &scalars), "optimStepRun"))
+      break;
+    referenceAdamW(rp0, rg0, rm0, rv0, N, &scalars);
+    referenceAdamW(rp1, rg1, rm1, rv1, M, &scalars);
+    double worst = 0;
+    for (int i = 0; i < N; ++i)
+      worst = fmax(worst, relativeError(p0[i], rp0[i]));
+    for (int i = 0; i < M; ++i)
+      worst = fmax(worst, relativeError(p1[i], rp1[i]));
+    /* The golden cases' f32 tolerance. */
+    if (worst > 1e-5) {
+      fprintf(stderr, "adamw f32 step %d: relative error %g\n", t, worst);
+      ++failures;
+    }
+  }
+
+  /* The step reports its configuration. */
+  OptimStepConfig back;
+  if (ok(optimStepGetConfig(step, &back), "optimStepGetConfig")) {
+    CHECK(back.weightDecay == OptimWeightDecayDecoupled);
+    CHECK(back.biasCorrection == OptimBiasCorrectionStandard);
+    CHECK(back.paramType == OptimElementTypeF32);
+    CHECK(back.gpuChip != NULL);
+  }
+  optimStepDestroy(step);
+}
+
+/// torch.optim.Adam(amsgrad=True, maximize=True, weight_decay) on f64, one
+/// step, serially.
+static void testAdamAmsgradF64(OptimCompiler compiler) {
+  OptimStepConfig config =
+      optimStepConfigForPreset(OptimPresetTorchAdam, OptimElementTypeF64);
+  config.amsgrad = 1;
+  config.maximize = 1;
+  OptimStep step;
+  if (!ok(optimCompilerGetStep(compiler, &config, &step), "getStep(adam)"))
+    return;
+  double p[M], g[M], m[M], v[M], vmax[M];
+  for (int i = 0; i < M; ++i) {
+    p[i] = 0.5 - 0.01 * i;
+    g[i] = 0.1 * sin((double)i);
+    m[i] = 0.01;
+    v[i] = 0.02;
+    vmax[i] = 0.03;
+  }
+  OptimParamBuffers buffers = {p, g, m, v, vmax, M};
+  OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdam);
+  s.weightDecay = 0.1;
+  s.step = 3;
+  if (!ok(optimStepRunSerial(step, &buffers, 1, &s), "optimStepRunSerial")) {
+    optimStepDestroy(step);
+    return;
+  }
+  double bc1 = 1 - pow(s.beta1, 3), bc2 = 1 - pow(s.beta2, 3);
+  for (int i = 0; i < M; ++i) {
+    double p0 = 0.5 - 0.01 * i;
+    double gi = -0.1 * sin((double)i) + s.weightDecay * p0;
+    double mi = s.beta1 * 0.01 + (1 - s.beta1) * gi;
+    double vi = s.beta2 * 0.02 + (1 - s.beta2) * gi * gi;
+    double vmaxi = fmax(0.03, vi);
+    double pi = p0 - s.lr / bc1 * mi / (sqrt(vmaxi) / sqrt(bc2) + s.eps);
+    CHECK(relativeError(p[i], pi) < 1e-12);
+    CHECK(relativeError(vmax[i], vmaxi) < 1e-12);
+  }
+  optimStepDestroy(step);
+}
+
+/// Every rejected call returns a message and writes nothing.
+static void testErrors(OptimCompiler compiler) {
+  OptimStepConfig config =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF32);
+  OptimStep step;
+  if (!ok(optimCompilerGetStep(compiler, &config, &step), "getStep"))
+    return;
+
+  /* 64 floats per buffer, one spare for misalignment. */
+  static float storage[5][65];
+  for (int b = 0; b < 5; ++b)
+    for (int i = 0; i < 65; ++i)
+      storage[b][i] = (float)(b + 1) * 0.25f + (float)i;
+  static float snapshot[5][65];
+  memcpy(snapshot, storage, sizeof(storage));
+  OptimParamBuffers good = {storage[0], storage[1], storage[2], storage[3],
+                            NULL, 64};
+  OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdamW);
+
+  OptimStep nullStep = {NULL};
+  OptimCompiler nullCompiler = {NULL};
+  expectError(optimStepRun(nullStep, &good, 1, &s), "step is null",
+              "null step");
+  expectError(optimStepRun(step, &good, 1, NULL), "scalars is null",
+              "null scalars");
+  expectError(optimStepRun(step, NULL, 1, &s), "params is null",
+              "null params");
+  expectError(optimStepRun(step, &good, -1, &s), "negative parameter count",
+              "negative count");
+
+  OptimParamBuffers bad = good;
+  bad.numElements = -5;
+  expectError(optimStepRun(step, &bad, 1, &s), "negative element count",
+              "negative size");
+  bad = good;
+  bad.grad = NULL;
+  expectError(optimStepRun(step, &bad, 1, &s), "grad is null", "null grad");
+  bad = good;
+  bad.expAvg = (char *)storage[2] + 2;
+  expectError(optimStepRun(step, &bad, 1, &s), "not aligned", "misaligned");
+  bad = good;
+  bad.expAvgSq = storage[2] + 8; /* overlaps exp_avg */
+  expectError(optimStepRun(step, &bad, 1, &s), "overlap", "overlap");
+  bad = good;
+  bad.maxExpAvgSq = storage[4];
+  expectError(optimStepRun(step, &bad, 1, &s), "not AMSGrad",
+              "vmax without amsgrad");
+  /* The second parameter is bad: the first is not written either. */
+  OptimParamBuffers two[2] = {good, good};
+  two[1].param = storage[4];
+  two[1].grad = NULL;
+  expectError(optimStepRun(step, two, 2, &s), "param #1: grad is null",
+              "second param bad");
+
+  OptimStepScalars badScalars = s;
+  badScalars.lr = NAN;
+  expectError(optimStepRun(step, &good, 1, &badScalars), "lr",
+              "NaN lr");
+  badScalars = s;
+  badScalars.beta2 = 1.0;
+  expectError(optimStepRun(step, &good, 1, &badScalars), "beta2",
+              "beta2 = 1");
+  badScalars = s;
+  badScalars.step = 0;
+  expectError(optimStepRun(step, &good, 1, &badScalars), "step", "step 0");
+  badScalars = s;
+  badScalars.lr = 1e300; /* not representable in f32 */
+  expectError(optimStepRun(step, &good, 1, &badScalars), "lr", "huge lr");
+  expectError(optimStepScalarsVerify(&config, &badScalars), "lr",
+              "verify huge lr");
+  CHECK(optimStatusIsSuccess(optimStepScalarsVerify(&config, &s)));
+
+  CHECK(memcmp(snapshot, storage, sizeof(storage)) == 0);
+
+  /* found_inf skips the step and succeeds. */
+  OptimStepScalars skip = s;
+  skip.foundInf = 1;
+  CHECK(ok(optimStepRun(step, &good, 1, &skip), "found_inf step"));
+  CHECK(memcmp(snapshot, storage, sizeof(storage)) == 0);
+
+  /* Configurations. */
+  OptimStep untouched = {(void *)&storage};
+  expectError(optimCompilerGetStep(nullCompiler, &config, &untouched),
+              "compiler is null", "null compiler");
+  CHECK(untouched.ptr == (void *)&storage);
+  expectError(optimCompilerGetStep(compiler, NULL, &untouched),
+              "config is null", "null config");
+  expectError(optimCompilerGetStep(compiler, &config, NULL), "step is null",
+              "null out step");
+  OptimStepConfig badConfig = config;
+  badConfig.paramType = 7;
+  expectError(optimCompilerGetStep(compiler, &badConfig, &untouched),
+              "paramType: 7", "bad element type");
+  CHECK(untouched.ptr == (void *)&storage);
+  badConfig = config;
+  badConfig.weightDecay = OptimWeightDecayNone;
+  badConfig.decayRate = OptimDecayRateEffective;
+  expectError(optimStepConfigVerify(&badConfig), "decay rate",
+              "effective decay without decoupled decay");
+  badConfig = config;
+  badConfig.vectorSize = 3;
+  expectError(optimCompilerGetStep(compiler, &badConfig, &untouched),
+              "vector size", "bad vector size");
+  expectError(optimStepConfigVerify(NULL), "config is null", "null verify");
+  CHECK(optimStatusIsSuccess(optimStepConfigVerify(&config)));
+  expectError(optimCompilerCreate(1, NULL), "compiler is null",
+              "null out compiler");
+  expectError(optimStepGetConfig(nullStep, &badConfig), "step is null",
+              "null step config");
+
+  /* Success statuses and null handles are harmless to release. */
+  CHECK(strcmp(optimStatusGetMessage((OptimStatus){NULL}), "") == 0);
+  optimStatusDestroy((OptimStatus){NULL});
+  optimStepDestroy(nullStep);
+  optimCompilerDestroy(nullCompiler);
+  CHECK(optimCompilerGetNumThreads(nullCompiler) == 0);
+  CHECK(optimElementTypeGetSize(OptimElementTypeBF16) == 2);
+  CHECK(optimElementTypeGetMomentSize(OptimElementTypeBF16) == 4);
+  CHECK(optimElementTypeGetSize((OptimElementType)9) == 0);
+  optimStepDestroy(step);
+}
+
+/// A step outlives the compiler it came from.
+static void testStepOutlivesCompiler(void) {
+  OptimCompiler compiler;
+  if (!ok(optimCompilerCreate(1, &compiler), "optimCompilerCreate(1)"))
+    return;
+  CHECK(optimCompilerGetNumThreads(compiler) == 1);
+  OptimStepConfig config =
+      optimStepConfigForPreset(OptimPresetMXNetAdamW, OptimElementTypeF32);
+  OptimStep step;
+  int got = ok(optimCompilerGetStep(compiler, &config, &step), "getStep");
+  optimCompilerDestroy(compiler);
+  if (!got)
+    return;
+  float p[8] = {1, 2, 3, 4, 5, 6, 7, 8}, g[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  float m[8] = {0}, v[8] = {0};
+  OptimParamBuffers buffers = {p, g, m, v, NULL, 8};
+  OptimStepScalars s = optimStepScalarsForPreset(OptimPresetMXNetAdamW);
+  CHECK(s.eps == 1e-6);
+  CHECK(ok(optimStepRun(step, &buffers, 1, &s), "run after destroy"));
+  CHECK(p[0] < 1.0f);
+  optimStepDestroy(step);
+}
+
+int main(void) {
+  CHECK(optimGetAbiVersion() == OPTIM_C_ABI_VERSION);
+  OptimCompiler compiler;
+  if (!ok(optimCompilerCreate(2, &compiler), "optimCompilerCreate"))
+    return 1;
+  testAdamWF32(compiler);
+  testAdamAmsgradF64(compiler);
+  testErrors(compiler);
+  optimCompilerDestroy(compiler);
+  testStepOutlivesCompiler();
+  if (failures) {
+    fprintf(stderr, "%d failure(s)\n", failures);
+    return 1;
+  }
+  printf("optim C API: all checks passed\n");
+  return 0;
+}
