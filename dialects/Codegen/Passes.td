@@ -55,7 +55,21 @@ def OptimMapElementwiseToGPU
     so PTX gets `ld.global.v4.f32`); the remainder and unaligned parameters
     take a scalar loop. With `precise-math`, f32 square roots are
     `llvm.sqrt` (PTX `sqrt.rn.f32`, correctly rounded like the CPU) instead
-    of libdevice's `__nv_sqrtf` (`sqrt.approx.f32`). Any other
+    of libdevice's `__nv_sqrtf` (`sqrt.approx.f32`).
+
+    Group tables: when the function has a `memref<?xi64>` argument marked
+    `optim.group_table`, its run must be one generic whose operands are
+    function arguments marked `optim.group_column = k` (the template: it
+    gives the element types, the body, and, as its size, the group's total
+    element count for the grid). The launch then walks the tensors the table
+    describes, row `i` holding at `8*i + k` the address of column `k`'s
+    buffer and at `8*i + 5` its element count, so any number of tensors is
+    one launch with five kernel parameters. The work is balanced by total
+    elements: the group is cut into chunks of `block-size` vectors, each
+    tensor's last chunk partial, and blocks take chunks with a grid-stride
+    loop, finding their tensor by walking the table forward.
+
+    Any other
     `linalg.generic` left in the function (a strided parameter) is an error:
     it cannot run on the host over device memory.
   }];
@@ -68,6 +82,10 @@ def OptimMapElementwiseToGPU
            "Bytes per vector access (16 = ld.global.v4.f32)">,
     Option<"preciseMath", "precise-math", "bool", /*default=*/"true",
            "Correctly rounded sqrt (sqrt.rn) instead of sqrt.approx">,
+    Option<"testStrideOffset", "test-stride-offset", "int64_t",
+           /*default=*/"0",
+           "Testing only: added to every grid stride, a deliberate indexing "
+           "bug that the emulated conformance run must catch">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -76,6 +94,35 @@ def OptimMapElementwiseToGPU
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
+  ];
+}
+
+def OptimEmulateGPULaunch : Pass<"optim-emulate-gpu-launch", "func::FuncOp"> {
+  let summary = "Run gpu.launch bodies on the host as loops over blocks and threads";
+  let description = [{
+    Rewrites every `gpu.launch` into nested `scf.for` loops over the grid
+    (z, y, x) and, inside, the block (z, y, x), replacing the block and
+    thread ids with the induction variables and the grid and block sizes
+    with the launch's operands (or with `blocks`/`threads` in x when set).
+    The kernel then runs on the CPU through the host lowering. This is exact
+    for kernels without barriers, shared memory or cross-thread
+    communication (element-wise kernels, whose threads touch disjoint
+    elements); launches with workgroup or private attributions, dynamic
+    shared memory, clusters, async tokens or any other gpu op in the body
+    are rejected. NVVM intrinsics with an exact host equivalent are
+    replaced: `llvm.nvvm.sqrt.rn.{f,d}` (correctly rounded) become
+    `math.sqrt`.
+  }];
+  let options = [
+    Option<"blocks", "blocks", "int64_t", /*default=*/"0",
+           "Blocks in x to run instead of the launch's grid size (0 keeps it)">,
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "Threads per block in x instead of the launch's (0 keeps it)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 

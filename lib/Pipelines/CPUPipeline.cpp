@@ -63,6 +63,12 @@ mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
   vectorize.vectorSize = options.vectorSize;
   vectorize.chunkSize = options.chunkSize;
   pm.addNestedPass<func::FuncOp>(createOptimVectorizeElementwise(vectorize));
+  buildOptimLoopsToLLVMPipeline(pm, options.openmp, options.cInterface);
+  return success();
+}
+
+void mlir::optim::buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
+                                                bool cInterface) {
   // Whatever was not vectorised (strided N-d operands) becomes loops.
   pm.addPass(createConvertLinalgToLoopsPass());
   // bf16 <-> f32 as integer arithmetic: the JIT has no compiler-rt to provide
@@ -70,7 +76,7 @@ mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
-  if (options.openmp) {
+  if (openmp) {
     pm.addPass(createForallToParallelLoopPass());
     pm.addPass(createConvertSCFToOpenMPPass());
   } else {
@@ -87,11 +93,10 @@ mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
-  if (options.cInterface)
+  if (cInterface)
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  return success();
 }
 
 std::string mlir::optim::getOptimLowerToLLVMPipelineString(

@@ -24,10 +24,12 @@ mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                 << format << "'";
     return failure();
   }
-  if (options.blockSize < 1 || options.vectorWidth < 1) {
-    errorStream << "optim-lower-to-nvvm: block-size and vector-width must be "
-                   "positive, got "
-                << options.blockSize << " and " << options.vectorWidth;
+  if (options.blockSize < 1 || options.vectorWidth < 1 ||
+      options.maxBlocks < 1) {
+    errorStream << "optim-lower-to-nvvm: block-size, vector-width and "
+                   "max-blocks must be positive, got "
+                << options.blockSize << ", " << options.vectorWidth << " and "
+                << options.maxBlocks;
     return failure();
   }
 
@@ -38,6 +40,8 @@ mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
   map.blockSize = options.blockSize;
   map.vectorBytes = options.vectorWidth * 4;
   map.preciseMath = options.preciseMath;
+  map.maxBlocks = options.maxBlocks;
+  map.testStrideOffset = options.testStrideOffset;
   pm.addNestedPass<func::FuncOp>(createOptimMapElementwiseToGPU(map));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -47,6 +51,35 @@ mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
   nvvm.cubinFormat = format.str();
   nvvm.optLevel = 3;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  return success();
+}
+
+LogicalResult mlir::optim::buildOptimLowerToEmulatedGPUPipeline(
+    OpPassManager &pm, const EmulatedGPUPipelineOptions &options,
+    llvm::raw_ostream &errorStream) {
+  if (options.blockSize < 1 || options.vectorWidth < 1 ||
+      options.maxBlocks < 1) {
+    errorStream << "optim-lower-to-emulated-gpu: block-size, vector-width and "
+                   "max-blocks must be positive, got "
+                << options.blockSize << ", " << options.vectorWidth << " and "
+                << options.maxBlocks;
+    return failure();
+  }
+  buildOptimToLinalgPipeline(pm);
+  // Exactly the GPU back end's mapping (with its precise math, whose NVVM
+  // sqrt.rn the emulation replaces by the host's correctly rounded sqrt)...
+  OptimMapElementwiseToGPUOptions map;
+  map.blockSize = options.blockSize;
+  map.maxBlocks = options.maxBlocks;
+  map.vectorBytes = options.vectorWidth * 4;
+  map.preciseMath = true;
+  map.testStrideOffset = options.testStrideOffset;
+  pm.addNestedPass<func::FuncOp>(createOptimMapElementwiseToGPU(map));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // ... then every block and thread as host loops, and the CPU's lowering.
+  pm.addNestedPass<func::FuncOp>(createOptimEmulateGPULaunch());
+  buildOptimLoopsToLLVMPipeline(pm, /*openmp=*/false, options.cInterface);
   return success();
 }
 

@@ -41,4 +41,9 @@ void mlir::optim::registerOptimPipelines() {
       "optim-lower-to-nvvm",
       "Lower optim steps to fused NVVM kernels serialised as PTX or cubin",
       buildOptimLowerToNVVMPipeline);
+  registerPipeline<EmulatedGPUPipelineOptions>(
+      "optim-lower-to-emulated-gpu",
+      "Lower optim steps through the GPU mapping, then run every block and "
+      "thread of each launch as host loops (LLVM dialect for the CPU)",
+      buildOptimLowerToEmulatedGPUPipeline);
 }

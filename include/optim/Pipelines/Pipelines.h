@@ -59,6 +59,12 @@ LogicalResult buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                             const CPUPipelineOptions &options,
                                             llvm::raw_ostream &errorStream);
 
+/// The CPU pipeline's back half: scheduled linalg/scf/vector/memref IR (any
+/// linalg left becomes loops) to the LLVM dialect. Shared with the emulated
+/// GPU pipeline, whose kernels arrive as loops.
+void buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
+                                   bool cInterface);
+
 /// The textual form of the CPU pipeline, as a `builtin.module(...)` pass
 /// pipeline (for logs and reproducers); empty if it does not build.
 std::string
@@ -89,7 +95,51 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("Correctly rounded sqrt and division (sqrt.rn, div.rn), "
                      "matching the CPU; off selects sqrt.approx"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> maxBlocks{
+      *this, "max-blocks",
+      llvm::cl::desc("Upper bound on the grid (grid-stride loops cover the "
+                     "rest)"),
+      llvm::cl::init(2048)};
+  PassOptions::Option<int64_t> testStrideOffset{
+      *this, "test-stride-offset",
+      llvm::cl::desc("Testing only: a deliberate indexing bug (added to the "
+                     "grid stride) that conformance runs must catch"),
+      llvm::cl::init(0)};
 };
+
+/// The kernels exactly as the GPU back end maps them, run on the host:
+/// `block-size` and `max-blocks` shape the launch as on a device (small
+/// values make the grid-stride loops wrap many times), and every block and
+/// thread becomes a loop iteration.
+struct EmulatedGPUPipelineOptions
+    : public PassPipelineOptions<EmulatedGPUPipelineOptions> {
+  PassOptions::Option<int64_t> blockSize{*this, "block-size",
+                                         llvm::cl::desc("Threads per block"),
+                                         llvm::cl::init(256)};
+  PassOptions::Option<int64_t> maxBlocks{
+      *this, "max-blocks", llvm::cl::desc("Upper bound on the grid"),
+      llvm::cl::init(2048)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("32-bit words per vector access, as on the device"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> testStrideOffset{
+      *this, "test-stride-offset",
+      llvm::cl::desc("Testing only: added to the kernels' grid strides"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Emit _mlir_ciface_ wrappers for every function"),
+      llvm::cl::init(false)};
+};
+
+/// optim -> linalg -> the GPU mapping (precise math) -> launches as loops
+/// over blocks and threads -> the CPU pipeline's back half -> LLVM dialect.
+/// Only the NVVM/PTX translation of the real back end is not exercised.
+LogicalResult
+buildOptimLowerToEmulatedGPUPipeline(OpPassManager &pm,
+                                     const EmulatedGPUPipelineOptions &options,
+                                     llvm::raw_ostream &errorStream);
 
 /// optim -> linalg -> one gpu.launch per step -> NVVM -> PTX/cubin, with the
 /// host side lowered to LLVM calls of the mgpu* runtime functions. Fails, as
@@ -102,7 +152,8 @@ LogicalResult buildOptimLowerToNVVMPipeline(OpPassManager &pm,
 std::string
 getOptimLowerToNVVMPipelineString(const GPUPipelineOptions &options);
 
-/// Registers `optim-lower-to-llvm` and `optim-lower-to-nvvm` (for optim-opt;
+/// Registers `optim-lower-to-llvm`, `optim-lower-to-nvvm` and
+/// `optim-lower-to-emulated-gpu` (for optim-opt;
 /// the runtime builds the pipelines directly).
 void registerOptimPipelines();
 

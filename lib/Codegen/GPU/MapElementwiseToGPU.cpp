@@ -10,13 +10,19 @@
 //     whose buffers are not aligned, take a scalar loop;
 //   - with precise math, sqrt is llvm.sqrt (sqrt.rn in PTX) rather than
 //     libdevice's __nv_sqrtf, which lowers to sqrt.approx; division stays
-//     div.rn. GPU results then round like the CPU's.
+//     div.rn. GPU results then round like the CPU's;
+//   - with a group table (a function argument marked optim.group_table),
+//     the tensors are not kernel parameters at all: the kernel reads their
+//     addresses and sizes from the table in device memory, so the kernel
+//     parameter space (4 KiB, 200 bytes per tensor) no longer bounds a
+//     launch, and blocks take equal chunks of the group's total elements.
 //
 //===----------------------------------------------------------------------===//
 
 #include "optim/Codegen/Passes.h"
 
 #include "optim/Codegen/Elementwise.h"
+#include "optim/Codegen/GroupTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -26,6 +32,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -35,6 +42,7 @@ namespace mlir::optim {
 } // namespace mlir::optim
 
 using namespace mlir;
+using namespace mlir::optim;
 
 namespace {
 
@@ -57,22 +65,30 @@ Operation *emitPreciseSqrt(OpBuilder &b, Location loc, Value x) {
 }
 
 /// Clones the body of `op` for one element (`width` = 0) or one vector of
-/// `width` elements, reading and writing at `index`.
-void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op, Value index,
-              int64_t width, unsigned alignment, bool preciseMath) {
+/// `width` elements, reading and writing `buffers` (one per operand of `op`)
+/// at `index`. A vector access claims the alignment of its own bytes, at
+/// most `vectorBytes`: the callers only take the vector path when every
+/// buffer is `vectorBytes`-aligned and `index` is a multiple of `width`.
+void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op,
+              ValueRange buffers, Value index, int64_t width,
+              int64_t vectorBytes, bool preciseMath) {
   IRMapping mapping;
   Block *body = op.getBody();
-  for (auto [operand, arg] :
-       llvm::zip(op->getOperands(), body->getArguments())) {
-    Type element = cast<MemRefType>(operand.getType()).getElementType();
+  auto alignmentOf = [&](Value buffer) {
+    int64_t bytes =
+        cast<MemRefType>(buffer.getType()).getElementTypeBitWidth() / 8;
+    return std::min<int64_t>(vectorBytes, width * bytes);
+  };
+  for (auto [buffer, arg] : llvm::zip(buffers, body->getArguments())) {
+    Type element = cast<MemRefType>(buffer.getType()).getElementType();
     Value loaded;
     if (width) {
       auto load = vector::LoadOp::create(
-          b, loc, VectorType::get({width}, element), operand, index);
-      load.setAlignment(alignment);
+          b, loc, VectorType::get({width}, element), buffer, index);
+      load.setAlignment(alignmentOf(buffer));
       loaded = load;
     } else {
-      loaded = memref::LoadOp::create(b, loc, operand, index);
+      loaded = memref::LoadOp::create(b, loc, buffer, index);
     }
     mapping.map(arg, loaded);
   }
@@ -105,15 +121,81 @@ void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op, Value index,
     mapping.map(inner.getResults(), clone->getResults());
   }
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  for (auto [value, init] : llvm::zip(yield.getValues(), op.getDpsInits())) {
+  ValueRange outputs = buffers.drop_front(op.getNumDpsInputs());
+  for (auto [value, buffer] : llvm::zip(yield.getValues(), outputs)) {
     Value stored = lookup(value);
     if (width) {
-      auto store = vector::StoreOp::create(b, loc, stored, init, index);
-      store.setAlignment(alignment);
+      auto store = vector::StoreOp::create(b, loc, stored, buffer, index);
+      store.setAlignment(alignmentOf(buffer));
     } else {
-      memref::StoreOp::create(b, loc, stored, init, index);
+      memref::StoreOp::create(b, loc, stored, buffer, index);
     }
   }
+}
+
+/// Elements per vector for `op`: `vectorBytes` of its widest element type.
+int64_t getVectorWidth(linalg::GenericOp op, int64_t vectorBytes) {
+  unsigned widest = 0;
+  for (Value v : op->getOperands())
+    widest = std::max<unsigned>(
+        widest, cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8);
+  return std::max<int64_t>(1, vectorBytes / widest);
+}
+
+/// True (i1) when every buffer's first element is `alignment`-aligned.
+Value emitAllAligned(OpBuilder &b, Location loc, ValueRange buffers,
+                     int64_t alignment) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value alignmentValue = arith::ConstantIndexOp::create(b, loc, alignment);
+  Value aligned = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (Value v : buffers) {
+    auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, v);
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+    unsigned bytes = cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8;
+    Value offsetBytes =
+        arith::MulIOp::create(b, loc, metadata.getOffset(),
+                              arith::ConstantIndexOp::create(b, loc, bytes));
+    Value address = arith::AddIOp::create(b, loc, base, offsetBytes);
+    Value rem = arith::RemUIOp::create(b, loc, address, alignmentValue);
+    Value ok =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem, zero);
+    aligned = arith::AndIOp::create(b, loc, aligned, ok);
+  }
+  return aligned;
+}
+
+/// A memref<?xT> view of `size` (i64) elements at `address` (i64), for the
+/// buffers a group table describes. The descriptor is assembled in the LLVM
+/// dialect and cast to the memref type; when the memref ops are lowered
+/// (on the device or on the host), the cast pair folds away.
+Value buildTableView(OpBuilder &b, Location loc, MemRefType type,
+                     Value address, Value size) {
+  MLIRContext *ctx = b.getContext();
+  Type ptr = LLVM::LLVMPointerType::get(ctx);
+  Type i64 = b.getI64Type();
+  Type array = LLVM::LLVMArrayType::get(i64, 1);
+  Type descriptorType =
+      LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64, array, array});
+  // The table holds global-memory addresses: saying so lets LLVM's
+  // address-space inference turn the accesses into ld/st.global on NVPTX
+  // (on the host, the cast is a no-op).
+  Value global = LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(ctx, /*addressSpace=*/1), address);
+  Value pointer = LLVM::AddrSpaceCastOp::create(b, loc, ptr, global);
+  Value zero = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(0));
+  Value one = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(1));
+  Value descriptor = LLVM::PoisonOp::create(b, loc, descriptorType);
+  auto insert = [&](Value value, ArrayRef<int64_t> position) {
+    descriptor =
+        LLVM::InsertValueOp::create(b, loc, descriptor, value, position);
+  };
+  insert(pointer, {0});
+  insert(pointer, {1});
+  insert(zero, {2});
+  insert(size, {3, 0});
+  insert(one, {4, 0});
+  return UnrealizedConversionCastOp::create(b, loc, type, descriptor)
+      .getResult(0);
 }
 
 struct OptimMapElementwiseToGPUPass
@@ -141,8 +223,33 @@ struct OptimMapElementwiseToGPUPass
       if (!run.empty())
         runs.push_back(std::move(run));
     });
-    for (auto &run : runs)
-      mapRun(run);
+    // A group table argument switches every run to the table form.
+    func::FuncOp func = getOperation();
+    Value table;
+    for (BlockArgument arg : func.getArguments())
+      if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
+        table = arg;
+    if (table) {
+      auto type = dyn_cast<MemRefType>(table.getType());
+      if (!type || type.getRank() != 1 || !type.getElementType().isInteger(64)) {
+        func.emitError() << "the " << kGroupTableAttr
+                         << " argument must be a 1-d memref of i64";
+        return signalPassFailure();
+      }
+    }
+    for (auto &run : runs) {
+      if (!table) {
+        mapRun(run);
+        continue;
+      }
+      if (run.size() != 1) {
+        run[1].emitError("a step over a group table must be one generic "
+                         "(the template of every tensor in the table)");
+        return signalPassFailure();
+      }
+      if (failed(mapTableRun(run.front(), table)))
+        return signalPassFailure();
+    }
     WalkResult left = getOperation().walk([](linalg::GenericOp op) {
       op.emitError("cannot be mapped to the GPU: only 1-d element-wise "
                    "generics on contiguous buffers are supported");
@@ -182,34 +289,19 @@ struct OptimMapElementwiseToGPUPass
         launch.getThreadIds().x);
     Value stride = arith::MulIOp::create(kb, loc, launch.getGridSize().x,
                                          launch.getBlockSize().x);
+    if (testStrideOffset)
+      stride = arith::AddIOp::create(
+          kb, loc, stride,
+          arith::ConstantIndexOp::create(kb, loc, testStrideOffset));
 
     for (linalg::GenericOp op : run) {
-      unsigned widest = 0;
-      for (Value v : op->getOperands())
-        widest = std::max<unsigned>(
-            widest, cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8);
-      int64_t width = std::max<int64_t>(1, vectorBytes / widest);
+      int64_t width = getVectorWidth(op, vectorBytes);
+      ValueRange buffers = op->getOperands();
       Value kZero = arith::ConstantIndexOp::create(kb, loc, 0);
       Value n = memref::DimOp::create(kb, loc, op.getDpsInits()[0], 0);
 
       // Vectors only when every buffer (base + offset) is aligned.
-      Value aligned = arith::ConstantIntOp::create(kb, loc, 1, 1);
-      Value alignmentValue =
-          arith::ConstantIndexOp::create(kb, loc, vectorBytes);
-      for (Value v : op->getOperands()) {
-        auto metadata = memref::ExtractStridedMetadataOp::create(kb, loc, v);
-        Value base = memref::ExtractAlignedPointerAsIndexOp::create(kb, loc, v);
-        unsigned bytes =
-            cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8;
-        Value offsetBytes = arith::MulIOp::create(
-            kb, loc, metadata.getOffset(),
-            arith::ConstantIndexOp::create(kb, loc, bytes));
-        Value address = arith::AddIOp::create(kb, loc, base, offsetBytes);
-        Value rem = arith::RemUIOp::create(kb, loc, address, alignmentValue);
-        Value ok = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq, rem,
-                                         kZero);
-        aligned = arith::AndIOp::create(kb, loc, aligned, ok);
-      }
+      Value aligned = emitAllAligned(kb, loc, buffers, vectorBytes);
       Value widthValue = arith::ConstantIndexOp::create(kb, loc, width);
       Value vectors = arith::DivUIOp::create(kb, loc, n, widthValue);
       vectors = arith::SelectOp::create(kb, loc, aligned, vectors, kZero);
@@ -218,7 +310,7 @@ struct OptimMapElementwiseToGPUPass
         OpBuilder vb = OpBuilder::atBlockBegin(vectorLoop.getBody());
         Value index = arith::MulIOp::create(
             vb, loc, vectorLoop.getInductionVar(), widthValue);
-        emitBody(vb, loc, op, index, width, vectorBytes, preciseMath);
+        emitBody(vb, loc, op, buffers, index, width, vectorBytes, preciseMath);
       }
       Value scalarStart = arith::AddIOp::create(
           kb, loc, arith::MulIOp::create(kb, loc, vectors, widthValue), tid);
@@ -226,12 +318,199 @@ struct OptimMapElementwiseToGPUPass
         scalarStart = tid;
       auto scalarLoop = scf::ForOp::create(kb, loc, scalarStart, n, stride);
       OpBuilder sb = OpBuilder::atBlockBegin(scalarLoop.getBody());
-      emitBody(sb, loc, op, scalarLoop.getInductionVar(), /*width=*/0,
+      emitBody(sb, loc, op, buffers, scalarLoop.getInductionVar(), /*width=*/0,
                vectorBytes, preciseMath);
     }
     gpu::TerminatorOp::create(kb, loc);
     for (linalg::GenericOp op : run)
       op->erase();
+  }
+
+  /// The table form: one launch over every tensor of `table`, with `op` as
+  /// the template of each.
+  LogicalResult mapTableRun(linalg::GenericOp op, Value table) {
+    func::FuncOp func = getOperation();
+    // Each operand of the template is a marked function argument: its column.
+    SmallVector<int64_t> columns;
+    for (Value v : op->getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      IntegerAttr column;
+      if (arg && arg.getOwner()->isEntryBlock() &&
+          arg.getOwner()->getParentOp() == func)
+        column = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                    kGroupColumnAttr);
+      if (!column || column.getInt() < 0 ||
+          column.getInt() >= kGroupTableMaxColumns)
+        return op.emitError()
+               << "with a group table, every operand must be a function "
+                  "argument marked "
+               << kGroupColumnAttr << " = 0.." << kGroupTableMaxColumns - 1;
+      columns.push_back(column.getInt());
+    }
+
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    int64_t width = getVectorWidth(op, vectorBytes);
+    // Chunks of one vector per thread: the template's size (the group's
+    // total) bounds the grid, the grid-stride loop covers the rest (and
+    // the partial last chunk of each tensor).
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value total = memref::DimOp::create(b, loc, op.getDpsInits()[0], 0);
+    Value perBlock = arith::ConstantIndexOp::create(b, loc, blockSize * width);
+    Value blocks = arith::CeilDivUIOp::create(b, loc, total, perBlock);
+    blocks = arith::MaxUIOp::create(b, loc, blocks, one);
+    blocks = arith::MinUIOp::create(
+        b, loc, blocks, arith::ConstantIndexOp::create(b, loc, maxBlocks));
+    Value threads = arith::ConstantIndexOp::create(b, loc, blockSize);
+    auto launch =
+        gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+
+    Type index = kb.getIndexType();
+    auto constant = [&](OpBuilder &builder, int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(builder, loc, value);
+    };
+    Value zero = constant(kb, 0);
+    Value widthValue = constant(kb, width);
+    Value rowWords = constant(kb, kGroupTableRowWords);
+    Value rows = arith::DivUIOp::create(
+        kb, loc, memref::DimOp::create(kb, loc, table, 0), rowWords);
+    Value chunk =
+        arith::MulIOp::create(kb, loc, launch.getBlockSize().x, widthValue);
+    Value chunkStride = launch.getGridSize().x;
+    if (testStrideOffset)
+      chunkStride = arith::AddIOp::create(kb, loc, chunkStride,
+                                          constant(kb, testStrideOffset));
+    Value lane =
+        arith::MulIOp::create(kb, loc, launch.getThreadIds().x, widthValue);
+    // The table word `column` of row `row`, as an i64.
+    auto loadWord = [&](OpBuilder &builder, Value row, int64_t column) {
+      Value at = arith::AddIOp::create(
+          builder, loc, arith::MulIOp::create(builder, loc, row, rowWords),
+          constant(builder, column));
+      return memref::LoadOp::create(builder, loc, table, at).getResult();
+    };
+    auto loadSize = [&](OpBuilder &builder, Value row) {
+      return arith::IndexCastOp::create(builder, loc, index,
+                                        loadWord(builder, row,
+                                                 kGroupTableSizeColumn))
+          .getResult();
+    };
+
+    // Blocks take chunks c = blockIdx, blockIdx + gridDim, ...; tensor i
+    // holds chunks [base_i, base_i + ceil(n_i / chunk)). Chunks only grow,
+    // so each block finds its tensor by walking the table forward.
+    SmallVector<Type> state(3, index);
+    SmallVector<Location> locs(3, loc);
+    auto chunks = scf::WhileOp::create(
+        kb, loc, state, ValueRange{launch.getBlockIds().x, zero, zero});
+    {
+      Block *before = kb.createBlock(&chunks.getBefore(), {}, state, locs);
+      Value c = before->getArgument(0);
+      auto walk = scf::WhileOp::create(
+          kb, loc, TypeRange{index, index},
+          ValueRange{before->getArgument(1), before->getArgument(2)});
+      Block *walkBefore =
+          kb.createBlock(&walk.getBefore(), {}, {index, index}, {loc, loc});
+      Value i = walkBefore->getArgument(0), base = walkBefore->getArgument(1);
+      Value inTable = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult,
+                                            i, rows);
+      auto past = scf::IfOp::create(
+          kb, loc, inTable,
+          [&](OpBuilder &tb, Location) {
+            Value end = arith::AddIOp::create(
+                tb, loc, base,
+                arith::CeilDivUIOp::create(tb, loc, loadSize(tb, i), chunk));
+            Value isPast = arith::CmpIOp::create(
+                tb, loc, arith::CmpIPredicate::uge, c, end);
+            scf::YieldOp::create(tb, loc, isPast);
+          },
+          [&](OpBuilder &eb, Location) {
+            scf::YieldOp::create(eb, loc,
+                                 ValueRange{arith::ConstantIntOp::create(
+                                     eb, loc, 0, 1)});
+          });
+      scf::ConditionOp::create(kb, loc, past.getResult(0),
+                               ValueRange{i, base});
+      Block *walkAfter =
+          kb.createBlock(&walk.getAfter(), {}, {index, index}, {loc, loc});
+      i = walkAfter->getArgument(0);
+      base = walkAfter->getArgument(1);
+      Value next = arith::AddIOp::create(
+          kb, loc, base,
+          arith::CeilDivUIOp::create(kb, loc, loadSize(kb, i), chunk));
+      scf::YieldOp::create(
+          kb, loc,
+          ValueRange{arith::AddIOp::create(kb, loc, i, constant(kb, 1)),
+                     next});
+      kb.setInsertionPointAfter(walk);
+      Value more = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult,
+                                         walk.getResult(0), rows);
+      scf::ConditionOp::create(
+          kb, loc, more, ValueRange{c, walk.getResult(0), walk.getResult(1)});
+    }
+    {
+      Block *after = kb.createBlock(&chunks.getAfter(), {}, state, locs);
+      Value c = after->getArgument(0), i = after->getArgument(1),
+            base = after->getArgument(2);
+      Value n = loadSize(kb, i);
+      Value nWord = arith::IndexCastOp::create(kb, loc, kb.getI64Type(), n);
+      SmallVector<Value> views(kGroupTableMaxColumns);
+      SmallVector<Value> buffers;
+      for (auto [operand, column] : llvm::zip(op->getOperands(), columns)) {
+        if (!views[column])
+          views[column] = buildTableView(
+              kb, loc, cast<MemRefType>(operand.getType()),
+              loadWord(kb, i, column), nWord);
+        buffers.push_back(views[column]);
+      }
+      Value start = arith::AddIOp::create(
+          kb, loc,
+          arith::MulIOp::create(kb, loc, arith::SubIOp::create(kb, loc, c, base),
+                                chunk),
+          lane);
+      Value end = arith::MinUIOp::create(
+          kb, loc, arith::AddIOp::create(kb, loc, start, widthValue), n);
+      auto scalarTail = [&](OpBuilder &builder) {
+        // Unaligned buffers and the tensor's last elements: one at a time.
+        auto loop = scf::ForOp::create(builder, loc, start, end,
+                                       constant(builder, 1));
+        OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
+        emitBody(sb, loc, op, buffers, loop.getInductionVar(), /*width=*/0,
+                 vectorBytes, preciseMath);
+      };
+      if (width > 1) {
+        Value whole = arith::CmpIOp::create(
+            kb, loc, arith::CmpIPredicate::ule,
+            arith::AddIOp::create(kb, loc, start, widthValue), n);
+        Value vector = arith::AndIOp::create(
+            kb, loc, whole,
+            emitAllAligned(kb, loc,
+                           llvm::to_vector(llvm::make_filter_range(
+                               views, [](Value v) { return bool(v); })),
+                           vectorBytes));
+        scf::IfOp::create(
+            kb, loc, vector,
+            [&](OpBuilder &tb, Location) {
+              emitBody(tb, loc, op, buffers, start, width, vectorBytes,
+                       preciseMath);
+              scf::YieldOp::create(tb, loc);
+            },
+            [&](OpBuilder &eb, Location) {
+              scalarTail(eb);
+              scf::YieldOp::create(eb, loc);
+            });
+      } else {
+        scalarTail(kb);
+      }
+      scf::YieldOp::create(
+          kb, loc,
+          ValueRange{arith::AddIOp::create(kb, loc, c, chunkStride), i, base});
+    }
+    kb.setInsertionPointAfter(chunks);
+    gpu::TerminatorOp::create(kb, loc);
+    op->erase();
+    return success();
   }
 };
 

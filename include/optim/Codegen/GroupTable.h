@@ -1,0 +1,35 @@
+//===- GroupTable.h - the GPU kernels' parameter-group table ----*- C++ -*-===//
+//
+// A parameter group reaches a GPU kernel as one table in device memory
+// instead of one memref descriptor per buffer (which would bound a launch by
+// the 4 KiB kernel parameter space). The runtime writes the table; the
+// mapping pass (optim-map-elementwise-to-gpu) reads it in the kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_CODEGEN_GROUPTABLE_H
+#define OPTIM_CODEGEN_GROUPTABLE_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace mlir::optim {
+
+/// Marks the function argument (a memref<?xi64>) that holds the table.
+constexpr llvm::StringLiteral kGroupTableAttr = "optim.group_table";
+/// Marks a template argument with the table column (an i64 attribute) that
+/// holds the address of its buffer for each tensor.
+constexpr llvm::StringLiteral kGroupColumnAttr = "optim.group_column";
+
+/// One 64-byte row per tensor, of i64 words: the buffers' addresses in
+/// columns 0..kGroupTableMaxColumns-1 (param, grad, exp_avg, exp_avg_sq,
+/// max_exp_avg_sq for an optimizer step), the element count in
+/// kGroupTableSizeColumn, the rest reserved (zero).
+constexpr int64_t kGroupTableRowWords = 8;
+constexpr int64_t kGroupTableMaxColumns = 5;
+constexpr int64_t kGroupTableSizeColumn = 5;
+
+} // namespace mlir::optim
+
+#endif // OPTIM_CODEGEN_GROUPTABLE_H
