@@ -33,6 +33,9 @@ config.substitutions.append(("%golden_dir", os.path.join(
     os.path.dirname(config.optim_src_root), "shared", "golden")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+# Tests never touch the user's kernel cache (~/.cache/optim): they share one
+# in the build tree (entries are keyed by optim's build, so never stale).
+config.environment["OPTIM_CACHE_DIR"] = os.path.join(config.test_exec_root, "optim-kernel-cache")
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.optim_tools_dir, config.llvm_tools_dir]

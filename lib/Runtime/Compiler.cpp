@@ -1,12 +1,16 @@
 //===- Compiler.cpp - the optim JIT compiler ------------------------------===//
 //
-// Kernel generation, the CPU pipeline, the ExecutionEngine and the cache.
+// Kernel generation, the pipelines, code generation and the caches: a CPU
+// step becomes an object file (the same one emitObject writes), kept in the
+// on-disk kernel cache and linked into the process with ORC; GPU steps and
+// user modules go through MLIR's ExecutionEngine.
 //
 //===----------------------------------------------------------------------===//
 
 #include "optim/Runtime/Compiler.h"
 
 #include "JitEngine.h"
+#include "KernelCache.h"
 #include "StepKernel.h"
 #include "WorkerPool.h"
 
@@ -29,13 +33,16 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ExecutionEngine/Orc/AbsoluteSymbols.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/DiagnosticPrinter.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
@@ -68,15 +75,63 @@ extern "C" __bf16 optimTruncSFBF2(float x) {
   return out;
 }
 
-void registerRuntimeSymbols(ExecutionEngine &engine) {
-  engine.registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    symbols[interner("__truncsfbf2")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&optimTruncSFBF2),
-        llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
+/// The functions generated code may call that the process need not export.
+llvm::orc::SymbolMap getRuntimeSymbols(llvm::orc::MangleAndInterner interner) {
+  llvm::orc::SymbolMap symbols;
+  symbols[interner("__truncsfbf2")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&optimTruncSFBF2),
+      llvm::JITSymbolFlags::Exported};
+  return symbols;
 }
+
+void registerRuntimeSymbols(ExecutionEngine &engine) {
+  engine.registerSymbols(getRuntimeSymbols);
+}
+
+/// Links a step's object file into the process and returns the address of
+/// `symbol`. No ORC platform: the object has no initialisers, and so
+/// neither loading nor destroying it generates code.
+llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>>
+linkObject(llvm::StringRef object, llvm::StringRef symbol, void *&address) {
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+                 .create();
+  if (!jit)
+    return jit.takeError();
+  // Link errors are returned by lookup; ORC would also print them.
+  (*jit)->getExecutionSession().setErrorReporter(
+      [](llvm::Error error) { llvm::consumeError(std::move(error)); });
+  llvm::orc::MangleAndInterner interner((*jit)->getExecutionSession(),
+                                        (*jit)->getDataLayout());
+  if (llvm::Error error = (*jit)->getMainJITDylib().define(
+          llvm::orc::absoluteSymbols(getRuntimeSymbols(interner))))
+    return std::move(error);
+  if (llvm::Error error = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(object, "optim-step.o")))
+    return std::move(error);
+  llvm::Expected<llvm::orc::ExecutorAddr> found = (*jit)->lookup(symbol);
+  if (!found)
+    return found.takeError();
+  address = found->toPtr<void *>();
+  auto engine = std::make_unique<::optim::detail::JitEngine>();
+  engine->objectJit = std::move(*jit);
+  return std::move(engine);
+}
+
+/// Milliseconds between laps.
+class Stopwatch {
+public:
+  double lap() {
+    auto now = std::chrono::steady_clock::now();
+    double millis =
+        std::chrono::duration<double, std::milli>(now - last).count();
+    last = now;
+    return millis;
+  }
+
+private:
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
 
 /// LLVM's default diagnostic handler exit()s on errors reported during code
 /// generation; a library must not. Errors go to `errors`, the rest is dropped.
@@ -138,10 +193,13 @@ unsigned getHostVectorBytes() {
 
 struct Compiler::Impl {
   CompilerOptions options;
-  MLIRContext context;
+  /// Created by the first compilation: a process that loads every step
+  /// from the disk cache never pays for the dialects.
+  std::unique_ptr<MLIRContext> context;
   unsigned numThreads;
   std::shared_ptr<::optim::detail::WorkerPool> pool;
   unsigned hostVectorBytes;
+  std::optional<::optim::detail::KernelCache> diskCache;
 
   // Lookups take `cacheMutex` only; compilations are serialised by
   // `compileMutex` (one MLIRContext) and re-check the cache under it so that
@@ -153,11 +211,22 @@ struct Compiler::Impl {
 
   Impl(const CompilerOptions &options,
        std::shared_ptr<::optim::detail::WorkerPool> workers)
-      : options(options),
-        context(makeRegistry(), MLIRContext::Threading::DISABLED),
-        numThreads(workers->size()), pool(std::move(workers)) {
+      : options(options), numThreads(workers->size()),
+        pool(std::move(workers)) {
     hostVectorBytes = getHostVectorBytes();
-    context.loadAllAvailableDialects();
+    if (options.diskCache)
+      if (std::optional<std::string> directory =
+              ::optim::detail::KernelCache::chooseDirectory(
+                  options.cacheDirectory))
+        diskCache.emplace(std::move(*directory));
+  }
+
+  /// The context, created on first use; callers hold compileMutex.
+  MLIRContext &getContext() {
+    if (!context)
+      context = std::make_unique<MLIRContext>(makeRegistry(),
+                                              MLIRContext::Threading::DISABLED);
+    return *context;
   }
 
   static DialectRegistry makeRegistry() {
@@ -176,6 +245,7 @@ struct Compiler::Impl {
   llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>>
   lower(ModuleOp module, PipelineBuilder buildPipeline,
         llvm::ArrayRef<llvm::StringRef> sharedLibs, std::string *loweredIR) {
+    MLIRContext &context = getContext();
     DiagnosticCollector diagnostics(&context);
     PassManager pm(&context);
     std::string pipelineError;
@@ -250,6 +320,16 @@ struct Compiler::Impl {
     return hostVectorBytes / computeBytes;
   }
 
+  /// The step for `config` as an object file (position independent, for
+  /// the JIT, the disk cache and ahead-of-time users alike).
+  llvm::Expected<std::string> emitStepObject(const StepConfig &config,
+                                             CompileBreakdown &times,
+                                             std::string *loweredIR);
+
+  /// A CPU step: from the disk cache or compiled (and then cached).
+  llvm::Expected<std::shared_ptr<const CompiledStep>>
+  getCpuStep(const StepConfig &config);
+
   llvm::Expected<std::shared_ptr<const CompiledStep>>
   compile(const StepConfig &config);
 };
@@ -288,9 +368,152 @@ CacheStats Compiler::getCacheStats() const {
   return stats;
 }
 
+std::string Compiler::getCacheDirectory() const {
+  return impl->diskCache ? impl->diskCache->getDirectory() : "";
+}
+
+llvm::Expected<std::string> Compiler::Impl::emitStepObject(
+    const StepConfig &config, CompileBreakdown &times, std::string *loweredIR) {
+  Stopwatch stopwatch;
+  MLIRContext &context = getContext();
+  DiagnosticCollector diagnostics(&context);
+  OwningOpRef<ModuleOp> module =
+      ::optim::detail::buildStepKernel(&context, config);
+  times.buildMs = stopwatch.lap();
+  PassManager pm(&context);
+  std::string pipelineError;
+  llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+  if (failed(buildStepPipeline(config, pm, pipelineErrorStream)))
+    return llvm::createStringError("invalid pipeline: " + pipelineError);
+  if (failed(pm.run(*module)))
+    return diagnostics.error("lowering to the LLVM dialect failed");
+  if (loweredIR) {
+    llvm::raw_string_ostream os(*loweredIR);
+    module->print(os);
+  }
+  times.lowerMs = stopwatch.lap();
+
+  auto targetMachine = createHostTargetMachine(/*pic=*/true);
+  if (!targetMachine)
+    return targetMachine.takeError();
+  llvm::LLVMContext llvmContext;
+  std::string codegenErrors;
+  collectCodegenErrors(llvmContext, &codegenErrors);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule)
+    return diagnostics.error("translation to LLVM IR failed");
+  llvmModule->setDataLayout((*targetMachine)->createDataLayout());
+  llvmModule->setTargetTriple((*targetMachine)->getTargetTriple());
+  times.translateMs = stopwatch.lap();
+  if (llvm::Error error = makeOptimizingTransformer(
+          /*optLevel=*/3, /*sizeLevel=*/0,
+          targetMachine->get())(llvmModule.get()))
+    return std::move(error);
+  times.optimizeMs = stopwatch.lap();
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if ((*targetMachine)
+          ->addPassesToEmitFile(codegen, os, nullptr,
+                                llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the host target cannot emit objects");
+  codegen.run(*llvmModule);
+  if (!codegenErrors.empty())
+    return llvm::createStringError("code generation failed:\n" + codegenErrors);
+  times.codegenMs = stopwatch.lap();
+  return std::string(object.str());
+}
+
+llvm::Expected<std::shared_ptr<const CompiledStep>>
+Compiler::Impl::getCpuStep(const StepConfig &config) {
+  Stopwatch stopwatch;
+  CompileBreakdown times;
+  std::string key = config.key();
+  std::string symbol = ("_mlir_ciface_" + ::optim::detail::kKernelName).str();
+  void *address = nullptr;
+  std::unique_ptr<::optim::detail::JitEngine> engine;
+  // Steps whose lowered IR is kept are compiled: an entry holds no IR.
+  bool useDisk = diskCache && !options.keepLoweredIR;
+  if (useDisk) {
+    std::string object;
+    switch (diskCache->lookup(key, object)) {
+    case ::optim::detail::KernelCache::LookupResult::Hit: {
+      times.cacheMs = stopwatch.lap();
+      auto linked = linkObject(object, symbol, address);
+      times.loadMs = stopwatch.lap();
+      if (linked) {
+        engine = std::move(*linked);
+        times.fromDiskCache = true;
+        std::lock_guard<std::mutex> lock(cacheMutex);
+        ++stats.diskLoads;
+        break;
+      }
+      // A sound entry that does not link (e.g. written by a build that
+      // resolved symbols differently) is rebuilt like a corrupt one.
+      llvm::consumeError(linked.takeError());
+      [[fallthrough]];
+    }
+    case ::optim::detail::KernelCache::LookupResult::Corrupt: {
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      ++stats.diskRejected;
+      break;
+    }
+    case ::optim::detail::KernelCache::LookupResult::Miss:
+      break;
+    }
+  }
+  std::string loweredIR;
+  if (!engine) {
+    times = CompileBreakdown();
+    stopwatch.lap();
+    auto object = emitStepObject(config, times,
+                                 options.keepLoweredIR ? &loweredIR : nullptr);
+    if (!object)
+      return object.takeError();
+    auto linked = linkObject(*object, symbol, address);
+    if (!linked)
+      return linked.takeError();
+    engine = std::move(*linked);
+    times.loadMs = stopwatch.lap();
+    {
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      ++stats.compiles;
+    }
+    if (useDisk) {
+      // A cache that cannot be written costs the next process a compile,
+      // not this one its step.
+      llvm::Error stored = diskCache->store(key, *object);
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      if (stored) {
+        llvm::consumeError(std::move(stored));
+        ++stats.diskStoreFailures;
+      } else {
+        ++stats.diskStores;
+      }
+      times.cacheMs = stopwatch.lap();
+    }
+  }
+  ::optim::detail::watchForProcessExit();
+  double millis = times.buildMs + times.lowerMs + times.translateMs +
+                  times.optimizeMs + times.codegenMs + times.loadMs +
+                  times.cacheMs;
+  auto *step =
+      new CompiledStep(config, std::move(engine),
+                       reinterpret_cast<CompiledStep::KernelFn>(address), pool,
+                       numThreads, millis, std::move(loweredIR));
+  step->breakdown = times;
+  return std::shared_ptr<const CompiledStep>(step);
+}
+
 llvm::Expected<std::shared_ptr<const CompiledStep>>
 Compiler::Impl::compile(const StepConfig &config) {
+  if (config.target == Target::CPU)
+    return getCpuStep(config);
+  // GPU steps (not kept in the disk cache: their module is loaded by the
+  // engine's initialisers) are JIT-compiled by an ExecutionEngine.
   auto start = std::chrono::steady_clock::now();
+  MLIRContext &context = getContext();
   OwningOpRef<ModuleOp> module =
       ::optim::detail::buildStepKernel(&context, config);
   std::string loweredIR;
@@ -321,13 +544,7 @@ Compiler::Impl::compile(const StepConfig &config) {
     return engine.takeError();
   CompiledStep::KernelFn kernel = nullptr;
   CompiledStep::PackedFn packed = nullptr;
-  if (!gpu) {
-    // Code is generated here, at the first lookup.
-    llvm::Expected<void *> address = (*engine)->engine->lookup(symbol);
-    if (!address)
-      return address.takeError();
-    kernel = reinterpret_cast<CompiledStep::KernelFn>(*address);
-  } else {
+  {
     // The kernel module is loaded by the engine's global constructors.
     (*engine)->engine->initialize();
     auto address = (*engine)->engine->lookupPacked(symbol);
@@ -386,7 +603,7 @@ Compiler::getKernelSource(const StepConfig &config) {
     return std::move(error);
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
   OwningOpRef<ModuleOp> module =
-      ::optim::detail::buildStepKernel(&impl->context, config);
+      ::optim::detail::buildStepKernel(&impl->getContext(), config);
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os);
@@ -397,47 +614,8 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
   if (llvm::Error error = config.verify())
     return std::move(error);
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
-  MLIRContext &context = impl->context;
-  DiagnosticCollector diagnostics(&context);
-  OwningOpRef<ModuleOp> module =
-      ::optim::detail::buildStepKernel(&context, config);
-  PassManager pm(&context);
-  std::string pipelineError;
-  llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-  LogicalResult built =
-      impl->buildStepPipeline(config, pm, pipelineErrorStream);
-  if (failed(built))
-    return llvm::createStringError("invalid pipeline: " + pipelineError);
-  if (failed(pm.run(*module)))
-    return diagnostics.error("lowering to the LLVM dialect failed");
-
-  auto targetMachine = createHostTargetMachine(/*pic=*/true);
-  if (!targetMachine)
-    return targetMachine.takeError();
-  llvm::LLVMContext llvmContext;
-  std::string codegenErrors;
-  collectCodegenErrors(llvmContext, &codegenErrors);
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(*module, llvmContext);
-  if (!llvmModule)
-    return diagnostics.error("translation to LLVM IR failed");
-  llvmModule->setDataLayout((*targetMachine)->createDataLayout());
-  llvmModule->setTargetTriple((*targetMachine)->getTargetTriple());
-  if (llvm::Error error = makeOptimizingTransformer(
-          /*optLevel=*/3, /*sizeLevel=*/0,
-          targetMachine->get())(llvmModule.get()))
-    return std::move(error);
-  llvm::SmallString<0> object;
-  llvm::raw_svector_ostream os(object);
-  llvm::legacy::PassManager codegen;
-  if ((*targetMachine)
-          ->addPassesToEmitFile(codegen, os, nullptr,
-                                llvm::CodeGenFileType::ObjectFile))
-    return llvm::createStringError("the host target cannot emit objects");
-  codegen.run(*llvmModule);
-  if (!codegenErrors.empty())
-    return llvm::createStringError("code generation failed:\n" + codegenErrors);
-  return std::string(object.str());
+  CompileBreakdown times;
+  return impl->emitStepObject(config, times, nullptr);
 }
 
 std::string Compiler::getAotHeader(const StepConfig &config) {
@@ -478,9 +656,9 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
 llvm::Expected<std::unique_ptr<JitModule>>
 Compiler::compileModule(llvm::StringRef source, bool openmp) {
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
-  DiagnosticCollector diagnostics(&impl->context);
+  DiagnosticCollector diagnostics(&impl->getContext());
   OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(source, &impl->context, "user-module");
+      parseSourceString<ModuleOp>(source, &impl->getContext(), "user-module");
   if (!module)
     return diagnostics.error("could not parse the module");
   mlir::optim::CPUPipelineOptions pipeline;
@@ -519,8 +697,10 @@ void watchForProcessExit() {
 bool processIsExiting() { return exiting; }
 
 JitEngine::~JitEngine() {
-  if (processIsExiting())
+  if (processIsExiting()) {
     (void)engine.release();
+    (void)objectJit.release();
+  }
 }
 
 } // namespace optim::detail

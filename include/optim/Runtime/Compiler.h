@@ -36,6 +36,20 @@ struct JitEngine;
 class WorkerPool;
 } // namespace detail
 
+/// Where the time of one step's compilation went, in milliseconds. A step
+/// loaded from the disk cache has only cacheMs (reading the entry) and
+/// loadMs (linking it).
+struct CompileBreakdown {
+  double buildMs = 0;     ///< generating the kernel's MLIR
+  double lowerMs = 0;     ///< the MLIR pipeline to the LLVM dialect
+  double translateMs = 0; ///< translation to LLVM IR
+  double optimizeMs = 0;  ///< LLVM's IR optimisation pipeline
+  double codegenMs = 0;   ///< machine code generation (an object file)
+  double loadMs = 0;      ///< linking the object into the process
+  double cacheMs = 0;     ///< reading or writing the disk cache entry
+  bool fromDiskCache = false;
+};
+
 /// A compiled step: immutable, shareable, callable from many threads at once
 /// (on disjoint buffers). CPU steps take host buffers; GPU steps take device
 /// buffers (CUdeviceptr values) and launch one kernel per 16 tensors.
@@ -53,8 +67,11 @@ public:
                         const StepScalars &scalars) const;
 
   const StepConfig &getConfig() const { return config; }
-  /// Wall time of the compilation that produced this step.
+  /// Wall time of the compilation (or disk cache load) that produced this
+  /// step.
   double getCompileMillis() const { return compileMillis; }
+  /// The same, by phase (CPU steps).
+  const CompileBreakdown &getCompileBreakdown() const { return breakdown; }
   /// The LLVM dialect module the kernel was generated from (for inspection).
   const std::string &getLoweredIR() const { return loweredIR; }
 
@@ -97,6 +114,7 @@ private:
   std::shared_ptr<detail::WorkerPool> pool;
   unsigned numThreads;
   double compileMillis;
+  CompileBreakdown breakdown;
   std::string loweredIR;
 };
 
@@ -122,14 +140,37 @@ struct CompilerOptions {
   /// Threads a step may use; 0 means every hardware thread.
   unsigned numThreads = 0;
   /// Keep the lowered LLVM dialect IR of each step
-  /// (CompiledStep::getLoweredIR).
+  /// (CompiledStep::getLoweredIR). Such steps are always compiled, never
+  /// loaded from the disk cache.
   bool keepLoweredIR = false;
+  /// Keep compiled CPU steps on disk, and load them there instead of
+  /// compiling in later processes (and later Compilers). Entries are keyed
+  /// by the configuration, optim's build, the LLVM version and the host CPU
+  /// and its features. The environment variable OPTIM_CACHE_DISABLE=1 turns
+  /// the cache off whatever this says. GPU steps are not kept on disk.
+  bool diskCache = true;
+  /// The cache directory; empty means $OPTIM_CACHE_DIR, else
+  /// $XDG_CACHE_HOME/optim, else ~/.cache/optim.
+  std::string cacheDirectory;
 };
 
 struct CacheStats {
+  /// getStep requests served from memory.
   uint64_t hits = 0;
+  /// getStep requests that had to load or compile.
   uint64_t misses = 0;
+  /// Steps held in memory.
   uint64_t entries = 0;
+  /// Misses served from the disk cache.
+  uint64_t diskLoads = 0;
+  /// Misses compiled (also when the disk cache is off).
+  uint64_t compiles = 0;
+  /// Disk entries written, and writes that failed (the step still runs).
+  uint64_t diskStores = 0;
+  uint64_t diskStoreFailures = 0;
+  /// Disk entries found corrupt (truncated, bad checksum, another key) or
+  /// that did not link, and so compiled and rewritten.
+  uint64_t diskRejected = 0;
 };
 
 class Compiler {
@@ -164,6 +205,8 @@ public:
   llvm::Expected<std::string> getKernelSource(const StepConfig &config);
 
   CacheStats getCacheStats() const;
+  /// The disk cache directory in use, or "" when the disk cache is off.
+  std::string getCacheDirectory() const;
   unsigned getNumThreads() const;
 
 private:
