@@ -1,0 +1,568 @@
+"""Drop-in ``torch.optim`` optimizers running optim's compiled steps.
+
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+    opt = optim.torch.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+
+``Adam`` and ``AdamW`` take torch's arguments (``foreach`` and ``fused`` are
+accepted and ignored: every step is one fused, multithreaded kernel call per
+parameter group) and keep torch's state layout, so ``state_dict()``
+checkpoints move between ``torch.optim`` and ``optim.torch`` both ways.
+``preset()`` builds the other framework presets of SEMANTICS.md.
+
+Per step, a group costs a few list comprehensions over its tensors (the
+gradients and their addresses, compared with the cached pointer table) and
+one C call; the table is rebuilt only when a tensor changes.
+
+bf16 and f16 parameters keep f32 moments (computed in f32, as optim does);
+in ``state_dict()`` they appear as float32 ``exp_avg``/``exp_avg_sq``
+tensors. ``torch.optim`` loads them by casting to the parameter's dtype, and
+loading a torch checkpoint here widens its moments to float32.
+"""
+
+import ctypes
+import math
+import operator
+from copy import deepcopy
+from itertools import chain
+
+import numpy as np
+import torch
+
+from . import _capi
+from ._capi import OptimError
+
+__all__ = ["Adam", "AdamW", "preset", "OptimError"]
+
+_ELEMENT_TYPES = {
+    torch.float16: _capi.ELEMENT_F16,
+    torch.bfloat16: _capi.ELEMENT_BF16,
+    torch.float32: _capi.ELEMENT_F32,
+    torch.float64: _capi.ELEMENT_F64,
+}
+_MOMENT_DTYPES = {
+    torch.float16: torch.float32,
+    torch.bfloat16: torch.float32,
+    torch.float32: torch.float32,
+    torch.float64: torch.float64,
+}
+_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+_grad = operator.attrgetter("grad")
+_data_ptr = torch.Tensor.data_ptr
+_is_contiguous = torch.Tensor.is_contiguous
+_numel = torch.Tensor.numel
+_dtype = operator.attrgetter("dtype")
+_BUFFER_WORDS = ctypes.sizeof(_capi.ParamBuffers) // 8
+
+
+class _Run:
+    """Parameters of one group that share a compiled step and a step count:
+    their pointer table (a ParamBuffers array and a numpy view of it, whose
+    grad column is refreshed when gradients move) and their step tensors
+    (0-d views of one float32 tensor, so a step advances them in one op)."""
+
+    __slots__ = ("step", "positions", "array", "table", "count", "t",
+                 "steps", "steps_np")
+
+
+class _Plan:
+    """The cached pointer table of one parameter group."""
+
+    __slots__ = ("group", "params", "key", "param_ptrs", "grad_ptrs",
+                 "present", "runs", "scalars", "numels", "dtypes")
+
+
+def _ptr_or_none(t):
+    return None if t is None else t.data_ptr()
+
+
+class _AdamBase(torch.optim.Optimizer):
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=0.0, amsgrad=False, *, maximize=False,
+                 foreach=None, fused=None, capturable=False,
+                 differentiable=False, bias_correction="standard",
+                 decay_rate="lr", rescale_grad=None, clip_gradient=None,
+                 compiler=None):
+        if isinstance(lr, torch.Tensor):
+            lr = lr.item()
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if capturable or differentiable:
+            raise ValueError("optim.torch optimizers are not capturable or "
+                             "differentiable")
+        if bias_correction not in _capi.BIAS_CORRECTION:
+            raise ValueError(f"bias_correction must be one of "
+                             f"{sorted(_capi.BIAS_CORRECTION)}, got "
+                             f"{bias_correction!r}")
+        if decay_rate not in _capi.DECAY_RATE:
+            raise ValueError(f"decay_rate must be one of "
+                             f"{sorted(_capi.DECAY_RATE)}, got {decay_rate!r}")
+        if decay_rate != "lr" and not self._decoupled:
+            raise ValueError("decay_rate applies to decoupled weight decay "
+                             "(AdamW) only")
+        defaults = dict(lr=lr, betas=betas, eps=eps,
+                        weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach,
+                        capturable=False, differentiable=False,
+                        fused=fused, bias_correction=bias_correction,
+                        decay_rate=decay_rate, rescale_grad=rescale_grad,
+                        clip_gradient=clip_gradient)
+        super().__init__(params, defaults)
+        self._compiler = compiler or _capi.default_compiler()
+        self._plans = []
+
+    # -- torch.optim.Optimizer interface --------------------------------
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key in ("bias_correction", "decay_rate", "rescale_grad",
+                        "clip_gradient", "maximize", "amsgrad"):
+                group.setdefault(key, self.defaults.get(key))
+        if not hasattr(self, "_compiler"):
+            self._compiler = _capi.default_compiler()
+        self._plans = []
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        self._plans = []
+
+    def state_dict(self):
+        state_dict = super().state_dict()
+        # Step tensors are views of one tensor per run; a checkpoint holds
+        # independent 0-d tensors, as torch's does (in new dicts: those of
+        # torch's state_dict are the live per-parameter state).
+        packed = {}
+        for key, value in state_dict["state"].items():
+            value = dict(value)
+            step = value.get("step")
+            if isinstance(step, torch.Tensor):
+                value["step"] = step.clone()
+            packed[key] = value
+        state_dict["state"] = packed
+        return state_dict
+
+    def load_state_dict(self, state_dict):
+        """Loads a checkpoint of this class or of torch.optim.Adam/AdamW.
+
+        Moments are converted to optim's moment dtype (float32 for f16/bf16
+        parameters) from the checkpoint's own tensors. Everything is checked
+        before anything changes."""
+        saved_groups = state_dict["param_groups"]
+        groups = self.param_groups
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of "
+                             "parameter groups")
+        for group, saved in zip(groups, saved_groups):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError("loaded state dict contains a parameter "
+                                 "group that doesn't match the size of "
+                                 "optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"]
+                                              for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        amsgrad_of = {}
+        for group, saved in zip(groups, saved_groups):
+            for p in group["params"]:
+                amsgrad_of[p] = bool(saved.get("amsgrad", False))
+        converted = {}
+        for key, value in state_dict["state"].items():
+            p = id_map.get(key)
+            if p is None:
+                continue
+            converted[p] = self._convert_state(p, value, amsgrad_of[p], key)
+        super().load_state_dict(state_dict)
+        for p, value in converted.items():
+            self.state[p] = value
+        self._plans = []
+
+    def _convert_state(self, p, value, amsgrad, key):
+        if not isinstance(value, dict):
+            raise ValueError(f"state of parameter {key} is not a dict")
+        if p.dtype not in _ELEMENT_TYPES:
+            raise TypeError(f"optim: parameter {key} has unsupported dtype "
+                            f"{p.dtype}")
+        dtype = _MOMENT_DTYPES[p.dtype]
+        out = dict(value)
+        step = value.get("step", 0)
+        step = float(step.item() if isinstance(step, torch.Tensor) else step)
+        if not (step >= 0 and step == math.floor(step) and step <= 2**53):
+            raise ValueError(f"state of parameter {key}: step {step} is not "
+                             f"a count of steps")
+        out["step"] = torch.tensor(step, dtype=torch.float32)
+        names = _MOMENTS if amsgrad else _MOMENTS[:2]
+        for name in names:
+            t = value.get(name)
+            if not isinstance(t, torch.Tensor):
+                raise ValueError(f"state of parameter {key} has no tensor "
+                                 f"{name!r}")
+            if t.shape != p.shape:
+                raise ValueError(f"state of parameter {key}: {name} has shape "
+                                 f"{tuple(t.shape)}, the parameter "
+                                 f"{tuple(p.shape)}")
+            out[name] = t.detach().to(device=p.device, dtype=dtype,
+                                      memory_format=torch.contiguous_format,
+                                      copy=True)
+        return out
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One step over every parameter that has a gradient.
+
+        A rejected step (a bad tensor or hyperparameter) raises before any
+        parameter, moment or step count changes."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        groups = self.param_groups
+        plans = self._plans
+        if len(plans) != len(groups):
+            plans = self._plans = [None] * len(groups)
+        calls = 0
+        for i, group in enumerate(groups):
+            params = group["params"]
+            grads = list(map(_grad, params))
+            plan = plans[i]
+            key = self._group_key(group)
+            if (plan is None or plan.group is not group
+                    or plan.params is not params or plan.key != key
+                    or list(map(_data_ptr, params)) != plan.param_ptrs):
+                plan = plans[i] = None
+                plan = plans[i] = self._build_plan(group, grads, key)
+            else:
+                try:
+                    grad_ptrs = list(map(_data_ptr, grads))
+                except TypeError:  # some parameters have no gradient
+                    grad_ptrs = list(map(_ptr_or_none, grads))
+                if grad_ptrs != plan.grad_ptrs:
+                    # Until the new gradients pass their checks the table
+                    # is not valid.
+                    plans[i] = None
+                    plan = plans[i] = self._refresh_grads(plan, group, grads,
+                                                          grad_ptrs, key)
+            self._fill_scalars(plan.scalars, group)
+            calls += len(plan.runs)
+        if calls > 1:
+            # Several calls: check every call's scalars before the first one
+            # writes, so that a rejected step changes nothing.
+            for plan in plans:
+                for run in plan.runs:
+                    plan.scalars.step = run.t + 1
+                    _capi.verify_scalars(run.step.config, plan.scalars)
+        for plan in plans:
+            scalars = plan.scalars
+            for run in plan.runs:
+                scalars.step = run.t + 1
+                run.step.run(run.array, run.count, scalars)
+                run.t += 1
+                run.steps_np += 1
+        return loss
+
+    # -- the pointer table ----------------------------------------------
+
+    def _group_key(self, group):
+        wd = group["weight_decay"]
+        return (bool(group["amsgrad"]), bool(group["maximize"]), wd != 0,
+                group.get("bias_correction", "standard"),
+                group.get("decay_rate", "lr"),
+                group.get("rescale_grad") is not None,
+                group.get("clip_gradient") is not None)
+
+    def _config(self, key, dtype, device):
+        amsgrad, maximize, decay, bias, rate, rescale, clip = key
+        c = _capi.StepConfig()
+        c.biasCorrection = _capi.BIAS_CORRECTION[bias]
+        if not decay:
+            c.weightDecay = _capi.WEIGHT_DECAY_NONE
+        elif self._decoupled:
+            c.weightDecay = _capi.WEIGHT_DECAY_DECOUPLED
+            c.decayRate = _capi.DECAY_RATE[rate]
+        else:
+            c.weightDecay = _capi.WEIGHT_DECAY_L2
+        c.amsgrad, c.maximize = amsgrad, maximize
+        c.rescaleGrad, c.clipGradient = rescale, clip
+        c.paramType = _ELEMENT_TYPES[dtype]
+        if device.type == "cuda":
+            c.target = _capi.TARGET_GPU
+        return c
+
+    def _fill_scalars(self, s, group):
+        lr = group["lr"]
+        s.lr = lr.item() if isinstance(lr, torch.Tensor) else lr
+        s.beta1, s.beta2 = group["betas"]
+        s.eps = group["eps"]
+        s.weightDecay = group["weight_decay"]
+        rescale = group.get("rescale_grad")
+        if rescale is not None:
+            s.rescaleGrad = rescale
+        clip = group.get("clip_gradient")
+        if clip is not None:
+            s.clipGradient = clip
+
+    def _refresh_grads(self, plan, group, grads, grad_ptrs, key):
+        """New gradient tensors for an unchanged group: check them and
+        rewrite the grad column of the table. A change of which parameters
+        have gradients rebuilds the plan."""
+        present = [g is not None for g in grads]
+        if present != plan.present:
+            return self._build_plan(group, grads, key)
+        live = [g for g in grads if g is not None]
+        live_ptrs = [q for q in grad_ptrs if q is not None]
+        if (not all(map(_is_contiguous, live))
+                or list(map(_numel, live)) != plan.numels
+                or list(map(_dtype, live)) != plan.dtypes):
+            return self._build_plan(group, grads, key)  # raises the error
+        if len(plan.runs) == 1:
+            plan.runs[0].table[:, 1] = live_ptrs
+        else:
+            for run in plan.runs:
+                run.table[:, 1] = [live_ptrs[j] for j in run.positions]
+        plan.grad_ptrs = grad_ptrs
+        return plan
+
+    def _build_plan(self, group, grads, key):
+        """Checks every tensor of the group and builds its pointer table.
+        State of parameters stepped for the first time is created only once
+        every check has passed."""
+        params = group["params"]
+        amsgrad = key[0]
+        index = next(i for i, g in enumerate(self.param_groups) if g is group)
+        fresh = []
+        live = []
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if g is None:
+                continue
+            where = f"parameter {i} of group {index}"
+            if g.is_sparse:
+                raise RuntimeError(f"{where}: optim does not support sparse "
+                                   f"gradients")
+            if p.dtype not in _ELEMENT_TYPES:
+                raise TypeError(f"{where}: dtype {p.dtype} is not one of "
+                                f"float16, bfloat16, float32, float64")
+            if g.dtype != p.dtype or g.shape != p.shape or \
+                    g.device != p.device:
+                raise ValueError(
+                    f"{where}: gradient {g.dtype} {tuple(g.shape)} on "
+                    f"{g.device} does not match the parameter {p.dtype} "
+                    f"{tuple(p.shape)} on {p.device}")
+            if p.device.type not in ("cpu", "cuda"):
+                raise ValueError(f"{where}: device {p.device} is not "
+                                 f"supported (cpu or cuda)")
+            if not p.is_contiguous():
+                raise ValueError(f"{where}: the parameter is not contiguous")
+            if not g.is_contiguous():
+                raise ValueError(f"{where}: the gradient is not contiguous")
+            state = self.state.get(p)
+            if not state:
+                fresh.append(p)
+            else:
+                self._check_state(where, p, state, amsgrad)
+            live.append((i, p, g))
+        for p in fresh:
+            self.state[p] = self._new_state(p, amsgrad)
+        try:
+            return self._make_plan(group, grads, key, live)
+        except BaseException:
+            # A rejected step creates no state either.
+            for p in fresh:
+                del self.state[p]
+            raise
+
+    def _make_plan(self, group, grads, key, live):
+        params = group["params"]
+        amsgrad = key[0]
+
+        # One run per (dtype, device, step count), in parameter order.
+        buckets = {}
+        for pos, (i, p, g) in enumerate(live):
+            state = self.state[p]
+            t = int(state["step"])
+            buckets.setdefault((p.dtype, p.device, t), []).append(pos)
+        runs = []
+        for (dtype, device, t), positions in buckets.items():
+            config = self._config(key, dtype, device)
+            run = _Run()
+            run.step = self._compiler.get_step(config)
+            run.positions = positions
+            run.count = len(positions)
+            run.array = (_capi.ParamBuffers * max(1, run.count))()
+            run.table = np.frombuffer(run.array, dtype=np.uint64).reshape(
+                -1, _BUFFER_WORDS)
+            run.t = t
+            run.steps = torch.full((run.count,), float(t),
+                                   dtype=torch.float32)
+            run.steps_np = run.steps.numpy()
+            for k, pos in enumerate(positions):
+                _, p, g = live[pos]
+                state = self.state[p]
+                b = run.array[k]
+                b.param = p.data_ptr()
+                b.grad = g.data_ptr()
+                b.expAvg = state["exp_avg"].data_ptr()
+                b.expAvgSq = state["exp_avg_sq"].data_ptr()
+                b.maxExpAvgSq = (state["max_exp_avg_sq"].data_ptr()
+                                 if amsgrad else None)
+                b.numElements = p.numel()
+                state["step"] = run.steps[k]
+            runs.append(run)
+
+        plan = _Plan()
+        plan.group = group
+        plan.params = params
+        plan.key = key
+        plan.param_ptrs = list(map(_data_ptr, params))
+        plan.grad_ptrs = list(map(_ptr_or_none, grads))
+        plan.present = [g is not None for g in grads]
+        plan.numels = [g.numel() for _, _, g in live]
+        plan.dtypes = [g.dtype for _, _, g in live]
+        plan.runs = runs
+        plan.scalars = _capi.StepScalars()
+        s = plan.scalars
+        s.rescaleGrad, s.clipGradient, s.gradScale = 1.0, -1.0, 1.0
+        self._check_overlap(runs, live)
+        # Check buffers (null, alignment, overlap within a run) and scalars
+        # now, with found_inf set so that nothing is written.
+        self._fill_scalars(s, group)
+        s.foundInf = 1.0
+        try:
+            for run in runs:
+                s.step = run.t + 1
+                run.step.run(run.array, run.count, s)
+        finally:
+            s.foundInf = 0.0
+        return plan
+
+    def _check_state(self, where, p, state, amsgrad):
+        dtype = _MOMENT_DTYPES[p.dtype]
+        names = _MOMENTS if amsgrad else _MOMENTS[:2]
+        for name in names:
+            t = state.get(name)
+            if t is None and name == "max_exp_avg_sq":
+                # AMSGrad turned on after some steps: start its maximum at 0,
+                # as torch.optim's first AMSGrad step would find it.
+                state[name] = torch.zeros(p.shape, dtype=dtype,
+                                          device=p.device)
+                continue
+            if not isinstance(t, torch.Tensor):
+                raise ValueError(f"{where}: state has no tensor {name!r}")
+            if (t.dtype != dtype or t.shape != p.shape
+                    or t.device != p.device or not t.is_contiguous()):
+                raise ValueError(
+                    f"{where}: state {name!r} is {t.dtype} "
+                    f"{tuple(t.shape)} on {t.device}, expected contiguous "
+                    f"{dtype} {tuple(p.shape)} on {p.device}")
+        step = state.get("step")
+        if step is None:
+            raise ValueError(f"{where}: state has no 'step'")
+
+    @staticmethod
+    def _new_state(p, amsgrad):
+        dtype = _MOMENT_DTYPES[p.dtype]
+        state = {
+            "step": torch.tensor(0.0),
+            "exp_avg": torch.zeros(p.shape, dtype=dtype, device=p.device),
+            "exp_avg_sq": torch.zeros(p.shape, dtype=dtype, device=p.device),
+        }
+        if amsgrad:
+            state["max_exp_avg_sq"] = torch.zeros(p.shape, dtype=dtype,
+                                                  device=p.device)
+        return state
+
+    @staticmethod
+    def _check_overlap(runs, live):
+        """No written buffer may overlap another buffer of any run (the C
+        API checks within one call; this covers calls of several runs)."""
+        if len(runs) < 2:
+            return
+        extents = []
+        for run in runs:
+            for k in range(run.count):
+                b = run.array[k]
+                _, p, g = live[run.positions[k]]
+                n = b.numElements
+                if n == 0:
+                    continue
+                psize = p.element_size()
+                msize = 8 if p.dtype == torch.float64 else 4
+                for ptr, size, written in (
+                        (b.param, psize, True), (b.grad, psize, False),
+                        (b.expAvg, msize, True), (b.expAvgSq, msize, True),
+                        (b.maxExpAvgSq, msize, True)):
+                    if ptr:
+                        extents.append((ptr, ptr + n * size, written))
+        extents.sort()
+        end_any = end_written = 0
+        for begin, end, written in extents:
+            if begin < (end_any if written else end_written):
+                raise ValueError("optim: buffers of different parameters "
+                                 "overlap")
+            end_any = max(end_any, end)
+            if written:
+                end_written = max(end_written, end)
+
+
+class Adam(_AdamBase):
+    """torch.optim.Adam (L2 weight decay: ``g += weight_decay * p``)."""
+
+    _decoupled = False
+
+
+class AdamW(_AdamBase):
+    """torch.optim.AdamW (decoupled weight decay: ``p *= 1 - lr * wd``)."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=1e-2, amsgrad=False, **kwargs):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
+                         **kwargs)
+
+
+def preset(name, params, **kwargs):
+    """The optimizer of a framework preset of SEMANTICS.md, with that
+    framework's defaults (overridable by keyword):
+
+    - ``torch.adam``, ``torch.adamw``: Adam, AdamW;
+    - ``mindspore.adam_weight_decay``: AdamW without bias correction;
+    - ``mindspore.apply_adam_with_amsgrad_v2``: Adam with AMSGrad and folded
+      bias correction (the powers beta^t come from the step count);
+    - ``mxnet.adamw``: AdamW with folded bias correction, decay by the
+      effective lr, ``rescale_grad`` and ``clip_gradient`` (``correct_bias=
+      False`` selects no bias correction);
+    - ``brainpy.adamw``: AdamW with folded bias correction.
+    """
+    s = _capi.preset_scalars(name)
+    options = dict(lr=s.lr, betas=(s.beta1, s.beta2), eps=s.eps,
+                   weight_decay=s.weightDecay)
+    cls = AdamW
+    if name == "torch.adam":
+        cls = Adam
+    elif name == "mindspore.adam_weight_decay":
+        options.update(bias_correction="none")
+    elif name == "mindspore.apply_adam_with_amsgrad_v2":
+        cls = Adam
+        options.update(amsgrad=True, bias_correction="folded")
+    elif name == "mxnet.adamw":
+        correct_bias = kwargs.pop("correct_bias", True)
+        options.update(bias_correction="folded" if correct_bias else "none",
+                       decay_rate="effective", rescale_grad=1.0,
+                       clip_gradient=-1.0)
+    elif name == "brainpy.adamw":
+        options.update(bias_correction="folded")
+    options.update(kwargs)
+    return cls(params, **options)

@@ -1,0 +1,540 @@
+"""optim.torch against torch.optim: training loops, checkpoints, bad input.
+
+Run with Debian's interpreter (python3-torch): /usr/bin/python3, with the
+build tree's package on PYTHONPATH (ctest sets it up).
+"""
+
+import glob
+import io
+import json
+import os
+import sys
+import unittest
+
+try:
+    import torch
+except ImportError:
+    print("torch is not installed for", sys.executable, "(python3-torch)")
+    sys.exit(77)  # ctest's SKIP_RETURN_CODE
+
+import optim
+import optim.torch
+
+F32_TOL = dict(rtol=2e-5, atol=2e-6)  # the golden cases' tolerances
+F64_TOL = dict(rtol=1e-11, atol=1e-12)
+GOLDEN = os.environ.get(
+    "OPTIM_GOLDEN_DIR",
+    os.path.join(os.path.dirname(__file__), "..", "Conformance", "golden"))
+
+
+def make_model(dtype=torch.float32, seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+        torch.nn.Linear(4 * 6 * 6, 16), torch.nn.ReLU(),
+        torch.nn.Linear(16, 5)).to(dtype)
+
+
+def batches(dtype, n=12, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(n):
+        x = torch.randn(16, 1, 8, 8, generator=g, dtype=dtype)
+        y = torch.randint(0, 5, (16,), generator=g)
+        yield x, y
+
+
+def groups_of(model, decay, lr_bias=None):
+    """Weight decay on weights, none on biases: the everyday two groups."""
+    weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
+    biases = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    bias_group = {"params": biases, "weight_decay": 0.0}
+    if lr_bias is not None:
+        bias_group["lr"] = lr_bias
+    return [{"params": weights, "weight_decay": decay}, bias_group]
+
+
+class TestCase(unittest.TestCase):
+
+    def assertClose(self, got, want, tol, what=""):
+        got, want = got.detach().double(), want.detach().double()
+        bad = (got - want).abs() > tol["atol"] + tol["rtol"] * want.abs()
+        if bad.any():
+            i = bad.nonzero()[0].tolist()
+            self.fail(f"{what}: {int(bad.sum())} elements differ, e.g. at "
+                      f"{i}: {got[tuple(i)].item()!r} vs "
+                      f"{want[tuple(i)].item()!r}")
+
+    def assertModelsClose(self, a, b, tol, what):
+        for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
+            self.assertClose(pb, pa, tol, f"{what} {name}")
+
+    def train_both(self, ref_cls, ref_kw, our_cls, our_kw, dtype, tol,
+                   groups=None, scheduler=None, steps=12):
+        """The same model, init and batches through torch.optim and
+        optim.torch; parameters compared after every step."""
+        a, b = make_model(dtype), make_model(dtype)
+        pa = groups(a) if groups else a.parameters()
+        pb = groups(b) if groups else b.parameters()
+        oa, ob = ref_cls(pa, **ref_kw), our_cls(pb, **our_kw)
+        sa = scheduler(oa) if scheduler else None
+        sb = scheduler(ob) if scheduler else None
+        for step, (x, y) in enumerate(batches(dtype, steps)):
+            for model, opt, sched in ((a, oa, sa), (b, ob, sb)):
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+                if sched:
+                    sched.step()
+            self.assertModelsClose(a, b, tol, f"step {step + 1}")
+        return a, b, oa, ob
+
+
+class TrainingLoops(TestCase):
+
+    def test_adamw_f32(self):
+        self.train_both(torch.optim.AdamW, dict(lr=1e-2),
+                        optim.torch.AdamW, dict(lr=1e-2), torch.float32,
+                        F32_TOL)
+
+    def test_adamw_amsgrad_groups_onecycle_f32(self):
+        sched = lambda o: torch.optim.lr_scheduler.OneCycleLR(
+            o, max_lr=2e-2, total_steps=12)
+        _, _, oa, ob = self.train_both(
+            torch.optim.AdamW, dict(lr=1e-2, amsgrad=True), optim.torch.AdamW,
+            dict(lr=1e-2, amsgrad=True), torch.float32, F32_TOL,
+            groups=lambda m: groups_of(m, 0.1), scheduler=sched)
+        # OneCycleLR cycles beta1 too: the groups' betas changed.
+        self.assertEqual(oa.param_groups[0]["betas"],
+                         ob.param_groups[0]["betas"])
+
+    def test_adam_amsgrad_maximize_weight_decay_f64(self):
+        kw = dict(lr=5e-3, weight_decay=0.05, amsgrad=True, maximize=True)
+        sched = lambda o: torch.optim.lr_scheduler.StepLR(o, 3, gamma=0.5)
+        self.train_both(torch.optim.Adam, kw, optim.torch.Adam, kw,
+                        torch.float64, F64_TOL, scheduler=sched)
+
+    def test_adam_groups_f64(self):
+        kw = dict(lr=1e-2, weight_decay=0.01)
+        sched = lambda o: torch.optim.lr_scheduler.LambdaLR(
+            o, [lambda s: 1.0 / (1 + s), lambda s: 0.9**s])
+        self.train_both(torch.optim.Adam, kw, optim.torch.Adam, kw,
+                        torch.float64, F64_TOL,
+                        groups=lambda m: groups_of(m, 0.02, lr_bias=3e-3),
+                        scheduler=sched)
+
+    def test_adamw_maximize_f64_set_to_none(self):
+        # New gradient tensors every step (the pointer table is refreshed).
+        a, b = make_model(torch.float64), make_model(torch.float64)
+        oa = torch.optim.AdamW(a.parameters(), lr=1e-2, maximize=True)
+        ob = optim.torch.AdamW(b.parameters(), lr=1e-2, maximize=True)
+        for x, y in batches(torch.float64, 6):
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad(set_to_none=True)
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+            self.assertModelsClose(a, b, F64_TOL, "set_to_none")
+
+    def test_closure(self):
+        a, b = make_model(torch.float64), make_model(torch.float64)
+        oa = torch.optim.Adam(a.parameters(), lr=1e-2)
+        ob = optim.torch.Adam(b.parameters(), lr=1e-2)
+        x, y = next(batches(torch.float64, 1))
+        for model, opt in ((a, oa), (b, ob)):
+            def closure():
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                return loss
+            loss = opt.step(closure)
+            self.assertIsInstance(loss, torch.Tensor)
+        self.assertModelsClose(a, b, F64_TOL, "closure")
+
+    def test_params_without_grad_are_skipped(self):
+        torch.manual_seed(0)
+        pa = [torch.nn.Parameter(torch.randn(5, dtype=torch.float64))
+              for _ in range(3)]
+        pb = [torch.nn.Parameter(p.detach().clone()) for p in pa]
+        oa = torch.optim.AdamW(pa, lr=0.1)
+        ob = optim.torch.AdamW(pb, lr=0.1)
+        for step in range(6):
+            for ps, opt in ((pa, oa), (pb, ob)):
+                opt.zero_grad(set_to_none=True)
+                for i, p in enumerate(ps):
+                    # Parameter 1 gets a gradient on odd steps only, 2 never.
+                    if i == 0 or (i == 1 and step % 2):
+                        p.grad = torch.full_like(p, 0.5 + step)
+                opt.step()
+            for x, y in zip(pa, pb):
+                self.assertClose(y, x, F64_TOL, f"step {step}")
+        self.assertNotIn(pb[2], ob.state)
+        self.assertEqual(float(ob.state[pb[0]]["step"]), 6)
+        self.assertEqual(float(ob.state[pb[1]]["step"]), 3)
+        self.assertEqual(float(oa.state[pa[1]]["step"]), 3)
+
+    def test_half_precision_keeps_f32_moments(self):
+        for dtype in (torch.bfloat16, torch.float16):
+            torch.manual_seed(0)
+            w = torch.randn(300).to(dtype)
+            p = torch.nn.Parameter(w.clone())
+            opt = optim.torch.AdamW([p], lr=1e-2, weight_decay=0.1)
+            # The reference: f32 moments and arithmetic on the f32 value of
+            # the parameter, rounded to its type once per step.
+            ref, m, v = w.double(), torch.zeros(300, dtype=torch.float64), \
+                torch.zeros(300, dtype=torch.float64)
+            for t in range(1, 6):
+                g = torch.randn(300).to(dtype)
+                p.grad = g.clone()
+                opt.step()
+                gd = g.double()
+                ref = ref * (1 - 1e-2 * 0.1)
+                m = 0.9 * m + 0.1 * gd
+                v = 0.999 * v + 0.001 * gd * gd
+                ref = ref - 1e-2 / (1 - 0.9**t) * m / (
+                    v.sqrt() / (1 - 0.999**t)**0.5 + 1e-8)
+                ref = ref.to(dtype).double()
+                # One rounding step of the type apart at most.
+                ulp = 2.0**-7 if dtype == torch.bfloat16 else 2.0**-10
+                self.assertClose(p, ref, dict(rtol=ulp, atol=1e-6),
+                                 f"{dtype} step {t}")
+            state = opt.state[p]
+            self.assertEqual(state["exp_avg"].dtype, torch.float32)
+            self.assertEqual(state["exp_avg_sq"].dtype, torch.float32)
+            # torch.optim loads the checkpoint by casting to the param type.
+            torch_opt = torch.optim.AdamW([p], lr=1e-2)
+            torch_opt.load_state_dict(opt.state_dict())
+            self.assertEqual(torch_opt.state[p]["exp_avg"].dtype, dtype)
+
+
+class Checkpoints(TestCase):
+
+    def interchange(self, first, second, dtype, tol, amsgrad):
+        """Train 4 steps with `first`, checkpoint through torch.save, and
+        continue 4 steps with `second`, against torch.optim throughout."""
+        ref, model = make_model(dtype), make_model(dtype)
+        kw = dict(lr=1e-2, amsgrad=amsgrad)
+        oref = torch.optim.AdamW(groups_of(ref, 0.1), **kw)
+        opt = first(groups_of(model, 0.1), **kw)
+        data = list(batches(dtype, 8))
+
+        def train(opt, model, xs):
+            for x, y in xs:
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+
+        train(oref, ref, data[:4])
+        train(opt, model, data[:4])
+        buffer = io.BytesIO()
+        torch.save(opt.state_dict(), buffer)
+        buffer.seek(0)
+        opt2 = second(groups_of(model, 0.1), **kw)
+        opt2.load_state_dict(torch.load(buffer))
+        sd = opt2.state_dict()
+        self.assertEqual(set(sd["state"][0]),
+                         {"step", "exp_avg", "exp_avg_sq"} |
+                         ({"max_exp_avg_sq"} if amsgrad else set()))
+        self.assertEqual(float(sd["state"][0]["step"]), 4)
+        train(oref, ref, data[4:])
+        train(opt2, model, data[4:])
+        self.assertModelsClose(ref, model, tol, "after the checkpoint")
+        for pr, pm in zip(ref.parameters(), model.parameters()):
+            for key in oref.state[pr]:
+                self.assertClose(opt2.state[pm][key], oref.state[pr][key],
+                                 tol, key)
+
+    def test_optim_to_torch(self):
+        self.interchange(optim.torch.AdamW, torch.optim.AdamW,
+                         torch.float64, F64_TOL, amsgrad=True)
+
+    def test_torch_to_optim(self):
+        self.interchange(torch.optim.AdamW, optim.torch.AdamW,
+                         torch.float64, F64_TOL, amsgrad=True)
+        self.interchange(torch.optim.AdamW, optim.torch.AdamW,
+                         torch.float32, F32_TOL, amsgrad=False)
+
+    def test_optim_round_trip_is_exact(self):
+        model = make_model()
+        opt = optim.torch.AdamW(model.parameters(), lr=1e-2)
+        for x, y in batches(torch.float32, 3):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        opt2 = optim.torch.AdamW(model.parameters(), lr=1e-2)
+        opt2.load_state_dict(opt.state_dict())
+        for p in model.parameters():
+            for key, value in opt.state[p].items():
+                self.assertTrue(torch.equal(value, opt2.state[p][key]), key)
+
+    def test_rejected_checkpoint_changes_nothing(self):
+        model = make_model()
+        opt = optim.torch.AdamW(model.parameters(), lr=1e-2)
+        x, y = next(batches(torch.float32, 1))
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        before = opt.state_dict()
+        bad = opt.state_dict()
+        bad["state"][1]["exp_avg"] = torch.zeros(3)
+        with self.assertRaisesRegex(ValueError, "exp_avg has shape"):
+            opt.load_state_dict(bad)
+        bad = opt.state_dict()
+        bad["state"][2]["step"] = torch.tensor(-1.0)
+        with self.assertRaisesRegex(ValueError, "not a count of steps"):
+            opt.load_state_dict(bad)
+        after = opt.state_dict()
+        for k in before["state"]:
+            for key in before["state"][k]:
+                self.assertTrue(torch.equal(before["state"][k][key],
+                                            after["state"][k][key]))
+
+
+class Presets(TestCase):
+    """The golden cases through optim.torch.preset and the group options."""
+
+    def test_golden_cases(self):
+        names = {
+            ("standard", "none"): "torch.adam",
+            ("standard", "l2"): "torch.adam",
+            ("standard", "decoupled"): "torch.adamw",
+            ("none", "decoupled"): "mindspore.adam_weight_decay",
+            ("folded", "none"): "mindspore.apply_adam_with_amsgrad_v2",
+            ("folded", "decoupled"): "brainpy.adamw",
+        }
+        files = sorted(glob.glob(os.path.join(GOLDEN, "*.json")))
+        self.assertGreater(len(files), 10, GOLDEN)
+        ran = 0
+        for path in files:
+            with open(path) as f:
+                case = json.load(f)
+            c = case["config"]
+            if "beta1_power" in c:
+                continue  # given powers: not a step-count optimizer
+            dtype = torch.float32 if case["dtype"] == "f32" else torch.float64
+            name = names[(c["bias_correction"], c["weight_decay_mode"])]
+            kw = dict(betas=(c["beta1"], c["beta2"]), eps=c["eps"],
+                      weight_decay=c["weight_decay"], amsgrad=c["amsgrad"],
+                      maximize=c["maximize"])
+            if c.get("decay_lr") == "effective":
+                name = "mxnet.adamw"
+                kw["correct_bias"] = c["bias_correction"] != "none"
+                kw["rescale_grad"] = c.get("rescale_grad", 1.0)
+                kw["clip_gradient"] = c.get("clip_gradient", -1.0)
+            shape = case["shape"]
+            t = lambda a: torch.tensor(a, dtype=dtype).reshape(shape)
+            p = torch.nn.Parameter(t(case["init"]["param"]))
+            opt = optim.torch.preset(name, [p], lr=case["lr_per_step"][0],
+                                     **kw)
+            state = {"step": torch.tensor(float(case["first_step"] - 1)),
+                     "exp_avg": t(case["init"]["m"]),
+                     "exp_avg_sq": t(case["init"]["v"])}
+            if c["amsgrad"]:
+                state["max_exp_avg_sq"] = t(case["init"]["vmax"])
+            sd = opt.state_dict()
+            sd["state"] = {0: state}
+            opt.load_state_dict(sd)
+            for lr, g in zip(case["lr_per_step"], case["grads"]):
+                opt.param_groups[0]["lr"] = lr
+                p.grad = t(g)
+                opt.step()
+            tol = case["tolerance"]
+            exp = case["expected"]
+            self.assertClose(p, t(exp["param"]), tol, case["name"])
+            self.assertClose(opt.state[p]["exp_avg"], t(exp["m"]), tol,
+                             case["name"] + " m")
+            if c["amsgrad"]:
+                self.assertClose(opt.state[p]["max_exp_avg_sq"],
+                                 t(exp["vmax"]), tol, case["name"] + " vmax")
+            ran += 1
+        self.assertGreater(ran, 10)
+
+    def test_preset_defaults(self):
+        p = torch.nn.Parameter(torch.zeros(3))
+        mx = optim.torch.preset("mxnet.adamw", [p])
+        self.assertEqual(mx.defaults["eps"], 1e-6)
+        self.assertEqual(mx.defaults["decay_rate"], "effective")
+        self.assertEqual(optim.torch.preset("brainpy.adamw", [p])
+                         .defaults["weight_decay"], 1e-2)
+        with self.assertRaisesRegex(ValueError, "unknown preset"):
+            optim.torch.preset("sgd", [p])
+
+
+class BadInput(TestCase):
+
+    def snapshot(self, opt, params):
+        return ([p.detach().clone() for p in params],
+                {id(p): {k: v.clone() for k, v in opt.state[p].items()}
+                 for p in params if p in opt.state})
+
+    def assertUnchanged(self, opt, params, snap):
+        values, states = snap
+        for p, v in zip(params, values):
+            self.assertTrue(torch.equal(p.detach(), v))
+        for p in params:
+            if id(p) in states:
+                for k, v in states[id(p)].items():
+                    self.assertTrue(torch.equal(opt.state[p][k], v), k)
+            else:
+                self.assertNotIn(p, opt.state)
+
+    def stepped(self, cls=optim.torch.AdamW, n=3, **kw):
+        params = [torch.nn.Parameter(torch.randn(4, 6)) for _ in range(n)]
+        opt = cls(params, lr=1e-2, **kw)
+        for p in params:
+            p.grad = torch.randn(4, 6)
+        opt.step()
+        return params, opt
+
+    def test_constructor(self):
+        p = [torch.nn.Parameter(torch.zeros(2))]
+        for kw, msg in ((dict(lr=-1.0), "learning rate"),
+                        (dict(eps=-1.0), "epsilon"),
+                        (dict(betas=(1.0, 0.9)), "beta"),
+                        (dict(weight_decay=-1.0), "weight_decay"),
+                        (dict(bias_correction="x"), "bias_correction"),
+                        (dict(capturable=True), "capturable")):
+            with self.assertRaisesRegex(ValueError, msg):
+                optim.torch.AdamW(p, **kw)
+        with self.assertRaisesRegex(ValueError, "decay_rate"):
+            optim.torch.Adam(p, decay_rate="effective")
+
+    def test_non_contiguous_grad(self):
+        params, opt = self.stepped()
+        snap = self.snapshot(opt, params)
+        params[0].grad = torch.randn(6, 4).t()
+        with self.assertRaisesRegex(ValueError, "gradient is not contiguous"):
+            opt.step()
+        self.assertUnchanged(opt, params, snap)
+        # Fixed, the next step runs.
+        params[0].grad = torch.randn(4, 6)
+        opt.step()
+        self.assertFalse(torch.equal(params[0].detach(), snap[0][0]))
+
+    def test_non_contiguous_param(self):
+        base = torch.randn(6, 4)
+        p = torch.nn.Parameter(base.t())
+        q = torch.nn.Parameter(torch.randn(3))
+        opt = optim.torch.Adam([q, p])
+        q.grad, p.grad = torch.randn(3), torch.randn(4, 6)
+        snap = self.snapshot(opt, [q, p])
+        with self.assertRaisesRegex(ValueError, "parameter 1 of group 0: "
+                                    "the parameter is not contiguous"):
+            opt.step()
+        self.assertUnchanged(opt, [q, p], snap)
+
+    def test_nan_lr_in_second_group_changes_nothing(self):
+        a = [torch.nn.Parameter(torch.randn(5)) for _ in range(2)]
+        b = [torch.nn.Parameter(torch.randn(5))]
+        opt = optim.torch.AdamW([{"params": a}, {"params": b}], lr=1e-2)
+        for p in a + b:
+            p.grad = torch.randn(5)
+        opt.step()
+        snap = self.snapshot(opt, a + b)
+        opt.param_groups[1]["lr"] = float("nan")
+        with self.assertRaisesRegex(optim.OptimError, "lr"):
+            opt.step()
+        self.assertUnchanged(opt, a + b, snap)
+        opt.param_groups[1]["lr"] = 1e300  # not an f32
+        with self.assertRaisesRegex(optim.OptimError, "lr"):
+            opt.step()
+        self.assertUnchanged(opt, a + b, snap)
+
+    def test_mismatched_state(self):
+        params, opt = self.stepped()
+        snap = self.snapshot(opt, params)
+        opt.state[params[1]]["exp_avg"] = torch.zeros(4, 6,
+                                                      dtype=torch.float64)
+        opt._plans = []  # as a load would
+        with self.assertRaisesRegex(ValueError, "exp_avg"):
+            opt.step()
+        opt.state[params[1]]["exp_avg"] = snap[1][id(params[1])]["exp_avg"]
+        self.assertUnchanged(opt, params, snap)
+
+    def test_swapped_storage_is_noticed(self):
+        # p.data = ... moves the parameter: the table is rebuilt, not stale.
+        a = torch.nn.Parameter(torch.randn(8, dtype=torch.float64))
+        b = torch.nn.Parameter(a.detach().clone())
+        oa = torch.optim.Adam([a], lr=0.1)
+        ob = optim.torch.Adam([b], lr=0.1)
+        for step in range(3):
+            if step == 1:
+                a.data = a.data.clone()
+                b.data = b.data.clone()
+            for p, o in ((a, oa), (b, ob)):
+                p.grad = torch.ones_like(p) * (step + 1)
+                o.step()
+            self.assertClose(b, a, F64_TOL, f"step {step}")
+
+    def test_unsupported(self):
+        p = torch.nn.Parameter(torch.randn(3, dtype=torch.complex64))
+        opt = optim.torch.Adam([p])
+        p.grad = torch.randn(3, dtype=torch.complex64)
+        with self.assertRaisesRegex(TypeError, "complex64"):
+            opt.step()
+        self.assertNotIn(p, opt.state)
+        e = torch.nn.Embedding(10, 3, sparse=True)
+        opt = optim.torch.Adam(e.parameters())
+        e(torch.tensor([1, 2])).sum().backward()
+        with self.assertRaisesRegex(RuntimeError, "sparse"):
+            opt.step()
+
+    def test_overlapping_params(self):
+        base = torch.randn(10)
+        p = torch.nn.Parameter(base[:6])
+        q = torch.nn.Parameter(base[4:])
+        p.grad, q.grad = torch.randn(6), torch.randn(6)
+        opt = optim.torch.Adam([p, q])
+        with self.assertRaisesRegex(optim.OptimError, "overlap"):
+            opt.step()
+        self.assertTrue(torch.equal(base, base.clone()))
+        self.assertEqual(len(opt.state), 0)
+
+
+class Capi(TestCase):
+
+    def test_compiler_and_step(self):
+        c = optim.Compiler(1)
+        self.assertEqual(c.num_threads, 1)
+        config = optim.preset_config("torch.adamw")
+        step = c.get_step(config)
+        self.assertIs(step, c.get_step(config))
+        w = torch.ones(10)
+        g, m, v = torch.full((10,), 0.5), torch.zeros(10), torch.zeros(10)
+        buffers = (optim.ParamBuffers * 1)()
+        buffers[0].param, buffers[0].grad = w.data_ptr(), g.data_ptr()
+        buffers[0].expAvg, buffers[0].expAvgSq = m.data_ptr(), v.data_ptr()
+        buffers[0].numElements = 10
+        s = optim.preset_scalars("torch.adamw")
+        step.run(buffers, 1, s)
+        self.assertLess(w[0].item(), 1.0)
+        s.eps = -1.0
+        w0 = w.clone()
+        with self.assertRaisesRegex(optim.OptimError, "eps"):
+            step.run(buffers, 1, s)
+        self.assertTrue(torch.equal(w, w0))
+        bad = optim.preset_config("torch.adamw")
+        bad.paramType = 9
+        with self.assertRaisesRegex(optim.OptimError, "paramType"):
+            c.get_step(bad)
+        with self.assertRaisesRegex(ValueError, "num_threads"):
+            optim.Compiler(-1)
+
+
+@unittest.skipUnless(torch.cuda.is_available(), "no CUDA device")
+class Cuda(TestCase):
+
+    def test_adamw_cuda(self):
+        a = make_model().cuda()
+        b = make_model().cuda()
+        oa = torch.optim.AdamW(a.parameters(), lr=1e-2)
+        ob = optim.torch.AdamW(b.parameters(), lr=1e-2)
+        for x, y in batches(torch.float32, 4):
+            x, y = x.cuda(), y.cuda()
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+            self.assertModelsClose(a, b, F32_TOL, "cuda")
+
+
+if __name__ == "__main__":
+    unittest.main()
