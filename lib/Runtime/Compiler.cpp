@@ -376,6 +376,7 @@ llvm::Expected<std::string> Compiler::Impl::emitStepObject(
     const StepConfig &config, CompileBreakdown &times, std::string *loweredIR) {
   Stopwatch stopwatch;
   MLIRContext &context = getContext();
+  times.contextMs = stopwatch.lap();
   DiagnosticCollector diagnostics(&context);
   OwningOpRef<ModuleOp> module =
       ::optim::detail::buildStepKernel(&context, config);
@@ -471,6 +472,7 @@ Compiler::Impl::getCpuStep(const StepConfig &config) {
                                  options.keepLoweredIR ? &loweredIR : nullptr);
     if (!object)
       return object.takeError();
+    stopwatch.lap(); // emitStepObject timed its phases
     auto linked = linkObject(*object, symbol, address);
     if (!linked)
       return linked.takeError();
@@ -495,9 +497,9 @@ Compiler::Impl::getCpuStep(const StepConfig &config) {
     }
   }
   ::optim::detail::watchForProcessExit();
-  double millis = times.buildMs + times.lowerMs + times.translateMs +
-                  times.optimizeMs + times.codegenMs + times.loadMs +
-                  times.cacheMs;
+  double millis = times.contextMs + times.buildMs + times.lowerMs +
+                  times.translateMs + times.optimizeMs + times.codegenMs +
+                  times.loadMs + times.cacheMs;
   auto *step =
       new CompiledStep(config, std::move(engine),
                        reinterpret_cast<CompiledStep::KernelFn>(address), pool,

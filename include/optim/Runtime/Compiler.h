@@ -40,6 +40,7 @@ class WorkerPool;
 /// loaded from the disk cache has only cacheMs (reading the entry) and
 /// loadMs (linking it).
 struct CompileBreakdown {
+  double contextMs = 0;   ///< creating the MLIR context (a Compiler's first)
   double buildMs = 0;     ///< generating the kernel's MLIR
   double lowerMs = 0;     ///< the MLIR pipeline to the LLVM dialect
   double translateMs = 0; ///< translation to LLVM IR
