@@ -8,6 +8,7 @@
 
 #include "optim/Runtime/Compiler.h"
 
+#include "GpuState.h"
 #include "JitEngine.h"
 #include "StepKernel.h"
 #include "WorkerPool.h"
@@ -175,10 +176,9 @@ llvm::Error CompiledStep::runImpl(llvm::ArrayRef<ParamBuffers> params,
   double block[detail::kNumScalarSlots];
   detail::packScalars(scalars, block);
 
-  if (config.target == Target::GPU) {
-    runOnGpu(params, block);
-    return llvm::Error::success();
-  }
+  // GPU steps (device or emulated): one launch over the group's table.
+  if (config.target != Target::CPU)
+    return runOnGpu(params, block);
 
   int64_t total = 0;
   for (const ParamBuffers &p : params)
@@ -203,36 +203,6 @@ llvm::Error CompiledStep::runImpl(llvm::ArrayRef<ParamBuffers> params,
       runRange(params, block, begin, end);
   });
   return llvm::Error::success();
-}
-
-void CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
-                            const double *scalarBlock) const {
-  // The kernel takes kGpuGroupSize tensors; chunks of the group go to one
-  // launch each, unused slots are empty buffers.
-  constexpr unsigned k = detail::kGpuGroupSize;
-  for (size_t first = 0; first < params.size(); first += k) {
-    Descriptor descriptors[5 * k + 1];
-    Descriptor *pointers[5 * k + 1];
-    void *args[5 * k + 1];
-    for (unsigned i = 0; i < k; ++i) {
-      ParamBuffers p =
-          first + i < params.size() ? params[first + i] : ParamBuffers();
-      const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
-                               p.maxExpAvgSq};
-      for (unsigned j = 0; j < 5; ++j) {
-        void *ptr = const_cast<void *>(buffers[j]);
-        descriptors[5 * i + j] = {ptr, ptr, 0, p.numElements, 1};
-      }
-    }
-    descriptors[5 * k] = {const_cast<double *>(scalarBlock),
-                          const_cast<double *>(scalarBlock), 0,
-                          detail::kNumScalarSlots, 1};
-    for (unsigned i = 0; i <= 5 * k; ++i) {
-      pointers[i] = &descriptors[i];
-      args[i] = &pointers[i];
-    }
-    packed(args);
-  }
 }
 
 llvm::Error CompiledStep::run(llvm::ArrayRef<ParamBuffers> params,

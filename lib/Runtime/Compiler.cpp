@@ -9,11 +9,13 @@
 
 #include "optim/Runtime/Compiler.h"
 
+#include "GpuState.h"
 #include "JitEngine.h"
 #include "KernelCache.h"
 #include "StepKernel.h"
 #include "WorkerPool.h"
 
+#include "optim/Codegen/GroupTable.h"
 #include "optim/InitAllOptim.h"
 #include "optim/Pipelines/Pipelines.h"
 #ifdef OPTIM_CUDA_RUNTIME_LIBRARY
@@ -305,8 +307,20 @@ struct Compiler::Impl {
       pipeline.fastMath = config.fastMath;
       return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, errors);
     }
+    if (config.target == Target::GPUEmulated) {
+      // The device's kernel, launch shape and group table, run on the host.
+      mlir::optim::EmulatedGPUPipelineOptions pipeline;
+      pipeline.blockSize = config.gpuBlockSize;
+      pipeline.maxBlocks = config.gpuMaxBlocks;
+      pipeline.testStrideOffset = config.gpuTestStrideOffset;
+      return mlir::optim::buildOptimLowerToEmulatedGPUPipeline(pm, pipeline,
+                                                               errors);
+    }
     mlir::optim::GPUPipelineOptions pipeline;
     pipeline.chip = config.gpuChip;
+    pipeline.blockSize = config.gpuBlockSize;
+    pipeline.maxBlocks = config.gpuMaxBlocks;
+    pipeline.testStrideOffset = config.gpuTestStrideOffset;
     // PTX: the driver compiles it for the device at module load, so the GPU
     // host needs no ptxas.
     pipeline.format = "isa";
@@ -546,9 +560,25 @@ Compiler::Impl::compile(const StepConfig &config) {
     return engine.takeError();
   CompiledStep::KernelFn kernel = nullptr;
   CompiledStep::PackedFn packed = nullptr;
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+  const char *cudaRuntimeLibrary = OPTIM_CUDA_RUNTIME_LIBRARY;
+#else
+  const char *cudaRuntimeLibrary = nullptr;
+#endif
+  auto gpuState =
+      ::optim::detail::createGpuState(/*onDevice=*/gpu, cudaRuntimeLibrary);
+  if (!gpuState)
+    return gpuState.takeError();
   {
-    // The kernel module is loaded by the engine's global constructors.
+    // The kernel module is loaded by the engine's global constructors; a
+    // module the driver rejects is an error of this compilation.
+    if (gpu)
+      (*gpuState)->errors.clearError();
     (*engine)->engine->initialize();
+    if (gpu)
+      if (const char *error = (*gpuState)->errors.lastError())
+        return llvm::createStringError(
+            std::string("loading the GPU module failed: ") + error);
     auto address = (*engine)->engine->lookupPacked(symbol);
     if (!address)
       return address.takeError();
@@ -564,6 +594,7 @@ Compiler::Impl::compile(const StepConfig &config) {
   auto *step = new CompiledStep(config, std::move(*engine), kernel, pool,
                                 numThreads, millis, std::move(loweredIR));
   step->packed = packed;
+  step->gpu = std::move(*gpuState);
   return std::shared_ptr<const CompiledStep>(step);
 }
 
@@ -621,7 +652,7 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
 }
 
 std::string Compiler::getAotHeader(const StepConfig &config) {
-  unsigned groupSize = ::optim::detail::getKernelGroupSize(config);
+  bool table = ::optim::detail::usesGroupTable(config);
   std::string h;
   llvm::raw_string_ostream os(h);
   os << "// optim ahead-of-time step: " << config.key() << "\n"
@@ -634,24 +665,55 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
      << "typedef struct {\n  void *allocated;\n  void *aligned;\n"
      << "  int64_t offset;\n  int64_t size;\n  int64_t stride;\n"
      << "} optim_memref1d;\n\n"
-     << "/* Tensors per call; pass empty (size 0) descriptors for unused "
-        "slots. */\n"
-     << "#define OPTIM_GROUP_SIZE " << groupSize << "\n"
      << "/* The f64 scalar block: slots of the last argument. */\n"
      << "enum {\n  OPTIM_LR = 0,\n  OPTIM_BETA1 = 1,\n  OPTIM_BETA2 = 2,\n"
      << "  OPTIM_EPS = 3,\n  OPTIM_WEIGHT_DECAY = 4,\n  OPTIM_STEP = 5,\n"
      << "  OPTIM_BETA1_POWER = 6,\n  OPTIM_BETA2_POWER = 7,\n"
      << "  OPTIM_RESCALE_GRAD = 8,\n  OPTIM_CLIP_GRADIENT = 9,\n"
      << "  OPTIM_GRAD_SCALE = 10,\n  OPTIM_NUM_SCALARS = 11\n};\n\n"
-     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
-     << "/* Per tensor: param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq "
-        "(AMSGrad only;\n   otherwise ignored); then the scalar block. */\n"
-     << "void _mlir_ciface_optim_step(";
-  for (unsigned i = 0; i < groupSize; ++i)
-    for (const char *role : {"p", "g", "m", "v", "vmax"})
-      os << "optim_memref1d *" << role << i << ", ";
-  os << "optim_memref1d *scalars);\n"
-     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
+  if (!table) {
+    os << "/* One tensor per call: param, grad, exp_avg, exp_avg_sq, "
+          "max_exp_avg_sq\n   (AMSGrad only; otherwise ignored), then the "
+          "scalar block. */\n"
+       << "void _mlir_ciface_optim_step(optim_memref1d *p, optim_memref1d *g, "
+          "optim_memref1d *m,\n    optim_memref1d *v, optim_memref1d *vmax, "
+          "optim_memref1d *scalars);\n";
+  } else {
+    os << "/* The whole group in one launch, described by a table in device "
+          "memory:\n   per tensor OPTIM_TABLE_ROW_WORDS int64 words, the "
+          "device addresses of\n   param, grad, exp_avg, exp_avg_sq, "
+          "max_exp_avg_sq (0 unless AMSGrad),\n   then the element count, "
+          "then zeros. */\n"
+       << "#define OPTIM_TABLE_ROW_WORDS " << mlir::optim::kGroupTableRowWords
+       << "\n"
+       << "/* table: the device table (size = rows * OPTIM_TABLE_ROW_WORDS); "
+          "the five\n   templates: only their size, the group's total "
+          "element count, is read. */\n"
+       << "void _mlir_ciface_optim_step(optim_memref1d *table, "
+          "optim_memref1d *p,\n    optim_memref1d *g, optim_memref1d *m, "
+          "optim_memref1d *v,\n    optim_memref1d *vmax, optim_memref1d "
+          "*scalars);\n\n"
+       << "/* The CUDA layer's errors (liboptim_cuda_runtime.so): the first "
+          "failure on\n   this thread since the last clear, or NULL. */\n"
+       << "const char *optimCudaLastError(void);\n"
+       << "void optimCudaClearError(void);\n\n"
+       << "/* One step over `rows` tensors of `total` elements in all: 0, or "
+          "-1 with\n   optimCudaLastError() saying what failed (load, "
+          "launch, ...). */\n"
+       << "static inline int optim_step_run(void *device_table, int64_t rows,\n"
+       << "                                 int64_t total, double *scalars) "
+          "{\n"
+       << "  optim_memref1d t = {device_table, device_table, 0,\n"
+       << "                      rows * OPTIM_TABLE_ROW_WORDS, 1};\n"
+       << "  optim_memref1d tmpl = {0, 0, 0, total, 1};\n"
+       << "  optim_memref1d s = {scalars, scalars, 0, OPTIM_NUM_SCALARS, 1};\n"
+       << "  optimCudaClearError();\n"
+       << "  _mlir_ciface_optim_step(&t, &tmpl, &tmpl, &tmpl, &tmpl, &tmpl, "
+          "&s);\n"
+       << "  return optimCudaLastError() ? -1 : 0;\n}\n";
+  }
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h;
 }
 

@@ -61,7 +61,13 @@ StepConfig StepConfig::forPreset(Preset preset, ElementType paramType,
 }
 
 std::string StepConfig::key() const {
-  std::string where = target == Target::CPU ? "cpu" : "gpu." + gpuChip;
+  std::string where = "cpu";
+  if (target != Target::CPU) {
+    where = target == Target::GPU ? "gpu." + gpuChip : "gpu-emulated";
+    where += llvm::formatv(".{0}x{1}", gpuMaxBlocks, gpuBlockSize).str();
+    if (gpuTestStrideOffset)
+      where += llvm::formatv(".stride{0}", gpuTestStrideOffset).str();
+  }
   return llvm::formatv("{0}:{1}:v{2}:{3}{4}", variant.str(),
                        stringifyElementType(paramType), vectorSize, where,
                        fastMath ? ":fast" : "")
@@ -76,6 +82,13 @@ llvm::Error StepConfig::verify() const {
   if (vectorSize > 64 || (vectorSize & (vectorSize - 1)))
     return llvm::createStringError(llvm::formatv(
         "vector size {0} is not a power of two <= 64", vectorSize));
+  if (target != Target::CPU &&
+      (gpuBlockSize < 1 || gpuBlockSize > 1024 || gpuMaxBlocks < 1 ||
+       gpuMaxBlocks > (1u << 31) - 1))
+    return llvm::createStringError(llvm::formatv(
+        "GPU launch shape {0} blocks x {1} threads is out of range (1..2^31-1 "
+        "blocks, 1..1024 threads)",
+        gpuMaxBlocks, gpuBlockSize));
   if (target == Target::GPU) {
     unsigned version = 0;
     if (!llvm::StringRef(gpuChip).consume_front("sm_") ||

@@ -2,6 +2,7 @@
 
 #include "StepKernel.h"
 
+#include "optim/Codegen/GroupTable.h"
 #include "optim/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -25,10 +26,6 @@ void packScalars(const StepScalars &s, double (&block)[kNumScalarSlots]) {
   block[kRescaleGrad] = s.rescaleGrad;
   block[kClipGradient] = s.clipGradient;
   block[kGradScale] = s.gradScale;
-}
-
-unsigned getKernelGroupSize(const StepConfig &config) {
-  return config.target == Target::GPU ? kGpuGroupSize : 1;
 }
 
 static Type getMlirType(MLIRContext *ctx, ElementType type) {
@@ -64,18 +61,25 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   Type paramBuffer = dynamic(paramType);
   Type momentBuffer = dynamic(computeType);
   Type scalarBuffer = dynamic(b.getF64Type());
-  unsigned groupSize = getKernelGroupSize(config);
+  bool table = usesGroupTable(config);
   SmallVector<Type> argTypes;
-  for (unsigned i = 0; i < groupSize; ++i)
-    argTypes.append(
-        {paramBuffer, paramBuffer, momentBuffer, momentBuffer, momentBuffer});
+  if (table)
+    argTypes.push_back(dynamic(b.getI64Type()));
+  argTypes.append(
+      {paramBuffer, paramBuffer, momentBuffer, momentBuffer, momentBuffer});
   argTypes.push_back(scalarBuffer);
   auto func = func::FuncOp::create(b, loc, kKernelName,
                                    b.getFunctionType(argTypes, {}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  if (table) {
+    func.setArgAttr(0, mlir::optim::kGroupTableAttr, b.getUnitAttr());
+    for (int64_t column = 0; column < 5; ++column)
+      func.setArgAttr(1 + column, mlir::optim::kGroupColumnAttr,
+                      b.getI64IntegerAttr(column));
+  }
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  ValueRange args = entry->getArguments();
+  ValueRange args = entry->getArguments().drop_front(table ? 1 : 0);
   Value scalarBlock = args.back();
 
   auto scalar = [&](ScalarSlot slot) -> Value {
@@ -113,12 +117,9 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   AdamVariant kernelVariant = variant;
   kernelVariant.foundInf = false;
 
-  SmallVector<mlir::optim::ParamState> states;
-  for (unsigned i = 0; i < groupSize; ++i) {
-    ValueRange t = args.slice(5 * i, 5);
-    states.push_back(
-        {t[0], t[1], t[2], t[3], variant.amsgrad ? t[4] : Value()});
-  }
+  SmallVector<mlir::optim::ParamState> states = {
+      {args[0], args[1], args[2], args[3],
+       variant.amsgrad ? args[4] : Value()}};
   mlir::optim::buildAdamStep(b, loc, kernelVariant, states, s);
   func::ReturnOp::create(b, loc);
   return module;

@@ -1,15 +1,24 @@
 //===- StepKernel.h - the MLIR of a runtime step kernel ---------*- C++ -*-===//
 //
-// The runtime compiles every configuration to one function over 1-d buffers:
+// The runtime compiles every configuration to one function over 1-d buffers.
+// On the CPU:
 //
 //   func.func @optim_step(%p: memref<?xT>, %g: memref<?xT>, %m: memref<?xC>,
-//                         %v: memref<?xC>, %vmax: memref<?xC>, [... K times]
+//                         %v: memref<?xC>, %vmax: memref<?xC>,
 //                         %scalars: memref<?xf64>)
 //
 // whose body loads the per-step scalars from the scalar block and applies a
-// single optim.adam/optim.adamw over the K tensors. The CPU executor calls it
-// (K = 1) per chunk of the flattened parameter list; on the GPU the same op
-// becomes one launch for K tensors.
+// single optim.adam/optim.adamw; the executor calls it per chunk of the
+// flattened parameter list. On the GPU (and emulated GPU) the group arrives
+// as a table (optim/Codegen/GroupTable.h):
+//
+//   func.func @optim_step(%table: memref<?xi64> {optim.group_table},
+//                         %p: memref<?xT> {optim.group_column = 0}, ...,
+//                         %vmax: memref<?xC> {optim.group_column = 4},
+//                         %scalars: memref<?xf64>)
+//
+// where the five template buffers are never read: their size is the group's
+// total element count (it sizes the grid), their pointers may be null.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,16 +53,12 @@ constexpr llvm::StringLiteral kKernelName = "optim_step";
 /// Fills the scalar block for one step.
 void packScalars(const StepScalars &scalars, double (&block)[kNumScalarSlots]);
 
-/// Parameters per GPU launch: every tensor adds five memref descriptors
-/// (200 bytes) to the kernel's parameters, which must stay under 4 KiB.
-constexpr unsigned kGpuGroupSize = 16;
+/// Whether `config` compiles to the group-table form (GPU targets).
+inline bool usesGroupTable(const StepConfig &config) {
+  return config.target != Target::CPU;
+}
 
-/// Tensors per kernel call for `config`: 1 on the CPU (the executor splits
-/// work itself), kGpuGroupSize on the GPU (one launch per chunk of tensors).
-unsigned getKernelGroupSize(const StepConfig &config);
-
-/// Builds the kernel module for `config`: `optim_step` over
-/// getKernelGroupSize(config) tuples (p, g, m, v, vmax) and the scalar block.
+/// Builds the kernel module for `config` (see the file comment).
 mlir::OwningOpRef<mlir::ModuleOp> buildStepKernel(mlir::MLIRContext *context,
                                                   const StepConfig &config);
 

@@ -1,6 +1,6 @@
 //===- optim-conformance.cpp - run golden optimizer-step cases ------------===//
 //
-//   optim-conformance [--target=cpu|gpu] FILE_OR_DIR...
+//   optim-conformance [--target=cpu|gpu|gpu-emulated] FILE_OR_DIR...
 //
 // Reads golden cases (the JSON format of shared/golden/README.md), runs each
 // through the JIT runtime (and so through the real pipeline), prints one line
@@ -49,7 +49,26 @@ static cl::opt<optim::Target> target(
              "reason, when no device is present)"),
     cl::values(clEnumValN(optim::Target::CPU, "cpu", "The host CPU (JIT)"),
                clEnumValN(optim::Target::GPU, "gpu",
-                          "An NVIDIA GPU through the NVVM pipeline")),
+                          "An NVIDIA GPU through the NVVM pipeline"),
+               clEnumValN(optim::Target::GPUEmulated, "gpu-emulated",
+                          "The GPU kernel, launch shape and group table, "
+                          "every block and thread run as host loops; each "
+                          "case also runs as a group of odd-sized, "
+                          "misaligned tensors")),
+    cl::cat(conformanceCategory));
+static cl::opt<unsigned>
+    gpuBlockSize("gpu-block-size", cl::init(256),
+                 cl::desc("Threads per block of the GPU kernels"),
+                 cl::cat(conformanceCategory));
+static cl::opt<unsigned> gpuMaxBlocks(
+    "gpu-max-blocks", cl::init(2048),
+    cl::desc("Most blocks per launch (small values make the kernels' "
+             "grid-stride loops wrap)"),
+    cl::cat(conformanceCategory));
+static cl::opt<int> testStrideOffset(
+    "test-stride-offset", cl::init(0), cl::Hidden,
+    cl::desc("Testing only: add this to the GPU kernels' grid stride (a "
+             "deliberate indexing bug the GPU runs must catch)"),
     cl::cat(conformanceCategory));
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
                                  cl::desc("NVIDIA chip for --target=gpu"),
@@ -523,6 +542,19 @@ Expected<GoldenCase> loadCase(StringRef file) {
   return golden;
 }
 
+/// The scalars of step `i` (from 0) of `c`.
+optim::StepScalars scalarsAt(const GoldenCase &c, size_t i) {
+  optim::StepScalars s = c.hyper;
+  s.lr = c.lrPerStep[i];
+  s.step = c.firstStep + static_cast<int64_t>(i);
+  if (c.config.variant.givenPowers) {
+    // The caller carries the powers: the given ones at the first step.
+    s.beta1Power = c.hyper.beta1Power * std::pow(c.hyper.beta1, double(i));
+    s.beta2Power = c.hyper.beta2Power * std::pow(c.hyper.beta2, double(i));
+  }
+  return s;
+}
+
 struct Outcome {
   bool passed = true;
   double maxAbsError = 0;
@@ -531,8 +563,138 @@ struct Outcome {
   std::string worst;
 };
 
+/// How a case's elements are laid out for one run: pieces (one tensor of
+/// the group each) at element offsets of one arena per state.
+struct Piece {
+  size_t arenaOffset, first, size;
+};
+
+/// The case as one tensor.
+std::vector<Piece> wholeLayout(size_t n) { return {{0, 0, n}}; }
+
+/// The case as a group of odd-sized tensors (1, 3, 5, 7, 13, 29 elements,
+/// cycling, the last one what is left), separated by 1 to 3 unused elements
+/// so that tensors start at every alignment.
+std::vector<Piece> groupLayout(size_t n) {
+  static const size_t sizes[] = {7, 1, 13, 3, 29, 5};
+  std::vector<Piece> pieces;
+  size_t first = 0, offset = 1;
+  for (size_t k = 0; first < n; ++k) {
+    size_t size = std::min(sizes[k % std::size(sizes)], n - first);
+    pieces.push_back({offset, first, size});
+    first += size;
+    offset += size + 1 + k % 3;
+  }
+  return pieces;
+}
+
+/// Runs `c` on host buffers laid out as `layout` and returns the final
+/// states in case order; gaps between pieces must stay untouched.
+template <typename T>
+Expected<Outcome> runLayout(const optim::CompiledStep &step,
+                            const GoldenCase &c, ArrayRef<Piece> layout,
+                            std::vector<T> (&final)[kNumStates]);
+
+/// Runs `c` as one tensor, on the host or in device memory.
+template <typename T>
+Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c);
+
+/// Compares `state` with the case's expectations.
+template <typename T>
+Outcome compare(const GoldenCase &c, const std::vector<T> (&state)[kNumStates]);
+
 template <typename T>
 Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
+  if (c.config.target != optim::Target::GPUEmulated)
+    return runCaseOnce<T>(compiler, c);
+  auto step = compiler.getStep(c.config);
+  if (!step)
+    return step.takeError();
+  // The kernel as one tensor and as a group of misaligned odd-sized ones:
+  // the worst of both is reported.
+  Outcome worst;
+  for (auto layout : {wholeLayout(c.numElements), groupLayout(c.numElements)}) {
+    std::vector<T> state[kNumStates];
+    auto outcome = runLayout<T>(**step, c, layout, state);
+    if (!outcome)
+      return outcome.takeError();
+    if (!outcome->passed || outcome->maxToleranceUsed >= worst.maxToleranceUsed)
+      if (worst.passed)
+        worst = *outcome;
+  }
+  return worst;
+}
+
+template <typename T>
+Expected<Outcome> runLayout(const optim::CompiledStep &step,
+                            const GoldenCase &c, ArrayRef<Piece> layout,
+                            std::vector<T> (&final)[kNumStates]) {
+  bool amsgrad = c.config.variant.amsgrad;
+  size_t arenaSize = layout.back().arenaOffset + layout.back().size + 4;
+  // Gaps hold a sentinel that no step writes.
+  const T sentinel = T(-1234.5);
+  std::vector<T> arena[kNumStates + 1];
+  for (auto &a : arena)
+    a.assign(arenaSize, sentinel);
+  for (int k = 0; k < kNumStates; ++k) {
+    if (k == kVmax && !amsgrad)
+      continue;
+    for (const Piece &piece : layout)
+      for (size_t i = 0; i < piece.size; ++i)
+        arena[k][piece.arenaOffset + i] = T(c.init[k][piece.first + i]);
+  }
+  std::vector<optim::ParamBuffers> group;
+  for (const Piece &piece : layout) {
+    optim::ParamBuffers buffers;
+    buffers.param = arena[kParam].data() + piece.arenaOffset;
+    buffers.expAvg = arena[kM].data() + piece.arenaOffset;
+    buffers.expAvgSq = arena[kV].data() + piece.arenaOffset;
+    buffers.maxExpAvgSq =
+        amsgrad ? arena[kVmax].data() + piece.arenaOffset : nullptr;
+    buffers.grad = arena[kNumStates].data() + piece.arenaOffset;
+    buffers.numElements = piece.size;
+    group.push_back(buffers);
+  }
+  for (size_t s = 0; s < c.grads.size(); ++s) {
+    for (const Piece &piece : layout)
+      for (size_t i = 0; i < piece.size; ++i)
+        arena[kNumStates][piece.arenaOffset + i] =
+            T(c.grads[s][piece.first + i]);
+    if (Error error = step.run(group, scalarsAt(c, s)))
+      return std::move(error);
+  }
+  // Every element outside the pieces must be untouched.
+  std::vector<bool> inside(arenaSize, false);
+  for (const Piece &piece : layout)
+    for (size_t i = 0; i < piece.size; ++i)
+      inside[piece.arenaOffset + i] = true;
+  for (int k = 0; k < kNumStates; ++k)
+    for (size_t j = 0; j < arenaSize; ++j)
+      if (!inside[j] && !(arena[k][j] == sentinel)) {
+        Outcome outcome;
+        outcome.passed = false;
+        outcome.maxToleranceUsed = INFINITY;
+        outcome.worst = formatv("{0} written outside its tensors (at {1} of "
+                                "{2} tensors)",
+                                kStateNames[k], j, layout.size());
+        return outcome;
+      }
+  for (int k = 0; k < kNumStates; ++k) {
+    final[k].assign(c.numElements, T(0));
+    if (k == kVmax && !amsgrad)
+      continue;
+    for (const Piece &piece : layout)
+      for (size_t i = 0; i < piece.size; ++i)
+        final[k][piece.first + i] = arena[k][piece.arenaOffset + i];
+  }
+  Outcome outcome = compare<T>(c, final);
+  if (layout.size() > 1)
+    outcome.worst += formatv(" [{0} tensors]", layout.size()).str();
+  return outcome;
+}
+
+template <typename T>
+Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
   auto step = compiler.getStep(c.config);
   if (!step)
     return step.takeError();
@@ -586,15 +748,7 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
       buffers.grad = reinterpret_cast<void *>(device[4]);
     }
 #endif
-    optim::StepScalars s = c.hyper;
-    s.lr = c.lrPerStep[i];
-    s.step = c.firstStep + static_cast<int64_t>(i);
-    if (c.config.variant.givenPowers) {
-      // The caller carries the powers: the given ones at the first step.
-      s.beta1Power = c.hyper.beta1Power * std::pow(c.hyper.beta1, double(i));
-      s.beta2Power = c.hyper.beta2Power * std::pow(c.hyper.beta2, double(i));
-    }
-    if (Error error = (*step)->run(buffers, s))
+    if (Error error = (*step)->run(buffers, scalarsAt(c, i)))
       return std::move(error);
   }
 #ifdef OPTIM_HAVE_CUDA
@@ -606,6 +760,13 @@ Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
       driver.memFree(d);
   }
 #endif
+  return compare<T>(c, state);
+}
+
+template <typename T>
+Outcome compare(const GoldenCase &c,
+                const std::vector<T> (&state)[kNumStates]) {
+  size_t n = c.numElements;
   Outcome outcome;
   for (int k = 0; k < kNumStates; ++k) {
     if (c.expected[k].empty())
@@ -682,6 +843,9 @@ int main(int argc, char **argv) {
     golden->config.fastMath = fastMath;
     golden->config.target = target;
     golden->config.gpuChip = chip;
+    golden->config.gpuBlockSize = gpuBlockSize;
+    golden->config.gpuMaxBlocks = gpuMaxBlocks;
+    golden->config.gpuTestStrideOffset = testStrideOffset;
     cases.push_back(std::move(*golden));
   }
 

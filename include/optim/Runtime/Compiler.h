@@ -32,6 +32,7 @@ namespace optim {
 
 class Compiler;
 namespace detail {
+struct GpuState;
 struct JitEngine;
 class WorkerPool;
 } // namespace detail
@@ -53,7 +54,7 @@ struct CompileBreakdown {
 
 /// A compiled step: immutable, shareable, callable from many threads at once
 /// (on disjoint buffers). CPU steps take host buffers; GPU steps take device
-/// buffers (CUdeviceptr values) and launch one kernel per 16 tensors.
+/// buffers (CUdeviceptr values) and launch one kernel per parameter group.
 class CompiledStep {
 public:
   ~CompiledStep();
@@ -104,13 +105,18 @@ private:
                 int64_t begin, int64_t end) const;
   llvm::Error runImpl(llvm::ArrayRef<ParamBuffers> params,
                       const StepScalars &scalars, bool parallel) const;
-  void runOnGpu(llvm::ArrayRef<ParamBuffers> params,
-                const double *scalarBlock) const;
+  /// One launch over the group, passed as a table (GpuStep.cpp); errors of
+  /// the CUDA layer are returned.
+  llvm::Error runOnGpu(llvm::ArrayRef<ParamBuffers> params,
+                       const double *scalarBlock) const;
 
   StepConfig config;
   std::unique_ptr<detail::JitEngine> engine;
   KernelFn kernel = nullptr;
   PackedFn packed = nullptr;
+  /// GPU steps: the device copies of recent group tables, and the CUDA
+  /// layer's error channel.
+  std::unique_ptr<detail::GpuState> gpu;
   /// Shared with the Compiler: a step may outlive it.
   std::shared_ptr<detail::WorkerPool> pool;
   unsigned numThreads;

@@ -45,8 +45,10 @@ ComputeType getComputeType(ElementType type);
 /// beyond 2^53 are checked as integers, not by their f64 rounding.)
 llvm::Error verifyStepCount(int64_t t);
 
-/// Where a step runs.
-enum class Target { CPU, GPU };
+/// Where a step runs. GPUEmulated compiles the GPU kernel exactly as for
+/// the device (same mapping, same group table) and runs every block and
+/// thread of the launch as host loops: a GPU step tested without a GPU.
+enum class Target { CPU, GPU, GPUEmulated };
 
 /// Everything a compiled step depends on. Two equal configurations share one
 /// compiled kernel.
@@ -64,6 +66,13 @@ struct StepConfig {
   /// Elements per vector; 0 picks the host's widest register (e.g. 16 f32 or
   /// 8 f64 with AVX-512).
   unsigned vectorSize = 0;
+  /// GPU targets: threads per block and the most blocks a launch uses (the
+  /// kernel's grid-stride loop covers any group with any grid).
+  unsigned gpuBlockSize = 256;
+  unsigned gpuMaxBlocks = 2048;
+  /// Testing only: added to the GPU kernel's grid stride, a deliberate
+  /// indexing bug that the emulated conformance run must catch.
+  int gpuTestStrideOffset = 0;
 
   static StepConfig forPreset(Preset preset, ElementType paramType,
                               const PresetOptions &options = {});

@@ -10,9 +10,13 @@
 // dlopen'ed driver in CudaDriver.h so that nothing links against libcuda.
 //
 // These functions cannot return errors to the generated code. As upstream,
-// driver failures are reported on stderr and the call yields null / does
-// nothing. When no driver or device is present, the reason is printed once
-// and every call is a no-op, so generated code never crashes in here.
+// a failing call yields null / does nothing, and generated code never
+// crashes in here. Every failure (no driver or device included) is also
+// recorded for the calling thread: optimCudaLastError() returns the first
+// one since optimCudaClearError(), so the runtime and the hosts of
+// ahead-of-time steps turn it into an error of the step. Messages go to
+// stderr only with OPTIM_CUDA_VERBOSE set (the absence of a device is
+// printed once regardless).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +24,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <mutex>
 #include <optional>
 
@@ -31,6 +37,22 @@ using optim::cuda::Status;
 
 namespace {
 
+/// The first failure on this thread since the last optimCudaClearError().
+thread_local std::string firstError;
+thread_local bool hasError = false;
+
+void recordError(const char *wrapper, const std::string &message) {
+  if (hasError)
+    return;
+  hasError = true;
+  firstError = std::string(wrapper) + ": " + message;
+}
+
+bool verbose() {
+  static const bool enabled = std::getenv("OPTIM_CUDA_VERBOSE") != nullptr;
+  return enabled;
+}
+
 void reportUnavailableOnce(const Driver &driver) {
   static std::once_flag once;
   std::call_once(once, [&] {
@@ -40,11 +62,13 @@ void reportUnavailableOnce(const Driver &driver) {
   });
 }
 
-/// The driver if usable, reporting its absence once otherwise.
-const Driver *getDriver() {
+/// The driver if usable, reporting its absence once (and recording it for
+/// `wrapper`) otherwise.
+const Driver *getDriver(const char *wrapper = "optim_cuda_runtime") {
   Driver &driver = Driver::instance();
   if (!driver.available()) {
     reportUnavailableOnce(driver);
+    recordError(wrapper, driver.unavailableReason());
     return nullptr;
   }
   return &driver;
@@ -55,8 +79,10 @@ const Driver *getDriver() {
 bool report(const char *wrapper, const Status &status) {
   if (status.ok())
     return true;
-  std::fprintf(stderr, "optim_cuda_runtime: %s: %s\n", wrapper,
-               status.message().c_str());
+  recordError(wrapper, status.message());
+  if (verbose())
+    std::fprintf(stderr, "optim_cuda_runtime: %s: %s\n", wrapper,
+                 status.message().c_str());
   return false;
 }
 
@@ -73,7 +99,8 @@ bool report(const char *wrapper, const Driver &driver, CUresult result,
 /// (reported here).
 class WrapperScope {
 public:
-  explicit WrapperScope(const char *wrapper) : name(wrapper), drv(getDriver()) {
+  explicit WrapperScope(const char *wrapper)
+      : name(wrapper), drv(getDriver(wrapper)) {
     if (!drv)
       return;
     ctx.emplace();
@@ -170,10 +197,10 @@ extern "C" OPTIM_MGPU_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
   CUresult result = scope.driver().moduleLoadDataEx(
       &module, data, sizeof(options) / sizeof(options[0]), options, values);
   if (result != CUDA_SUCCESS) {
-    if (errorLog[0])
-      std::fprintf(stderr, "optim_cuda_runtime: JIT compilation failed: %s\n",
-                   errorLog);
     scope.check(result, "cuModuleLoadDataEx");
+    if (errorLog[0])
+      recordError("mgpuModuleLoadJIT",
+                  std::string("JIT compilation failed: ") + errorLog);
     return nullptr;
   }
   return module;
@@ -190,8 +217,12 @@ extern "C" OPTIM_MGPU_EXPORT void mgpuModuleUnload(void *module) {
 extern "C" OPTIM_MGPU_EXPORT void *mgpuModuleGetFunction(void *module,
                                                          const char *name) {
   WrapperScope scope("mgpuModuleGetFunction");
-  if (!scope.valid() || !module || !name)
+  if (!scope.valid())
     return nullptr;
+  if (!module || !name) {
+    recordError("mgpuModuleGetFunction", "no module (its load failed)");
+    return nullptr;
+  }
   CUfunction function = nullptr;
   if (!scope.check(scope.driver().moduleGetFunction(
                        &function, static_cast<CUmodule>(module), name),
@@ -206,8 +237,12 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                  int32_t smem, void *stream, void **params, void **extra,
                  size_t /*paramsCount*/) {
   WrapperScope scope("mgpuLaunchKernel");
-  if (!scope.valid() || !function)
+  if (!scope.valid())
     return;
+  if (!function) {
+    recordError("mgpuLaunchKernel", "no kernel function (its load failed)");
+    return;
+  }
   const Driver &driver = scope.driver();
   auto fn = static_cast<CUfunction>(function);
 
@@ -445,4 +480,20 @@ extern "C" OPTIM_MGPU_EXPORT void mgpuSetDefaultDevice(int32_t device) {
 extern "C" OPTIM_MGPU_EXPORT const char *optimCudaUnavailableReason() {
   const Driver &driver = Driver::instance();
   return driver.available() ? nullptr : driver.unavailableReason().c_str();
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// The first failure of an mgpu* call on this thread since the last
+/// optimCudaClearError(), as "mgpuLaunchKernel: cuLaunchKernel failed: ...";
+/// null if none. Valid until the next mgpu* call on this thread.
+extern "C" OPTIM_MGPU_EXPORT const char *optimCudaLastError() {
+  return hasError ? firstError.c_str() : nullptr;
+}
+
+extern "C" OPTIM_MGPU_EXPORT void optimCudaClearError() {
+  hasError = false;
+  firstError.clear();
 }

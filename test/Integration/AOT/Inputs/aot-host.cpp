@@ -76,36 +76,42 @@ struct Buffer {
 
 optim_memref1d wrap(float *p, int64_t n) { return {p, p, 0, n, 1}; }
 
-/// One step over `tensors` (each: p, g, m, v) in calls of OPTIM_GROUP_SIZE.
-void step(std::vector<std::vector<Buffer *>> &tensors, double *scalars) {
-  optim_memref1d s = {scalars, scalars, 0, OPTIM_NUM_SCALARS, 1};
-  for (size_t first = 0; first < tensors.size(); first += OPTIM_GROUP_SIZE) {
-    optim_memref1d d[OPTIM_GROUP_SIZE * 5];
-    for (int i = 0; i < OPTIM_GROUP_SIZE; ++i)
-      for (int j = 0; j < 5; ++j)
-        d[5 * i + j] = wrap(nullptr, 0);
-    for (int i = 0; i < OPTIM_GROUP_SIZE && first + i < tensors.size(); ++i)
-      for (int j = 0; j < 4; ++j)
-        d[5 * i + j] =
-            wrap(tensors[first + i][j]->ptr, tensors[first + i][j]->n);
-#define D(i) &d[i]
-#if OPTIM_GROUP_SIZE == 1
-    _mlir_ciface_optim_step(D(0), D(1), D(2), D(3), D(4), &s);
-#else
-    // Expand the 16-tensor signature.
-    _mlir_ciface_optim_step(
-        D(0), D(1), D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9), D(10),
-        D(11), D(12), D(13), D(14), D(15), D(16), D(17), D(18), D(19), D(20),
-        D(21), D(22), D(23), D(24), D(25), D(26), D(27), D(28), D(29), D(30),
-        D(31), D(32), D(33), D(34), D(35), D(36), D(37), D(38), D(39), D(40),
-        D(41), D(42), D(43), D(44), D(45), D(46), D(47), D(48), D(49), D(50),
-        D(51), D(52), D(53), D(54), D(55), D(56), D(57), D(58), D(59), D(60),
-        D(61), D(62), D(63), D(64), D(65), D(66), D(67), D(68), D(69), D(70),
-        D(71), D(72), D(73), D(74), D(75), D(76), D(77), D(78), D(79), &s);
-#endif
-#undef D
+#ifdef OPTIM_TABLE_ROW_WORDS
+/// One step over `tensors` (each: p, g, m, v), all in one launch: their
+/// device addresses and sizes go into a table in device memory.
+int step(std::vector<std::vector<Buffer *>> &tensors, double *scalars) {
+  std::vector<int64_t> table(tensors.size() * OPTIM_TABLE_ROW_WORDS, 0);
+  int64_t total = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    for (int j = 0; j < 4; ++j)
+      table[i * OPTIM_TABLE_ROW_WORDS + j] =
+          int64_t(reinterpret_cast<uintptr_t>(tensors[i][j]->ptr));
+    table[i * OPTIM_TABLE_ROW_WORDS + 5] = tensors[i][0]->n;
+    total += tensors[i][0]->n;
   }
+  size_t bytes = table.size() * sizeof(int64_t);
+  void *device = mgpuMemAlloc(bytes, nullptr, false);
+  mgpuMemcpy(device, table.data(), bytes, nullptr);
+  int result = optim_step_run(device, int64_t(tensors.size()), total, scalars);
+  if (result != 0)
+    std::printf("optim_step_run failed: %s\n", optimCudaLastError());
+  mgpuMemFree(device, nullptr);
+  return result;
 }
+#else
+/// One step over `tensors` (each: p, g, m, v), one call per tensor.
+int step(std::vector<std::vector<Buffer *>> &tensors, double *scalars) {
+  optim_memref1d s = {scalars, scalars, 0, OPTIM_NUM_SCALARS, 1};
+  for (std::vector<Buffer *> &tensor : tensors) {
+    optim_memref1d d[5];
+    for (int j = 0; j < 4; ++j)
+      d[j] = wrap(tensor[j]->ptr, tensor[j]->n);
+    d[4] = wrap(nullptr, 0);
+    _mlir_ciface_optim_step(&d[0], &d[1], &d[2], &d[3], &d[4], &s);
+  }
+  return 0;
+}
+#endif
 
 void scalarsFor(double *s, int64_t t) {
   std::fill(s, s + OPTIM_NUM_SCALARS, 0.0);
@@ -149,7 +155,8 @@ int check(int64_t n) {
   double s[OPTIM_NUM_SCALARS];
   for (int64_t t = 1; t <= 3; ++t) {
     scalarsFor(s, t);
-    step(tensors, s);
+    if (step(tensors, s) != 0)
+      return 1;
     double bc1 = 1 - std::pow(0.9, t), bc2 = 1 - std::pow(0.999, t);
     for (size_t k = 0; k < tensors.size(); ++k)
       for (size_t i = 0; i < refP[k].size(); ++i) {
@@ -228,13 +235,23 @@ int bench() {
 } // namespace
 
 int main(int argc, char **argv) {
+  std::string mode = argc > 1 ? argv[1] : "check";
+#ifdef OPTIM_TABLE_ROW_WORDS
+  // The entry's return code: without a device the step fails, and says why.
+  if (mode == "step-without-device") {
+    double scalars[OPTIM_NUM_SCALARS] = {};
+    int result = optim_step_run(nullptr, 1, 100, scalars);
+    std::printf("optim_step_run: %d: %s\n", result,
+                optimCudaLastError() ? optimCudaLastError() : "(no error)");
+    return 0;
+  }
+#endif
 #ifdef OPTIM_AOT_GPU
   if (const char *reason = optimCudaUnavailableReason()) {
     std::printf("SKIP: %s\n", reason);
     return 0;
   }
 #endif
-  std::string mode = argc > 1 ? argv[1] : "check";
   if (mode == "bench")
     return bench();
   return check(argc > 2 ? std::atoll(argv[2]) : 1000);

@@ -1,0 +1,162 @@
+//===- GpuStep.cpp - running a GPU step -----------------------------------===//
+//
+// A GPU step (on a device, or emulated on the host) is one launch over the
+// whole parameter group: the group is written into a table (one 64-byte row
+// per tensor: the five buffer addresses and the element count, see
+// optim/Codegen/GroupTable.h) that the kernel walks, so any number of
+// tensors is one launch and the kernel's chunks are balanced by total
+// elements. On a device the table is uploaded once and reused while the
+// group stays the same.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuState.h"
+#include "JitEngine.h"
+#include "StepKernel.h"
+
+#include "optim/Codegen/GroupTable.h"
+#include "optim/Runtime/Compiler.h"
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+#include "optim/Runtime/CUDA/CudaDriver.h"
+#endif
+
+#include "llvm/Support/DynamicLibrary.h"
+
+#include <cstring>
+
+using namespace ::optim;
+using namespace ::optim::detail;
+
+namespace {
+constexpr int64_t kRowWords = mlir::optim::kGroupTableRowWords;
+static_assert(mlir::optim::kGroupTableSizeColumn == 5 &&
+                  mlir::optim::kGroupTableMaxColumns == 5,
+              "the runtime writes p, g, m, v, vmax, then the size");
+} // namespace
+
+llvm::Expected<std::unique_ptr<GpuState>>
+optim::detail::createGpuState(bool onDevice, const char *cudaRuntimeLibrary) {
+  auto state = std::make_unique<GpuState>();
+  state->onDevice = onDevice;
+  if (!onDevice)
+    return std::move(state);
+  std::string error;
+  auto library = llvm::sys::DynamicLibrary::getPermanentLibrary(
+      cudaRuntimeLibrary, &error);
+  if (!library.isValid())
+    return llvm::createStringError("cannot load the CUDA layer: " + error);
+  state->errors.lastError = reinterpret_cast<const char *(*)()>(
+      library.getAddressOfSymbol("optimCudaLastError"));
+  state->errors.clearError = reinterpret_cast<void (*)()>(
+      library.getAddressOfSymbol("optimCudaClearError"));
+  if (!state->errors.lastError || !state->errors.clearError)
+    return llvm::createStringError(
+        "the CUDA layer lacks optimCudaLastError/optimCudaClearError");
+  return std::move(state);
+}
+
+GpuState::~GpuState() {
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+  if (!onDevice || processIsExiting())
+    return;
+  const cuda::Driver *driver = cuda::Driver::get();
+  if (!driver)
+    return;
+  cuda::ScopedContext context;
+  if (!context.ok())
+    return;
+  for (Table &table : tables)
+    driver->memFree(table.device);
+#endif
+}
+
+llvm::Expected<uint64_t>
+GpuState::getDeviceTable(const std::vector<int64_t> &host) {
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto it = tables.begin(); it != tables.end(); ++it) {
+    if (it->host != host)
+      continue;
+    uint64_t device = it->device;
+    std::rotate(it, it + 1, tables.end());
+    return device;
+  }
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+  const cuda::Driver &driver = cuda::Driver::instance();
+  if (!driver.available())
+    return llvm::createStringError("no CUDA device: " +
+                                   driver.unavailableReason());
+  cuda::ScopedContext context;
+  if (!context.ok())
+    return llvm::createStringError(context.status().message());
+  size_t bytes = host.size() * sizeof(int64_t);
+  CUdeviceptr device = 0;
+  cuda::Status status =
+      driver.check(driver.memAlloc(&device, bytes), "cuMemAlloc");
+  if (status.ok()) {
+    status = driver.check(driver.memcpyHtoD(device, host.data(), bytes),
+                          "cuMemcpyHtoD");
+    if (!status.ok())
+      driver.memFree(device);
+  }
+  if (!status.ok())
+    return llvm::createStringError("uploading the group table: " +
+                                   status.message());
+  if (tables.size() == kMaxTables) {
+    driver.memFree(tables.front().device);
+    tables.erase(tables.begin());
+  }
+  tables.push_back({host, device});
+  return device;
+#else
+  return llvm::createStringError(
+      "this optim was built without the CUDA headers: no GPU target");
+#endif
+}
+
+llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
+                                   const double *scalarBlock) const {
+  std::vector<int64_t> table(params.size() * kRowWords, 0);
+  int64_t total = 0;
+  for (auto [i, p] : llvm::enumerate(params)) {
+    const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
+                             p.maxExpAvgSq};
+    int64_t *row = &table[i * kRowWords];
+    for (auto [column, buffer] : llvm::enumerate(buffers))
+      row[column] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
+    row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
+    total += p.numElements;
+  }
+  if (total == 0)
+    return llvm::Error::success();
+
+  void *tableAddress = table.data();
+  if (gpu->onDevice) {
+    llvm::Expected<uint64_t> device = gpu->getDeviceTable(table);
+    if (!device)
+      return device.takeError();
+    tableAddress = reinterpret_cast<void *>(static_cast<uintptr_t>(*device));
+  }
+  // The table, the five templates (only their size, the group's total, is
+  // read: it sizes the grid) and the scalar block.
+  Descriptor descriptors[7] = {
+      {tableAddress, tableAddress, 0, int64_t(table.size()), 1}};
+  for (int i = 1; i <= 5; ++i)
+    descriptors[i] = {nullptr, nullptr, 0, total, 1};
+  descriptors[6] = {const_cast<double *>(scalarBlock),
+                    const_cast<double *>(scalarBlock), 0, kNumScalarSlots, 1};
+  Descriptor *pointers[7];
+  void *args[7];
+  for (int i = 0; i < 7; ++i) {
+    pointers[i] = &descriptors[i];
+    args[i] = &pointers[i];
+  }
+  if (!gpu->onDevice) {
+    packed(args);
+    return llvm::Error::success();
+  }
+  gpu->errors.clearError();
+  packed(args);
+  if (const char *error = gpu->errors.lastError())
+    return llvm::createStringError(std::string("GPU step failed: ") + error);
+  return llvm::Error::success();
+}
