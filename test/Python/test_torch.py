@@ -135,6 +135,40 @@ class TrainingLoops(TestCase):
                 opt.step()
             self.assertModelsClose(a, b, F64_TOL, "set_to_none")
 
+    def test_large_group_runs_on_threads(self):
+        # Above optim.torch.SERIAL_BELOW elements the step is split over the
+        # compiler's threads.
+        n = optim.torch.SERIAL_BELOW + 4099
+        torch.manual_seed(0)
+        a = [torch.nn.Parameter(torch.randn(n)), torch.nn.Parameter(
+            torch.randn(7))]
+        b = [torch.nn.Parameter(p.detach().clone()) for p in a]
+        oa = torch.optim.AdamW(a, lr=1e-2, amsgrad=True)
+        ob = optim.torch.AdamW(b, lr=1e-2, amsgrad=True)
+        for step in range(3):
+            for p, q in zip(a, b):
+                p.grad = torch.randn(p.shape)
+                q.grad = p.grad.clone()
+            oa.step()
+            ob.step()
+            self.assertFalse(ob._plans[0].runs[0].serial)
+            for p, q in zip(a, b):
+                self.assertClose(q, p, F32_TOL, f"step {step}")
+
+    @unittest.skipUnless(hasattr(torch.optim.Optimizer,
+                                 "register_step_pre_hook"),
+                         "torch without optimizer step hooks")
+    def test_step_hooks(self):
+        p = torch.nn.Parameter(torch.ones(3))
+        opt = optim.torch.AdamW([p])
+        calls = []
+        opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+        opt.register_step_post_hook(lambda o, a, k: calls.append("post"))
+        p.grad = torch.ones(3)
+        opt.step()
+        self.assertEqual(calls, ["pre", "post"])
+        self.assertLess(p[0].item(), 1.0)
+
     def test_closure(self):
         a, b = make_model(torch.float64), make_model(torch.float64)
         oa = torch.optim.Adam(a.parameters(), lr=1e-2)
