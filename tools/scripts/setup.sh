@@ -20,6 +20,9 @@ packages=(
   libgtest-dev libbenchmark-dev
   # compiler-rt: the sanitizer runtimes and libFuzzer (run-sanitizers.sh).
   libclang-rt-22-dev
+  # The Python package's tests (test/Python): torch 1.13 for /usr/bin/python3,
+  # and an offline `pip install` of lib/Bindings/Python into a venv.
+  python3-torch python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
 )
 
 missing=()
