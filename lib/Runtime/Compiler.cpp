@@ -182,6 +182,14 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
+#ifdef OPTIM_CUDA_RUNTIME_LIBRARY
+/// liboptim_cuda_runtime.so: $OPTIM_CUDA_RUNTIME_LIBRARY, or the build's.
+const char *getCudaRuntimeLibrary() {
+  const char *path = std::getenv("OPTIM_CUDA_RUNTIME_LIBRARY");
+  return path && *path ? path : OPTIM_CUDA_RUNTIME_LIBRARY;
+}
+#endif
+
 /// The host's vector register width in bytes.
 unsigned getHostVectorBytes() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
@@ -543,8 +551,10 @@ Compiler::Impl::compile(const StepConfig &config) {
     if (!driver.available())
       return llvm::createStringError("no CUDA device: " +
                                      driver.unavailableReason());
-    // The lowered host code launches through the project's mgpu* layer.
-    sharedLibs.push_back(OPTIM_CUDA_RUNTIME_LIBRARY);
+    // The lowered host code launches through the project's mgpu* layer
+    // (OPTIM_CUDA_RUNTIME_LIBRARY overrides the build tree's copy, for
+    // binaries carried to another machine).
+    sharedLibs.push_back(getCudaRuntimeLibrary());
 #else
     return llvm::createStringError(
         "this optim was built without the CUDA headers: no GPU target");
@@ -561,7 +571,7 @@ Compiler::Impl::compile(const StepConfig &config) {
   CompiledStep::KernelFn kernel = nullptr;
   CompiledStep::PackedFn packed = nullptr;
 #ifdef OPTIM_CUDA_RUNTIME_LIBRARY
-  const char *cudaRuntimeLibrary = OPTIM_CUDA_RUNTIME_LIBRARY;
+  const char *cudaRuntimeLibrary = getCudaRuntimeLibrary();
 #else
   const char *cudaRuntimeLibrary = nullptr;
 #endif

@@ -52,6 +52,8 @@ void mgpuMemHostUnregister(void *ptr);
 void mgpuMemHostUnregisterMemRef(int64_t rank, void *descriptor,
                                  int64_t elementSizeBytes);
 void mgpuSetDefaultDevice(int32_t device);
+const char *optimCudaLastError();
+void optimCudaClearError();
 }
 
 namespace {
@@ -534,3 +536,41 @@ TEST(MgpuWrappersDeviceTest, SetDefaultDeviceKeepsWrappersWorking) {
 }
 
 } // namespace
+
+// Every failure of the mgpu* layer reaches the caller through the error
+// channel: the first one per thread since the last clear, naming the call.
+TEST(CudaDriverTest, ErrorChannelKeepsTheFirstFailure) {
+  optimCudaClearError();
+  EXPECT_EQ(optimCudaLastError(), nullptr);
+  if (Driver::instance().available()) {
+    // A launch of no function (as after a failed module load) and a
+    // module that is not PTX.
+    mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr,
+                     0);
+    ASSERT_NE(optimCudaLastError(), nullptr);
+    EXPECT_NE(std::string(optimCudaLastError()).find("mgpuLaunchKernel"),
+              std::string::npos);
+    char garbage[] = "not a module";
+    EXPECT_EQ(mgpuModuleLoad(garbage, sizeof(garbage)), nullptr);
+    EXPECT_NE(std::string(optimCudaLastError()).find("mgpuLaunchKernel"),
+              std::string::npos)
+        << "the first failure is kept";
+  } else {
+    // Without a device every call fails, and says why.
+    EXPECT_EQ(mgpuMemAlloc(64, nullptr, false), nullptr);
+    ASSERT_NE(optimCudaLastError(), nullptr);
+    std::string message = optimCudaLastError();
+    EXPECT_EQ(message.rfind("mgpuMemAlloc: no CUDA", 0), 0u) << message;
+    mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr,
+                     0);
+    EXPECT_EQ(std::string(optimCudaLastError()), message)
+        << "the first failure is kept";
+  }
+  optimCudaClearError();
+  EXPECT_EQ(optimCudaLastError(), nullptr);
+  // Per thread: another thread's failures are not this one's.
+  std::thread([] { mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr,
+                                    nullptr, nullptr, 0); })
+      .join();
+  EXPECT_EQ(optimCudaLastError(), nullptr);
+}

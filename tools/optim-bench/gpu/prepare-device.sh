@@ -5,8 +5,15 @@
 #                            step for the chip (check | bench modes)
 #   liboptim_cuda_runtime.so the mgpu* layer it calls (dlopens libcuda)
 #   bench_gpu_torch.py       torch.optim.AdamW(fused=True) and a copy probe
+#   conformance.tar.xz       optim-conformance with the shared libraries it
+#                            needs (LLVM, MLIR, ...), libdevice and both golden
+#                            corpora, for GPU conformance on the device
 # Then, on the GPU machine (e.g. through the device tool, carrying .device):
 #   .device/run.sh
+# which runs, in order: GPU conformance on every golden case (the JIT path:
+# one launch per group, device table), the AOT step's check, and the
+# benchmark (optim vs torch fused AdamW vs a device-to-device copy, one 2^28
+# tensor and the GPT-2-small list), printing the ratios.
 #
 #   tools/optim-bench/gpu/prepare-device.sh [BUILD_DIR] [CHIP]
 set -euo pipefail
@@ -22,13 +29,38 @@ cp "$build/lib/Runtime/CUDA/liboptim_cuda_runtime.so" "$out/"
   "$here/test/Integration/AOT/Inputs/aot-host.cpp" "$out/adamw.o" \
   -L"$out" -loptim_cuda_runtime -Wl,-rpath,'$ORIGIN' -o "$out/aot-gpu"
 cp "$here/tools/optim-bench/gpu/bench_gpu_torch.py" "$out/"
+# optim-conformance and every non-system library it loads; libc and
+# libstdc++ are the device's own.
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/conformance/lib" \
+  "$stage/conformance/nvvm/libdevice"
+cp "$build/bin/optim-conformance" "$stage/conformance/"
+cp "$build/lib/Runtime/CUDA/liboptim_cuda_runtime.so" "$stage/conformance/lib/"
+ldd "$build/bin/optim-conformance" | awk '/=> \// {print $3}' |
+  grep -Ev '/(libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+)\.so' |
+  xargs -I{} cp -L {} "$stage/conformance/lib/"
+cp -r "$here/test/Conformance/golden" "$stage/conformance/golden"
+cp /usr/local/cuda/nvvm/libdevice/libdevice.10.bc \
+  "$stage/conformance/nvvm/libdevice/" 2>/dev/null || true
+tar -C "$stage" -cf - conformance | xz -T0 -6 > "$out/conformance.tar.xz"
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine: correctness first, then the benchmark, in one run.
 set -uo pipefail
 cd "$(dirname "$0")"
-./aot-gpu check 10000019
-PYTHONUNBUFFERED=1 python3 bench_gpu_torch.py --optim-cmd "./aot-gpu bench" "$@"
+status=0
+if [ -f conformance.tar.xz ]; then
+  rm -rf conformance && tar -xJf conformance.tar.xz
+  # The NVVM serialiser finds libdevice through CUDA_HOME.
+  CUDA_HOME="$PWD/conformance" LD_LIBRARY_PATH="$PWD/conformance/lib" \
+    OPTIM_CUDA_RUNTIME_LIBRARY="$PWD/conformance/lib/liboptim_cuda_runtime.so" \
+    ./conformance/optim-conformance --target=gpu conformance/golden || status=1
+fi
+./aot-gpu check 10000019 || status=1
+PYTHONUNBUFFERED=1 python3 bench_gpu_torch.py --optim-cmd "./aot-gpu bench" "$@" || status=1
+exit $status
 RUN
 chmod +x "$out/run.sh"
+du -sh "$out"/* | sed 's/^/  /'
 echo "prepared $out for $chip: carry .device and run .device/run.sh"
