@@ -50,7 +50,7 @@
 // GPU-NEXT:   one-shot-bufferize{
 // GPU-NEXT:   convert-optim-to-linalg{fast-math=false},
 // GPU-NEXT:   func.func(
-// GPU-NEXT:     optim-map-elementwise-to-gpu{block-size=128 max-blocks=2048 precise-math=false vector-bytes=16}
+// GPU-NEXT:     optim-map-elementwise-to-gpu{block-size=128 max-blocks=2048 precise-math=false test-stride-offset=0 vector-bytes=16}
 // GPU-NEXT:   ),
 // GPU-NEXT:   canonicalize{
 // GPU-NEXT:   cse,
