@@ -221,7 +221,10 @@ TEST(CompiledStep, EmitsObjectsForBothTargets) {
   auto gpu = getCompiler().emitObject(config);
   ASSERT_TRUE(bool(gpu)) << llvm::toString(gpu.takeError());
   EXPECT_NE(gpu->find(".target sm_90"), std::string::npos);
-  EXPECT_NE(Compiler::getAotHeader(config).find("#define OPTIM_GROUP_SIZE 16"),
+  // The GPU entry takes the whole group as a table in device memory.
+  std::string header = Compiler::getAotHeader(config);
+  EXPECT_NE(header.find("#define OPTIM_TABLE_ROW_WORDS 8"), std::string::npos);
+  EXPECT_NE(header.find("static inline int optim_step_run("),
             std::string::npos);
 }
 
@@ -345,10 +348,12 @@ TEST(CompiledStep, KernelSourceIsOptimIR) {
   config.target = Target::GPU;
   auto gpu = getCompiler().getKernelSource(config);
   ASSERT_TRUE(bool(gpu));
-  // One tensor slot (5 buffers) on the CPU, 16 on the GPU; the scalar block
-  // comes last.
+  // One tensor slot (5 buffers) on the CPU; on the GPU the group table
+  // first, then the template slot; the scalar block comes last.
   EXPECT_NE(source->find("%arg5: memref<?xf64>"), std::string::npos);
-  EXPECT_NE(gpu->find("%arg80: memref<?xf64>"), std::string::npos);
+  EXPECT_NE(gpu->find("%arg0: memref<?xi64> {optim.group_table}"),
+            std::string::npos);
+  EXPECT_NE(gpu->find("%arg6: memref<?xf64>"), std::string::npos);
 }
 
 // Framework defaults in one call; the lowered IR is kept on request.
