@@ -62,7 +62,7 @@ tsan() {
   configure "$tsan_build" OptimRuntimeTests -- -DOPTIM_ENABLE_TSAN=ON || return 1
   # The JIT's generated code and libMLIR.so are not instrumented; races are
   # looked for in optim's own runtime (pool, cache, steps).
-  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1"
   echo "== TSan: concurrency tests, then the rest of the runtime tests =="
   "$tsan_build/test/Unit/OptimRuntimeTests" --gtest_filter='Concurrency*' \
     --gtest_brief=1 || return 1
