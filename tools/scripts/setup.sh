@@ -23,6 +23,8 @@ packages=(
   # The Python package's tests (test/Python): torch 1.13 for /usr/bin/python3,
   # and an offline `pip install` of lib/Bindings/Python into a venv.
   python3-torch python3-numpy python3-venv python3-pip python3-setuptools python3-wheel
+  # The sharded optimizer's MPI runtime and its tests (both implementations).
+  mpich libmpich-dev openmpi-bin libopenmpi-dev
 )
 
 missing=()

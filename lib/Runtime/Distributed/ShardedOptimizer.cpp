@@ -1,0 +1,352 @@
+//===- ShardedOptimizer.cpp - a ZeRO-1 sharded optimizer step -------------===//
+//
+// Creation, the step, and the agreement protocol that keeps the ranks in
+// lockstep: every collective entry point first decides locally whether it
+// can proceed, then the ranks exchange their verdicts, and either all of
+// them go on or all of them return the same error. A rank never returns
+// early from a call the others are still inside (that would hang them).
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/Runtime/Distributed/ShardedOptimizer.h"
+
+#include "Elementwise.h"
+#include "ShardedAgreement.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/xxhash.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+using namespace ::optim;
+using namespace ::optim::distributed;
+
+namespace {
+/// Buffers and shard boundaries are 64-byte aligned: whole cache lines, and
+/// aligned vector accesses at the start of every shard.
+constexpr size_t kAlignment = 64;
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// The hyperparameters and step count a step computes with, hashed by value.
+uint64_t hashScalars(const StepScalars &s) {
+  double values[] = {s.lr,          s.beta1,      s.beta2,
+                     s.eps,         s.weightDecay, static_cast<double>(s.step),
+                     s.beta1Power,  s.beta2Power, s.rescaleGrad,
+                     s.clipGradient, s.gradScale};
+  return llvm::xxh3_64bits(llvm::ArrayRef(
+      reinterpret_cast<const uint8_t *>(values), sizeof(values)));
+}
+
+uint64_t hashWords(llvm::ArrayRef<uint64_t> words) {
+  return llvm::xxh3_64bits(llvm::ArrayRef(
+      reinterpret_cast<const uint8_t *>(words.data()),
+      words.size() * sizeof(uint64_t)));
+}
+
+/// Elements per shard: T / W rounded up to whole 64-byte lines.
+int64_t getShardElements(int64_t total, int worldSize, unsigned elementSize) {
+  int64_t perLine = kAlignment / elementSize;
+  return llvm::alignTo(llvm::divideCeil(total, worldSize), perLine);
+}
+} // namespace
+
+void ShardedOptimizer::Buffer::operator()(void *p) const { std::free(p); }
+
+ShardedOptimizer::ShardedOptimizer(
+    std::shared_ptr<const CompiledStep> compiled, Communicator &comm,
+    const StepScalars &hyper, std::vector<ShardedParam> params,
+    ShardLayout layout, const ShardedOptions &options)
+    : compiled(std::move(compiled)), comm(comm), hyper(hyper),
+      params(std::move(params)), layout(layout), options(options),
+      firstStep(hyper.step) {}
+
+ShardedOptimizer::~ShardedOptimizer() = default;
+
+void ShardedOptimizer::allocate() {
+  const StepConfig &config = compiled->getConfig();
+  size_t paramSize = getElementSize(config.paramType);
+  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  auto zeroed = [](size_t bytes) {
+    bytes = llvm::alignTo(std::max<size_t>(bytes, 1), kAlignment);
+    void *p = std::aligned_alloc(kAlignment, bytes);
+    if (!p)
+      llvm::report_bad_alloc_error("ShardedOptimizer: out of memory");
+    std::memset(p, 0, bytes);
+    return Storage(static_cast<char *>(p));
+  };
+  int64_t s = layout.shardElements;
+  expAvg = zeroed(s * momentSize);
+  expAvgSq = zeroed(s * momentSize);
+  if (config.variant.amsgrad)
+    maxExpAvgSq = zeroed(s * momentSize);
+  flat = zeroed(s * layout.worldSize * paramSize);
+  shardGrad = zeroed(s * paramSize);
+
+  // The kernel's pieces: the parts of the tensors inside [begin, end). Their
+  // parameters are the caller's memory, updated in place; gradients and
+  // moments are at the same offsets in the shard's buffers.
+  int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
+  int64_t offset = 0;
+  for (const ShardedParam &p : params) {
+    int64_t lo = std::max(begin, offset);
+    int64_t hi = std::min(end, offset + p.numElements);
+    if (lo < hi) {
+      ParamBuffers piece;
+      piece.param = static_cast<char *>(p.data) + (lo - offset) * paramSize;
+      int64_t local = lo - begin;
+      piece.grad = shardGrad.get() + local * paramSize;
+      piece.expAvg = expAvg.get() + local * momentSize;
+      piece.expAvgSq = expAvgSq.get() + local * momentSize;
+      if (maxExpAvgSq)
+        piece.maxExpAvgSq = maxExpAvgSq.get() + local * momentSize;
+      piece.numElements = hi - lo;
+      pieces.push_back(piece);
+    }
+    offset += p.numElements;
+  }
+}
+
+llvm::Expected<std::unique_ptr<ShardedOptimizer>>
+ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
+                         const StepConfig &config, const StepScalars &hyper,
+                         std::vector<ShardedParam> params,
+                         const ShardedOptions &options) {
+  int worldSize = comm.getSize(), rank = comm.getRank();
+  ShardLayout layout;
+  layout.rank = rank;
+  layout.worldSize = worldSize;
+  unsigned paramSize = getElementSize(config.paramType);
+
+  // What this rank can check alone. Whatever it finds, it still takes part
+  // in the exchange below.
+  std::shared_ptr<const CompiledStep> compiled;
+  auto checkLocally = [&]() -> llvm::Error {
+    if (config.target != Target::CPU)
+      return llvm::createStringError(
+          "sharded steps run on host buffers (Target::CPU); a GPU version "
+          "would reduce over NCCL on device buffers");
+    if (llvm::Error error = config.verify())
+      return error;
+    if (llvm::Error error = verifyStepCount(hyper.step))
+      return error;
+    if (llvm::Error error = hyper.verify(config))
+      return error;
+    if (params.empty())
+      return llvm::createStringError("the parameter group is empty");
+    for (auto [i, p] : llvm::enumerate(params)) {
+      if (p.numElements < 0 || p.numElements > kMaxParamElements)
+        return llvm::createStringError(
+            llvm::formatv("param #{0}: element count {1} is out of range", i,
+                          p.numElements)
+                .str());
+      if (p.numElements && !p.data)
+        return llvm::createStringError(
+            llvm::formatv("param #{0} is null", i).str());
+      if (reinterpret_cast<uintptr_t>(p.data) % paramSize)
+        return llvm::createStringError(
+            llvm::formatv("param #{0} at {1} is not aligned to its {2}-byte "
+                          "elements",
+                          i, p.data, paramSize)
+                .str());
+      layout.totalElements += p.numElements;
+      if (layout.totalElements > kMaxParamElements)
+        return llvm::createStringError(
+            "the parameter group holds too many elements in total");
+    }
+    if (layout.totalElements == 0)
+      return llvm::createStringError("the parameter group has no elements");
+    layout.shardElements =
+        getShardElements(layout.totalElements, worldSize, paramSize);
+    if (layout.shardElements > kMaxBlockElements)
+      return llvm::createStringError(
+          llvm::formatv("a shard of {0} elements exceeds the {1} elements a "
+                        "collective moves per rank: use more ranks",
+                        layout.shardElements, kMaxBlockElements)
+              .str());
+    layout.shardBegin = int64_t(rank) * layout.shardElements;
+    layout.ownedElements =
+        std::clamp<int64_t>(layout.totalElements - layout.shardBegin, 0,
+                            layout.shardElements);
+    auto step = compiler.getStep(config);
+    if (!step)
+      return step.takeError();
+    compiled = std::move(*step);
+    return llvm::Error::success();
+  };
+  llvm::Error local = checkLocally();
+
+  // The fingerprint: everything the ranks must agree on.
+  RankReport report;
+  std::memset(&report, 0, sizeof(report));
+  report.configHash = llvm::xxh3_64bits(config.key());
+  report.hyperHash = hashScalars(hyper);
+  report.numParams = params.size();
+  std::vector<uint64_t> sizes, values;
+  for (const ShardedParam &p : params) {
+    sizes.push_back(p.numElements);
+    report.totalElements += p.numElements;
+  }
+  report.sizesHash = hashWords(sizes);
+  report.reduction = static_cast<int32_t>(options.reduction);
+  if (local) {
+    report.failed = 1;
+    copyMessage(report.message, llvm::toString(std::move(local)));
+  } else {
+    // Initial values: after the first step every rank holds its shard
+    // owner's parameters, but the first gradients are computed from each
+    // rank's own, so they must agree from the start.
+    for (const ShardedParam &p : params)
+      values.push_back(llvm::xxh3_64bits(
+          llvm::ArrayRef(static_cast<const uint8_t *>(p.data),
+                         static_cast<size_t>(p.numElements) * paramSize)));
+    report.valuesHash = hashWords(values);
+    copyMessage(report.message, config.key());
+  }
+  if (llvm::Error error = agreeOnCreation(comm, report))
+    return std::move(error);
+
+  std::unique_ptr<ShardedOptimizer> optimizer(new ShardedOptimizer(
+      std::move(compiled), comm, hyper, std::move(params), layout, options));
+  optimizer->allocate();
+  return std::move(optimizer);
+}
+
+ShardedMemory ShardedOptimizer::getMemory() const {
+  const StepConfig &config = compiled->getConfig();
+  int64_t paramSize = getElementSize(config.paramType);
+  int64_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  int64_t s = layout.shardElements;
+  ShardedMemory memory;
+  memory.stateBytes = s * momentSize * (config.variant.amsgrad ? 3 : 2);
+  memory.bufferBytes = (int64_t(layout.worldSize) + 1) * s * paramSize;
+  return memory;
+}
+
+llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
+                                   double foundInf) {
+  const StepConfig &config = compiled->getConfig();
+  size_t paramSize = getElementSize(config.paramType);
+  int64_t t = firstStep + stepCount;
+  StepScalars s = hyper;
+  s.step = t;
+  if (config.variant.givenPowers) {
+    s.beta1Power = std::pow(s.beta1, static_cast<double>(t));
+    s.beta2Power = std::pow(s.beta2, static_cast<double>(t));
+  }
+  auto checkLocally = [&]() -> llvm::Error {
+    if (grads.size() != params.size())
+      return llvm::createStringError(
+          llvm::formatv("{0} gradients for {1} parameters", grads.size(),
+                        params.size())
+              .str());
+    for (auto [i, g] : llvm::enumerate(grads)) {
+      if (params[i].numElements && !g)
+        return llvm::createStringError(
+            llvm::formatv("gradient #{0} is null", i).str());
+      if (reinterpret_cast<uintptr_t>(g) % paramSize)
+        return llvm::createStringError(
+            llvm::formatv("gradient #{0} at {1} is not aligned to its "
+                          "{2}-byte elements",
+                          i, g, paramSize)
+                .str());
+    }
+    if (std::isnan(foundInf))
+      return llvm::createStringError("found_inf is NaN");
+    if (t > kMaxStepCount)
+      return llvm::createStringError(
+          llvm::formatv("step {0} would exceed the largest step count, 2^53 "
+                        "({1})",
+                        t, kMaxStepCount)
+              .str());
+    return s.verify(config);
+  };
+
+  Clock::time_point start = Clock::now();
+  StepVerdict verdict;
+  if (llvm::Error error = agreeOnStep(comm, checkLocally(), hashScalars(s),
+                                      foundInf != 0, t, verdict))
+    return error;
+  timings.agree += secondsSince(start);
+  if (verdict.skip)
+    return llvm::Error::success();
+
+  // 1. Gradients into the flat buffer (its padding stays zero), then
+  //    reduce-scattered: this rank's shard of the sum.
+  start = Clock::now();
+  char *flatBytes = flat.get();
+  int64_t offset = 0;
+  for (auto [p, g] : llvm::zip(params, grads)) {
+    std::memcpy(flatBytes + offset * paramSize, g, p.numElements * paramSize);
+    offset += p.numElements;
+  }
+  timings.pack += secondsSince(start);
+  start = Clock::now();
+  llvm::Error failure = comm.reduceScatterSum(
+      flatBytes, shardGrad.get(), layout.shardElements, config.paramType);
+  if (!failure && options.reduction == GradReduction::Mean &&
+      layout.worldSize > 1)
+    divideInPlace(shardGrad.get(), layout.ownedElements, config.paramType,
+                  layout.worldSize);
+  timings.reduceScatter += secondsSince(start);
+  // A collective that failed leaves the ranks out of step: MPI gives no
+  // guarantee that the communicator is usable afterwards, so stop here.
+  if (failure)
+    return failure;
+
+  // 2. The fused step on the shard's pieces (checked above: it only fails
+  //    on what no rank can detect in advance, and then the all-gather still
+  //    runs so that no rank waits forever).
+  start = Clock::now();
+  llvm::Error updateError = compiled->run(pieces, s);
+  timings.update += secondsSince(start);
+
+  // 3. The shard's parameters into their place in the flat buffer, gathered
+  //    in place, and every other rank's part copied back.
+  start = Clock::now();
+  int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
+  offset = 0;
+  for (const ShardedParam &p : params) {
+    int64_t lo = std::max(begin, offset);
+    int64_t hi = std::min(end, offset + p.numElements);
+    if (lo < hi)
+      std::memcpy(flatBytes + lo * paramSize,
+                  static_cast<char *>(p.data) + (lo - offset) * paramSize,
+                  (hi - lo) * paramSize);
+    offset += p.numElements;
+  }
+  timings.unpack += secondsSince(start);
+  start = Clock::now();
+  failure = comm.allGatherInPlace(flatBytes, layout.shardElements * paramSize);
+  timings.allGather += secondsSince(start);
+  if (failure)
+    return llvm::joinErrors(std::move(updateError), std::move(failure));
+  start = Clock::now();
+  offset = 0;
+  for (const ShardedParam &p : params) {
+    // The parts below and above this rank's shard.
+    int64_t pEnd = offset + p.numElements;
+    auto *data = static_cast<char *>(p.data);
+    if (int64_t hi = std::min(pEnd, begin); hi > offset)
+      std::memcpy(data, flatBytes + offset * paramSize,
+                  (hi - offset) * paramSize);
+    if (int64_t lo = std::max(offset, end); lo < pEnd)
+      std::memcpy(data + (lo - offset) * paramSize,
+                  flatBytes + lo * paramSize, (pEnd - lo) * paramSize);
+    offset = pEnd;
+  }
+  timings.unpack += secondsSince(start);
+  if (updateError)
+    return updateError;
+  ++timings.steps;
+  ++stepCount;
+  return llvm::Error::success();
+}

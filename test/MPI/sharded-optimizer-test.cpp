@@ -1,0 +1,548 @@
+//===- sharded-optimizer-test.cpp - the sharded optimizer under mpirun ----===//
+//
+// Run under `mpirun -np W` (see mpi-launch.sh):
+//
+//   optim-mpi-test check   after N steps every rank holds the same parameters,
+//                          within 1e-6 relative of the unsharded step on the
+//                          summed (or averaged) gradients; the state per rank
+//                          is 1/W (+ padding), measured; ranks that disagree
+//                          all get the same error and nothing is written;
+//                          checkpoints restore bit-exactly, another rank
+//                          count is rejected or re-sharded
+//   optim-mpi-test kill    the last rank kills itself mid-run; the others
+//                          must not hang (the launcher's exit status is
+//                          checked by mpi-launch.sh)
+//
+// Exits 0 when every check passed on every rank.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/Runtime/Distributed/MpiCommunicator.h"
+#include "optim/Runtime/Distributed/ShardedOptimizer.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/xxhash.h"
+
+#include <malloc.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <vector>
+
+using namespace optim;
+using namespace optim::distributed;
+
+namespace {
+int rank = 0, worldSize = 1;
+int failures = 0;
+
+void fail(const llvm::Twine &message) {
+  llvm::errs() << "rank " << rank << ": FAIL: " << message << "\n";
+  ++failures;
+}
+
+#define CHECK(cond, message)                                                   \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      fail(llvm::Twine(message) + " [" #cond "]");                             \
+  } while (false)
+
+template <typename T>
+T unwrap(llvm::Expected<T> value, llvm::StringRef what) {
+  if (!value) {
+    llvm::errs() << "rank " << rank << ": " << what << ": "
+                 << llvm::toString(value.takeError()) << "\n";
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
+  return std::move(*value);
+}
+
+/// A parameter group of odd sizes, so that shards begin and end inside
+/// tensors and one shard spans several.
+const std::vector<int64_t> kSizes = {1000, 37, 1, 4099, 3, 250};
+
+template <typename T> struct Model {
+  std::vector<std::vector<T>> params;
+  Model() {
+    for (auto [t, n] : llvm::enumerate(kSizes)) {
+      params.emplace_back(n);
+      for (int64_t i = 0; i < n; ++i)
+        params.back()[i] = static_cast<T>(std::sin(0.37 * i + t) * 0.8);
+    }
+  }
+  std::vector<ShardedParam> refs() {
+    std::vector<ShardedParam> out;
+    for (auto &p : params)
+      out.push_back({p.data(), static_cast<int64_t>(p.size())});
+    return out;
+  }
+  uint64_t hash() const {
+    std::vector<uint64_t> hashes;
+    for (auto &p : params)
+      hashes.push_back(llvm::xxh3_64bits(llvm::ArrayRef(
+          reinterpret_cast<const uint8_t *>(p.data()), p.size() * sizeof(T))));
+    return llvm::xxh3_64bits(llvm::ArrayRef(
+        reinterpret_cast<const uint8_t *>(hashes.data()),
+        hashes.size() * sizeof(uint64_t)));
+  }
+};
+
+/// Rank `r`'s gradient at step `k`: depends on the current parameters, as a
+/// real gradient does, and differs between ranks.
+template <typename T>
+std::vector<std::vector<T>> gradient(const Model<T> &m, int r, int k) {
+  std::vector<std::vector<T>> g;
+  for (auto [t, p] : llvm::enumerate(m.params)) {
+    g.emplace_back(p.size());
+    for (size_t i = 0; i < p.size(); ++i)
+      g.back()[i] = static_cast<T>(
+          (double(p[i]) - 0.3 * r) * (1 + 0.5 * std::sin(0.1 * i + r + k + t)));
+  }
+  return g;
+}
+
+template <typename T>
+std::vector<const void *> pointers(const std::vector<std::vector<T>> &grads) {
+  std::vector<const void *> out;
+  for (auto &g : grads)
+    out.push_back(g.data());
+  return out;
+}
+
+bool allEqual(uint64_t value) {
+  std::vector<uint64_t> all(worldSize);
+  MPI_Allgather(&value, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T,
+                MPI_COMM_WORLD);
+  for (uint64_t v : all)
+    if (v != all.front())
+      return false;
+  return true;
+}
+
+/// Expects `error` to be set and its message identical on every rank of
+/// `comm` and to contain `needle`.
+void expectSameError(llvm::Error error, llvm::StringRef needle,
+                     llvm::StringRef what, MPI_Comm comm = MPI_COMM_WORLD) {
+  std::string message = error ? llvm::toString(std::move(error)) : "";
+  CHECK(!message.empty(), what + ": no error");
+  CHECK(llvm::StringRef(message).contains(needle),
+        what + ": unexpected message: " + message);
+  uint64_t hash = llvm::xxh3_64bits(message);
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  std::vector<uint64_t> all(size);
+  MPI_Allgather(&hash, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm);
+  for (uint64_t h : all)
+    CHECK(h == all.front(), what + ": ranks got different messages: " +
+                                message);
+  if (rank == 0)
+    llvm::outs() << "  " << what << ": " << message << "\n";
+}
+
+size_t heapInUse() {
+  struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+/// N sharded steps against the unsharded step on the reduced gradients.
+template <typename T>
+void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
+                           StepConfig config, GradReduction reduction,
+                           double tolerance) {
+  constexpr int kSteps = 12;
+  std::string name = config.key() + (reduction == GradReduction::Mean
+                                         ? " (mean)"
+                                         : " (sum)");
+  StepScalars hyper = StepScalars::forPreset(Preset::TorchAdamW);
+  hyper.lr = 1e-2;
+  hyper.weightDecay = 1e-2;
+  Model<T> sharded, reference;
+  auto step = unwrap(compiler.getStep(config), "getStep");
+
+  ShardedOptions options;
+  options.reduction = reduction;
+  auto opt = unwrap(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                             sharded.refs(), options),
+                    "create");
+
+  // The unsharded reference: full moments, the gradients reduced in rank
+  // order.
+  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  int64_t total = 0;
+  for (int64_t n : kSizes)
+    total += n;
+  std::vector<std::vector<char>> moments;
+  std::vector<ParamBuffers> buffers;
+  for (auto &p : reference.params) {
+    ParamBuffers b;
+    b.param = p.data();
+    b.numElements = p.size();
+    for (void **m : {&b.expAvg, &b.expAvgSq, &b.maxExpAvgSq}) {
+      if (m == &b.maxExpAvgSq && !config.variant.amsgrad)
+        continue;
+      moments.emplace_back(p.size() * momentSize + 64, 0);
+      *m = moments.back().data();
+    }
+    buffers.push_back(b);
+  }
+  for (int k = 1; k <= kSteps; ++k) {
+    if (llvm::Error e = opt->step(pointers(gradient(sharded, rank, k))))
+      fail(name + ": step: " + llvm::toString(std::move(e)));
+    auto sum = gradient(reference, 0, k);
+    for (int r = 1; r < worldSize; ++r) {
+      auto g = gradient(reference, r, k);
+      for (size_t t = 0; t < sum.size(); ++t)
+        for (size_t i = 0; i < sum[t].size(); ++i)
+          sum[t][i] += g[t][i];
+    }
+    if (reduction == GradReduction::Mean)
+      for (auto &g : sum)
+        for (T &x : g)
+          x /= static_cast<T>(worldSize);
+    for (auto [b, g] : llvm::zip(buffers, sum))
+      b.grad = g.data();
+    StepScalars s = hyper;
+    s.step = k;
+    if (llvm::Error e = step->run(buffers, s))
+      fail(name + ": reference step: " + llvm::toString(std::move(e)));
+  }
+
+  CHECK(allEqual(sharded.hash()), name + ": parameters differ between ranks");
+  // Relative to the largest parameter. (With more than two ranks MPI sums
+  // the gradients in its own order, so sums that nearly cancel differ in
+  // their last bits, and Adam's normalised update passes that on; with two
+  // ranks the sum is order-free and the result bit-identical.)
+  double worst = 0, largest = 0, worstElement = 0;
+  for (auto [a, b] : llvm::zip(sharded.params, reference.params))
+    for (auto [x, y] : llvm::zip(a, b)) {
+      double diff = std::fabs(double(x) - double(y));
+      worst = std::max(worst, diff);
+      largest = std::max(largest, std::fabs(double(y)));
+      worstElement =
+          std::max(worstElement, diff / std::max(std::fabs(double(y)), 1e-3));
+    }
+  worst /= largest;
+  CHECK(worst <= tolerance, llvm::formatv("{0}: relative error {1:e} vs the "
+                                          "unsharded step",
+                                          name, worst)
+                                .str());
+  CHECK(worldSize > 2 || worst == 0,
+        name + ": two ranks differ from the unsharded step");
+
+  // Memory: 1/W of the unsharded moments, plus at most a 64-byte line of
+  // padding per buffer; and the allocation measured around create().
+  ShardLayout layout = opt->getLayout();
+  ShardedMemory memory = opt->getMemory();
+  int64_t numBuffers = config.variant.amsgrad ? 3 : 2;
+  int64_t unsharded = total * momentSize * numBuffers;
+  int64_t ideal = llvm::divideCeil(total, worldSize) * momentSize * numBuffers;
+  CHECK(memory.stateBytes >= ideal &&
+            memory.stateBytes <= ideal + numBuffers * 64,
+        llvm::formatv("{0}: state {1} bytes per rank, 1/W is {2}", name,
+                      memory.stateBytes, ideal)
+            .str());
+  // Measured as the heap the optimizer gives back when destroyed (its
+  // creation would also count the MPI library's lazily allocated buffers):
+  // what it reports plus its own small bookkeeping.
+  int64_t held = memory.stateBytes + memory.bufferBytes;
+  size_t before = heapInUse();
+  opt.reset();
+  int64_t measured = int64_t(before) - int64_t(heapInUse());
+  CHECK(measured >= held && measured <= held + 4096,
+        llvm::formatv("{0}: destroying the optimizer freed {1} bytes, it "
+                      "reports {2}",
+                      name, measured, held)
+            .str());
+  if (rank == 0)
+    llvm::outs() << llvm::formatv(
+        "  {0}: W={1}, {2} elements, shard {3} (rank 0 owns {4}); state per "
+        "rank {5} B = {6:f4} of unsharded {7} B (1/W = {8:f4}); buffers {9} "
+        "B; measured (freed at destruction) {10} B; relative error {11:e} (largest element's "
+        "{12:e})\n",
+        name, worldSize, total, layout.shardElements, layout.ownedElements,
+        memory.stateBytes, double(memory.stateBytes) / unsharded, unsharded,
+        1.0 / worldSize, memory.bufferBytes, measured, worst, worstElement);
+}
+
+void checkMismatches(Compiler &compiler, Communicator &comm) {
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  StepScalars hyper = StepScalars::forPreset(Preset::TorchAdamW);
+  int last = worldSize - 1;
+
+  // Sizes: the last rank has one element more.
+  {
+    Model<float> m;
+    uint64_t before = m.hash();
+    auto refs = m.refs();
+    if (rank == last)
+      refs.back().numElements -= 1;
+    auto opt = ShardedOptimizer::create(compiler, comm, config, hyper, refs);
+    expectSameError(opt.takeError(), "ranks disagree on the parameters",
+                    "parameter sizes differ");
+    CHECK(m.hash() == before, "rejected create wrote the parameters");
+  }
+  // Hyperparameters, configuration and initial values.
+  {
+    Model<float> m;
+    StepScalars other = hyper;
+    if (rank == last)
+      other.lr *= 2;
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, config, other, m.refs())
+            .takeError(),
+        "ranks disagree on the hyperparameters", "learning rates differ");
+    StepConfig amsgrad = config;
+    amsgrad.variant.amsgrad = rank == last;
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, amsgrad, hyper, m.refs())
+            .takeError(),
+        "ranks disagree on the step configuration", "configurations differ");
+    if (rank == last)
+      m.params[3][7] += 1;
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, config, hyper, m.refs())
+            .takeError(),
+        "ranks disagree on the initial parameter values",
+        "initial values differ");
+    ShardedOptions sum;
+    sum.reduction = rank == last ? GradReduction::Sum : GradReduction::Mean;
+    Model<float> fresh;
+    expectSameError(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                             fresh.refs(), sum)
+                        .takeError(),
+                    "ranks disagree on the gradient reduction",
+                    "reductions differ");
+  }
+  // A rank-local error at creation (a null parameter on one rank).
+  {
+    Model<float> m;
+    auto refs = m.refs();
+    if (rank == last)
+      refs[2].data = nullptr;
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, config, hyper, refs)
+            .takeError(),
+        llvm::formatv("rank {0} of {1}: param #2 is null", last, worldSize)
+            .str(),
+        "null parameter on one rank");
+  }
+  // Per step: different learning rates, a null gradient on one rank,
+  // found_inf on one rank; each changes nothing anywhere.
+  {
+    Model<float> m;
+    auto opt = unwrap(
+        ShardedOptimizer::create(compiler, comm, config, hyper, m.refs()),
+        "create");
+    auto g = gradient(m, rank, 1);
+    if (llvm::Error e = opt->step(pointers(g)))
+      fail("first step: " + llvm::toString(std::move(e)));
+    uint64_t before = m.hash();
+    uint64_t momentsBefore = llvm::xxh3_64bits(llvm::StringRef(
+        static_cast<const char *>(opt->getExpAvg()),
+        opt->getLayout().shardElements * sizeof(float)));
+    if (rank == 0)
+      opt->setLearningRate(hyper.lr * 3);
+    expectSameError(opt->step(pointers(g)),
+                    "ranks disagree on the step's scalars",
+                    "learning rates differ at step 2");
+    opt->setLearningRate(hyper.lr);
+    auto ptrs = pointers(g);
+    if (rank == last)
+      ptrs[4] = nullptr;
+    expectSameError(opt->step(ptrs),
+                    llvm::formatv("sharded step 2 not taken: rank {0} of {1}: "
+                                  "gradient #4 is null",
+                                  last, worldSize)
+                        .str(),
+                    "null gradient on one rank");
+    if (llvm::Error e = opt->step(pointers(g), rank == 0 ? 1.0 : 0.0))
+      fail("found_inf step: " + llvm::toString(std::move(e)));
+    CHECK(opt->getStepCount() == 1, "a rejected or skipped step counted");
+    CHECK(m.hash() == before, "a rejected or skipped step wrote parameters");
+    CHECK(llvm::xxh3_64bits(llvm::StringRef(
+              static_cast<const char *>(opt->getExpAvg()),
+              opt->getLayout().shardElements * sizeof(float))) ==
+              momentsBefore,
+          "a rejected or skipped step wrote moments");
+    if (llvm::Error e = opt->step(pointers(g)))
+      fail("step after rejections: " + llvm::toString(std::move(e)));
+    CHECK(opt->getStepCount() == 2, "the step after rejections did not count");
+  }
+}
+
+/// Every rank's blob, on every rank.
+std::vector<std::string> gatherBlobs(const std::string &mine) {
+  int64_t size = mine.size();
+  std::vector<int64_t> sizes(worldSize);
+  MPI_Allgather(&size, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T,
+                MPI_COMM_WORLD);
+  std::vector<std::string> all;
+  for (int r = 0; r < worldSize; ++r) {
+    std::string blob = r == rank ? mine : std::string(sizes[r], '\0');
+    MPI_Bcast(blob.data(), blob.size(), MPI_CHAR, r, MPI_COMM_WORLD);
+    all.push_back(std::move(blob));
+  }
+  return all;
+}
+
+void checkCheckpoints(Compiler &compiler, Communicator &comm) {
+  // Rank 0's gradient only, summed: the trajectory does not depend on the
+  // number of ranks, so a re-sharded run must match bit for bit.
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  config.variant.amsgrad = true;
+  StepScalars hyper = StepScalars::forPreset(Preset::TorchAdamW);
+  ShardedOptions options;
+  options.reduction = GradReduction::Sum;
+  auto stepsWith = [&](ShardedOptimizer &opt, Model<float> &m, int from,
+                       int to, int myRank) {
+    for (int k = from; k <= to; ++k) {
+      auto g = gradient(m, 0, k);
+      if (myRank != 0)
+        for (auto &t : g)
+          std::fill(t.begin(), t.end(), 0.f);
+      if (llvm::Error e = opt.step(pointers(g)))
+        fail("checkpoint run: " + llvm::toString(std::move(e)));
+    }
+  };
+  Model<float> m;
+  auto opt = unwrap(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                             m.refs(), options),
+                    "create");
+  stepsWith(*opt, m, 1, 3, rank);
+  std::string blob = opt->exportState();
+  Model<float> saved = m;
+  stepsWith(*opt, m, 4, 7, rank);
+
+  // Same W: bit-exact.
+  Model<float> resumed = saved;
+  auto again = unwrap(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                               resumed.refs(), options),
+                      "create");
+  if (llvm::Error e = again->importState(blob))
+    fail("importState: " + llvm::toString(std::move(e)));
+  CHECK(again->getStepCount() == 3, "restored step count");
+  stepsWith(*again, resumed, 4, 7, rank);
+  CHECK(resumed.params == m.params, "resumed run differs from the original");
+  CHECK(std::memcmp(again->getExpAvgSq(), opt->getExpAvgSq(),
+                    opt->getMemory().stateBytes / 3) == 0,
+        "resumed moments differ");
+
+  // A damaged blob on one rank: every rank refuses, nothing changes.
+  {
+    std::string bad = blob;
+    if (rank == worldSize - 1)
+      bad[bad.size() / 2] ^= 1;
+    Model<float> fresh = saved;
+    auto other = unwrap(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                                 fresh.refs(), options),
+                        "create");
+    expectSameError(other->importState(bad), "checksum mismatch",
+                    "damaged checkpoint on one rank");
+    CHECK(other->getStepCount() == 0, "a refused import changed the count");
+  }
+
+  // Another W: the ranks split into groups of W/2 (or 1).
+  std::vector<std::string> all = gatherBlobs(blob);
+  int groups = worldSize >= 4 ? 2 : worldSize;
+  MPI_Comm half;
+  MPI_Comm_split(MPI_COMM_WORLD, rank % groups, rank, &half);
+  {
+    auto halfComm = unwrap(MpiCommunicator::create(half), "communicator");
+    Model<float> fresh = saved;
+    auto other = unwrap(ShardedOptimizer::create(compiler, *halfComm, config,
+                                                 hyper, fresh.refs(), options),
+                        "create");
+    expectSameError(
+        other->importState(blob),
+        llvm::formatv("the state was saved by {0} ranks and this optimizer "
+                      "runs on {1}",
+                      worldSize, halfComm->getSize())
+            .str(),
+        "checkpoint of another rank count", half);
+    // Re-sharded from every shard: continues bit-exactly.
+    std::vector<llvm::StringRef> refs(all.begin(), all.end());
+    std::reverse(refs.begin(), refs.end());
+    if (llvm::Error e = other->importState(refs))
+      fail("re-sharded importState: " + llvm::toString(std::move(e)));
+    stepsWith(*other, fresh, 4, 7, halfComm->getRank());
+    CHECK(fresh.params == m.params, "re-sharded run differs from the original");
+    if (rank == 0)
+      llvm::outs() << llvm::formatv(
+          "  checkpoint of {0} ranks re-sharded onto {1}: continues bit-exactly\n",
+          worldSize, halfComm->getSize());
+    // Missing shards are refused.
+    refs.pop_back();
+    expectSameError(other->importState(refs), "every shard is needed",
+                    "a shard missing", half);
+  }
+  MPI_Comm_free(&half);
+}
+
+int killRun(Compiler &compiler, Communicator &comm) {
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  Model<float> m;
+  auto opt = unwrap(ShardedOptimizer::create(
+                        compiler, comm, config,
+                        StepScalars::forPreset(Preset::TorchAdamW), m.refs()),
+                    "create");
+  for (int k = 1; k <= 1000000; ++k) {
+    if (rank == worldSize - 1 && k == 20) {
+      llvm::errs() << "rank " << rank << ": killing myself at step " << k
+                   << "\n";
+      std::raise(SIGKILL);
+    }
+    if (llvm::Error e = opt->step(pointers(gradient(m, rank, k)))) {
+      llvm::errs() << "rank " << rank << ": step " << k
+                   << " failed: " << llvm::toString(std::move(e)) << "\n";
+      return 3;
+    }
+  }
+  llvm::outs() << "rank " << rank << ": survived\n";
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &worldSize);
+  llvm::StringRef mode = argc > 1 ? argv[1] : "check";
+  int status = 0;
+  {
+    CompilerOptions compilerOptions;
+    compilerOptions.numThreads = 1;
+    auto compiler = unwrap(Compiler::create(compilerOptions), "compiler");
+    auto comm = unwrap(MpiCommunicator::create(MPI_COMM_WORLD), "comm");
+    if (rank == 0)
+      llvm::outs() << comm->getName() << ", " << worldSize << " ranks, "
+                   << mode << "\n";
+    if (mode == "kill") {
+      status = killRun(*compiler, *comm);
+    } else {
+      checkAgainstUnsharded<float>(
+          *compiler, *comm,
+          StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32),
+          GradReduction::Mean, 1e-6);
+      StepConfig amsgrad =
+          StepConfig::forPreset(Preset::TorchAdam, ElementType::f64);
+      amsgrad.variant.amsgrad = true;
+      checkAgainstUnsharded<double>(*compiler, *comm, amsgrad,
+                                    GradReduction::Sum, 1e-12);
+      checkMismatches(*compiler, *comm);
+      checkCheckpoints(*compiler, *comm);
+      int total = 0;
+      MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+      if (rank == 0)
+        llvm::outs() << (total ? "FAILED" : "PASSED") << " on " << worldSize
+                     << " ranks (" << total << " failures)\n";
+      status = total ? 1 : 0;
+    }
+  }
+  MPI_Finalize();
+  return status;
+}
