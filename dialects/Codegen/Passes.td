@@ -41,6 +41,42 @@ def OptimVectorizeElementwise
   ];
 }
 
+def OptimVectorizeReduction
+    : Pass<"optim-vectorize-reduction", "func::FuncOp"> {
+  let summary = "Vectorise and parallelise flat sum reductions";
+  let description = [{
+    The CPU schedule for 1-d `linalg.generic` sum reductions on memrefs (what
+    `optim.global_norm` lowers to): one input with the identity map, a 0-d
+    output, and a body that yields `acc + f(x)` (`arith.addf`) where `f` is
+    made of element-wise arith/math ops. Each op becomes
+
+      - with `chunk-size > 0`, an `scf.forall` over chunks (the threads'
+        unit), each writing its partial sum to a buffer, then a sequential
+        sum of the partials in chunk order (deterministic for any thread
+        count);
+      - in each chunk, an `scf.for` over full vectors of `vector-size`
+        elements carrying a vector of partial sums (`f` applied lane-wise,
+        one `vector.transfer_read` per iteration), a `vector.reduction` at
+        the end, and a scalar loop over the remaining elements;
+      - the output's previous value plus the total, stored once.
+
+    The sum is reassociated (lane-wise, then by chunk), as every vectorised
+    reduction is. Other generics are left alone.
+  }];
+  let options = [
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
+           "Elements per vector">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"65536",
+           "Elements per scf.forall iteration; 0 disables the forall level">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def OptimMapElementwiseToGPU
     : Pass<"optim-map-elementwise-to-gpu", "func::FuncOp"> {
   let summary = "Map each optimizer step's element-wise generics to one gpu.launch";

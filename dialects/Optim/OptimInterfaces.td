@@ -62,6 +62,15 @@ def Optim_AdamStepOpInterface : OpInterface<"AdamStepOpInterface"> {
       [{ return $_op.getGradScale(); }]>,
     InterfaceMethod<"", "::mlir::Value", "getFoundInf", (ins), [{}],
       [{ return $_op.getFoundInf(); }]>,
+    InterfaceMethod<"The gradients' global norm, null without clipping.",
+      "::mlir::Value", "getGradNorm", (ins), [{}],
+      [{ return $_op.getGradNorm(); }]>,
+    InterfaceMethod<"The norm gradients are clipped to, null without "
+      "clipping.", "::mlir::Value", "getMaxGradNorm", (ins), [{}],
+      [{ return $_op.getMaxGradNorm(); }]>,
+    InterfaceMethod<"Whether a non-finite grad_norm skips the step.", "bool",
+      "getSkipNonfiniteNorm", (ins), [{}],
+      [{ return $_op.getSkipNonfiniteNorm(); }]>,
   ];
   let extraSharedClassDeclaration = [{
     /// Number of parameter tensors in the group.

@@ -36,7 +36,8 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
         DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
         InferTypeOpAdaptor] # !foreach(scalar, ["beta1", "beta2", "eps",
             "weight_decay", "beta1_power", "beta2_power", "rescale_grad",
-            "clip_gradient", "grad_scale", "found_inf"],
+            "clip_gradient", "grad_scale", "found_inf", "grad_norm",
+            "max_grad_norm"],
           OptionalTypesMatchWith<"'" # scalar # "' has the type of 'lr'",
                                  "lr", scalar, "$_self">)> {
   // The state (params and moments) forms the trailing operand segments: it is
@@ -55,6 +56,8 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
       Optional<AnyFloat>:$clip_gradient,
       Optional<AnyFloat>:$grad_scale,
       Optional<AnyFloat>:$found_inf,
+      Optional<AnyFloat>:$grad_norm,
+      Optional<AnyFloat>:$max_grad_norm,
       Variadic<Optim_FloatShaped>:$params,
       Variadic<Optim_FloatShaped>:$exp_avgs,
       Variadic<Optim_FloatShaped>:$exp_avg_sqs,
@@ -62,7 +65,7 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
       DefaultValuedAttr<Optim_BiasCorrectionAttr,
                         "::mlir::optim::BiasCorrection::standard">:$bias_correction,
       UnitAttr:$amsgrad,
-      UnitAttr:$maximize), extraAttrs);
+      UnitAttr:$maximize), extraAttrs, (ins UnitAttr:$skip_nonfinite_norm));
 
   // Tensor form only: the updated params, then exp_avgs, exp_avg_sqs and
   // max_exp_avg_sqs (destination-passing style: one result per tensor init).
@@ -91,6 +94,8 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
       # " | `clip_gradient` `(` $clip_gradient `)`"
       # " | `grad_scale` `(` $grad_scale `)`"
       # " | `found_inf` `(` $found_inf `)`"
+      # " | `clip_grad_norm` `(` $grad_norm `,` $max_grad_norm `)`"
+      # " | `skip_nonfinite_norm` $skip_nonfinite_norm"
       # " | `bias_correction` `(` custom<EnumKeyword>($bias_correction) `)`"
       # extraClauses # ")"
       # " attr-dict";
@@ -106,13 +111,14 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
         CArg<"::mlir::optim::BiasCorrection",
              "::mlir::optim::BiasCorrection::standard">:$biasCorrection,
         CArg<"bool", "false">:$amsgrad, CArg<"bool", "false">:$maximize),
-        extraBuilderArgs), [{
+        extraBuilderArgs, (ins CArg<"bool", "false">:$skipNonfiniteNorm)), [{
       build($_builder, $_state, grads, scalars.lr, scalars.beta1,
             scalars.beta2, scalars.eps, scalars.weightDecay, scalars.step,
             scalars.beta1Power, scalars.beta2Power, scalars.rescaleGrad,
-            scalars.clipGradient, scalars.gradScale, scalars.foundInf, params,
-            expAvgs, expAvgSqs, maxExpAvgSqs, biasCorrection, amsgrad,
-            maximize}] # extraBuilderCall # [{);
+            scalars.clipGradient, scalars.gradScale, scalars.foundInf,
+            scalars.gradNorm, scalars.maxGradNorm, params, expAvgs, expAvgSqs,
+            maxExpAvgSqs, biasCorrection, amsgrad,
+            maximize}] # extraBuilderCall # [{, skipNonfiniteNorm);
     }]>
   ];
 
@@ -168,6 +174,15 @@ def Optim_AdamOp : Optim_AdamStepOp<"adam", Optional<AnyFloat>> {
     tensors it returns the new params, exp_avgs, exp_avg_sqs and
     max_exp_avg_sqs in that order, and bufferizes in place.
 
+    Global-norm clipping (`torch.nn.utils.clip_grad_norm_` before the step)
+    is `clip_grad_norm(%norm, %max_norm)`: `%norm` is the group's gradient
+    norm, as `optim.global_norm` computes it in one pass before the step, and
+    every gradient is multiplied by `coef = min(1, max_norm / (norm + 1e-6))`
+    (computed once, in f64, rounded to the compute type) after `rescale_grad`
+    and `grad_scale` and before `clip_gradient`. A non-finite norm makes
+    `coef` NaN, as in torch; with `skip_nonfinite_norm` it skips the step
+    instead, as a non-zero `found_inf` does.
+
     Example (PyTorch `Adam(amsgrad=True, weight_decay=wd)`):
 
     ```mlir
@@ -218,6 +233,44 @@ def Optim_AdamWOp : Optim_AdamStepOp<"adamw", AnyFloat,
       return ::mlir::optim::WeightDecayMode::decoupled;
     }
   }];
+}
+
+def Optim_GlobalNormOp : Optim_Op<"global_norm", [
+    AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    OptionalTypesMatchWith<"'grad_scale' has the type of the norm", "norm",
+                           "grad_scale", "$_self">]> {
+  let summary = "L2 norm of all the gradients of a group";
+  let description = [{
+    The global norm `torch.nn.utils.clip_grad_norm_` computes: the square
+    root of the sum of the squares of every element of every gradient. With
+    `grad_scale(%s)` (mixed precision), each element is first unscaled as
+    `torch.cuda.amp.GradScaler.unscale_` does, `g * (1 / s)` with `1 / s`
+    computed in f64 and rounded once, the product rounded to the compute
+    type. Squares are accumulated in f64. The gradients may have any shapes;
+    the result has the compute type (f32 for f16, bf16 and f32 gradients,
+    f64 for f64) or f64, and feeds `clip_grad_norm` of the steps.
+
+    The op lowers to one reduction pass over the gradients (a single
+    accumulator for the whole group), vectorised on the CPU.
+
+    ```mlir
+    %norm = optim.global_norm %dw, %db : memref<768x768xf32>, memref<768xf32>
+        grad_scale(%scale) -> f32
+    optim.adamw (%w, %dw, %m0, %v0) : memref<768x768xf32>,
+                (%b, %db, %m1, %v1) : memref<768xf32>
+        lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
+        grad_scale(%scale) clip_grad_norm(%norm, %max_norm)
+    ```
+  }];
+  let arguments = (ins Variadic<Optim_FloatShaped>:$grads,
+                       Optional<AnyFloat>:$grad_scale);
+  let results = (outs AnyFloat:$norm);
+  let assemblyFormat = [{
+    $grads `:` type($grads) (`grad_scale` `(` $grad_scale^ `)`)?
+    `->` type($norm) attr-dict
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // OPTIM_OPS_TD

@@ -62,7 +62,13 @@ mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
   OptimVectorizeElementwiseOptions vectorize;
   vectorize.vectorSize = options.vectorSize;
   vectorize.chunkSize = options.chunkSize;
-  pm.addNestedPass<func::FuncOp>(createOptimVectorizeElementwise(vectorize));
+  OptimVectorizeReductionOptions reduce;
+  reduce.vectorSize = options.vectorSize;
+  reduce.chunkSize = options.chunkSize;
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(createOptimVectorizeElementwise(vectorize));
+  // optim.global_norm's reductions.
+  funcPm.addPass(createOptimVectorizeReduction(reduce));
   buildOptimLoopsToLLVMPipeline(pm, options.openmp, options.cInterface);
   return success();
 }

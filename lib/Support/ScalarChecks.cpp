@@ -33,6 +33,8 @@ llvm::StringRef optim::stringifyScalarRole(ScalarRole role) {
     return "grad_scale";
   case ScalarRole::FoundInf:
     return "found_inf";
+  case ScalarRole::MaxGradNorm:
+    return "max_grad_norm";
   }
   return "scalar";
 }
@@ -129,6 +131,12 @@ std::optional<std::string> optim::checkScalar(ScalarRole role, double value,
     return representable();
   }
   case ScalarRole::FoundInf:
+    return std::nullopt;
+  case ScalarRole::MaxGradNorm:
+    // torch.nn.utils.clip_grad_norm_'s max_norm: +inf never clips; a
+    // negative bound would flip the gradients' sign.
+    if (!(value >= 0))
+      return reject("non-negative", value);
     return std::nullopt;
   }
   return std::nullopt;

@@ -14,6 +14,7 @@
 // CPU-NEXT:   convert-optim-to-linalg{fast-math=false},
 // CPU-NEXT:   func.func(
 // CPU-NEXT:     optim-vectorize-elementwise{chunk-size=65536 vector-size=16}
+// CPU-NEXT:     optim-vectorize-reduction{chunk-size=65536 vector-size=16}
 // CPU-NEXT:   ),
 // CPU-NEXT:   convert-linalg-to-loops,
 // CPU-NEXT:   arith-expand{include-bf16=true
@@ -36,6 +37,7 @@
 
 // CPU-OPTS:      convert-optim-to-linalg{fast-math=true},
 // CPU-OPTS:        optim-vectorize-elementwise{chunk-size=0 vector-size=8}
+// CPU-OPTS-NEXT:   optim-vectorize-reduction{chunk-size=0 vector-size=8}
 // CPU-OPTS-NOT:  scf-forall-to-parallel
 // CPU-OPTS-NOT:  convert-scf-to-openmp
 // CPU-OPTS:      scf-forall-to-for,

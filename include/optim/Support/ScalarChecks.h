@@ -38,6 +38,7 @@ enum class ScalarRole {
   ClipGradient,
   GradScale,
   FoundInf,
+  MaxGradNorm,
 };
 
 /// The operand name of `role` as the IR spells it ("lr", "beta1_power", ...).

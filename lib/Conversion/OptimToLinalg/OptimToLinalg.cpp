@@ -19,6 +19,7 @@
 
 #include "optim/Conversion/Passes.h"
 
+#include "Flatten.h"
 #include "optim/Dialect/Optim/IR/OptimOps.h"
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
 
@@ -51,6 +52,8 @@ struct StepOperands {
   SmallVector<Value> params, grads, expAvgs, expAvgSqs, maxExpAvgSqs;
   Value lr, beta1, beta2, eps, weightDecay, step, beta1Power, beta2Power;
   Value rescaleGrad, clipGradient, gradScale, foundInf;
+  Value gradNorm, maxGradNorm;
+  bool skipNonfiniteNorm;
   /// The in/out state operands in the order the tensor results come in.
   SmallVector<Value> inits;
 
@@ -78,6 +81,9 @@ struct StepOperands {
     clipGradient = get(op.getClipGradient());
     gradScale = get(op.getGradScale());
     foundInf = get(op.getFoundInf());
+    gradNorm = get(op.getGradNorm());
+    maxGradNorm = get(op.getMaxGradNorm());
+    skipNonfiniteNorm = op.getSkipNonfiniteNorm();
     for (ArrayRef<Value> role : {ArrayRef(params), ArrayRef(expAvgs),
                                  ArrayRef(expAvgSqs), ArrayRef(maxExpAvgSqs)})
       llvm::append_range(inits, role);
@@ -94,6 +100,7 @@ struct StepCoefficients {
   Value decay;          ///< 1 - eta * weight_decay, decoupled only
   Value rescale;        ///< rescale_grad
   Value invGradScale;   ///< 1 / grad_scale
+  Value clipCoef;       ///< min(1, max_grad_norm / (grad_norm + 1e-6))
   Value clipLo, clipHi; ///< +-clip_gradient, or -+inf when it is negative
 };
 
@@ -198,6 +205,14 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
     c.rescale = pb.compute(op.rescaleGrad);
   if (variant.gradScale)
     c.invGradScale = pb.narrow(pb.div(one, pb.wide(op.gradScale)));
+  if (op.gradNorm) {
+    // torch.nn.utils.clip_grad_norm_; NaN (a non-finite norm) propagates
+    // through minimumf into the gradients, as in torch.
+    Value quotient = pb.div(
+        pb.wide(op.maxGradNorm),
+        arith::AddFOp::create(b, loc, pb.wide(op.gradNorm), pb.constant(1e-6)));
+    c.clipCoef = pb.narrow(arith::MinimumFOp::create(b, loc, one, quotient));
+  }
   if (variant.clipGradient) {
     // MXNet: clipping is on when clip_gradient >= 0. The bounds are chosen
     // once here so that the element loop clamps unconditionally.
@@ -243,6 +258,8 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
     g = mul(g, c.rescale);
   if (c.invGradScale)
     g = mul(g, c.invGradScale);
+  if (c.clipCoef)
+    g = mul(g, c.clipCoef);
   if (c.clipLo) {
     g = arith::MaximumFOp::create(b, loc, g, c.clipLo);
     g = arith::MinimumFOp::create(b, loc, g, c.clipHi);
@@ -303,8 +320,9 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   linalg::YieldOp::create(b, loc, yields);
 }
 
-/// Whether `type` can be viewed as 1-d without a copy.
-bool canFlattenTo1D(MemRefType type) {
+} // namespace
+
+bool mlir::optim::detail::canFlattenTo1D(MemRefType type) {
   if (type.getRank() == 1)
     return true;
   if (type.getRank() == 0)
@@ -315,9 +333,8 @@ bool canFlattenTo1D(MemRefType type) {
   return memref::CollapseShapeOp::isGuaranteedCollapsible(type, reassociation);
 }
 
-/// Views a memref for which canFlattenTo1D holds as 1-d, so that the
-/// vectoriser (and the GPU mapping) see one long loop.
-Value flattenTo1D(OpBuilder &b, Location loc, Value value) {
+Value mlir::optim::detail::flattenTo1D(OpBuilder &b, Location loc,
+                                       Value value) {
   auto type = cast<MemRefType>(value.getType());
   if (type.getRank() == 1)
     return value;
@@ -332,6 +349,8 @@ Value flattenTo1D(OpBuilder &b, Location loc, Value value) {
     reassociation[0].push_back(i);
   return memref::CollapseShapeOp::create(b, loc, value, reassociation);
 }
+
+namespace {
 
 /// Emits the fused update of parameter `i`; returns the new tensors (tensor
 /// form) or nothing (memref form, in place).
@@ -352,11 +371,11 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
     SmallVector<Value> all = {grad};
     llvm::append_range(all, state);
     if (llvm::all_of(all, [](Value v) {
-          return canFlattenTo1D(cast<MemRefType>(v.getType()));
+          return optim::detail::canFlattenTo1D(cast<MemRefType>(v.getType()));
         })) {
-      grad = flattenTo1D(b, loc, grad);
+      grad = optim::detail::flattenTo1D(b, loc, grad);
       for (Value &v : state)
-        v = flattenTo1D(b, loc, v);
+        v = optim::detail::flattenTo1D(b, loc, v);
     }
   }
 
@@ -454,18 +473,33 @@ struct LowerAdamStep : OpInterfaceConversionPattern<AdamStepOpInterface> {
       return tensorForm ? results : SmallVector<Value>();
     };
 
-    if (!variant.foundInf) {
+    // Skip the whole step when found_inf != 0 (NaN counts as found) or,
+    // with skip_nonfinite_norm, when the gradients' norm is NaN or inf.
+    Value skip;
+    if (variant.foundInf) {
+      Value foundInf = in.foundInf;
+      Value zero = arith::ConstantOp::create(
+          rewriter, loc, foundInf.getType(),
+          rewriter.getFloatAttr(foundInf.getType(), 0.0));
+      skip = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::UNE,
+                                   foundInf, zero);
+    }
+    if (in.skipNonfiniteNorm) {
+      Type type = in.gradNorm.getType();
+      Value inf = arith::ConstantOp::create(
+          rewriter, loc, type,
+          rewriter.getFloatAttr(type, std::numeric_limits<double>::infinity()));
+      Value magnitude = math::AbsFOp::create(rewriter, loc, in.gradNorm);
+      // Unordered or equal: NaN or +-inf.
+      Value nonfinite = arith::CmpFOp::create(
+          rewriter, loc, arith::CmpFPredicate::UEQ, magnitude, inf);
+      skip = skip ? arith::OrIOp::create(rewriter, loc, skip, nonfinite)
+                  : nonfinite;
+    }
+    if (!skip) {
       rewriter.replaceOp(op, emitAll(rewriter, loc));
       return success();
     }
-
-    // Skip the whole step when found_inf != 0 (NaN counts as found).
-    Value foundInf = in.foundInf;
-    Value zero = arith::ConstantOp::create(
-        rewriter, loc, foundInf.getType(),
-        rewriter.getFloatAttr(foundInf.getType(), 0.0));
-    Value skip = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::UNE,
-                                       foundInf, zero);
     if (!tensorForm) {
       Value run = arith::XOrIOp::create(
           rewriter, loc, skip,
@@ -555,4 +589,5 @@ struct ConvertOptimToLinalgPass
 void mlir::optim::populateOptimToLinalgPatterns(RewritePatternSet &patterns,
                                                 bool fastMath) {
   patterns.add<LowerAdamStep>(patterns.getContext(), fastMath);
+  populateGlobalNormToLinalgPatterns(patterns);
 }

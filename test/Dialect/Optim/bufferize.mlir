@@ -31,3 +31,23 @@ func.func @old_value_live(%p: tensor<8xf32>, %g: tensor<8xf32>, %m: tensor<8xf32
   %r:3 = optim.adam (%p, %g, %m, %v) : tensor<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
   return %r#0, %p : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// optim.global_norm only reads its gradients: it takes their buffers, and
+// the step that consumes the norm still updates the state in place.
+// CHECK-LABEL: func @global_norm(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<16xf32>, %[[G:[a-z0-9]+]]: memref<16xf32>
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: memref.copy
+// CHECK: %[[N:.*]] = optim.global_norm %[[G]] : memref<16xf32> -> f32
+// CHECK: optim.adamw (%[[P]], %[[G]], %{{.*}}, %{{.*}}) : memref<16xf32> {{.*}} clip_grad_norm(%[[N]], %{{.*}})
+// CHECK: return %[[N]], %[[P]]
+func.func @global_norm(%p: tensor<16xf32>, %g: tensor<16xf32>, %m: tensor<16xf32>, %v: tensor<16xf32>,
+                       %lr: f32, %wd: f32, %t: i64, %max: f32)
+    -> (f32, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %n = optim.global_norm %g : tensor<16xf32> -> f32
+  %r:3 = optim.adamw (%p, %g, %m, %v) : tensor<16xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%wd) step(%t : i64) clip_grad_norm(%n, %max)
+  return %n, %r#0, %r#1, %r#2 : f32, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+}

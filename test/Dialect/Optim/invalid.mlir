@@ -4,7 +4,7 @@
 
 func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects at least one parameter}}
-  "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
+  "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
   return
 }
 
@@ -12,7 +12,7 @@ func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v
 
 func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one grad per param, got 2 for 1 params}}
-  "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -20,7 +20,7 @@ func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<
 
 func.func @exp_avg_sq_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one exp_avg_sq per param, got 0 for 1 params}}
-  "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -52,7 +52,7 @@ func.func @half_param_moment_not_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: m
 
 func.func @unsupported_param_element_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %p8: memref<8xf8E4M3FN>, %g8: memref<8xf8E4M3FN>) {
   // expected-error @+1 {{'optim.adam' op param #0 has unsupported element type 'f8E4M3FN' (expected f16, bf16, f32 or f64)}}
-  "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -92,7 +92,7 @@ func.func @mixed_tensor_and_memref(%p: memref<8xf32>, %g: memref<8xf32>, %m: mem
 
 func.func @scalar_type_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %lr64: f64) {
   // expected-error @+1 {{'optim.adam' op failed to verify that 'beta1' has the type of 'lr'}}
-  "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -116,7 +116,7 @@ func.func @bias_correction_without_step(%p: memref<8xf32>, %g: memref<8xf32>, %m
 
 func.func @one_beta_power(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'beta1_power' and 'beta2_power', or neither}}
-  "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -204,7 +204,7 @@ func.func @zero_step(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v
 
 func.func @result_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pt: tensor<8xf32>, %gt: tensor<8xf32>, %mt: tensor<8xf32>, %vt: tensor<8xf32>) {
   // expected-error @+1 {{'optim.adamw' op expected the number of tensor results (2) to be equal to the number of output tensors (3)}}
-  %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
   return
 }
 
@@ -368,4 +368,105 @@ func.func @repeated_clause(%p: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{`step` clause can appear at most once in the expansion of the oilist directive}}
   optim.adam (%p, %p, %p, %p) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) step(%t : i64)
   return
+}
+
+// -----
+
+// Global-norm clipping.
+
+func.func @grad_norm_without_max(%p: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op expects both 'grad_norm' and 'max_grad_norm', or neither}}
+  "optim.adam"(%p, %lr, %lr, %lr, %lr, %t, %lr, %p, %p, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @skip_nonfinite_without_clip(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op 'skip_nonfinite_norm' requires 'clip_grad_norm(grad_norm, max_grad_norm)'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) skip_nonfinite_norm
+  return
+}
+
+// -----
+
+func.func @negative_max_grad_norm(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %norm: f32) {
+  %max = arith.constant -1.0 : f32
+  // expected-error @+1 {{'optim.adam' op 'max_grad_norm' must be non-negative, got -1}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) clip_grad_norm(%norm, %max)
+  return
+}
+
+// -----
+
+func.func @nan_max_grad_norm(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %norm: f32) {
+  %max = arith.constant 0x7FC00000 : f32
+  // expected-error @+1 {{'optim.adam' op 'max_grad_norm' must not be NaN}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) clip_grad_norm(%norm, %max)
+  return
+}
+
+// -----
+
+func.func @grad_norm_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %norm: f64, %max: f32) {
+  // expected-error @+1 {{'grad_norm' has the type of 'lr'}}
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %norm, %max, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @global_norm_no_grads(%s: f32) -> f32 {
+  // expected-error @+1 {{'optim.global_norm' op expects at least one grad}}
+  %n = "optim.global_norm"() <{operandSegmentSizes = array<i32: 0, 0>}> : () -> f32
+  return %n : f32
+}
+
+// -----
+
+func.func @global_norm_mixed_compute_types(%g: memref<8xf32>, %g64: memref<8xf64>) -> f32 {
+  // expected-error @+1 {{'optim.global_norm' op grad #1 computes in 'f64' but grad #0 computes in 'f32'; the norm has one compute type}}
+  %n = optim.global_norm %g, %g64 : memref<8xf32>, memref<8xf64> -> f32
+  return %n : f32
+}
+
+// -----
+
+func.func @global_norm_unsupported_type(%g: memref<8xf32>, %g8: memref<8xf8E4M3FN>) -> f32 {
+  // expected-error @+1 {{'optim.global_norm' op grad #1 has unsupported element type 'f8E4M3FN' (expected f16, bf16, f32 or f64)}}
+  %n = optim.global_norm %g, %g8 : memref<8xf32>, memref<8xf8E4M3FN> -> f32
+  return %n : f32
+}
+
+// -----
+
+func.func @global_norm_result_type(%g: memref<8xf64>) -> f32 {
+  // expected-error @+1 {{'optim.global_norm' op result 'norm' must have the compute type 'f64' or f64, got 'f32'}}
+  %n = optim.global_norm %g : memref<8xf64> -> f32
+  return %n : f32
+}
+
+// -----
+
+func.func @global_norm_mixed_forms(%g: memref<8xf32>, %t: tensor<8xf32>) -> f32 {
+  // expected-error @+1 {{'optim.global_norm' op grad #1 is a tensor but grad #0 is a memref; mixed tensor and memref operands are not allowed}}
+  %n = optim.global_norm %g, %t : memref<8xf32>, tensor<8xf32> -> f32
+  return %n : f32
+}
+
+// -----
+
+func.func @global_norm_zero_grad_scale(%g: memref<8xf32>) -> f32 {
+  %s = arith.constant 0.0 : f32
+  // expected-error @+1 {{'optim.global_norm' op 'grad_scale' must be positive, got 0}}
+  %n = optim.global_norm %g : memref<8xf32> grad_scale(%s) -> f32
+  return %n : f32
+}
+
+// -----
+
+func.func @global_norm_grad_scale_type(%g: memref<8xf32>, %s: f64) -> f32 {
+  // expected-error @+1 {{'grad_scale' has the type of the norm}}
+  %n = "optim.global_norm"(%g, %s) <{operandSegmentSizes = array<i32: 1, 1>}> : (memref<8xf32>, f64) -> f32
+  return %n : f32
 }

@@ -106,3 +106,28 @@ func.func @wide_scalars(%p: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>,
       lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
   return
 }
+
+// CHECK-LABEL: func @global_norm_clip_memref
+// CHECK: %[[N:.*]] = optim.global_norm %{{.*}}, %{{.*}} : memref<4x8xf32>, memref<?xbf16> grad_scale(%{{.*}}) -> f32
+// CHECK: optim.adamw (%{{.*}}) : memref<4x8xf32> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : i64) grad_scale(%{{.*}}) clip_grad_norm(%[[N]], %{{.*}}) skip_nonfinite_norm
+func.func @global_norm_clip_memref(%p: memref<4x8xf32>, %g: memref<4x8xf32>, %m: memref<4x8xf32>, %v: memref<4x8xf32>, %gb: memref<?xbf16>,
+                                   %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %s: f32, %max: f32) -> f32 {
+  %norm = optim.global_norm %g, %gb : memref<4x8xf32>, memref<?xbf16> grad_scale(%s) -> f32
+  optim.adamw (%p, %g, %m, %v) : memref<4x8xf32>
+      lr(%lr) betas(%b1, %b2) eps(%eps) weight_decay(%wd) step(%t : i64)
+      grad_scale(%s) clip_grad_norm(%norm, %max) skip_nonfinite_norm
+  return %norm : f32
+}
+
+// CHECK-LABEL: func @global_norm_tensor_f64_result
+// CHECK: %[[N:.*]] = optim.global_norm %{{.*}} : tensor<16xf32> -> f64
+// CHECK: optim.adam (%{{.*}}) : tensor<16xf32> scalar_type(f64) lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) step(%{{.*}} : i64) clip_grad_norm(%[[N]], %{{.*}})
+// CHECK-NOT: skip_nonfinite_norm
+func.func @global_norm_tensor_f64_result(%p: tensor<16xf32>, %g: tensor<16xf32>, %m: tensor<16xf32>, %v: tensor<16xf32>,
+                                         %lr: f64, %b1: f64, %b2: f64, %eps: f64, %t: i64, %max: f64)
+    -> (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %norm = optim.global_norm %g : tensor<16xf32> -> f64
+  %r:3 = optim.adam (%p, %g, %m, %v) : tensor<16xf32> scalar_type(f64)
+      lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64) clip_grad_norm(%norm, %max)
+  return %r#0, %r#1, %r#2 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+}

@@ -49,6 +49,9 @@ TEST(ScalarChecks, AcceptsEverydayValues) {
     EXPECT_EQ(check(ScalarRole::ClipGradient, kInf, type), "");
     EXPECT_EQ(check(ScalarRole::GradScale, 65536, type), "");
     EXPECT_EQ(check(ScalarRole::FoundInf, 1, type), "");
+    EXPECT_EQ(check(ScalarRole::MaxGradNorm, 1.0, type), "");
+    EXPECT_EQ(check(ScalarRole::MaxGradNorm, 0.0, type), "");
+    EXPECT_EQ(check(ScalarRole::MaxGradNorm, kInf, type), "");
   }
 }
 
@@ -68,11 +71,12 @@ TEST(ScalarChecks, RejectsWhatTurnsParametersIntoNaN) {
             std::string::npos);
   EXPECT_EQ(check(ScalarRole::GradScale, 1e-39, ComputeType::f64), "");
   EXPECT_EQ(check(ScalarRole::GradScale, kInf), "must be finite, got inf");
+  EXPECT_EQ(check(ScalarRole::MaxGradNorm, -1), "must be non-negative, got -1");
   for (ScalarRole role :
        {ScalarRole::Lr, ScalarRole::Beta1, ScalarRole::Beta2, ScalarRole::Eps,
         ScalarRole::WeightDecay, ScalarRole::Beta1Power, ScalarRole::Beta2Power,
         ScalarRole::RescaleGrad, ScalarRole::ClipGradient,
-        ScalarRole::GradScale, ScalarRole::FoundInf})
+        ScalarRole::GradScale, ScalarRole::FoundInf, ScalarRole::MaxGradNorm})
     EXPECT_EQ(check(role, kNaN), "must not be NaN") << stringifyScalarRole(role).str();
 }
 

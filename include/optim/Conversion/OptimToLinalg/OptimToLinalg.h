@@ -17,6 +17,11 @@ namespace mlir::optim {
 void populateOptimToLinalgPatterns(RewritePatternSet &patterns,
                                    bool fastMath = false);
 
+/// The pattern rewriting optim.global_norm into one reduction
+/// linalg.generic per gradient, all accumulating the sum of squares into one
+/// f64 accumulator; included in populateOptimToLinalgPatterns.
+void populateGlobalNormToLinalgPatterns(RewritePatternSet &patterns);
+
 } // namespace mlir::optim
 
 #endif // OPTIM_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H

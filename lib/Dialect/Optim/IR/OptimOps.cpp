@@ -244,7 +244,8 @@ static LogicalResult verifyConstantScalars(AdamStepOpInterface op,
       {ScalarRole::RescaleGrad, op.getRescaleGrad()},
       {ScalarRole::ClipGradient, op.getClipGradient()},
       {ScalarRole::GradScale, op.getGradScale()},
-      {ScalarRole::FoundInf, op.getFoundInf()}};
+      {ScalarRole::FoundInf, op.getFoundInf()},
+      {ScalarRole::MaxGradNorm, op.getMaxGradNorm()}};
   for (auto [role, value] : scalars) {
     std::optional<double> c = getConstantFloat(value);
     if (!c)
@@ -362,6 +363,14 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
            << stringifyBiasCorrection(op.getBiasCorrection())
            << "' needs a 'step' count or 'beta_powers'";
 
+  // Global-norm clipping: the norm and its bound come together.
+  if (bool(op.getGradNorm()) != bool(op.getMaxGradNorm()))
+    return op.emitOpError(
+        "expects both 'grad_norm' and 'max_grad_norm', or neither");
+  if (op.getSkipNonfiniteNorm() && !op.getGradNorm())
+    return op.emitOpError("'skip_nonfinite_norm' requires "
+                          "'clip_grad_norm(grad_norm, max_grad_norm)'");
+
   // In place, a buffer that is updated twice would race with itself.
   if (!tensorForm) {
     llvm::SmallPtrSet<Value, 8> seen;
@@ -373,6 +382,58 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
   }
 
   return verifyConstantScalars(op, computeType);
+}
+
+//===----------------------------------------------------------------------===//
+// GlobalNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GlobalNormOp::verify() {
+  if (getGrads().empty())
+    return emitOpError("expects at least one grad");
+  FloatType computeType;
+  bool tensorForm = isa<RankedTensorType>(getGrads().front().getType());
+  for (auto [i, grad] : llvm::enumerate(getGrads())) {
+    if (isa<RankedTensorType>(grad.getType()) != tensorForm)
+      return emitOpError("grad #")
+             << i << " is a " << (tensorForm ? "memref" : "tensor")
+             << " but grad #0 is a " << (tensorForm ? "tensor" : "memref")
+             << "; mixed tensor and memref operands are not allowed";
+    Type elementType = getElementTypeOrSelf(grad.getType());
+    FloatType gradComputeType = getComputeType(elementType);
+    if (!gradComputeType)
+      return emitOpError("grad #")
+             << i << " has unsupported element type " << elementType
+             << " (expected f16, bf16, f32 or f64)";
+    if (!computeType)
+      computeType = gradComputeType;
+    else if (gradComputeType != computeType)
+      return emitOpError("grad #") << i << " computes in " << gradComputeType
+                                   << " but grad #0 computes in " << computeType
+                                   << "; the norm has one compute type";
+  }
+  Type normType = getNorm().getType();
+  if (normType != computeType && !normType.isF64())
+    return emitOpError("result 'norm' must have the compute type ")
+           << computeType << " or f64, got " << normType;
+  if (std::optional<double> scale = getConstantFloat(getGradScale())) {
+    ::optim::ComputeType type = computeType.isF64() ? ::optim::ComputeType::f64
+                                                    : ::optim::ComputeType::f32;
+    if (std::optional<std::string> error =
+            ::optim::checkScalar(::optim::ScalarRole::GradScale, *scale, type))
+      return emitOpError("'grad_scale' ") << *error;
+  }
+  return success();
+}
+
+/// Reads its memref gradients; pure on tensors.
+void GlobalNormOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : getGradsMutable())
+    if (isa<MemRefType>(operand.get().getType()))
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
 }
 
 //===----------------------------------------------------------------------===//

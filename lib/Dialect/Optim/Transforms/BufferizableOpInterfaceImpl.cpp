@@ -48,6 +48,45 @@ struct AdamStepBufferization : public DstBufferizableOpInterfaceExternalModel<
     return success();
   }
 };
+
+/// Reads its gradients and writes nothing: bufferizing swaps each tensor for
+/// its buffer; the scalar result is unchanged.
+struct GlobalNormBufferization
+    : public BufferizableOpInterface::ExternalModel<GlobalNormBufferization,
+                                                    GlobalNormOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+                               const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &,
+                                      const AnalysisState &) const {
+    return {};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options,
+                          BufferizationState &state) const {
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands()) {
+      if (!isa<TensorType>(operand.getType())) {
+        operands.push_back(operand);
+        continue;
+      }
+      FailureOr<Value> buffer = getBuffer(rewriter, operand, options, state);
+      if (failed(buffer))
+        return failure();
+      operands.push_back(*buffer);
+    }
+    OperationState bufferized(op->getLoc(), op->getName(), operands,
+                              op->getResultTypes(), op->getAttrs());
+    Operation *newOp = rewriter.create(bufferized);
+    replaceOpWithBufferizedValues(rewriter, op, newOp->getResults());
+    return success();
+  }
+};
 } // namespace
 
 void mlir::optim::registerBufferizableOpInterfaceExternalModels(
@@ -55,5 +94,6 @@ void mlir::optim::registerBufferizableOpInterfaceExternalModels(
   registry.addExtension(+[](MLIRContext *ctx, OptimDialect *) {
     AdamOp::attachInterface<AdamStepBufferization<AdamOp>>(*ctx);
     AdamWOp::attachInterface<AdamStepBufferization<AdamWOp>>(*ctx);
+    GlobalNormOp::attachInterface<GlobalNormBufferization>(*ctx);
   });
 }

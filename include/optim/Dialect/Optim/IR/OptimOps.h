@@ -36,6 +36,9 @@ struct StepScalars {
   Value step;                   ///< the count t, or
   Value beta1Power, beta2Power; ///< the powers beta1^t, beta2^t
   Value rescaleGrad, clipGradient, gradScale, foundInf;
+  /// Global-norm clipping: the group's gradient norm (optim.global_norm)
+  /// and the bound it is clipped to.
+  Value gradNorm, maxGradNorm;
 };
 
 namespace detail {
