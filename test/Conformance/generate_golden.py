@@ -13,13 +13,20 @@ state:
             f32 first. Needs only numpy.
 
 Usage:
-  generate_golden.py                       write every case of CASES into golden/
+  generate_golden.py                       write every case of cases() into golden/
+                                           and of clip_cases() into golden-clip/
   generate_golden.py --only NAME ...       only these cases
   generate_golden.py --out DIR             somewhere else
   generate_golden.py --check FILE ...      recompute each file's expected state
                                            from its inputs; fail if it is not
                                            within the file's tolerance
   generate_golden.py --list                the cases this script defines
+
+Global-norm clipping (clip_cases()): `max_grad_norm` clips every step's
+gradients to that global L2 norm as torch.nn.utils.clip_grad_norm_ does, after
+unscaling them by `grad_scale` when it is given (AMP: `grads` then holds the
+scaled gradients the GradScaler hands over); `expected_grad_norm` records the
+norm of each step, as clip_grad_norm_ returns it.
 
 The checked-in JSON is what CI runs (optim-conformance); CI never needs torch.
 """
@@ -71,11 +78,18 @@ def run_reference(case):
     bias = cfg["bias_correction"]
     mode = cfg["weight_decay_mode"]
     given = "beta1_power" in cfg
+    norms = []
     for i, (lr, grad) in enumerate(zip(case["lr_per_step"], case["grads"])):
         t = case["first_step"] + i
         g = f(grad)
         if "rescale_grad" in cfg:
             g = g * cfg["rescale_grad"]
+        if "grad_scale" in cfg:
+            g = g / cfg["grad_scale"]
+        if "max_grad_norm" in cfg:
+            norm = math.sqrt(float(np.sum(g * g)))
+            norms.append(norm)
+            g = g * min(1.0, cfg["max_grad_norm"] / (norm + 1e-6))
         if "clip_gradient" in cfg and cfg["clip_gradient"] >= 0:
             g = np.clip(g, -cfg["clip_gradient"], cfg["clip_gradient"])
         if cfg["maximize"]:
@@ -107,7 +121,10 @@ def run_reference(case):
     out = {"param": p, "m": m, "v": v}
     if amsgrad:
         out["vmax"] = vmax
-    return {k: [float(x) for x in a] for k, a in out.items()}
+    out = {k: [float(x) for x in a] for k, a in out.items()}
+    if norms:
+        out["grad_norm"] = norms
+    return out
 
 
 def run_torch(case):
@@ -121,6 +138,13 @@ def run_torch(case):
         raise ValueError("torch's Adam has no rescale_grad or clip_gradient")
     dtype = torch.float32 if case["dtype"] == "f32" else torch.float64
     tensor = lambda xs: torch.tensor(xs, dtype=dtype)
+    # AMP as GradScaler.unscale_ does it: grads *= float32(1 / scale), the
+    # reciprocal computed in double (torch._amp_foreach_non_finite_check_and_
+    # unscale_; the CPU has no GradScaler in torch 1.13).
+    inv_scale = None
+    if "grad_scale" in cfg:
+        inv_scale = torch.tensor(cfg["grad_scale"],
+                                 dtype=torch.float64).reciprocal().float()
     param = torch.nn.Parameter(tensor(case["init"]["param"]))
     mode = cfg["weight_decay_mode"]
     kwargs = dict(lr=case["lr_per_step"][0], betas=(cfg["beta1"], cfg["beta2"]),
@@ -141,14 +165,23 @@ def run_torch(case):
     if cfg["amsgrad"]:
         state["max_exp_avg_sq"] = tensor(case["init"]["vmax"])
     opt.state[param] = state
+    norms = []
     for lr, grad in zip(case["lr_per_step"], case["grads"]):
         opt.param_groups[0]["lr"] = lr
         param.grad = tensor(grad)
+        if inv_scale is not None:
+            param.grad.mul_(inv_scale.to(dtype))
+        if "max_grad_norm" in cfg:
+            norm = torch.nn.utils.clip_grad_norm_([param], cfg["max_grad_norm"])
+            norms.append(float(norm))
         opt.step()
     out = {"param": param.detach(), "m": state["exp_avg"], "v": state["exp_avg_sq"]}
     if cfg["amsgrad"]:
         out["vmax"] = state["max_exp_avg_sq"]
-    return {k: [float(x) for x in t.reshape(-1).tolist()] for k, t in out.items()}
+    out = {k: [float(x) for x in t.reshape(-1).tolist()] for k, t in out.items()}
+    if norms:
+        out["grad_norm"] = norms
+    return out
 
 
 def expected_state(case):
@@ -160,7 +193,13 @@ def expected_state(case):
 def torch_source(cfg):
     cls = "AdamW" if cfg["weight_decay_mode"] == "decoupled" else "Adam"
     version = torch.__version__ if torch is not None else "?"
-    return "torch %s torch.optim.%s(foreach=False)" % (version, cls)
+    source = "torch %s torch.optim.%s(foreach=False)" % (version, cls)
+    if "max_grad_norm" in cfg:
+        source = "torch %s clip_grad_norm_ + %s" % (
+            version, source.split(" ", 2)[2])
+        if "grad_scale" in cfg:
+            source = "GradScaler.unscale_ + " + source
+    return source
 
 
 # ---------------------------------------------------------------------------
@@ -209,6 +248,48 @@ def large_f32(lo, hi):
 def small(lo, hi):
     # g * g underflows (to zero or a subnormal); m keeps the gradient.
     return lambda rng, n, step: log_uniform(rng, lo, hi, n)
+
+
+def clipped(config, max_grad_norm, grad_scale=None):
+    config = dict(config, max_grad_norm=max_grad_norm)
+    if grad_scale is not None:
+        config["grad_scale"] = grad_scale
+    return config
+
+
+def scaled_normal(scale, growth=1.0):
+    """Standard normal gradients times `scale * growth**step` (AMP: the loss
+    scale; growth makes the norm cross the clipping bound over the steps)."""
+    return lambda rng, n, step: rng.standard_normal(n) * scale * growth**step
+
+
+def clip_cases():
+    """Global-norm clipping (torch.nn.utils.clip_grad_norm_) before the step,
+    with and without AMP's loss scale, active, inactive and both in turn."""
+    return [
+        # |g| ~ sqrt(64) = 8 > 1: clipped at every step.
+        make_case("torch_adamw_clip_f32", "f32", [4, 16],
+                  clipped(torch_config("decoupled", weight_decay=0.01), 1.0),
+                  scaled_normal(1.0), steps=10, seed=11),
+        # AMP: scaled by 2^16, unscaled, then clipped to 0.5.
+        make_case("torch_adam_clip_amp_f32", "f32", [37],
+                  clipped(torch_config("l2", weight_decay=0.01), 0.5,
+                          grad_scale=65536.0),
+                  scaled_normal(65536.0), steps=10, seed=12),
+        # AMP with a bound the norm never reaches: the plain AMP step.
+        make_case("torch_adamw_clip_inactive_amp_f32", "f32", [4, 16],
+                  clipped(torch_config("decoupled", weight_decay=0.01), 1e3,
+                          grad_scale=1024.0),
+                  scaled_normal(1024.0), steps=10, seed=13),
+        # The norm grows 10x per step from ~0.06: inactive, then active.
+        make_case("torch_adam_amsgrad_clip_crossing_f32", "f32", [37],
+                  clipped(torch_config("none", amsgrad=True), 1.0),
+                  scaled_normal(0.01, growth=10.0), steps=5, seed=14),
+        make_case("torch_adamw_amsgrad_clip_f64", "f64", [33],
+                  clipped(torch_config("decoupled", amsgrad=True,
+                                       weight_decay=0.01), 2.0),
+                  scaled_normal(1.0), steps=10, seed=15),
+    ]
 
 
 def cases():
@@ -263,12 +344,15 @@ def within_tolerance(case, got):
     """The worst fraction of the tolerance used, or an error string."""
     tol = case["tolerance"]
     worst = 0.0
-    for k in STATES:
-        if k not in case["expected"]:
+    expected = dict(case["expected"])
+    if "expected_grad_norm" in case:
+        expected["grad_norm"] = case["expected_grad_norm"]
+    for k in STATES + ("grad_norm",):
+        if k not in expected:
             continue
         if k not in got:
             return None, "no %s computed" % k
-        for i, (a, b) in enumerate(zip(got[k], case["expected"][k])):
+        for i, (a, b) in enumerate(zip(got[k], expected[k])):
             allowed = tol["atol"] + tol["rtol"] * abs(b)
             err = abs(a - b)
             if not math.isfinite(a) or not err <= allowed:
@@ -301,6 +385,8 @@ def check(paths):
 
 def write_case(case, out_dir):
     case["expected"] = expected_state(case)
+    if "grad_norm" in case["expected"]:
+        case["expected_grad_norm"] = case["expected"].pop("grad_norm")
     for k, values in case["expected"].items():
         limit = FLT_MAX if case["dtype"] == "f32" else sys.float_info.max
         bad = [x for x in values if not (math.isfinite(x) and abs(x) <= limit)]
@@ -318,6 +404,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(HERE, "golden"),
                         help="directory to write cases into")
+    parser.add_argument("--clip-out", default=os.path.join(HERE, "golden-clip"),
+                        help="directory to write the clipping cases into")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="generate only these cases")
     parser.add_argument("--check", nargs="+", metavar="FILE",
@@ -327,21 +415,22 @@ def main():
     args = parser.parse_args()
     if args.check:
         return check(args.check)
-    selected = cases()
+    selected = [(c, args.out) for c in cases()]
+    selected += [(c, args.clip_out) for c in clip_cases()]
     if args.list:
-        for case in selected:
+        for case, _ in selected:
             print(case["name"])
         return 0
     if args.only:
-        unknown = set(args.only) - {c["name"] for c in selected}
+        unknown = set(args.only) - {c["name"] for c, _ in selected}
         if unknown:
             parser.error("unknown case(s): " + ", ".join(sorted(unknown)))
-        selected = [c for c in selected if c["name"] in args.only]
-    if torch is None and any(c["name"].startswith("torch_") for c in selected):
+        selected = [(c, d) for c, d in selected if c["name"] in args.only]
+    if torch is None and any(c["name"].startswith("torch_") for c, _ in selected):
         parser.error("the torch_* cases need torch (apt-get install python3-torch)")
-    os.makedirs(args.out, exist_ok=True)
-    for case in selected:
-        write_case(case, args.out)
+    for case, out in selected:
+        os.makedirs(out, exist_ok=True)
+        write_case(case, out)
     return 0
 
 
