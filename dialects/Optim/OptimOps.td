@@ -166,7 +166,9 @@ def Optim_AdamOp : Optim_AdamStepOp<"adam", Optional<AnyFloat>> {
     Each parenthesised group lists `param, grad, exp_avg, exp_avg_sq` (and
     `max_exp_avg_sq` with `amsgrad`), followed by the parameter type; the
     moments have the parameter's shape, with f32 elements for f16/bf16
-    parameters. Scalars have the compute type (f32, or f64 for f64
+    parameters. An f32 step may store any moment in bf16 instead
+    (spelled in the group's type list): it is decoded to f32 on load and
+    rounded to nearest even once on store, in the same fused loop. Scalars have the compute type (f32, or f64 for f64
     parameters). The step is given as a count `t >= 1` or, MindSpore style,
     as the powers `beta1^t, beta2^t`.
 

@@ -250,8 +250,10 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   Type paramElementType = args[1].getType();
   Value g = ext(args[0]);
   Value p = ext(args[1]);
-  Value m = args[2];
-  Value v = args[3];
+  // Moments may be stored narrower than the compute type (bf16): decoded
+  // here, rounded once (to nearest even) on store.
+  Value m = ext(args[2]);
+  Value v = ext(args[3]);
 
   // 1. Gradient preprocessing.
   if (c.rescale)
@@ -278,7 +280,7 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   Value vhat = newV;
   Value newVmax;
   if (variant.amsgrad) {
-    newVmax = arith::MaximumFOp::create(b, loc, args[4], newV);
+    newVmax = arith::MaximumFOp::create(b, loc, ext(args[4]), newV);
     vhat = newVmax;
   }
   // 4. Update: p = p * decay - step_size * m / (sqrt(vhat) * scale + eps).
@@ -317,6 +319,9 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   SmallVector<Value> yields = {newP, newM, newV};
   if (newVmax)
     yields.push_back(newVmax);
+  for (auto [value, stored] : llvm::zip(yields, args.drop_front()))
+    if (value.getType() != stored.getType())
+      value = arith::TruncFOp::create(b, loc, stored.getType(), value);
   linalg::YieldOp::create(b, loc, yields);
 }
 

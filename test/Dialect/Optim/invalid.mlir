@@ -470,3 +470,29 @@ func.func @global_norm_grad_scale_type(%g: memref<8xf32>, %s: f64) -> f32 {
   %n = "optim.global_norm"(%g, %s) <{operandSegmentSizes = array<i32: 1, 1>}> : (memref<8xf32>, f64) -> f32
   return %n : f32
 }
+
+// -----
+
+// bf16 moment storage is for f32 steps only.
+
+func.func @bf16_moments_f64_step(%p: memref<8xf64>, %g: memref<8xf64>, %m: memref<8xbf16>, %v: memref<8xbf16>, %lr: f64, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op exp_avg #0 has element type 'bf16', expected 'f64'}}
+  optim.adam (%p, %g, %m, %v) : (memref<8xf64>, memref<8xf64>, memref<8xbf16>, memref<8xbf16>) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @f16_moment_storage(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf16>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op exp_avg_sq #0 has element type 'f16', expected 'f32' or 'bf16' (moment storage)}}
+  optim.adam (%p, %g, %m, %v) : (memref<8xf32>, memref<8xf32>, memref<8xf32>, memref<8xf16>) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @bf16_grad(%p: memref<8xf32>, %g: memref<8xbf16>, %m: memref<8xbf16>, %v: memref<8xbf16>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op grad #0 has element type 'bf16', expected 'f32'}}
+  optim.adam (%p, %g, %m, %v) : (memref<8xf32>, memref<8xbf16>, memref<8xbf16>, memref<8xbf16>) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+  return
+}

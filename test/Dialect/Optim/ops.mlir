@@ -131,3 +131,14 @@ func.func @global_norm_tensor_f64_result(%p: tensor<16xf32>, %g: tensor<16xf32>,
       lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64) clip_grad_norm(%norm, %max)
   return %r#0, %r#1, %r#2 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// bf16 moment storage: visible in the group's types.
+// CHECK-LABEL: func @bf16_moments
+// CHECK: optim.adamw amsgrad (%{{.*}}) : (tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xbf16>) lr
+func.func @bf16_moments(%p: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xbf16>, %v: tensor<64xbf16>, %vmax: tensor<64xbf16>,
+                        %lr: f32, %wd: f32, %t: i64)
+    -> (tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xbf16>) {
+  %r:4 = optim.adamw amsgrad (%p, %g, %m, %v, %vmax) : (tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xbf16>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%wd) step(%t : i64)
+  return %r#0, %r#1, %r#2, %r#3 : tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xbf16>
+}

@@ -310,6 +310,10 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
              << " but param #0 computes in " << computeType
              << "; a group shares one compute type";
 
+    // Moments are stored in the compute type or, for an f32 step, in bf16
+    // (decoded on load, rounded to nearest even on store).
+    Type bf16 = BFloat16Type::get(op.getContext());
+    bool isMoment = false;
     auto checkOperand = [&](Value value, StringRef name,
                             Type expectedElementType) -> LogicalResult {
       auto type = cast<ShapedType>(value.getType());
@@ -322,15 +326,24 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
         return op.emitOpError(name)
                << " #" << i << " has type " << type
                << " whose shape does not match param type " << paramType;
-      if (type.getElementType() != expectedElementType)
-        return op.emitOpError(name)
-               << " #" << i << " has element type " << type.getElementType()
-               << ", expected " << expectedElementType;
-      return success();
+      Type got = type.getElementType();
+      if (got == expectedElementType)
+        return success();
+      bool bf16Storage = isMoment && computeType.isF32();
+      if (bf16Storage && got == bf16)
+        return success();
+      InFlightDiagnostic diag = op.emitOpError(name)
+                                << " #" << i << " has element type " << got
+                                << ", expected " << expectedElementType;
+      if (bf16Storage)
+        diag << " or 'bf16' (moment storage)";
+      return diag;
     };
     if (failed(checkOperand(op.getParams()[i], "param", elementType)) ||
-        failed(checkOperand(op.getGrads()[i], "grad", elementType)) ||
-        failed(checkOperand(op.getExpAvgs()[i], "exp_avg", computeType)) ||
+        failed(checkOperand(op.getGrads()[i], "grad", elementType)))
+      return failure();
+    isMoment = true;
+    if (failed(checkOperand(op.getExpAvgs()[i], "exp_avg", computeType)) ||
         failed(checkOperand(op.getExpAvgSqs()[i], "exp_avg_sq", computeType)))
       return failure();
     if (op.getAmsgrad() && failed(checkOperand(op.getMaxExpAvgSqs()[i],
