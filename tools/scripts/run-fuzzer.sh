@@ -42,12 +42,17 @@ PY
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allow_user_poisoning=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "optim-fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
+log="$build/fuzz.log"
 "$fuzzer" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=30 \
   -rss_limit_mb=4096 -max_len=16384 -print_final_stats=1 \
-  -artifact_prefix="$artifacts/" 2>&1 | grep -v '^#[0-9]' | tail -n 40
-rc=${PIPESTATUS[0]}
+  -artifact_prefix="$artifacts/" >"$log" 2>&1
+rc=$?
+# libFuzzer's own summary; on a crash also the sanitizer report with its stack.
+grep -E '^(stat::|Done|INFO: seed corpus)' "$log"
 if [ "$rc" -ne 0 ]; then
-  echo "optim-fuzz: FAILED (exit $rc); reproducers in $artifacts" >&2
+  sed -n '/^==[0-9]*==ERROR/,/^SUMMARY/p' "$log" | head -n 80
+  grep -E '^(Test unit written|MS:)' "$log"
+  echo "optim-fuzz: FAILED (exit $rc); full log $log, reproducers in $artifacts" >&2
   exit 1
 fi
 echo "optim-fuzz: no crash in $seconds s"
