@@ -731,8 +731,11 @@ llvm::Expected<std::unique_ptr<JitModule>>
 Compiler::compileModule(llvm::StringRef source, bool openmp) {
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
   DiagnosticCollector diagnostics(&impl->getContext());
+  // MLIR's lexer reads up to a terminating NUL: a caller's text that ends
+  // exactly at its allocation would be read past. Parse a terminated copy.
+  std::string text = source.str();
   OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(source, &impl->getContext(), "user-module");
+      parseSourceString<ModuleOp>(text, &impl->getContext(), "user-module");
   if (!module)
     return diagnostics.error("could not parse the module");
   mlir::optim::CPUPipelineOptions pipeline;

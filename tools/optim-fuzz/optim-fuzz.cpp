@@ -106,7 +106,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (++state.inputsSinceRenewal > 500)
     state.renewContext();
   MLIRContext &context = *state.context;
-  llvm::StringRef source(reinterpret_cast<const char *>(data), size);
+  // The parser reads up to a terminating NUL, which libFuzzer's buffer
+  // lacks; every real entry point (a file, a std::string) has one.
+  std::string source(reinterpret_cast<const char *>(data), size);
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(source, ParserConfig(&context));
   if (!module || failed(verify(*module)))

@@ -42,6 +42,13 @@ PY
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allow_user_poisoning=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "optim-fuzz: $(ls "$seeds" | wc -l) seeds, $seconds s"
+# Every input that once crashed must stay fixed.
+if ! "$fuzzer" -runs=0 "$here/test/Fuzz/reproducers" >"$build/fuzz-reproducers.log" 2>&1; then
+  sed -n '/^==[0-9]*==ERROR/,/^SUMMARY/p' "$build/fuzz-reproducers.log" | head -n 80
+  echo "optim-fuzz: a reproducer in test/Fuzz/reproducers crashes again" >&2
+  exit 1
+fi
+echo "optim-fuzz: $(ls "$here/test/Fuzz/reproducers" | wc -l) reproducers replayed"
 log="$build/fuzz.log"
 "$fuzzer" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=30 \
   -rss_limit_mb=4096 -max_len=16384 -print_final_stats=1 \

@@ -4,6 +4,8 @@
 
 #include "gtest/gtest.h"
 
+#include <cstring>
+#include <memory>
 #include <vector>
 
 using namespace optim;
@@ -61,6 +63,28 @@ TEST(JitModule, ParseErrorsComeBackAsErrors) {
   ASSERT_FALSE(bool(module));
   EXPECT_NE(llvm::toString(module.takeError()).find("could not parse"),
             std::string::npos);
+}
+
+// MLIR's lexer reads up to a terminating NUL (the fuzzer found it reading
+// past an unterminated buffer, test/Fuzz/reproducers); compileModule parses
+// a terminated copy, so sources that end exactly at their allocation are
+// read in bounds (which the ASan build checks).
+TEST(JitModule, SourceWithoutTerminatorIsReadInBounds) {
+  auto compiler = llvm::cantFail(Compiler::create());
+  for (llvm::StringRef text : {llvm::StringRef("func.func @f() { return }"),
+                               llvm::StringRef("// a comment"),
+                               llvm::StringRef("\"unterminated"),
+                               // The fuzzer's reproducer (17 bytes).
+                               llvm::StringRef("indexKKKKKariKKKK")}) {
+    std::unique_ptr<char[]> exact(new char[text.size()]);
+    std::memcpy(exact.get(), text.data(), text.size());
+    auto module =
+        compiler->compileModule(llvm::StringRef(exact.get(), text.size()));
+    if (!module)
+      llvm::consumeError(module.takeError());
+  }
+  auto module = compiler->compileModule("func.func @f() { return }");
+  EXPECT_TRUE(bool(module)) << llvm::toString(module.takeError());
 }
 
 TEST(JitModule, VerifierErrorsComeBackAsErrors) {
