@@ -12,6 +12,7 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -223,8 +224,19 @@ OptimStepScalars wrap(const StepScalars &s) {
                           s.clipGradient, s.gradScale, s.foundInf};
 }
 
+/// The value a C caller passed for an enum parameter. C lets any int through
+/// an enum type, but in C++ loading an out-of-range value as the enum is
+/// undefined (UBSan's -fsanitize=enum reports it), so it is read as bytes
+/// through a reference, never copied as the enum.
+template <typename Enum> int32_t getRawValue(const Enum &value) {
+  static_assert(sizeof(Enum) == sizeof(int32_t), "C enums are int-sized");
+  int32_t raw;
+  std::memcpy(&raw, &value, sizeof(raw));
+  return raw;
+}
+
 std::optional<Preset> unwrap(OptimPreset preset) {
-  switch (preset) {
+  switch (getRawValue(preset)) {
   case OptimPresetTorchAdam:
     return Preset::TorchAdam;
   case OptimPresetTorchAdamW:
@@ -326,7 +338,7 @@ OptimStatus optimStepScalarsVerify(const OptimStepConfig *config,
 }
 
 size_t optimElementTypeGetSize(OptimElementType type) {
-  switch (type) {
+  switch (getRawValue(type)) {
   case OptimElementTypeF16:
   case OptimElementTypeBF16:
     return 2;
@@ -339,7 +351,7 @@ size_t optimElementTypeGetSize(OptimElementType type) {
 }
 
 size_t optimElementTypeGetMomentSize(OptimElementType type) {
-  switch (type) {
+  switch (getRawValue(type)) {
   case OptimElementTypeF16:
   case OptimElementTypeBF16:
   case OptimElementTypeF32:
