@@ -13,6 +13,34 @@
 using namespace mlir;
 using namespace mlir::optim;
 
+/// The part both GPU pipelines share: the optim front, then one fused launch
+/// per step (optim-map-elementwise-to-gpu), canonicalised. The emulated
+/// pipeline must map exactly as the device pipeline does.
+static LogicalResult
+addFrontAndGPUMapping(OpPassManager &pm, StringRef pipelineName,
+                      int64_t blockSize, int64_t vectorWidth,
+                      int64_t maxBlocks, bool preciseMath,
+                      int64_t testStrideOffset, llvm::raw_ostream &errorStream) {
+  if (blockSize < 1 || vectorWidth < 1 || maxBlocks < 1) {
+    errorStream << pipelineName
+                << ": block-size, vector-width and max-blocks must be "
+                   "positive, got "
+                << blockSize << ", " << vectorWidth << " and " << maxBlocks;
+    return failure();
+  }
+  buildOptimToLinalgPipeline(pm);
+  OptimMapElementwiseToGPUOptions map;
+  map.blockSize = blockSize;
+  map.vectorBytes = vectorWidth * 4;
+  map.preciseMath = preciseMath;
+  map.maxBlocks = maxBlocks;
+  map.testStrideOffset = testStrideOffset;
+  pm.addNestedPass<func::FuncOp>(createOptimMapElementwiseToGPU(map));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  return success();
+}
+
 LogicalResult
 mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                                            const GPUPipelineOptions &options,
@@ -24,27 +52,11 @@ mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
                 << format << "'";
     return failure();
   }
-  if (options.blockSize < 1 || options.vectorWidth < 1 ||
-      options.maxBlocks < 1) {
-    errorStream << "optim-lower-to-nvvm: block-size, vector-width and "
-                   "max-blocks must be positive, got "
-                << options.blockSize << ", " << options.vectorWidth << " and "
-                << options.maxBlocks;
+  if (failed(addFrontAndGPUMapping(pm, "optim-lower-to-nvvm", options.blockSize,
+                                   options.vectorWidth, options.maxBlocks,
+                                   options.preciseMath,
+                                   options.testStrideOffset, errorStream)))
     return failure();
-  }
-
-  buildOptimToLinalgPipeline(pm);
-  // The GPU back end: one fused launch per step, then upstream's NVVM
-  // pipeline (outlining, NVVM, serialisation, host lowering to mgpu* calls).
-  OptimMapElementwiseToGPUOptions map;
-  map.blockSize = options.blockSize;
-  map.vectorBytes = options.vectorWidth * 4;
-  map.preciseMath = options.preciseMath;
-  map.maxBlocks = options.maxBlocks;
-  map.testStrideOffset = options.testStrideOffset;
-  pm.addNestedPass<func::FuncOp>(createOptimMapElementwiseToGPU(map));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip.getValue();
   nvvm.cubinFeatures = options.features.getValue();
@@ -57,26 +69,13 @@ mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
 LogicalResult mlir::optim::buildOptimLowerToEmulatedGPUPipeline(
     OpPassManager &pm, const EmulatedGPUPipelineOptions &options,
     llvm::raw_ostream &errorStream) {
-  if (options.blockSize < 1 || options.vectorWidth < 1 ||
-      options.maxBlocks < 1) {
-    errorStream << "optim-lower-to-emulated-gpu: block-size, vector-width and "
-                   "max-blocks must be positive, got "
-                << options.blockSize << ", " << options.vectorWidth << " and "
-                << options.maxBlocks;
-    return failure();
-  }
-  buildOptimToLinalgPipeline(pm);
   // Exactly the GPU back end's mapping (with its precise math, whose NVVM
   // sqrt.rn the emulation replaces by the host's correctly rounded sqrt)...
-  OptimMapElementwiseToGPUOptions map;
-  map.blockSize = options.blockSize;
-  map.maxBlocks = options.maxBlocks;
-  map.vectorBytes = options.vectorWidth * 4;
-  map.preciseMath = true;
-  map.testStrideOffset = options.testStrideOffset;
-  pm.addNestedPass<func::FuncOp>(createOptimMapElementwiseToGPU(map));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  if (failed(addFrontAndGPUMapping(pm, "optim-lower-to-emulated-gpu",
+                                   options.blockSize, options.vectorWidth,
+                                   options.maxBlocks, /*preciseMath=*/true,
+                                   options.testStrideOffset, errorStream)))
+    return failure();
   // ... then every block and thread as host loops, and the CPU's lowering.
   pm.addNestedPass<func::FuncOp>(createOptimEmulateGPULaunch());
   buildOptimLoopsToLLVMPipeline(pm, /*openmp=*/false, options.cInterface);
