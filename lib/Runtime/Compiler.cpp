@@ -44,6 +44,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ThreadPool.h"
@@ -183,10 +184,17 @@ private:
 };
 
 #ifdef OPTIM_CUDA_RUNTIME_LIBRARY
-/// liboptim_cuda_runtime.so: $OPTIM_CUDA_RUNTIME_LIBRARY, or the build's.
+/// liboptim_cuda_runtime.so: $OPTIM_CUDA_RUNTIME_LIBRARY, else the build
+/// tree's, else (an installed optim, or a build tree that moved) the bare
+/// name, which the dynamic loader finds through the rpath and
+/// LD_LIBRARY_PATH.
 const char *getCudaRuntimeLibrary() {
   const char *path = std::getenv("OPTIM_CUDA_RUNTIME_LIBRARY");
-  return path && *path ? path : OPTIM_CUDA_RUNTIME_LIBRARY;
+  if (path && *path)
+    return path;
+  if (llvm::sys::fs::exists(OPTIM_CUDA_RUNTIME_LIBRARY))
+    return OPTIM_CUDA_RUNTIME_LIBRARY;
+  return "liboptim_cuda_runtime.so";
 }
 #endif
 

@@ -55,7 +55,7 @@ ComputeType optim::getComputeType(ElementType type) {
 StepConfig StepConfig::forPreset(Preset preset, ElementType paramType,
                                  const PresetOptions &options) {
   StepConfig config;
-  config.variant = mlir::optim::getPresetVariant(preset, options);
+  config.variant = getPresetVariant(preset, options);
   config.paramType = paramType;
   return config;
 }
@@ -102,8 +102,7 @@ llvm::Error StepConfig::verify() const {
 }
 
 StepScalars StepScalars::forPreset(Preset preset) {
-  mlir::optim::HyperParameters defaults =
-      mlir::optim::getPresetDefaults(preset);
+  HyperParameters defaults = getPresetDefaults(preset);
   StepScalars s;
   s.lr = defaults.lr;
   s.beta1 = defaults.beta1;

@@ -4,6 +4,7 @@
 
 #include "optim/Codegen/GroupTable.h"
 #include "optim/Dialect/Optim/IR/OptimOps.h"
+#include "optim/Dialect/Optim/Utils/AdamVariant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -21,6 +21,7 @@
 #include "optim/Runtime/Distributed/ShardedOptimizer.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 

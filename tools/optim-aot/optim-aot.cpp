@@ -21,7 +21,7 @@
 #include <optional>
 
 using namespace llvm;
-using mlir::optim::Preset;
+using optim::Preset;
 
 static cl::OptionCategory aotCategory("optim-aot options");
 

@@ -9,7 +9,7 @@
 #ifndef OPTIM_RUNTIME_STEPCONFIG_H
 #define OPTIM_RUNTIME_STEPCONFIG_H
 
-#include "optim/Dialect/Optim/Utils/AdamVariant.h"
+#include "optim/Support/AdamVariant.h"
 #include "optim/Support/ScalarChecks.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -20,13 +20,6 @@
 #include <string>
 
 namespace optim {
-
-using mlir::optim::AdamVariant;
-using mlir::optim::BiasCorrection;
-using mlir::optim::DecayRate;
-using mlir::optim::Preset;
-using mlir::optim::PresetOptions;
-using mlir::optim::WeightDecayMode;
 
 /// Element type of parameters and gradients. Moments are f32 for f16/bf16
 /// parameters and the parameter type otherwise.

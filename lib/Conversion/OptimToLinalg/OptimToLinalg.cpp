@@ -167,7 +167,7 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   c.oneMinusBeta2 = pb.narrow(pb.sub(one, beta2));
 
   Value stepSize = lr;
-  if (variant.biasCorrection != BiasCorrection::none) {
+  if (variant.biasCorrection != ::optim::BiasCorrection::none) {
     Value beta1Power, beta2Power;
     if (variant.givenPowers) {
       beta1Power = pb.wide(op.beta1Power);
@@ -179,7 +179,7 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
     }
     Value bc1 = pb.sub(one, beta1Power);
     Value bc2 = pb.sub(one, beta2Power);
-    if (variant.biasCorrection == BiasCorrection::standard) {
+    if (variant.biasCorrection == ::optim::BiasCorrection::standard) {
       stepSize = pb.div(lr, bc1);
       c.denomScale = pb.narrow(pb.div(one, pb.sqrt(bc2)));
     } else {
@@ -189,13 +189,13 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   c.stepSize = pb.narrow(stepSize);
 
   switch (variant.weightDecay) {
-  case WeightDecayMode::none:
+  case ::optim::WeightDecayMode::none:
     break;
-  case WeightDecayMode::l2:
+  case ::optim::WeightDecayMode::l2:
     c.l2 = pb.compute(op.weightDecay);
     break;
-  case WeightDecayMode::decoupled: {
-    Value eta = variant.decayRate == DecayRate::lr ? lr : stepSize;
+  case ::optim::WeightDecayMode::decoupled: {
+    Value eta = variant.decayRate == ::optim::DecayRate::lr ? lr : stepSize;
     c.decay = pb.narrow(pb.sub(one, pb.mul(eta, pb.wide(op.weightDecay))));
     break;
   }
@@ -376,11 +376,11 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
     SmallVector<Value> all = {grad};
     llvm::append_range(all, state);
     if (llvm::all_of(all, [](Value v) {
-          return optim::detail::canFlattenTo1D(cast<MemRefType>(v.getType()));
+          return mlir::optim::detail::canFlattenTo1D(cast<MemRefType>(v.getType()));
         })) {
-      grad = optim::detail::flattenTo1D(b, loc, grad);
+      grad = mlir::optim::detail::flattenTo1D(b, loc, grad);
       for (Value &v : state)
-        v = optim::detail::flattenTo1D(b, loc, v);
+        v = mlir::optim::detail::flattenTo1D(b, loc, v);
     }
   }
 
@@ -455,7 +455,7 @@ struct LowerAdamStep : OpInterfaceConversionPattern<AdamStepOpInterface> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     StepOperands in(op, operands);
-    AdamVariant variant = AdamVariant::get(op);
+    AdamVariant variant = getAdamVariant(op);
     FloatType computeType =
         getComputeType(getElementTypeOrSelf(in.params.front().getType()));
     bool tensorForm = op.isTensorForm();
@@ -556,7 +556,7 @@ LogicalResult requestReciprocalEstimates(func::FuncOp func) {
 }
 
 struct ConvertOptimToLinalgPass
-    : optim::impl::ConvertOptimToLinalgBase<ConvertOptimToLinalgPass> {
+    : mlir::optim::impl::ConvertOptimToLinalgBase<ConvertOptimToLinalgPass> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -102,7 +102,7 @@ TEST(CompiledStep, ParameterGroup) {
 
 // Every switch of SEMANTICS.md, alone and combined.
 TEST(CompiledStep, EveryVariant) {
-  for (Preset preset : mlir::optim::getAllPresets()) {
+  for (Preset preset : optim::getAllPresets()) {
     for (bool amsgrad : {false, true}) {
       for (bool maximize : {false, true}) {
         PresetOptions options;

@@ -1,17 +1,48 @@
-//===- AdamVariant.cpp - Adam-family variants and framework presets -------===//
+//===- AdamVariant.cpp - the variants of the dialect's Adam-family ops ----===//
 
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
-
-#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::optim;
 
-AdamVariant AdamVariant::get(AdamStepOpInterface op) {
+// The plain enums mirror the ODS cases value for value.
+#define OPTIM_SAME_CASE(Enum, Case)                                            \
+  static_assert(static_cast<uint32_t>(Enum::Case) ==                           \
+                static_cast<uint32_t>(::optim::Enum::Case))
+OPTIM_SAME_CASE(BiasCorrection, standard);
+OPTIM_SAME_CASE(BiasCorrection, folded);
+OPTIM_SAME_CASE(BiasCorrection, none);
+OPTIM_SAME_CASE(WeightDecayMode, none);
+OPTIM_SAME_CASE(WeightDecayMode, l2);
+OPTIM_SAME_CASE(WeightDecayMode, decoupled);
+OPTIM_SAME_CASE(DecayRate, lr);
+OPTIM_SAME_CASE(DecayRate, effective);
+#undef OPTIM_SAME_CASE
+
+BiasCorrection mlir::optim::toIR(::optim::BiasCorrection value) {
+  return static_cast<BiasCorrection>(value);
+}
+WeightDecayMode mlir::optim::toIR(::optim::WeightDecayMode value) {
+  return static_cast<WeightDecayMode>(value);
+}
+DecayRate mlir::optim::toIR(::optim::DecayRate value) {
+  return static_cast<DecayRate>(value);
+}
+::optim::BiasCorrection mlir::optim::fromIR(BiasCorrection value) {
+  return static_cast<::optim::BiasCorrection>(value);
+}
+::optim::WeightDecayMode mlir::optim::fromIR(WeightDecayMode value) {
+  return static_cast<::optim::WeightDecayMode>(value);
+}
+::optim::DecayRate mlir::optim::fromIR(DecayRate value) {
+  return static_cast<::optim::DecayRate>(value);
+}
+
+AdamVariant mlir::optim::getAdamVariant(AdamStepOpInterface op) {
   AdamVariant v;
-  v.biasCorrection = op.getBiasCorrection();
-  v.weightDecay = op.getWeightDecayMode();
-  v.decayRate = op.getDecayRate();
+  v.biasCorrection = fromIR(op.getBiasCorrection());
+  v.weightDecay = fromIR(op.getWeightDecayMode());
+  v.decayRate = fromIR(op.getDecayRate());
   v.amsgrad = op.getAmsgrad();
   v.maximize = op.getMaximize();
   v.givenPowers = bool(op.getBeta1Power());
@@ -20,128 +51,6 @@ AdamVariant AdamVariant::get(AdamStepOpInterface op) {
   v.gradScale = bool(op.getGradScale());
   v.foundInf = bool(op.getFoundInf());
   return v;
-}
-
-std::string AdamVariant::str() const {
-  std::string s = weightDecay == WeightDecayMode::decoupled ? "adamw" : "adam";
-  s += ".";
-  s += stringifyBiasCorrection(biasCorrection);
-  if (weightDecay == WeightDecayMode::l2)
-    s += "+l2";
-  if (weightDecay == WeightDecayMode::decoupled &&
-      decayRate == DecayRate::effective)
-    s += "+decay_effective";
-  if (amsgrad)
-    s += "+amsgrad";
-  if (maximize)
-    s += "+maximize";
-  if (givenPowers)
-    s += "+powers";
-  if (rescaleGrad)
-    s += "+rescale";
-  if (clipGradient)
-    s += "+clip";
-  if (gradScale)
-    s += "+gradscale";
-  if (foundInf)
-    s += "+foundinf";
-  return s;
-}
-
-//===----------------------------------------------------------------------===//
-// Presets
-//===----------------------------------------------------------------------===//
-
-AdamVariant mlir::optim::getPresetVariant(Preset preset,
-                                          const PresetOptions &options) {
-  AdamVariant v;
-  v.amsgrad = options.amsgrad;
-  v.maximize = options.maximize;
-  switch (preset) {
-  case Preset::TorchAdam:
-    v.weightDecay = WeightDecayMode::l2;
-    break;
-  case Preset::TorchAdamW:
-    v.weightDecay = WeightDecayMode::decoupled;
-    break;
-  case Preset::MindSporeAdamWeightDecay:
-    v.biasCorrection = BiasCorrection::none;
-    v.weightDecay = WeightDecayMode::decoupled;
-    v.amsgrad = false;
-    break;
-  case Preset::MindSporeApplyAdamWithAmsgradV2:
-    v.biasCorrection = BiasCorrection::folded;
-    v.amsgrad = true;
-    v.givenPowers = true;
-    break;
-  case Preset::MXNetAdamW:
-    v.biasCorrection =
-        options.correctBias ? BiasCorrection::folded : BiasCorrection::none;
-    v.weightDecay = WeightDecayMode::decoupled;
-    v.decayRate = DecayRate::effective;
-    v.amsgrad = false;
-    v.rescaleGrad = options.rescaleGrad;
-    v.clipGradient = options.clipGradient;
-    break;
-  case Preset::BrainpyAdamW:
-    v.biasCorrection = BiasCorrection::folded;
-    v.weightDecay = WeightDecayMode::decoupled;
-    break;
-  }
-  return v;
-}
-
-HyperParameters mlir::optim::getPresetDefaults(Preset preset) {
-  HyperParameters h;
-  switch (preset) {
-  case Preset::TorchAdam:
-  case Preset::MindSporeApplyAdamWithAmsgradV2:
-    break;
-  case Preset::TorchAdamW:
-  case Preset::BrainpyAdamW:
-  case Preset::MindSporeAdamWeightDecay:
-    h.weightDecay = 1e-2;
-    break;
-  case Preset::MXNetAdamW:
-    h.eps = 1e-6;
-    h.weightDecay = 1e-2;
-    break;
-  }
-  return h;
-}
-
-static const Preset kAllPresets[] = {Preset::TorchAdam,
-                                     Preset::TorchAdamW,
-                                     Preset::MindSporeAdamWeightDecay,
-                                     Preset::MindSporeApplyAdamWithAmsgradV2,
-                                     Preset::MXNetAdamW,
-                                     Preset::BrainpyAdamW};
-
-ArrayRef<Preset> mlir::optim::getAllPresets() { return kAllPresets; }
-
-StringRef mlir::optim::stringifyPreset(Preset preset) {
-  switch (preset) {
-  case Preset::TorchAdam:
-    return "torch.adam";
-  case Preset::TorchAdamW:
-    return "torch.adamw";
-  case Preset::MindSporeAdamWeightDecay:
-    return "mindspore.adam_weight_decay";
-  case Preset::MindSporeApplyAdamWithAmsgradV2:
-    return "mindspore.apply_adam_with_amsgrad_v2";
-  case Preset::MXNetAdamW:
-    return "mxnet.adamw";
-  case Preset::BrainpyAdamW:
-    return "brainpy.adamw";
-  }
-  llvm_unreachable("unknown preset");
-}
-
-std::optional<Preset> mlir::optim::symbolizePreset(StringRef name) {
-  for (Preset preset : kAllPresets)
-    if (stringifyPreset(preset) == name)
-      return preset;
-  return std::nullopt;
 }
 
 //===----------------------------------------------------------------------===//
@@ -153,9 +62,9 @@ std::optional<Preset> mlir::optim::symbolizePreset(StringRef name) {
 static StepScalars selectScalars(const AdamVariant &variant,
                                  const StepScalars &scalars) {
   StepScalars selected = scalars;
-  if (variant.weightDecay == WeightDecayMode::none)
+  if (variant.weightDecay == ::optim::WeightDecayMode::none)
     selected.weightDecay = {};
-  bool needsStep = variant.biasCorrection != BiasCorrection::none;
+  bool needsStep = variant.biasCorrection != ::optim::BiasCorrection::none;
   bool powers = needsStep && variant.givenPowers;
   if (!needsStep || powers)
     selected.step = {};
@@ -186,12 +95,12 @@ AdamStepOpInterface mlir::optim::buildAdamStep(OpBuilder &builder, Location loc,
       vmaxs.push_back(state.maxExpAvgSq);
   }
   StepScalars selected = selectScalars(variant, scalars);
-  if (variant.weightDecay == WeightDecayMode::decoupled)
+  if (variant.weightDecay == ::optim::WeightDecayMode::decoupled)
     return AdamWOp::create(builder, loc, ps, gs, ms, vs, vmaxs, selected,
-                           variant.biasCorrection, variant.amsgrad,
-                           variant.maximize, variant.decayRate);
+                           toIR(variant.biasCorrection), variant.amsgrad,
+                           variant.maximize, toIR(variant.decayRate));
   return AdamOp::create(builder, loc, ps, gs, ms, vs, vmaxs, selected,
-                        variant.biasCorrection, variant.amsgrad,
+                        toIR(variant.biasCorrection), variant.amsgrad,
                         variant.maximize);
 }
 

@@ -1,8 +1,9 @@
-//===- AdamVariant.h - the switches of one Adam-family step -----*- C++ -*-===//
+//===- AdamVariant.h - variants of the dialect's Adam ops ----*- C++ -*-===//
 //
-// An IR-independent description of an Adam-family step: which op it is and
-// which optional operands it carries. The lowering reads it off an op, the
-// runtime keys its cache on it, and the preset helpers build ops from it.
+// The dialect's side of optim/Support/AdamVariant.h: the variant an op
+// computes, the conversions between the plain enums and the dialect's ODS
+// enums, and builders that create the op a variant (or a framework preset)
+// describes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,70 +11,34 @@
 #define OPTIM_DIALECT_OPTIM_UTILS_ADAMVARIANT_H
 
 #include "optim/Dialect/Optim/IR/OptimOps.h"
+#include "optim/Support/AdamVariant.h"
 
 #include "mlir/IR/Builders.h"
 
-#include <optional>
-#include <string>
-
 namespace mlir::optim {
 
-struct AdamVariant {
-  BiasCorrection biasCorrection = BiasCorrection::standard;
-  WeightDecayMode weightDecay = WeightDecayMode::none;
-  /// Only meaningful for decoupled decay.
-  DecayRate decayRate = DecayRate::lr;
-  bool amsgrad = false;
-  bool maximize = false;
-  /// The caller passes beta1^t and beta2^t instead of the step count t.
-  bool givenPowers = false;
-  bool rescaleGrad = false;
-  bool clipGradient = false;
-  bool gradScale = false;
-  bool foundInf = false;
+// The plain descriptions, under the dialect's namespace. The enums keep their
+// ODS spelling here (BiasCorrection is the attribute's enum); convert with
+// toIR/fromIR.
+using ::optim::AdamVariant;
+using ::optim::getAllPresets;
+using ::optim::getPresetDefaults;
+using ::optim::getPresetVariant;
+using ::optim::HyperParameters;
+using ::optim::Preset;
+using ::optim::PresetOptions;
+using ::optim::stringifyPreset;
+using ::optim::symbolizePreset;
 
-  static AdamVariant get(AdamStepOpInterface op);
+BiasCorrection toIR(::optim::BiasCorrection value);
+WeightDecayMode toIR(::optim::WeightDecayMode value);
+DecayRate toIR(::optim::DecayRate value);
+::optim::BiasCorrection fromIR(BiasCorrection value);
+::optim::WeightDecayMode fromIR(WeightDecayMode value);
+::optim::DecayRate fromIR(DecayRate value);
 
-  /// A short stable spelling, e.g. "adamw.standard.lr+amsgrad"; used in
-  /// cache keys and kernel names.
-  std::string str() const;
-};
-
-/// The framework presets of SEMANTICS.md.
-enum class Preset {
-  TorchAdam,                ///< torch.optim.Adam, MindSpore experimental Adam
-  TorchAdamW,               ///< torch.optim.AdamW
-  MindSporeAdamWeightDecay, ///< mindspore.ops.AdamWeightDecay
-  MindSporeApplyAdamWithAmsgradV2, ///< mindspore.ops.ApplyAdamWithAmsgradV2
-  MXNetAdamW,                      ///< mxnet optimizer.adamW.AdamW
-  BrainpyAdamW,                    ///< brainpy optim.AdamW
-};
-
-/// The user-facing switches a preset leaves open.
-struct PresetOptions {
-  bool amsgrad = false;
-  bool maximize = false;
-  /// MXNet's `correct_bias`; false selects no bias correction.
-  bool correctBias = true;
-  /// MXNet: gradient preprocessing operands.
-  bool rescaleGrad = false;
-  bool clipGradient = false;
-};
-
-/// The defaults users of each framework expect.
-struct HyperParameters {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weightDecay = 0.0;
-};
-
-AdamVariant getPresetVariant(Preset preset, const PresetOptions &options = {});
-HyperParameters getPresetDefaults(Preset preset);
-llvm::StringRef stringifyPreset(Preset preset);
-std::optional<Preset> symbolizePreset(llvm::StringRef name);
-llvm::ArrayRef<Preset> getAllPresets();
+/// The switches and optional operands of `op`.
+AdamVariant getAdamVariant(AdamStepOpInterface op);
 
 /// The per-parameter operands of a step; `maxExpAvgSq` only with AMSGrad.
 struct ParamState {

@@ -1,0 +1,188 @@
+//===- AdamVariant.cpp - Adam-family variants and framework presets -------===//
+
+#include "optim/Support/AdamVariant.h"
+
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace optim;
+
+llvm::StringRef optim::stringifyBiasCorrection(BiasCorrection value) {
+  switch (value) {
+  case BiasCorrection::standard:
+    return "standard";
+  case BiasCorrection::folded:
+    return "folded";
+  case BiasCorrection::none:
+    return "none";
+  }
+  llvm_unreachable("unknown bias correction");
+}
+
+std::optional<BiasCorrection>
+optim::symbolizeBiasCorrection(llvm::StringRef name) {
+  for (BiasCorrection value :
+       {BiasCorrection::standard, BiasCorrection::folded, BiasCorrection::none})
+    if (stringifyBiasCorrection(value) == name)
+      return value;
+  return std::nullopt;
+}
+
+llvm::StringRef optim::stringifyDecayRate(DecayRate value) {
+  switch (value) {
+  case DecayRate::lr:
+    return "lr";
+  case DecayRate::effective:
+    return "effective";
+  }
+  llvm_unreachable("unknown decay rate");
+}
+
+std::optional<DecayRate> optim::symbolizeDecayRate(llvm::StringRef name) {
+  for (DecayRate value : {DecayRate::lr, DecayRate::effective})
+    if (stringifyDecayRate(value) == name)
+      return value;
+  return std::nullopt;
+}
+
+llvm::StringRef optim::stringifyWeightDecayMode(WeightDecayMode value) {
+  switch (value) {
+  case WeightDecayMode::none:
+    return "none";
+  case WeightDecayMode::l2:
+    return "l2";
+  case WeightDecayMode::decoupled:
+    return "decoupled";
+  }
+  llvm_unreachable("unknown weight decay mode");
+}
+
+std::optional<WeightDecayMode>
+optim::symbolizeWeightDecayMode(llvm::StringRef name) {
+  for (WeightDecayMode value :
+       {WeightDecayMode::none, WeightDecayMode::l2, WeightDecayMode::decoupled})
+    if (stringifyWeightDecayMode(value) == name)
+      return value;
+  return std::nullopt;
+}
+
+std::string AdamVariant::str() const {
+  std::string s = weightDecay == WeightDecayMode::decoupled ? "adamw" : "adam";
+  s += ".";
+  s += stringifyBiasCorrection(biasCorrection);
+  if (weightDecay == WeightDecayMode::l2)
+    s += "+l2";
+  if (weightDecay == WeightDecayMode::decoupled &&
+      decayRate == DecayRate::effective)
+    s += "+decay_effective";
+  if (amsgrad)
+    s += "+amsgrad";
+  if (maximize)
+    s += "+maximize";
+  if (givenPowers)
+    s += "+powers";
+  if (rescaleGrad)
+    s += "+rescale";
+  if (clipGradient)
+    s += "+clip";
+  if (gradScale)
+    s += "+gradscale";
+  if (foundInf)
+    s += "+foundinf";
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Presets
+//===----------------------------------------------------------------------===//
+
+AdamVariant optim::getPresetVariant(Preset preset,
+                                    const PresetOptions &options) {
+  AdamVariant v;
+  v.amsgrad = options.amsgrad;
+  v.maximize = options.maximize;
+  switch (preset) {
+  case Preset::TorchAdam:
+    v.weightDecay = WeightDecayMode::l2;
+    break;
+  case Preset::TorchAdamW:
+    v.weightDecay = WeightDecayMode::decoupled;
+    break;
+  case Preset::MindSporeAdamWeightDecay:
+    v.biasCorrection = BiasCorrection::none;
+    v.weightDecay = WeightDecayMode::decoupled;
+    v.amsgrad = false;
+    break;
+  case Preset::MindSporeApplyAdamWithAmsgradV2:
+    v.biasCorrection = BiasCorrection::folded;
+    v.amsgrad = true;
+    v.givenPowers = true;
+    break;
+  case Preset::MXNetAdamW:
+    v.biasCorrection =
+        options.correctBias ? BiasCorrection::folded : BiasCorrection::none;
+    v.weightDecay = WeightDecayMode::decoupled;
+    v.decayRate = DecayRate::effective;
+    v.amsgrad = false;
+    v.rescaleGrad = options.rescaleGrad;
+    v.clipGradient = options.clipGradient;
+    break;
+  case Preset::BrainpyAdamW:
+    v.biasCorrection = BiasCorrection::folded;
+    v.weightDecay = WeightDecayMode::decoupled;
+    break;
+  }
+  return v;
+}
+
+HyperParameters optim::getPresetDefaults(Preset preset) {
+  HyperParameters h;
+  switch (preset) {
+  case Preset::TorchAdam:
+  case Preset::MindSporeApplyAdamWithAmsgradV2:
+    break;
+  case Preset::TorchAdamW:
+  case Preset::BrainpyAdamW:
+  case Preset::MindSporeAdamWeightDecay:
+    h.weightDecay = 1e-2;
+    break;
+  case Preset::MXNetAdamW:
+    h.eps = 1e-6;
+    h.weightDecay = 1e-2;
+    break;
+  }
+  return h;
+}
+
+static const Preset kAllPresets[] = {Preset::TorchAdam,
+                                     Preset::TorchAdamW,
+                                     Preset::MindSporeAdamWeightDecay,
+                                     Preset::MindSporeApplyAdamWithAmsgradV2,
+                                     Preset::MXNetAdamW,
+                                     Preset::BrainpyAdamW};
+
+llvm::ArrayRef<Preset> optim::getAllPresets() { return kAllPresets; }
+
+llvm::StringRef optim::stringifyPreset(Preset preset) {
+  switch (preset) {
+  case Preset::TorchAdam:
+    return "torch.adam";
+  case Preset::TorchAdamW:
+    return "torch.adamw";
+  case Preset::MindSporeAdamWeightDecay:
+    return "mindspore.adam_weight_decay";
+  case Preset::MindSporeApplyAdamWithAmsgradV2:
+    return "mindspore.apply_adam_with_amsgrad_v2";
+  case Preset::MXNetAdamW:
+    return "mxnet.adamw";
+  case Preset::BrainpyAdamW:
+    return "brainpy.adamw";
+  }
+  llvm_unreachable("unknown preset");
+}
+
+std::optional<Preset> optim::symbolizePreset(llvm::StringRef name) {
+  for (Preset preset : kAllPresets)
+    if (stringifyPreset(preset) == name)
+      return preset;
+  return std::nullopt;
+}
