@@ -6,6 +6,16 @@
 
 using namespace optim;
 
+/// The value of `all` that `stringify` spells `name`.
+template <typename Enum, typename Values>
+static std::optional<Enum> symbolize(llvm::StringRef name, const Values &all,
+                                     llvm::StringRef (*stringify)(Enum)) {
+  for (Enum value : all)
+    if (stringify(value) == name)
+      return value;
+  return std::nullopt;
+}
+
 llvm::StringRef optim::stringifyBiasCorrection(BiasCorrection value) {
   switch (value) {
   case BiasCorrection::standard:
@@ -20,11 +30,9 @@ llvm::StringRef optim::stringifyBiasCorrection(BiasCorrection value) {
 
 std::optional<BiasCorrection>
 optim::symbolizeBiasCorrection(llvm::StringRef name) {
-  for (BiasCorrection value :
-       {BiasCorrection::standard, BiasCorrection::folded, BiasCorrection::none})
-    if (stringifyBiasCorrection(value) == name)
-      return value;
-  return std::nullopt;
+  static const BiasCorrection all[] = {
+      BiasCorrection::standard, BiasCorrection::folded, BiasCorrection::none};
+  return symbolize(name, all, stringifyBiasCorrection);
 }
 
 llvm::StringRef optim::stringifyDecayRate(DecayRate value) {
@@ -38,10 +46,8 @@ llvm::StringRef optim::stringifyDecayRate(DecayRate value) {
 }
 
 std::optional<DecayRate> optim::symbolizeDecayRate(llvm::StringRef name) {
-  for (DecayRate value : {DecayRate::lr, DecayRate::effective})
-    if (stringifyDecayRate(value) == name)
-      return value;
-  return std::nullopt;
+  static const DecayRate all[] = {DecayRate::lr, DecayRate::effective};
+  return symbolize(name, all, stringifyDecayRate);
 }
 
 llvm::StringRef optim::stringifyWeightDecayMode(WeightDecayMode value) {
@@ -58,11 +64,9 @@ llvm::StringRef optim::stringifyWeightDecayMode(WeightDecayMode value) {
 
 std::optional<WeightDecayMode>
 optim::symbolizeWeightDecayMode(llvm::StringRef name) {
-  for (WeightDecayMode value :
-       {WeightDecayMode::none, WeightDecayMode::l2, WeightDecayMode::decoupled})
-    if (stringifyWeightDecayMode(value) == name)
-      return value;
-  return std::nullopt;
+  static const WeightDecayMode all[] = {
+      WeightDecayMode::none, WeightDecayMode::l2, WeightDecayMode::decoupled};
+  return symbolize(name, all, stringifyWeightDecayMode);
 }
 
 std::string AdamVariant::str() const {
@@ -181,8 +185,5 @@ llvm::StringRef optim::stringifyPreset(Preset preset) {
 }
 
 std::optional<Preset> optim::symbolizePreset(llvm::StringRef name) {
-  for (Preset preset : kAllPresets)
-    if (stringifyPreset(preset) == name)
-      return preset;
-  return std::nullopt;
+  return symbolize(name, kAllPresets, stringifyPreset);
 }

@@ -376,7 +376,8 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
     SmallVector<Value> all = {grad};
     llvm::append_range(all, state);
     if (llvm::all_of(all, [](Value v) {
-          return mlir::optim::detail::canFlattenTo1D(cast<MemRefType>(v.getType()));
+          return mlir::optim::detail::canFlattenTo1D(
+              cast<MemRefType>(v.getType()));
         })) {
       grad = mlir::optim::detail::flattenTo1D(b, loc, grad);
       for (Value &v : state)
