@@ -16,6 +16,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <tuple>
 
 using namespace ::optim;
 
@@ -27,11 +28,58 @@ constexpr int64_t kSerialThreshold = 1 << 14;
 /// and whole vectors; no two threads write one line).
 constexpr int64_t kRangeQuantum = 1024;
 
-struct Extent {
+} // namespace
+
+/// The bytes one buffer of a call spans.
+struct optim::detail::BufferExtent {
   uintptr_t begin, end;
   size_t param;
   const char *role;
+  /// The group in a multi-group step (messages name it), or -1.
+  int64_t group;
 };
+
+namespace {
+using Extent = detail::BufferExtent;
+
+/// "param #3", or "group #1 param #3" in a multi-group step.
+std::string nameParam(int64_t group, size_t param) {
+  if (group < 0)
+    return llvm::formatv("param #{0}", param).str();
+  return llvm::formatv("group #{0} param #{1}", group, param).str();
+}
+
+/// Every written buffer must be disjoint from every other buffer; gradients
+/// (only read) may overlap each other. Sweeping by start address, a buffer
+/// overlaps an earlier one iff it starts before the furthest end seen so far
+/// (any buffer for a written one, written buffers for a gradient).
+llvm::Error checkDisjoint(std::vector<Extent> &extents) {
+  // Ties: written buffers first, so that a message names the same pair
+  // whatever the sort does.
+  auto isGrad = [](const Extent &e) {
+    return llvm::StringRef(e.role) == "grad";
+  };
+  llvm::sort(extents, [&](const Extent &a, const Extent &b) {
+    return std::make_tuple(a.begin, isGrad(a), a.group, a.param) <
+           std::make_tuple(b.begin, isGrad(b), b.group, b.param);
+  });
+  const Extent *furthest = nullptr, *furthestWritten = nullptr;
+  for (const Extent &e : extents) {
+    bool grad = isGrad(e);
+    const Extent *other = grad ? furthestWritten : furthest;
+    if (other && e.begin < other->end)
+      return llvm::createStringError(
+          llvm::formatv("buffers overlap: {0} of {1} and {2} of {3}",
+                        other->role, nameParam(other->group, other->param),
+                        e.role, nameParam(e.group, e.param))
+              .str());
+    if (!furthest || e.end > furthest->end)
+      furthest = &e;
+    if (!grad && (!furthestWritten || e.end > furthestWritten->end))
+      furthestWritten = &e;
+  }
+  return llvm::Error::success();
+}
 } // namespace
 
 CompiledStep::CompiledStep(StepConfig config,
@@ -48,33 +96,48 @@ CompiledStep::~CompiledStep() = default;
 
 llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
                                    const StepScalars &scalars) const {
-  if (llvm::Error error = scalars.verify(config))
+  std::vector<Extent> extents;
+  if (llvm::Error error = collectExtents(params, scalars, -1, extents))
     return error;
+  return checkDisjoint(extents);
+}
+
+llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
+                                         const StepScalars &scalars,
+                                         int64_t group,
+                                         std::vector<Extent> &extents) const {
+  if (llvm::Error error = scalars.verify(config)) {
+    if (group < 0)
+      return error;
+    return llvm::createStringError(
+        llvm::formatv("group #{0}: {1}", group,
+                      llvm::toString(std::move(error)))
+            .str());
+  }
   bool amsgrad = config.variant.amsgrad;
   unsigned paramSize = getElementSize(config.paramType);
   unsigned momentSize = getElementSize(getMomentElementType(config.paramType));
-  std::vector<Extent> extents;
-  extents.reserve(params.size() * 5);
+  extents.reserve(extents.size() + params.size() * 5);
   int64_t total = 0;
   for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements < 0)
       return llvm::createStringError(
-          llvm::formatv("param #{0}: negative element count {1}", i,
-                        p.numElements)
+          llvm::formatv("{0}: negative element count {1}",
+                        nameParam(group, i), p.numElements)
               .str());
     if (!amsgrad && p.maxExpAvgSq)
       return llvm::createStringError(
-          llvm::formatv("param #{0}: max_exp_avg_sq given but the step is "
-                        "not AMSGrad",
-                        i)
+          llvm::formatv("{0}: max_exp_avg_sq given but the step is not "
+                        "AMSGrad",
+                        nameParam(group, i))
               .str());
     if (p.numElements == 0)
       continue;
     // Byte extents and the flattened total must not overflow.
     if (p.numElements > kMaxParamElements)
       return llvm::createStringError(
-          llvm::formatv("param #{0}: {1} elements is too many", i,
-                        p.numElements)
+          llvm::formatv("{0}: {1} elements is too many",
+                        nameParam(group, i), p.numElements)
               .str());
     total += p.numElements;
     if (total > kMaxParamElements)
@@ -92,41 +155,22 @@ llvm::Error CompiledStep::validate(llvm::ArrayRef<ParamBuffers> params,
     for (auto &buffer : llvm::ArrayRef(buffers).take_front(amsgrad ? 5 : 4)) {
       if (!buffer.ptr)
         return llvm::createStringError(
-            llvm::formatv("param #{0}: {1} is null", i, buffer.role).str());
+            llvm::formatv("{0}: {1} is null", nameParam(group, i),
+                          buffer.role)
+                .str());
       auto address = reinterpret_cast<uintptr_t>(buffer.ptr);
       if (address % buffer.size)
         return llvm::createStringError(
-            llvm::formatv("param #{0}: {1} at {2} is not aligned to its "
+            llvm::formatv("{0}: {1} at {2} is not aligned to its "
                           "{3}-byte elements",
-                          i, buffer.role, buffer.ptr, buffer.size)
+                          nameParam(group, i), buffer.role, buffer.ptr,
+                          buffer.size)
                 .str());
       extents.push_back(
           {address,
            address + static_cast<uintptr_t>(p.numElements) * buffer.size, i,
-           buffer.role});
+           buffer.role, group});
     }
-  }
-  // Every written buffer must be disjoint from every other buffer; gradients
-  // (only read) may overlap each other. Sweeping by start address, a buffer
-  // overlaps an earlier one iff it starts before the furthest end seen so
-  // far (any buffer for a written one, written buffers for a gradient).
-  llvm::sort(extents, [](const Extent &a, const Extent &b) {
-    return a.begin < b.begin;
-  });
-  const Extent *furthest = nullptr, *furthestWritten = nullptr;
-  for (const Extent &e : extents) {
-    bool isGrad = llvm::StringRef(e.role) == "grad";
-    const Extent *other = isGrad ? furthestWritten : furthest;
-    if (other && e.begin < other->end)
-      return llvm::createStringError(
-          llvm::formatv("buffers overlap: {0} of param #{1} and {2} of "
-                        "param #{3}",
-                        other->role, other->param, e.role, e.param)
-              .str());
-    if (!furthest || e.end > furthest->end)
-      furthest = &e;
-    if (!isGrad && (!furthestWritten || e.end > furthestWritten->end))
-      furthestWritten = &e;
   }
   return llvm::Error::success();
 }
@@ -170,6 +214,12 @@ llvm::Error CompiledStep::runImpl(llvm::ArrayRef<ParamBuffers> params,
                                   bool parallel) const {
   if (llvm::Error error = validate(params, scalars))
     return error;
+  return runValidated(params, scalars, parallel);
+}
+
+llvm::Error CompiledStep::runValidated(llvm::ArrayRef<ParamBuffers> params,
+                                       const StepScalars &scalars,
+                                       bool parallel) const {
   // A step that found inf/NaN gradients changes nothing.
   if (scalars.foundInf != 0)
     return llvm::Error::success();
@@ -213,4 +263,31 @@ llvm::Error CompiledStep::run(llvm::ArrayRef<ParamBuffers> params,
 llvm::Error CompiledStep::runSerial(llvm::ArrayRef<ParamBuffers> params,
                                     const StepScalars &scalars) const {
   return runImpl(params, scalars, /*parallel=*/false);
+}
+
+llvm::Error CompiledStep::runGroups(llvm::ArrayRef<StepGroup> groups) {
+  std::vector<Extent> extents;
+  for (auto [g, group] : llvm::enumerate(groups)) {
+    if (!group.step || !group.scalars)
+      return llvm::createStringError(
+          llvm::formatv("group #{0}: no step or no scalars", g).str());
+    if (group.step->config.target != groups.front().step->config.target)
+      return llvm::createStringError(
+          llvm::formatv("group #{0}: its step runs on another target than "
+                        "group #0's",
+                        g)
+              .str());
+    if (llvm::Error error = group.step->collectExtents(
+            group.params, *group.scalars, static_cast<int64_t>(g), extents))
+      return error;
+  }
+  if (llvm::Error error = checkDisjoint(extents))
+    return error;
+  // Everything is checked: from here on only the CUDA layer can fail (and a
+  // device error is not one a caller's input caused).
+  for (const StepGroup &group : groups)
+    if (llvm::Error error = group.step->runValidated(
+            group.params, *group.scalars, /*parallel=*/true))
+      return error;
+  return llvm::Error::success();
 }

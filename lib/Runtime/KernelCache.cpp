@@ -3,6 +3,7 @@
 #include "KernelCache.h"
 
 #include "OptimBuildId.h"
+#include "StateBlob.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -145,33 +146,7 @@ llvm::Error KernelCache::store(llvm::StringRef configKey,
   if (std::error_code ec = llvm::sys::fs::create_directories(directory))
     return llvm::createStringError(ec, "cannot create the kernel cache " +
                                            directory + ": " + ec.message());
-  std::string path = getEntryPath(configKey);
-  // A unique temporary file in the same directory (so that the rename
-  // stays within one file system), renamed over the entry when complete:
-  // concurrent writers each publish a whole entry, the last one wins.
-  int fd;
-  llvm::SmallString<128> temp;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, temp))
-    return llvm::createStringError(ec, "cannot write to the kernel cache " +
-                                           directory + ": " + ec.message());
-  std::string bytes = encodeEntry(makeKey(configKey), object);
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << bytes;
-    os.close();
-    if (os.has_error()) {
-      std::error_code ec = os.error();
-      os.clear_error();
-      llvm::sys::fs::remove(temp);
-      return llvm::createStringError(ec, "cannot write " + temp + ": " +
-                                             ec.message());
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
-    llvm::sys::fs::remove(temp);
-    return llvm::createStringError(ec, "cannot rename " + temp + " to " + path +
-                                           ": " + ec.message());
-  }
-  return llvm::Error::success();
+  // Concurrent writers each publish a whole entry; the last one wins.
+  return detail::writeFileAtomically(
+      getEntryPath(configKey), encodeEntry(makeKey(configKey), object));
 }

@@ -2,9 +2,10 @@
 
 #include "optim/Runtime/Optimizer.h"
 
+#include "StateBlob.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/xxhash.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -16,163 +17,236 @@ namespace {
 /// Moments are 64-byte aligned: whole cache lines, aligned vector accesses.
 constexpr size_t kAlignment = 64;
 /// The state format: "optim-state-" and a version, bumped whenever the
-/// layout changes (v2 added the checksum).
+/// layout changes (v2 added the checksum, v3 the parameter groups).
 constexpr llvm::StringLiteral kMagicPrefix = "optim-state-";
-constexpr llvm::StringLiteral kVersion = "v2";
-/// The last line of a blob: "xxh3 " and 16 hex digits.
-constexpr llvm::StringLiteral kChecksumTag = "xxh3 ";
-constexpr size_t kChecksumLineSize = kChecksumTag.size() + 16 + 1;
+constexpr llvm::StringLiteral kVersion = "v3";
+constexpr llvm::StringLiteral kWhat = "optim state";
+constexpr const char *kRoles[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 
 size_t roundUp(size_t bytes) {
   return (bytes + kAlignment - 1) / kAlignment * kAlignment;
 }
 
-std::string formatChecksum(llvm::StringRef data) {
-  return (kChecksumTag +
-          llvm::utohexstr(llvm::xxh3_64bits(data), /*LowerCase=*/true,
-                          /*Width=*/16) +
-          "\n")
-      .str();
+size_t getMomentSize(const StepConfig &config) {
+  return getElementSize(getMomentElementType(config.paramType));
 }
 
-/// Element `i` of a buffer of `momentSize`-byte moments, as a double.
-double readMoment(const char *data, size_t i, size_t momentSize) {
-  if (momentSize == sizeof(double)) {
-    double x;
-    std::memcpy(&x, data + i * sizeof(double), sizeof(double));
-    return x;
-  }
-  float x;
-  std::memcpy(&x, data + i * sizeof(float), sizeof(float));
-  return x;
-}
-
-/// Moments a step can produce from finite values: exp_avg finite, exp_avg_sq
-/// and max_exp_avg_sq finite and non-negative (a negative one makes sqrt
-/// NaN). `buffers` holds the `numBuffers` consecutive moment buffers of one
-/// parameter.
-llvm::Error checkMoments(size_t param, llvm::StringRef buffers,
-                         unsigned numBuffers, int64_t numElements,
-                         size_t momentSize, ComputeType type) {
-  static constexpr const char *kRoles[] = {"exp_avg", "exp_avg_sq",
-                                           "max_exp_avg_sq"};
-  size_t bytes = numElements * momentSize;
-  for (unsigned b = 0; b < numBuffers; ++b) {
-    const char *data = buffers.data() + b * bytes;
-    bool nonNegative = b > 0;
-    for (int64_t i = 0; i < numElements; ++i) {
-      double x = readMoment(data, i, momentSize);
-      if (std::isfinite(x) && (!nonNegative || x >= 0))
-        continue;
-      return llvm::createStringError(
-          llvm::formatv("param #{0}: {1}[{2}] must be {3}, got {4}", param,
-                        kRoles[b], i,
-                        nonNegative ? "finite and non-negative" : "finite",
-                        formatScalar(x, type))
-              .str());
-    }
-  }
-  return llvm::Error::success();
+/// "param #3", or with several groups "group #1 param #0", numbered within
+/// the group like torch's param_groups[1]["params"][0] (and like
+/// CompiledStep::runGroups' messages).
+std::string nameParam(size_t numGroups, size_t group, size_t index) {
+  if (numGroups == 1)
+    return llvm::formatv("param #{0}", index).str();
+  return llvm::formatv("group #{0} param #{1}", group, index).str();
 }
 } // namespace
 
 void Optimizer::Buffer::operator()(void *p) const { std::free(p); }
 
-Optimizer::Optimizer(std::shared_ptr<const CompiledStep> compiled,
-                     const StepScalars &hyper, std::vector<ParamRef> params)
-    : compiled(std::move(compiled)), hyper(hyper), params(std::move(params)),
-      firstStep(hyper.step) {}
-
 llvm::Expected<std::unique_ptr<Optimizer>>
 Optimizer::create(Compiler &compiler, const StepConfig &config,
                   const StepScalars &hyper, std::vector<ParamRef> params) {
-  if (llvm::Error error = hyper.verify(config))
-    return std::move(error);
-  // The count is kept whatever the variant reads (e.g. it gives the powers).
-  if (llvm::Error error = verifyStepCount(hyper.step))
-    return std::move(error);
-  // The optimizer owns its moments in host memory.
-  if (config.target != Target::CPU)
-    return llvm::createStringError(
-        "Optimizer keeps its state in host memory: use a CPU configuration "
-        "(GPU steps run on device buffers through CompiledStep)");
-  int64_t total = 0;
-  for (auto [i, p] : llvm::enumerate(params)) {
-    if (p.numElements < 0 || (p.numElements > 0 && !p.data))
-      return llvm::createStringError(
-          llvm::formatv("param #{0}: null data or negative size", i).str());
-    // Bounded before the moments' byte sizes are computed from it.
-    if (p.numElements > kMaxParamElements)
-      return llvm::createStringError(
-          llvm::formatv("param #{0}: {1} elements is too many", i,
-                        p.numElements)
-              .str());
-    total += p.numElements;
-    if (total > kMaxParamElements)
-      return llvm::createStringError(
-          "the parameters hold too many elements in total");
-  }
-  auto compiled = compiler.getStep(config);
-  if (!compiled)
-    return compiled.takeError();
+  std::vector<TensorView> views;
+  views.reserve(params.size());
+  for (const ParamRef &p : params)
+    views.emplace_back(p.data, p.numElements, config.paramType);
+  std::vector<ParamGroup> groups;
+  groups.emplace_back(std::move(views), config, hyper);
+  return create(compiler, std::move(groups));
+}
 
-  std::unique_ptr<Optimizer> opt(
-      new Optimizer(std::move(*compiled), hyper, std::move(params)));
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
-  auto allocate = [&](int64_t n) {
-    size_t bytes = roundUp(std::max<size_t>(1, n * momentSize));
-    void *p = std::aligned_alloc(kAlignment, bytes);
-    // Zero on the calling thread: moments start at 0 (and first touch maps
-    // the pages before the first timed step).
-    if (p)
-      std::memset(p, 0, bytes);
-    return Storage(static_cast<char *>(p));
-  };
-  for (const ParamRef &p : opt->params) {
-    ParamState s;
-    s.expAvg = allocate(p.numElements);
-    s.expAvgSq = allocate(p.numElements);
-    if (config.variant.amsgrad)
-      s.maxExpAvgSq = allocate(p.numElements);
-    if (!s.expAvg || !s.expAvgSq || (config.variant.amsgrad && !s.maxExpAvgSq))
-      return llvm::createStringError("out of memory for optimizer state");
-    ParamBuffers b;
-    b.param = p.data;
-    b.expAvg = s.expAvg.get();
-    b.expAvgSq = s.expAvgSq.get();
-    b.maxExpAvgSq = s.maxExpAvgSq.get();
-    b.numElements = p.numElements;
-    opt->buffers.push_back(b);
-    opt->state.push_back(std::move(s));
+llvm::Expected<std::unique_ptr<Optimizer>>
+Optimizer::create(Compiler &compiler, const OptimizerOptions &options,
+                  std::vector<TensorView> params) {
+  std::vector<ParamGroup> groups;
+  groups.emplace_back(std::move(params), options);
+  return create(compiler, std::move(groups));
+}
+
+llvm::Expected<std::unique_ptr<Optimizer>>
+Optimizer::create(Compiler &compiler, std::vector<ParamGroup> groups) {
+  if (groups.empty())
+    return llvm::createStringError("an optimizer needs a parameter group");
+  // Everything is checked before anything is compiled or allocated.
+  int64_t total = 0;
+  for (auto [g, group] : llvm::enumerate(groups)) {
+    auto inGroup = [&, g = g](llvm::Error error) {
+      if (groups.size() == 1)
+        return error;
+      return llvm::createStringError(
+          llvm::formatv("group #{0}: {1}", g, llvm::toString(std::move(error)))
+              .str());
+    };
+    if (llvm::Error error = group.config.verify())
+      return inGroup(std::move(error));
+    if (llvm::Error error = group.hyper.verify(group.config))
+      return inGroup(std::move(error));
+    // The count is kept whatever the variant reads (e.g. it gives the
+    // powers).
+    if (llvm::Error error = verifyStepCount(group.hyper.step))
+      return inGroup(std::move(error));
+    // The optimizer owns its moments in host memory.
+    if (group.config.target != Target::CPU)
+      return inGroup(llvm::createStringError(
+          "Optimizer keeps its state in host memory: use a CPU configuration "
+          "(GPU steps run on device buffers through CompiledStep)"));
+    for (auto [i, p] : llvm::enumerate(group.params)) {
+      std::string name = nameParam(groups.size(), g, i);
+      if (p.numElements < 0 || (p.numElements > 0 && !p.data))
+        return llvm::createStringError(name +
+                                       ": null data or negative size");
+      if (p.type != group.config.paramType)
+        return llvm::createStringError(
+            llvm::formatv("{0}: its elements are {1}, the group's step "
+                          "updates {2}",
+                          name, stringifyElementType(p.type),
+                          stringifyElementType(group.config.paramType))
+                .str());
+      // Bounded before the moments' byte sizes are computed from it.
+      if (p.numElements > kMaxParamElements)
+        return llvm::createStringError(
+            llvm::formatv("{0}: {1} elements is too many", name,
+                          p.numElements)
+                .str());
+      total += p.numElements;
+      if (total > kMaxParamElements)
+        return llvm::createStringError(
+            "the parameters hold too many elements in total");
+    }
+  }
+
+  std::unique_ptr<Optimizer> opt(new Optimizer());
+  for (ParamGroup &spec : groups) {
+    auto compiled = compiler.getStep(spec.config);
+    if (!compiled)
+      return compiled.takeError();
+    Group group;
+    group.compiled = std::move(*compiled);
+    group.hyper = spec.hyper;
+    group.firstStep = spec.hyper.step;
+    group.params = std::move(spec.params);
+    size_t momentSize = getMomentSize(spec.config);
+    auto allocate = [&](int64_t n) {
+      size_t bytes = roundUp(std::max<size_t>(1, n * momentSize));
+      void *p = std::aligned_alloc(kAlignment, bytes);
+      // Zero on the calling thread: moments start at 0 (and first touch
+      // maps the pages before the first timed step).
+      if (p)
+        std::memset(p, 0, bytes);
+      return Storage(static_cast<char *>(p));
+    };
+    bool amsgrad = spec.config.variant.amsgrad;
+    for (const TensorView &p : group.params) {
+      ParamState s;
+      s.expAvg = allocate(p.numElements);
+      s.expAvgSq = allocate(p.numElements);
+      if (amsgrad)
+        s.maxExpAvgSq = allocate(p.numElements);
+      if (!s.expAvg || !s.expAvgSq || (amsgrad && !s.maxExpAvgSq))
+        return llvm::createStringError("out of memory for optimizer state");
+      ParamBuffers b;
+      b.param = p.data;
+      b.expAvg = s.expAvg.get();
+      b.expAvgSq = s.expAvgSq.get();
+      b.maxExpAvgSq = s.maxExpAvgSq.get();
+      b.numElements = p.numElements;
+      group.buffers.push_back(b);
+      group.state.push_back(std::move(s));
+    }
+    opt->numParams += group.params.size();
+    opt->groups.push_back(std::move(group));
   }
   return std::move(opt);
 }
 
+void Optimizer::setLearningRate(double lr) {
+  for (Group &group : groups)
+    group.hyper.lr = lr;
+}
+
+const Optimizer::ParamState &Optimizer::locate(size_t i) const {
+  for (const Group &group : groups) {
+    if (i < group.state.size())
+      return group.state[i];
+    i -= group.state.size();
+  }
+  llvm::report_fatal_error("Optimizer: parameter index out of range");
+}
+
 llvm::Error Optimizer::step(llvm::ArrayRef<const void *> grads,
                             double foundInf) {
-  if (grads.size() != params.size())
+  if (grads.size() != numParams)
     return llvm::createStringError(
-        llvm::formatv("expected {0} gradients, got {1}", params.size(),
+        llvm::formatv("expected {0} gradients, got {1}", numParams,
                       grads.size())
             .str());
-  // Both are at most kMaxStepCount (create, importState): no overflow.
-  int64_t t = firstStep + stepCount;
-  if (t > kMaxStepCount)
+  return stepImpl([&](size_t i) { return grads[i]; }, foundInf);
+}
+
+llvm::Error Optimizer::step(llvm::ArrayRef<ConstTensorView> grads,
+                            double foundInf) {
+  if (grads.size() != numParams)
     return llvm::createStringError(
-        llvm::formatv("step {0} would exceed the largest step count, 2^53 "
-                      "({1})",
-                      t, kMaxStepCount)
+        llvm::formatv("expected {0} gradients, got {1}", numParams,
+                      grads.size())
             .str());
-  for (auto [b, g] : llvm::zip(buffers, grads))
-    b.grad = g;
-  StepScalars s = hyper;
-  s.step = t;
-  s.foundInf = foundInf;
-  if (compiled->getConfig().variant.givenPowers) {
-    s.beta1Power = std::pow(s.beta1, static_cast<double>(s.step));
-    s.beta2Power = std::pow(s.beta2, static_cast<double>(s.step));
+  size_t flat = 0;
+  for (auto [g, group] : llvm::enumerate(groups))
+    for (auto [i, p] : llvm::enumerate(group.params)) {
+      const ConstTensorView &grad = grads[flat++];
+      std::string name = nameParam(groups.size(), g, i);
+      if (grad.type != p.type)
+        return llvm::createStringError(
+            llvm::formatv("{0}: the gradient's elements are {1}, the "
+                          "parameter's {2}",
+                          name, stringifyElementType(grad.type),
+                          stringifyElementType(p.type))
+                .str());
+      if (grad.numElements != p.numElements)
+        return llvm::createStringError(
+            llvm::formatv("{0}: the gradient has {1} elements, the "
+                          "parameter {2}",
+                          name, grad.numElements, p.numElements)
+                .str());
+    }
+  return stepImpl([&](size_t i) { return grads[i].data; }, foundInf);
+}
+
+llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
+                                double foundInf) {
+  // Both are at most kMaxStepCount (create, importState): no overflow.
+  std::vector<StepScalars> scalars;
+  scalars.reserve(groups.size());
+  for (const Group &group : groups) {
+    int64_t t = group.firstStep + stepCount;
+    if (t > kMaxStepCount)
+      return llvm::createStringError(
+          llvm::formatv("step {0} would exceed the largest step count, 2^53 "
+                        "({1})",
+                        t, kMaxStepCount)
+              .str());
+    StepScalars s = group.hyper;
+    s.step = t;
+    s.foundInf = foundInf;
+    if (group.compiled->getConfig().variant.givenPowers) {
+      s.beta1Power = std::pow(s.beta1, static_cast<double>(s.step));
+      s.beta2Power = std::pow(s.beta2, static_cast<double>(s.step));
+    }
+    scalars.push_back(s);
   }
-  if (llvm::Error error = compiled->run(buffers, s))
+  size_t flat = 0;
+  llvm::SmallVector<CompiledStep::StepGroup, 4> calls;
+  for (auto [group, s] : llvm::zip(groups, scalars)) {
+    for (ParamBuffers &b : group.buffers)
+      b.grad = grad(flat++);
+    calls.push_back({group.compiled.get(), group.buffers, &s});
+  }
+  // One group needs no group in its messages: the plain call.
+  llvm::Error error =
+      calls.size() == 1
+          ? calls.front().step->run(calls.front().params, scalars.front())
+          : CompiledStep::runGroups(calls);
+  if (error)
     return error;
   if (foundInf == 0)
     ++stepCount;
@@ -180,111 +254,138 @@ llvm::Error Optimizer::step(llvm::ArrayRef<const void *> grads,
 }
 
 std::string Optimizer::exportState() const {
-  const StepConfig &config = compiled->getConfig();
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
-  std::string blob =
-      llvm::formatv("{0}{1} {2} {3} {4}\n", kMagicPrefix, kVersion,
-                    config.key(), params.size(), stepCount)
-          .str();
-  for (auto [p, s] : llvm::zip(params, state)) {
-    blob += llvm::formatv("{0}\n", p.numElements).str();
-    size_t bytes = p.numElements * momentSize;
-    for (const Storage &buffer :
-         {std::cref(s.expAvg), std::cref(s.expAvgSq), std::cref(s.maxExpAvgSq)})
-      if (buffer.get())
-        blob.append(buffer.get(), bytes);
+  std::string blob = llvm::formatv("{0}{1} {2} {3}\n", kMagicPrefix, kVersion,
+                                   groups.size(), stepCount)
+                         .str();
+  for (const Group &group : groups) {
+    const StepConfig &config = group.compiled->getConfig();
+    blob += llvm::formatv("group {0} {1}\n", config.key(), group.params.size())
+                .str();
+    size_t momentSize = getMomentSize(config);
+    for (auto [p, s] : llvm::zip(group.params, group.state)) {
+      blob += llvm::formatv("{0}\n", p.numElements).str();
+      size_t bytes = p.numElements * momentSize;
+      for (const Storage *buffer : {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq})
+        if (buffer->get())
+          blob.append(buffer->get(), bytes);
+    }
   }
-  blob += formatChecksum(blob);
+  detail::sealStateBlob(blob);
   return blob;
 }
 
 llvm::Error Optimizer::importState(llvm::StringRef blob) {
-  const StepConfig &config = compiled->getConfig();
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
-  // The version before anything else, so that an old blob is named as such.
-  if (!blob.starts_with(kMagicPrefix))
-    return llvm::createStringError("not an optim state blob");
-  llvm::StringRef version =
-      blob.drop_front(kMagicPrefix.size()).take_until([](char c) {
-        return c == ' ' || c == '\n';
-      });
-  if (version != kVersion)
-    return llvm::createStringError(
-        llvm::formatv("optim state format '{0}' is not supported (this "
-                      "build reads '{1}')",
-                      version.take_front(16), kVersion)
-            .str());
-  // Then the checksum over everything else: a blob cut short loses its last
-  // line, a changed byte changes the hash.
-  if (blob.size() < kChecksumLineSize ||
-      !blob.take_back(kChecksumLineSize).starts_with(kChecksumTag))
-    return llvm::createStringError(
-        "truncated or damaged optim state blob: it does not end with its "
-        "checksum line");
-  llvm::StringRef body = blob.drop_back(kChecksumLineSize);
-  if (blob.take_back(kChecksumLineSize) != formatChecksum(body))
-    return llvm::createStringError(
-        "corrupted optim state blob: checksum mismatch");
+  llvm::Expected<llvm::StringRef> body =
+      detail::openStateBlob(blob, kMagicPrefix, kVersion, kWhat);
+  if (!body)
+    return body.takeError();
 
-  auto [header, rest] = body.split('\n');
+  auto [header, rest] = body->split('\n');
   llvm::SmallVector<llvm::StringRef> fields;
   header.split(fields, ' ');
-  int64_t count = 0, steps = 0;
-  if (fields.size() != 4)
+  int64_t numGroups = 0, steps = 0;
+  if (fields.size() != 3)
     return llvm::createStringError("malformed optim state header");
-  if (fields[1] != config.key())
+  if (fields[1].getAsInteger(10, numGroups) ||
+      numGroups != static_cast<int64_t>(groups.size()))
     return llvm::createStringError(
-        llvm::formatv("state was saved for '{0}', this optimizer is '{1}'",
-                      fields[1], config.key())
-            .str());
-  if (fields[2].getAsInteger(10, count) ||
-      count != static_cast<int64_t>(params.size()))
-    return llvm::createStringError(
-        llvm::formatv("state holds {0} params, the optimizer has {1}",
-                      fields[2], params.size())
+        llvm::formatv("state holds {0} parameter groups, the optimizer has "
+                      "{1}",
+                      fields[1].take_front(32), groups.size())
             .str());
   // Steps taken: 0 for a fresh optimizer, otherwise a valid step count.
-  if (fields[3].getAsInteger(10, steps))
+  if (fields[2].getAsInteger(10, steps))
     return llvm::createStringError(
-        llvm::formatv("invalid step count '{0}' in optim state", fields[3])
+        llvm::formatv("invalid step count '{0}' in optim state",
+                      fields[2].take_front(32))
             .str());
   if (steps != 0)
     if (llvm::Error error = verifyStepCount(steps))
       return llvm::createStringError("invalid optim state: " +
                                      llvm::toString(std::move(error)));
-  // Validate everything before copying anything.
-  unsigned perParam = config.variant.amsgrad ? 3 : 2;
-  llvm::SmallVector<llvm::StringRef> payloads;
-  for (auto [i, p] : llvm::enumerate(params)) {
-    auto [sizeLine, tail] = rest.split('\n');
-    int64_t n = 0;
-    if (sizeLine.getAsInteger(10, n) || n != p.numElements)
+  for (const Group &group : groups)
+    if (group.firstStep + steps > kMaxStepCount + 1)
       return llvm::createStringError(
-          llvm::formatv("param #{0}: state has {1} elements, expected {2}", i,
-                        sizeLine.take_front(32), p.numElements)
+          llvm::formatv("invalid optim state: {0} steps taken after a first "
+                        "step of {1} exceed the largest step count",
+                        steps, group.firstStep)
               .str());
-    size_t bytes = n * momentSize * perParam;
-    if (tail.size() < bytes)
-      return llvm::createStringError("truncated optim state blob");
-    payloads.push_back(tail.take_front(bytes));
-    if (llvm::Error error =
-            checkMoments(i, payloads.back(), perParam, n, momentSize,
-                         getComputeType(config.paramType)))
-      return llvm::createStringError("invalid optim state: " +
-                                     llvm::toString(std::move(error)));
-    rest = tail.drop_front(bytes);
+
+  // Validate everything before copying anything.
+  llvm::SmallVector<llvm::StringRef> payloads;
+  for (auto [g, group] : llvm::enumerate(groups)) {
+    const StepConfig &config = group.compiled->getConfig();
+    auto [groupLine, tail] = rest.split('\n');
+    llvm::SmallVector<llvm::StringRef> groupFields;
+    groupLine.split(groupFields, ' ');
+    int64_t count = 0;
+    if (groupFields.size() != 3 || groupFields[0] != "group")
+      return llvm::createStringError(
+          llvm::formatv("malformed optim state: group #{0} has no header", g)
+              .str());
+    if (groupFields[1] != config.key())
+      return llvm::createStringError(
+          llvm::formatv("group #{0}: state was saved for '{1}', this "
+                        "optimizer is '{2}'",
+                        g, groupFields[1], config.key())
+              .str());
+    if (groupFields[2].getAsInteger(10, count) ||
+        count != static_cast<int64_t>(group.params.size()))
+      return llvm::createStringError(
+          llvm::formatv("group #{0}: state holds {1} params, the optimizer "
+                        "has {2}",
+                        g, groupFields[2].take_front(32), group.params.size())
+              .str());
+    rest = tail;
+    unsigned perParam = config.variant.amsgrad ? 3 : 2;
+    size_t momentSize = getMomentSize(config);
+    for (auto [i, p] : llvm::enumerate(group.params)) {
+      std::string name = nameParam(groups.size(), g, i);
+      auto [sizeLine, data] = rest.split('\n');
+      int64_t n = 0;
+      if (sizeLine.getAsInteger(10, n) || n != p.numElements)
+        return llvm::createStringError(
+            llvm::formatv("{0}: state has {1} elements, expected {2}", name,
+                          sizeLine.take_front(32), p.numElements)
+                .str());
+      size_t bytes = n * momentSize;
+      if (data.size() < bytes * perParam)
+        return llvm::createStringError("truncated optim state blob");
+      for (unsigned b = 0; b < perParam; ++b) {
+        payloads.push_back(data.substr(b * bytes, bytes));
+        if (llvm::Error error = detail::checkMomentValues(
+                payloads.back(), momentSize, /*nonNegative=*/b > 0, kRoles[b]))
+          return llvm::createStringError("invalid optim state: " + name +
+                                         ": " +
+                                         llvm::toString(std::move(error)));
+      }
+      rest = data.drop_front(bytes * perParam);
+    }
   }
   if (!rest.empty())
     return llvm::createStringError("trailing bytes after optim state");
-  for (auto [p, s, payload] : llvm::zip(params, state, payloads)) {
-    size_t bytes = p.numElements * momentSize;
-    const char *src = payload.data();
-    for (const Storage *buffer : {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq})
-      if (buffer->get()) {
-        std::memcpy(buffer->get(), src, bytes);
-        src += bytes;
-      }
-  }
+  const llvm::StringRef *payload = payloads.begin();
+  for (Group &group : groups)
+    for (ParamState &s : group.state)
+      for (Storage *buffer : {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq})
+        if (buffer->get()) {
+          std::memcpy(buffer->get(), payload->data(), payload->size());
+          ++payload;
+        }
   stepCount = steps;
+  return llvm::Error::success();
+}
+
+llvm::Error Optimizer::saveState(llvm::StringRef path) const {
+  return detail::writeFileAtomically(path, exportState());
+}
+
+llvm::Error Optimizer::loadState(llvm::StringRef path) {
+  llvm::Expected<std::string> blob = detail::readWholeFile(path);
+  if (!blob)
+    return blob.takeError();
+  if (llvm::Error error = importState(*blob))
+    return llvm::createStringError(path + ": " +
+                                   llvm::toString(std::move(error)));
   return llvm::Error::success();
 }

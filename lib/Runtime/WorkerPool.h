@@ -40,7 +40,8 @@ public:
   /// numThreads - 1 workers start. Fails, naming the cause, when numThreads
   /// exceeds kMaxThreads or a worker cannot be created (the workers already
   /// started are stopped again).
-  static llvm::Expected<std::shared_ptr<WorkerPool>> create(unsigned numThreads);
+  static llvm::Expected<std::shared_ptr<WorkerPool>>
+  create(unsigned numThreads);
   ~WorkerPool();
   WorkerPool(const WorkerPool &) = delete;
   WorkerPool &operator=(const WorkerPool &) = delete;

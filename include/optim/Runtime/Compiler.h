@@ -27,11 +27,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace optim {
 
 class Compiler;
 namespace detail {
+struct BufferExtent;
 struct GpuState;
 struct JitEngine;
 class WorkerPool;
@@ -68,6 +70,19 @@ public:
   llvm::Error runSerial(llvm::ArrayRef<ParamBuffers> params,
                         const StepScalars &scalars) const;
 
+  /// One group of a multi-group step: its compiled step, its buffers and
+  /// its scalars (e.g. torch's param groups, each with its own weight decay).
+  struct StepGroup {
+    const CompiledStep *step = nullptr;
+    llvm::ArrayRef<ParamBuffers> params;
+    const StepScalars *scalars = nullptr;
+  };
+  /// Runs several groups as one step. Every group is checked, and every
+  /// written buffer of every group is checked disjoint from all the others,
+  /// before any group runs: on a bad argument nothing has been written. The
+  /// groups' steps must share a target.
+  static llvm::Error runGroups(llvm::ArrayRef<StepGroup> groups);
+
   const StepConfig &getConfig() const { return config; }
   /// Wall time of the compilation (or disk cache load) that produced this
   /// step.
@@ -101,6 +116,13 @@ private:
 
   llvm::Error validate(llvm::ArrayRef<ParamBuffers> params,
                        const StepScalars &scalars) const;
+  /// The checks of one group; appends its buffers' extents to `extents`.
+  /// `group` < 0 for a plain step (messages then name no group).
+  llvm::Error collectExtents(llvm::ArrayRef<ParamBuffers> params,
+                             const StepScalars &scalars, int64_t group,
+                             std::vector<detail::BufferExtent> &extents) const;
+  llvm::Error runValidated(llvm::ArrayRef<ParamBuffers> params,
+                           const StepScalars &scalars, bool parallel) const;
   void runRange(llvm::ArrayRef<ParamBuffers> params, const double *scalarBlock,
                 int64_t begin, int64_t end) const;
   llvm::Error runImpl(llvm::ArrayRef<ParamBuffers> params,

@@ -2,14 +2,14 @@
 //
 // What a training loop expects from an optimizer: it owns the moments (and
 // AMSGrad's running maximum) and the step count for a list of parameters,
-// `step()` updates every parameter in one call, and the state can be saved
-// and restored.
+// split into groups with their own hyperparameters like torch.optim's param
+// groups; `step()` updates every parameter of every group in one call, and
+// the state can be saved and restored.
 //
-//   auto opt = cantFail(optim::Optimizer::create(
-//       *compiler, optim::StepConfig::forPreset(optim::Preset::TorchAdamW,
-//                                               optim::ElementType::f32),
-//       hyper, {{w.data(), w.size()}, {b.data(), b.size()}}));
-//   for (...) { computeGrads(); cantFail(opt->step({dw.data(), db.data()})); }
+//   auto opt = cantFail(optim::Optimizer::create(*compiler, {
+//       {{w}, optim::AdamWOptions().lr(3e-4).weightDecay(0.1)},
+//       {{b}, optim::AdamWOptions().lr(3e-4).weightDecay(0)}}));
+//   for (...) { computeGrads(); cantFail(opt->step({dw, db})); }
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,63 +17,127 @@
 #define OPTIM_RUNTIME_OPTIMIZER_H
 
 #include "optim/Runtime/Compiler.h"
+#include "optim/Runtime/OptimizerOptions.h"
+#include "optim/Runtime/TensorView.h"
 
 #include <memory>
 #include <vector>
 
 namespace optim {
 
-/// A parameter the optimizer updates in place: `numElements` contiguous
-/// elements of the configuration's parameter type, owned by the caller.
+/// An untyped parameter: `numElements` contiguous elements of the
+/// configuration's parameter type, owned by the caller. (TensorView is the
+/// typed form: its element type is checked.)
 struct ParamRef {
   void *data;
   int64_t numElements;
 };
 
+/// Parameters updated with one configuration and one set of
+/// hyperparameters.
+struct ParamGroup {
+  std::vector<TensorView> params;
+  StepConfig config;
+  /// lr, betas, eps, weight decay and the preprocessing scalars; `step` is
+  /// the count of the group's first step (normally 1).
+  StepScalars hyper;
+
+  ParamGroup(std::vector<TensorView> params, const OptimizerOptions &options)
+      : params(std::move(params)), config(options.getConfig()),
+        hyper(options.getScalars()) {}
+  ParamGroup(std::vector<TensorView> params, StepConfig config,
+             StepScalars hyper)
+      : params(std::move(params)), config(std::move(config)),
+        hyper(std::move(hyper)) {}
+};
+
 class Optimizer {
 public:
-  /// `hyper` holds lr, betas, eps, weight decay and the preprocessing
-  /// scalars; its `step` is the count of the first step (normally 1).
+  /// One optimizer over `groups`. Each group's parameters must be of its
+  /// configuration's parameter type; groups with equal configurations share
+  /// one compiled step. Nothing is compiled or allocated on error.
+  static llvm::Expected<std::unique_ptr<Optimizer>>
+  create(Compiler &compiler, std::vector<ParamGroup> groups);
+  /// One group from typed options.
+  static llvm::Expected<std::unique_ptr<Optimizer>>
+  create(Compiler &compiler, const OptimizerOptions &options,
+         std::vector<TensorView> params);
+  /// One group of untyped parameters, each of `config.paramType`.
   static llvm::Expected<std::unique_ptr<Optimizer>>
   create(Compiler &compiler, const StepConfig &config, const StepScalars &hyper,
          std::vector<ParamRef> params);
 
-  /// One step over every parameter with `grads[i]` for parameter i. The
-  /// step count advances unless `foundInf` is non-zero (then nothing
-  /// changes). On error nothing changes either; a step whose count would
-  /// exceed kMaxStepCount (2^53) is an error.
+  /// One step over every parameter with `grads[i]` for parameter i, the
+  /// parameters of all groups numbered in order. The step count advances
+  /// unless `foundInf` is non-zero (then nothing changes). Every group is
+  /// checked before any runs: on error nothing changes. A step whose count
+  /// would exceed kMaxStepCount (2^53) is an error.
   llvm::Error step(llvm::ArrayRef<const void *> grads, double foundInf = 0.0);
+  /// The same with typed gradients: each must have its parameter's element
+  /// type and size.
+  llvm::Error step(llvm::ArrayRef<ConstTensorView> grads,
+                   double foundInf = 0.0);
 
-  /// Learning-rate schedules: takes effect at the next step, no recompile.
-  void setLearningRate(double lr) { hyper.lr = lr; }
-  double getLearningRate() const { return hyper.lr; }
-  StepScalars &getHyperParameters() { return hyper; }
+  /// Learning-rate schedules: take effect at the next step, no recompile.
+  /// Without a group, every group's rate is set.
+  void setLearningRate(double lr);
+  void setLearningRate(size_t group, double lr) {
+    groups[group].hyper.lr = lr;
+  }
+  double getLearningRate(size_t group = 0) const {
+    return groups[group].hyper.lr;
+  }
+  /// A group's scalars, to change between steps (e.g. weight decay); they
+  /// are checked at the next step.
+  StepScalars &getHyperParameters(size_t group = 0) {
+    return groups[group].hyper;
+  }
+  const StepConfig &getConfig(size_t group = 0) const {
+    return groups[group].compiled->getConfig();
+  }
+  size_t getNumGroups() const { return groups.size(); }
+  /// The compiled step of a group (shared by groups of equal
+  /// configuration).
+  const CompiledStep &getCompiledStep(size_t group = 0) const {
+    return *groups[group].compiled;
+  }
 
   /// Steps taken so far.
   int64_t getStepCount() const { return stepCount; }
-  size_t getNumParams() const { return params.size(); }
-  /// Moment buffers of parameter `i` (moment element type).
-  const void *getExpAvg(size_t i) const { return state[i].expAvg.get(); }
-  const void *getExpAvgSq(size_t i) const { return state[i].expAvgSq.get(); }
+  /// Parameters in all groups.
+  size_t getNumParams() const { return numParams; }
+  /// Moment buffers of parameter `i` (all groups numbered in order; moment
+  /// element type).
+  const void *getExpAvg(size_t i) const { return locate(i).expAvg.get(); }
+  const void *getExpAvgSq(size_t i) const { return locate(i).expAvgSq.get(); }
   const void *getMaxExpAvgSq(size_t i) const {
-    return state[i].maxExpAvgSq.get();
+    return locate(i).maxExpAvgSq.get();
   }
 
   /// Serialises the step count and every moment buffer:
   ///
-  ///   optim-state-v2 <config key> <number of params> <steps taken>\n
-  ///   per param: <elements>\n <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]
+  ///   optim-state-v3 <number of groups> <steps taken>\n
+  ///   per group: group <config key> <number of params>\n
+  ///     per param: <elements>\n <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]
   ///   xxh3 <16 hex digits>\n
   ///
   /// The buffers are raw host-endian moment elements; the last line is the
-  /// xxh3_64bits of every byte before it.
+  /// xxh3_64bits of every byte before it. Hyperparameters are not state
+  /// (the caller sets them, as with torch's param groups).
   std::string exportState() const;
   /// Restores what exportState produced. Rejects another format version, a
-  /// checksum mismatch or truncation, a different configuration or sizes, a
-  /// step count beyond kMaxStepCount, and moments no step could have
-  /// produced (NaN or Inf, a negative exp_avg_sq or max_exp_avg_sq); on
-  /// error nothing changes.
+  /// checksum mismatch or truncation, other groups, configurations or
+  /// sizes, a step count beyond kMaxStepCount, and moments no step could
+  /// have produced (NaN or Inf, a negative exp_avg_sq or max_exp_avg_sq);
+  /// on error nothing changes.
   llvm::Error importState(llvm::StringRef blob);
+
+  /// exportState into the file at `path`, written atomically: a temporary
+  /// file beside it renamed over it, so a crash leaves the old file whole.
+  llvm::Error saveState(llvm::StringRef path) const;
+  /// importState from the file at `path`, with its checks; on error
+  /// nothing changes.
+  llvm::Error loadState(llvm::StringRef path);
 
 private:
   struct Buffer {
@@ -83,17 +147,24 @@ private:
   struct ParamState {
     Storage expAvg, expAvgSq, maxExpAvgSq;
   };
+  struct Group {
+    std::shared_ptr<const CompiledStep> compiled;
+    StepScalars hyper;
+    std::vector<TensorView> params;
+    std::vector<ParamState> state;
+    /// The kernel arguments, refreshed with the gradients of each step.
+    std::vector<ParamBuffers> buffers;
+    int64_t firstStep;
+  };
 
-  Optimizer(std::shared_ptr<const CompiledStep> compiled,
-            const StepScalars &hyper, std::vector<ParamRef> params);
+  Optimizer() = default;
+  const ParamState &locate(size_t i) const;
+  /// `grad(i)` is the gradient of parameter i (flat numbering).
+  llvm::Error stepImpl(llvm::function_ref<const void *(size_t)> grad,
+                       double foundInf);
 
-  std::shared_ptr<const CompiledStep> compiled;
-  StepScalars hyper;
-  std::vector<ParamRef> params;
-  std::vector<ParamState> state;
-  /// The kernel arguments, refreshed with the gradients of each step.
-  std::vector<ParamBuffers> buffers;
-  int64_t firstStep;
+  std::vector<Group> groups;
+  size_t numParams = 0;
   int64_t stepCount = 0;
 };
 

@@ -11,13 +11,12 @@
 #include "optim/Runtime/Distributed/ShardedOptimizer.h"
 
 #include "ShardedAgreement.h"
+#include "../StateBlob.h"
 
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/xxhash.h"
+#include "llvm/Support/MathExtras.h"
 
-#include <cmath>
 #include <cstring>
 
 using namespace ::optim;
@@ -26,31 +25,7 @@ using namespace ::optim::distributed;
 namespace {
 constexpr llvm::StringLiteral kMagic = "optim-sharded-state-";
 constexpr llvm::StringLiteral kVersion = "v1";
-constexpr llvm::StringLiteral kChecksumTag = "xxh3 ";
-constexpr size_t kChecksumLineSize = kChecksumTag.size() + 16 + 1;
-
-std::string formatChecksum(llvm::StringRef data) {
-  return (kChecksumTag +
-          llvm::utohexstr(llvm::xxh3_64bits(data), /*LowerCase=*/true,
-                          /*Width=*/16) +
-          "\n")
-      .str();
-}
-
-template <typename T>
-llvm::Error checkMomentValues(llvm::StringRef bytes, bool nonNegative,
-                             llvm::StringRef role) {
-  for (size_t i = 0; i + sizeof(T) <= bytes.size(); i += sizeof(T)) {
-    T x;
-    std::memcpy(&x, bytes.data() + i, sizeof(T));
-    if (!std::isfinite(x) || (nonNegative && x < 0))
-      return llvm::createStringError(
-          llvm::formatv("{0}[{1}] = {2} is not a value a step produces", role,
-                        i / sizeof(T), static_cast<double>(x))
-              .str());
-  }
-  return llvm::Error::success();
-}
+constexpr llvm::StringLiteral kWhat = "sharded optim state";
 } // namespace
 
 /// A checked shard of a checkpoint; the moments point into the blob.
@@ -71,36 +46,19 @@ std::string ShardedOptimizer::exportState() const {
   for (const Storage *buffer : {&expAvg, &expAvgSq, &maxExpAvgSq})
     if (buffer->get())
       blob.append(buffer->get(), bytes);
-  blob += formatChecksum(blob);
+  detail::sealStateBlob(blob);
   return blob;
 }
 
 llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
                                          ParsedShard &out) const {
   const StepConfig &config = compiled->getConfig();
-  if (!blob.starts_with(kMagic))
-    return llvm::createStringError("not a sharded optim state blob");
-  llvm::StringRef version = blob.drop_front(kMagic.size())
-                                .take_until([](char c) {
-                                  return c == ' ' || c == '\n';
-                                });
-  if (version != kVersion)
-    return llvm::createStringError(
-        llvm::formatv("sharded state format '{0}' is not supported (this "
-                      "build reads '{1}')",
-                      version.take_front(16), kVersion)
-            .str());
-  if (blob.size() < kChecksumLineSize ||
-      !blob.take_back(kChecksumLineSize).starts_with(kChecksumTag))
-    return llvm::createStringError(
-        "truncated or damaged sharded state blob: it does not end with its "
-        "checksum line");
-  llvm::StringRef body = blob.drop_back(kChecksumLineSize);
-  if (blob.take_back(kChecksumLineSize) != formatChecksum(body))
-    return llvm::createStringError(
-        "corrupted sharded state blob: checksum mismatch");
+  llvm::Expected<llvm::StringRef> body =
+      detail::openStateBlob(blob, kMagic, kVersion, kWhat);
+  if (!body)
+    return body.takeError();
 
-  auto [header, rest] = body.split('\n');
+  auto [header, rest] = body->split('\n');
   llvm::SmallVector<llvm::StringRef> fields;
   header.split(fields, ' ');
   int64_t total = 0;
@@ -148,11 +106,8 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
                                            "max_exp_avg_sq"};
   for (unsigned b = 0; b < numBuffers; ++b) {
     out.moments[b] = rest.substr(b * bytes, bytes);
-    llvm::Error error =
-        momentSize == sizeof(double)
-            ? checkMomentValues<double>(out.moments[b], b > 0, kRoles[b])
-            : checkMomentValues<float>(out.moments[b], b > 0, kRoles[b]);
-    if (error)
+    if (llvm::Error error = detail::checkMomentValues(
+            out.moments[b], momentSize, /*nonNegative=*/b > 0, kRoles[b]))
       return error;
   }
   return llvm::Error::success();

@@ -5,7 +5,12 @@
 
 #include "optim/Runtime/Optimizer.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 #include "gtest/gtest.h"
 
@@ -251,7 +256,7 @@ struct ImportFixture {
 
 TEST(OptimizerImport, TheBlobIsVersionedAndChecksummed) {
   ImportFixture f;
-  EXPECT_EQ(f.blob.rfind("optim-state-v2 ", 0), 0u);
+  EXPECT_EQ(f.blob.rfind("optim-state-v3 ", 0), 0u);
   EXPECT_EQ(f.blob.compare(f.blob.size() - kChecksumLine, 5, "xxh3 "), 0);
   // A resealed but unchanged blob is the same blob and imports.
   EXPECT_EQ(reseal(f.blob, [](std::string &) {}), f.blob);
@@ -273,7 +278,7 @@ TEST(OptimizerImport, CorruptedTruncatedAndOtherVersionsAreRejected) {
   std::string v1 = f.blob;
   v1.replace(0, 14, "optim-state-v1");
   f.expectRejected(v1, "optim state format 'v1' is not supported (this "
-                       "build reads 'v2')");
+                       "build reads 'v3')");
   f.expectRejected("", "not an optim state blob");
   f.expectRejected("garbage", "not an optim state blob");
 }
@@ -295,7 +300,8 @@ TEST(OptimizerImport, StepCountsBeyond2To53AreRejected) {
   f.expectRejected(withStepCount(f.blob, "1.5"), "invalid step count '1.5'");
 
   // The largest count imports; the step after it is refused, not wrapped.
-  ASSERT_FALSE(bool(f.opt->importState(withStepCount(f.blob, "9007199254740992"))));
+  ASSERT_FALSE(
+      bool(f.opt->importState(withStepCount(f.blob, "9007199254740992"))));
   EXPECT_EQ(f.opt->getStepCount(), kMaxStepCount);
   std::vector<float> w = f.w;
   llvm::Error error = f.opt->step({f.dw.data(), f.db.data()});
@@ -342,4 +348,178 @@ TEST(OptimizerImport, ImpossibleMomentsAreRejected) {
   // A negative first moment is ordinary, and -0 is harmless (sqrt(-0) = -0).
   ASSERT_FALSE(bool(f.opt->importState(setMoment(0, 2, -0.5f))));
   ASSERT_FALSE(bool(f.opt->importState(setMoment(1, 2, -0.0f))));
+}
+
+//===----------------------------------------------------------------------===//
+// State files
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A fresh directory for one test's files, removed with its contents.
+struct TempDir {
+  llvm::SmallString<128> path;
+  TempDir() {
+    EXPECT_FALSE(
+        bool(llvm::sys::fs::createUniqueDirectory("optim-state", path)));
+  }
+  ~TempDir() { llvm::sys::fs::remove_directories(path); }
+  std::string file(llvm::StringRef name) const {
+    llvm::SmallString<128> p = path;
+    llvm::sys::path::append(p, name);
+    return p.str().str();
+  }
+  /// The names in the directory (a temporary file left behind shows here).
+  std::vector<std::string> list() const {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(path, ec), end; it != end && !ec;
+         it.increment(ec))
+      names.push_back(llvm::sys::path::filename(it->path()).str());
+    llvm::sort(names);
+    return names;
+  }
+};
+
+std::string readFile(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  EXPECT_TRUE(bool(buffer)) << path;
+  return buffer ? (*buffer)->getBuffer().str() : std::string();
+}
+
+void writeFile(const std::string &path, llvm::StringRef data) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  os << data;
+}
+
+/// Two groups (decay on the weights, AMSGrad without decay on the bias)
+/// over f32 parameters, so that a file holds more than one group.
+struct TwoGroups {
+  std::vector<float> w = std::vector<float>(50, 0.5f);
+  std::vector<float> b = std::vector<float>(3, -0.5f);
+  std::vector<float> gw, gb = std::vector<float>(3, 0.1f);
+  std::unique_ptr<Optimizer> opt;
+
+  TwoGroups() {
+    for (int i = 0; i < 50; ++i)
+      gw.push_back(0.04f * i - 1.0f);
+    opt = llvm::cantFail(Optimizer::create(
+        getCompiler(),
+        {ParamGroup({w}, AdamWOptions().lr(1e-2).weightDecay(0.1)),
+         ParamGroup({b}, AdamWOptions().lr(1e-2).weightDecay(0).amsgrad())}));
+  }
+  llvm::Error step() { return opt->step({gw.data(), gb.data()}); }
+};
+} // namespace
+
+// Save after three steps, take two more, then restore into a fresh
+// optimizer with the saved parameters: its next two steps must reproduce
+// the original's bit for bit.
+TEST(OptimizerStateFile, SaveAndLoadRoundTripBitExactly) {
+  TempDir dir;
+  TwoGroups a;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_FALSE(bool(a.step()));
+  std::string path = dir.file("opt.state");
+  ASSERT_FALSE(bool(a.opt->saveState(path)));
+  EXPECT_EQ(dir.list(), std::vector<std::string>{"opt.state"});
+  EXPECT_TRUE(readFile(path) == a.opt->exportState());
+  std::vector<float> savedW = a.w, savedB = a.b;
+  for (int i = 0; i < 2; ++i)
+    ASSERT_FALSE(bool(a.step()));
+
+  TwoGroups b;
+  b.w = savedW;
+  b.b = savedB;
+  ASSERT_FALSE(bool(b.opt->loadState(path)));
+  EXPECT_EQ(b.opt->getStepCount(), 3);
+  for (int i = 0; i < 2; ++i)
+    ASSERT_FALSE(bool(b.step()));
+  EXPECT_EQ(0, std::memcmp(a.w.data(), b.w.data(), a.w.size() * 4));
+  EXPECT_EQ(0, std::memcmp(a.b.data(), b.b.data(), a.b.size() * 4));
+  EXPECT_TRUE(a.opt->exportState() == b.opt->exportState());
+
+  // Saving over an existing file replaces it whole.
+  ASSERT_FALSE(bool(b.opt->saveState(path)));
+  EXPECT_TRUE(readFile(path) == b.opt->exportState());
+  EXPECT_EQ(dir.list(), std::vector<std::string>{"opt.state"});
+}
+
+TEST(OptimizerStateFile, BadFilesAreRejectedAndChangeNothing) {
+  TempDir dir;
+  TwoGroups a;
+  ASSERT_FALSE(bool(a.step()));
+  std::string good = dir.file("good.state");
+  ASSERT_FALSE(bool(a.opt->saveState(good)));
+  std::string blob = readFile(good);
+  ASSERT_FALSE(bool(a.step()));
+  std::string before = a.opt->exportState();
+
+  auto expectRejected = [&](const std::string &path, llvm::StringRef text) {
+    llvm::Error error = a.opt->loadState(path);
+    ASSERT_TRUE(bool(error)) << "accepted " << path;
+    std::string message = llvm::toString(std::move(error));
+    EXPECT_NE(message.find(text.str()), std::string::npos) << message;
+    // The message says which file.
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_EQ(a.opt->getStepCount(), 2);
+    EXPECT_TRUE(a.opt->exportState() == before) << "state changed";
+  };
+  auto variant = [&](llvm::StringRef name, llvm::StringRef data) {
+    std::string path = dir.file(name);
+    writeFile(path, data);
+    return path;
+  };
+
+  expectRejected(dir.file("missing.state"), "cannot read");
+  expectRejected(variant("empty", ""), "not an optim state blob");
+  std::string corrupt = blob;
+  corrupt[corrupt.size() / 2] ^= 0x04;
+  expectRejected(variant("corrupt", corrupt), "checksum mismatch");
+  expectRejected(variant("truncated", blob.substr(0, blob.size() - 9)),
+                 "truncated");
+  expectRejected(variant("half", blob.substr(0, blob.size() / 2)),
+                 "truncated");
+  std::string v2 = blob;
+  v2.replace(0, 14, "optim-state-v2");
+  expectRejected(variant("v2", v2),
+                 "optim state format 'v2' is not supported (this build "
+                 "reads 'v3')");
+
+  // Another configuration: the bias group without AMSGrad.
+  std::vector<float> w(50, 0.5f), b(3, -0.5f);
+  auto other = llvm::cantFail(Optimizer::create(
+      getCompiler(), {ParamGroup({w}, AdamWOptions().weightDecay(0.1)),
+                      ParamGroup({b}, AdamWOptions().weightDecay(0))}));
+  llvm::Error error = other->loadState(good);
+  ASSERT_TRUE(bool(error));
+  EXPECT_NE(llvm::toString(std::move(error)).find("group #1: state was saved "
+                                                  "for"),
+            std::string::npos);
+  // Another grouping of the same parameters.
+  auto oneGroup = llvm::cantFail(
+      Optimizer::create(getCompiler(), AdamWOptions(), {w}));
+  error = oneGroup->loadState(good);
+  ASSERT_TRUE(bool(error));
+  EXPECT_NE(llvm::toString(std::move(error))
+                .find("state holds 2 parameter groups, the optimizer has 1"),
+            std::string::npos);
+  EXPECT_EQ(oneGroup->getStepCount(), 0);
+  EXPECT_EQ(other->getStepCount(), 0);
+
+  // The good file still loads.
+  ASSERT_FALSE(bool(a.opt->loadState(good)));
+  EXPECT_EQ(a.opt->getStepCount(), 1);
+}
+
+TEST(OptimizerStateFile, AnUnwritableDirectoryIsAnErrorAndLeavesNoFile) {
+  TempDir dir;
+  TwoGroups a;
+  llvm::Error error = a.opt->saveState(dir.file("no/such/dir/opt.state"));
+  ASSERT_TRUE(bool(error));
+  EXPECT_NE(llvm::toString(std::move(error)).find("cannot create a temporary "
+                                                  "file"),
+            std::string::npos);
+  EXPECT_TRUE(dir.list().empty());
 }
