@@ -219,12 +219,8 @@ llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
   scalars.reserve(groups.size());
   for (const Group &group : groups) {
     int64_t t = group.firstStep + stepCount;
-    if (t > kMaxStepCount)
-      return llvm::createStringError(
-          llvm::formatv("step {0} would exceed the largest step count, 2^53 "
-                        "({1})",
-                        t, kMaxStepCount)
-              .str());
+    if (llvm::Error error = checkNextStepCount(t))
+      return error;
     StepScalars s = group.hyper;
     s.step = t;
     s.foundInf = foundInf;

@@ -150,6 +150,15 @@ llvm::Error optim::verifyStepCount(int64_t t) {
   return llvm::Error::success();
 }
 
+llvm::Error optim::checkNextStepCount(int64_t t) {
+  if (t <= kMaxStepCount)
+    return llvm::Error::success();
+  return llvm::createStringError(
+      llvm::formatv("step {0} would exceed the largest step count, 2^53 ({1})",
+                    t, kMaxStepCount)
+          .str());
+}
+
 llvm::Error StepScalars::verify(const StepConfig &config) const {
   ComputeType type = getComputeType(config.paramType);
   const AdamVariant &v = config.variant;

@@ -37,6 +37,10 @@ ComputeType getComputeType(ElementType type);
 /// Checks a step count exactly: an integer in [1, kMaxStepCount]. (Counts
 /// beyond 2^53 are checked as integers, not by their f64 rounding.)
 llvm::Error verifyStepCount(int64_t t);
+/// The error for a step that would bring the count to `t` > kMaxStepCount,
+/// success otherwise: what an optimizer that keeps the count says before it
+/// runs a step (a caller-supplied count is checked by verifyStepCount).
+llvm::Error checkNextStepCount(int64_t t);
 
 /// Where a step runs. GPUEmulated compiles the GPU kernel exactly as for
 /// the device (same mapping, same group table) and runs every block and

@@ -261,12 +261,8 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
     }
     if (std::isnan(foundInf))
       return llvm::createStringError("found_inf is NaN");
-    if (t > kMaxStepCount)
-      return llvm::createStringError(
-          llvm::formatv("step {0} would exceed the largest step count, 2^53 "
-                        "({1})",
-                        t, kMaxStepCount)
-              .str());
+    if (llvm::Error error = checkNextStepCount(t))
+      return error;
     return s.verify(config);
   };
 

@@ -113,6 +113,17 @@ TEST(StepScalars, StepCountLimits) {
   EXPECT_EQ(llvm::toString(std::move(error)), "step must be >= 1, got -1");
 }
 
+// The optimizers that keep the count (Optimizer, ShardedOptimizer) word the
+// overflow of the next step alike.
+TEST(StepScalars, NextStepCount) {
+  EXPECT_FALSE(static_cast<bool>(checkNextStepCount(kMaxStepCount)));
+  llvm::Error error = checkNextStepCount(kMaxStepCount + 1);
+  ASSERT_TRUE(static_cast<bool>(error));
+  EXPECT_EQ(llvm::toString(std::move(error)),
+            "step 9007199254740993 would exceed the largest step count, 2^53 "
+            "(9007199254740992)");
+}
+
 // Messages show the offending value as written, not rounded to two decimals
 // (which printed -1e-8 as -0.00).
 TEST(StepScalars, MessagesSpellValuesExactly) {
