@@ -37,6 +37,8 @@ struct optim::detail::BufferExtent {
   const char *role;
   /// The group in a multi-group step (messages name it), or -1.
   int64_t group;
+  /// Gradients are only read, so they may overlap each other.
+  bool grad;
 };
 
 namespace {
@@ -49,34 +51,49 @@ std::string nameParam(int64_t group, size_t param) {
   return llvm::formatv("group #{0} param #{1}", group, param).str();
 }
 
+llvm::Error overlapError(const Extent &a, const Extent &b) {
+  return llvm::createStringError(
+      llvm::formatv("buffers overlap: {0} of {1} and {2} of {3}", a.role,
+                    nameParam(a.group, a.param), b.role,
+                    nameParam(b.group, b.param))
+          .str());
+}
+
 /// Every written buffer must be disjoint from every other buffer; gradients
-/// (only read) may overlap each other. Sweeping by start address, a buffer
-/// overlaps an earlier one iff it starts before the furthest end seen so far
-/// (any buffer for a written one, written buffers for a gradient).
-llvm::Error checkDisjoint(std::vector<Extent> &extents) {
-  // Ties: written buffers first, so that a message names the same pair
-  // whatever the sort does.
-  auto isGrad = [](const Extent &e) {
-    return llvm::StringRef(e.role) == "grad";
-  };
-  llvm::sort(extents, [&](const Extent &a, const Extent &b) {
-    return std::make_tuple(a.begin, isGrad(a), a.group, a.param) <
-           std::make_tuple(b.begin, isGrad(b), b.group, b.param);
-  });
-  const Extent *furthest = nullptr, *furthestWritten = nullptr;
-  for (const Extent &e : extents) {
-    bool grad = isGrad(e);
-    const Extent *other = grad ? furthestWritten : furthest;
-    if (other && e.begin < other->end)
-      return llvm::createStringError(
-          llvm::formatv("buffers overlap: {0} of {1} and {2} of {3}",
-                        other->role, nameParam(other->group, other->param),
-                        e.role, nameParam(e.group, e.param))
-              .str());
-    if (!furthest || e.end > furthest->end)
-      furthest = &e;
-    if (!grad && (!furthestWritten || e.end > furthestWritten->end))
-      furthestWritten = &e;
+/// (only read) may overlap each other. Messages name the pair in address
+/// order (on a tie the written buffer, then the order of collection).
+///
+/// Only the written buffers are sorted: parameters and moments stay where
+/// they are from step to step, so the sort sees the same input each time,
+/// while a training loop's gradients are new tensors every step and sorting
+/// them too (unpredictable branches) doubled the cost of checking a call of
+/// many small tensors. Each gradient is then found by binary search.
+llvm::Error checkDisjoint(llvm::ArrayRef<Extent> extents) {
+  std::vector<std::pair<uintptr_t, size_t>> written;
+  written.reserve(extents.size());
+  for (auto [i, e] : llvm::enumerate(extents))
+    if (!e.grad)
+      written.push_back({e.begin, i});
+  llvm::sort(written);
+  for (size_t k = 1; k < written.size(); ++k) {
+    const Extent &prev = extents[written[k - 1].second];
+    const Extent &e = extents[written[k].second];
+    if (e.begin < prev.end)
+      return overlapError(prev, e);
+  }
+  // Disjoint and sorted by start, the written buffers are sorted by end
+  // too: the only one a gradient can overlap first is the first that ends
+  // after the gradient starts.
+  for (const Extent &g : extents) {
+    if (!g.grad)
+      continue;
+    auto w = llvm::partition_point(written, [&](const auto &key) {
+      return extents[key.second].end <= g.begin;
+    });
+    if (w == written.end() || extents[w->second].begin >= g.end)
+      continue;
+    const Extent &e = extents[w->second];
+    return e.begin <= g.begin ? overlapError(e, g) : overlapError(g, e);
   }
   return llvm::Error::success();
 }
@@ -147,11 +164,12 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
       const void *ptr;
       const char *role;
       unsigned size;
-    } buffers[] = {{p.param, "param", paramSize},
-                   {p.grad, "grad", paramSize},
-                   {p.expAvg, "exp_avg", momentSize},
-                   {p.expAvgSq, "exp_avg_sq", momentSize},
-                   {p.maxExpAvgSq, "max_exp_avg_sq", momentSize}};
+      bool grad;
+    } buffers[] = {{p.param, "param", paramSize, false},
+                   {p.grad, "grad", paramSize, true},
+                   {p.expAvg, "exp_avg", momentSize, false},
+                   {p.expAvgSq, "exp_avg_sq", momentSize, false},
+                   {p.maxExpAvgSq, "max_exp_avg_sq", momentSize, false}};
     for (auto &buffer : llvm::ArrayRef(buffers).take_front(amsgrad ? 5 : 4)) {
       if (!buffer.ptr)
         return llvm::createStringError(
@@ -169,7 +187,7 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
       extents.push_back(
           {address,
            address + static_cast<uintptr_t>(p.numElements) * buffer.size, i,
-           buffer.role, group});
+           buffer.role, group, buffer.grad});
     }
   }
   return llvm::Error::success();

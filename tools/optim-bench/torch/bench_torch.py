@@ -18,7 +18,8 @@ Needs a torch with fused CPU AdamW (2.4 or newer) and scikit-learn, e.g.
   PYTHONPATH=build/python_packages /tmp/torch2/bin/python \\
       tools/optim-bench/torch/bench_torch.py
 
-Timings are medians of per-step wall times; ratios are torch's time over
+Timings are medians of per-step wall times (out of cache the optimizers
+take turns step by step); ratios are torch's time over
 optim's (above 1: optim is faster).
 """
 
@@ -71,20 +72,51 @@ OPTIMIZERS = {
 }
 
 
-def bench_list(name, sizes, steps):
+def make_or_skip(label, make, params):
+    """The optimizer, or None (with a message) where this torch lacks it:
+    torch 1.13 has no fused CPU AdamW, so the script still measures optim
+    there."""
+    try:
+        return make(params)
+    except (TypeError, RuntimeError, ValueError) as e:
+        print(f"        {label}: skipped, this torch cannot make it ({e})")
+        return None
+
+
+def bench_list(name, sizes, steps, interleave=True):
+    """With `interleave` the optimizers step in turn (rotating the order
+    each round), so that drift in a shared machine's memory bandwidth
+    reaches all of them alike; without it (in cache) each runs its steps
+    back to back, so that the others do not evict its state. Each one's
+    median step time."""
     params = make_params(sizes)
     total = sum(sizes)
-    result = {}
+    opts = {}
     for label, make in OPTIMIZERS.items():
-        opt = make(params)
-        result[label] = time_steps(opt, steps)
-        del opt  # free its moments before the next one
+        opt = make_or_skip(label, make, params)
+        if opt is not None:
+            opts[label] = opt
+            opt.step()  # creates its state
+            opt.step()
+    times = {label: [] for label in opts}
+    labels = list(opts)
+    rounds = [labels[r % len(labels):] + labels[:r % len(labels)]
+              for r in range(steps)]
+    if not interleave:
+        rounds = [[label] * steps for label in labels]
+    for order in rounds:
+        for label in order:
+            t0 = time.perf_counter()
+            opts[label].step()
+            times[label].append(time.perf_counter() - t0)
+    result = {label: statistics.median(t) for label, t in times.items()}
+    del opts
     # 7 f32 streams per element: p, g, m, v read; p, m, v written.
     gbs = lambda t: 7 * 4 * total / t / 1e9
     print(f"{name:7s} {len(sizes):4d} tensors {total:>11,d} elements: " +
           ", ".join(f"{k} {v * 1e6:9.1f} us ({gbs(v):5.1f} GB/s)"
                     for k, v in result.items()))
-    for other in ("torch fused", "torch foreach"):
+    for other in (k for k in ("torch fused", "torch foreach") if k in result):
         print(f"        optim vs {other}: "
               f"{result[other] / result['optim']:.2f}x")
     return result
@@ -121,8 +153,9 @@ def bench_overhead(steps):
         opt.step()
         fresh_times.append(time.perf_counter() - t0)
     fresh = statistics.median(fresh_times)
-    torch_opt = torch.optim.AdamW(params, lr=1e-3, fused=True)
-    torch_fused = time_steps(torch_opt, steps)
+    torch_opt = make_or_skip("torch fused", OPTIMIZERS["torch fused"], params)
+    torch_fused = (time_steps(torch_opt, steps) if torch_opt is not None else
+                   float("nan"))
     print(f"overhead 148 tensors of 16 elements: optim.torch step() "
           f"{cached * 1e6:.1f} us with cached gradients, {fresh * 1e6:.1f} us "
           f"with new gradient tensors; the C call alone {bare * 1e6:.1f} us; "
@@ -219,7 +252,7 @@ def main():
     if "gpt2" in args.only:
         bench_list("gpt2", gpt2_sizes(), args.steps)
     if "small" in args.only:
-        bench_list("small", [256] * 100, 2000)
+        bench_list("small", [256] * 100, 2000, interleave=False)
     if "overhead" in args.only:
         bench_overhead(2000)
     if "digits" in args.only:
