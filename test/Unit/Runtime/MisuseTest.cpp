@@ -215,6 +215,11 @@ const std::vector<Misuse> &getMisuses() {
          c.params[1].param = c.at(0, G) + 32;
        },
        "buffers overlap"},
+      // A gradient in the gap before another parameter's exp_avg, reaching
+      // into it: the written buffer the gradient overlaps starts after it.
+      {"GradRunsIntoAnotherParamsExpAvg",
+       [](Call &c) { c.params[1].grad = c.at(0, G) + kN + kN / 2; },
+       "buffers overlap: grad of param #1 and exp_avg of param #0"},
       // Sizes.
       {"NegativeSize", [](Call &c) { c.params[0].numElements = -1; },
        "param #0: negative element count -1"},
