@@ -16,7 +16,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
-#include <tuple>
+#include <cmath>
 
 using namespace ::optim;
 
@@ -27,6 +27,10 @@ constexpr int64_t kSerialThreshold = 1 << 14;
 /// Thread ranges start at multiples of this many elements (whole cache lines
 /// and whole vectors; no two threads write one line).
 constexpr int64_t kRangeQuantum = 1024;
+/// The gradient norm is summed per chunk of this many elements of the
+/// flattened group, and the chunks in order: the same bits whatever the
+/// thread count.
+constexpr int64_t kNormChunk = 1 << 16;
 
 } // namespace
 
@@ -281,6 +285,77 @@ llvm::Error CompiledStep::run(llvm::ArrayRef<ParamBuffers> params,
 llvm::Error CompiledStep::runSerial(llvm::ArrayRef<ParamBuffers> params,
                                     const StepScalars &scalars) const {
   return runImpl(params, scalars, /*parallel=*/false);
+}
+
+llvm::Expected<double>
+CompiledStep::computeGradSquaredNorm(llvm::ArrayRef<ParamBuffers> params,
+                                     const StepScalars &scalars) const {
+  if (!normKernel)
+    return llvm::createStringError(
+        "this step does not clip by the global norm (its configuration has "
+        "no clipGradNorm)");
+  // The step's own checks: what is wrong for the step is wrong here.
+  std::vector<Extent> extents;
+  if (llvm::Error error = collectExtents(params, scalars, -1, extents))
+    return std::move(error);
+  int64_t total = 0;
+  for (const ParamBuffers &p : params)
+    total += p.numElements;
+  if (total == 0)
+    return 0.0;
+  double block[detail::kNumScalarSlots];
+  detail::packScalars(scalars, block);
+  Descriptor scalarDesc{block, block, 0, detail::kNumScalarSlots, 1};
+  unsigned size = getElementSize(config.paramType);
+
+  int64_t numChunks = (total + kNormChunk - 1) / kNormChunk;
+  std::vector<double> chunkSums(numChunks, 0.0);
+  // Chunks [c0, c1): every piece of a tensor inside one chunk is one kernel
+  // call, its squared norm added to the chunk's sum in address order.
+  auto sumChunks = [&](int64_t c0, int64_t c1) {
+    int64_t begin = c0 * kNormChunk, end = std::min(total, c1 * kNormChunk);
+    int64_t start = 0;
+    for (const ParamBuffers &p : params) {
+      int64_t stop = start + p.numElements;
+      int64_t lo = std::max(begin, start), hi = std::min(end, stop);
+      while (lo < hi) {
+        int64_t chunk = lo / kNormChunk;
+        int64_t pieceEnd = std::min(hi, (chunk + 1) * kNormChunk);
+        char *base = const_cast<char *>(static_cast<const char *>(p.grad)) +
+                     (lo - start) * size;
+        Descriptor grad{base, base, 0, pieceEnd - lo, 1};
+        double norm = normKernel(&grad, &scalarDesc);
+        chunkSums[chunk] += norm * norm;
+        lo = pieceEnd;
+      }
+      if (stop >= end)
+        break;
+      start = stop;
+    }
+  };
+  int64_t threads = pool && total >= kSerialThreshold
+                        ? std::min<int64_t>(numThreads, numChunks)
+                        : 1;
+  if (threads <= 1) {
+    sumChunks(0, numChunks);
+  } else {
+    pool->run(threads, [&](unsigned t) {
+      sumChunks(numChunks * t / threads, numChunks * (t + 1) / threads);
+    });
+  }
+  double sum = 0;
+  for (double s : chunkSums)
+    sum += s;
+  return sum;
+}
+
+llvm::Expected<double>
+CompiledStep::computeGradNorm(llvm::ArrayRef<ParamBuffers> params,
+                              const StepScalars &scalars) const {
+  llvm::Expected<double> squared = computeGradSquaredNorm(params, scalars);
+  if (!squared)
+    return squared.takeError();
+  return std::sqrt(*squared);
 }
 
 llvm::Error CompiledStep::runGroups(llvm::ArrayRef<StepGroup> groups) {

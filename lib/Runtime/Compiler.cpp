@@ -526,6 +526,14 @@ Compiler::Impl::getCpuStep(const StepConfig &config) {
       times.cacheMs = stopwatch.lap();
     }
   }
+  void *normAddress = nullptr;
+  if (config.variant.clipGradNorm) {
+    auto found = engine->objectJit->lookup(
+        ("_mlir_ciface_" + ::optim::detail::kGradNormKernelName).str());
+    if (!found)
+      return found.takeError();
+    normAddress = found->toPtr<void *>();
+  }
   ::optim::detail::watchForProcessExit();
   double millis = times.contextMs + times.buildMs + times.lowerMs +
                   times.translateMs + times.optimizeMs + times.codegenMs +
@@ -535,6 +543,7 @@ Compiler::Impl::getCpuStep(const StepConfig &config) {
                        reinterpret_cast<CompiledStep::KernelFn>(address), pool,
                        numThreads, millis, std::move(loweredIR));
   step->breakdown = times;
+  step->normKernel = reinterpret_cast<CompiledStep::NormFn>(normAddress);
   return std::shared_ptr<const CompiledStep>(step);
 }
 
@@ -669,6 +678,13 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
   return impl->emitStepObject(config, times, nullptr);
 }
 
+// The header spells the scalar slots out.
+static_assert(::optim::detail::kGradScale == 10 &&
+                  ::optim::detail::kGradNorm == 11 &&
+                  ::optim::detail::kMaxGradNorm == 12 &&
+                  ::optim::detail::kNumScalarSlots == 13,
+              "update the scalar slots of getAotHeader");
+
 std::string Compiler::getAotHeader(const StepConfig &config) {
   bool table = ::optim::detail::usesGroupTable(config);
   std::string h;
@@ -688,7 +704,8 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
      << "  OPTIM_EPS = 3,\n  OPTIM_WEIGHT_DECAY = 4,\n  OPTIM_STEP = 5,\n"
      << "  OPTIM_BETA1_POWER = 6,\n  OPTIM_BETA2_POWER = 7,\n"
      << "  OPTIM_RESCALE_GRAD = 8,\n  OPTIM_CLIP_GRADIENT = 9,\n"
-     << "  OPTIM_GRAD_SCALE = 10,\n  OPTIM_NUM_SCALARS = 11\n};\n\n"
+     << "  OPTIM_GRAD_SCALE = 10,\n  OPTIM_GRAD_NORM = 11,\n"
+     << "  OPTIM_MAX_GRAD_NORM = 12,\n  OPTIM_NUM_SCALARS = 13\n};\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
   if (!table) {
     os << "/* One tensor per call: param, grad, exp_avg, exp_avg_sq, "

@@ -237,6 +237,38 @@ llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
       b.grad = grad(flat++);
     calls.push_back({group.compiled.get(), group.buffers, &s});
   }
+  // Global-norm clipping: one norm over the gradients of every group that
+  // clips (a pass over the gradients before any is updated).
+  double gradNorm = std::numeric_limits<double>::quiet_NaN();
+  bool clips = llvm::any_of(groups, [](const Group &group) {
+    return group.compiled->getConfig().variant.clipGradNorm;
+  });
+  if (clips && foundInf == 0) {
+    double squared = 0;
+    for (auto [g, call] : llvm::enumerate(calls)) {
+      if (!call.step->getConfig().variant.clipGradNorm)
+        continue;
+      llvm::Expected<double> part =
+          call.step->computeGradSquaredNorm(call.params, *call.scalars);
+      if (!part) {
+        if (calls.size() == 1)
+          return part.takeError();
+        return llvm::createStringError(
+            llvm::formatv("group #{0}: {1}", g,
+                          llvm::toString(part.takeError()))
+                .str());
+      }
+      squared += *part;
+    }
+    gradNorm = std::sqrt(squared);
+    if (!std::isfinite(gradNorm) && skipNonfiniteNorm) {
+      lastGradNorm = gradNorm;
+      return llvm::Error::success();
+    }
+    for (auto [group, s] : llvm::zip(groups, scalars))
+      if (group.compiled->getConfig().variant.clipGradNorm)
+        s.gradNorm = gradNorm;
+  }
   // One group needs no group in its messages: the plain call.
   llvm::Error error =
       calls.size() == 1
@@ -246,6 +278,7 @@ llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
     return error;
   if (foundInf == 0)
     ++stepCount;
+  lastGradNorm = gradNorm;
   return llvm::Error::success();
 }
 

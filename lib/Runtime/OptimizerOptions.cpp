@@ -11,5 +11,6 @@ StepConfig OptimizerOptions::getConfig() const {
   StepConfig config =
       StepConfig::forPreset(preset, elementType, presetOptions);
   config.fastMath = fast;
+  config.variant.clipGradNorm = clipNorm;
   return config;
 }

@@ -89,6 +89,10 @@ llvm::Error StepConfig::verify() const {
         "GPU launch shape {0} blocks x {1} threads is out of range (1..2^31-1 "
         "blocks, 1..1024 threads)",
         gpuMaxBlocks, gpuBlockSize));
+  if (variant.clipGradNorm && target != Target::CPU)
+    return llvm::createStringError(
+        "global-norm clipping runs on the CPU only for now (the GPU back end "
+        "has no norm reduction yet)");
   if (target == Target::GPU) {
     unsigned version = 0;
     if (!llvm::StringRef(gpuChip).consume_front("sm_") ||
@@ -202,6 +206,15 @@ llvm::Error StepScalars::verify(const StepConfig &config) const {
   if (v.gradScale)
     if (llvm::Error error = check(ScalarRole::GradScale, gradScale))
       return error;
+  if (v.clipGradNorm) {
+    if (llvm::Error error = check(ScalarRole::MaxGradNorm, maxGradNorm))
+      return error;
+    // A non-finite norm is the caller's to pass on (torch does); a negative
+    // one is no norm.
+    if (gradNorm < 0)
+      return llvm::createStringError(
+          "grad_norm must be non-negative, got " + formatScalar(gradNorm));
+  }
   // The executor reads found_inf whatever the variant: non-zero skips.
   if (llvm::Error error = check(ScalarRole::FoundInf, foundInf))
     return error;

@@ -27,6 +27,8 @@ void packScalars(const StepScalars &s, double (&block)[kNumScalarSlots]) {
   block[kRescaleGrad] = s.rescaleGrad;
   block[kClipGradient] = s.clipGradient;
   block[kGradScale] = s.gradScale;
+  block[kGradNorm] = s.gradNorm;
+  block[kMaxGradNorm] = s.maxGradNorm;
 }
 
 static Type getMlirType(MLIRContext *ctx, ElementType type) {
@@ -42,6 +44,30 @@ static Type getMlirType(MLIRContext *ctx, ElementType type) {
     return b.getF64Type();
   }
   llvm_unreachable("unknown element type");
+}
+
+/// The norm of one piece of a gradient, unscaled by grad_scale when the step
+/// takes one:
+///
+///   func.func @optim_grad_norm(%g: memref<?xT>, %scalars: memref<?xf64>)
+///       -> f64
+static void buildGradNormKernel(OpBuilder &b, Location loc, Type gradBuffer,
+                                Type scalarBuffer, bool gradScale) {
+  Type f64 = b.getF64Type();
+  auto func = func::FuncOp::create(
+      b, loc, kGradNormKernelName,
+      b.getFunctionType({gradBuffer, scalarBuffer}, {f64}));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(func.addEntryBlock());
+  Value scale;
+  if (gradScale) {
+    Value index = arith::ConstantIndexOp::create(b, loc, kGradScale);
+    scale = memref::LoadOp::create(b, loc, func.getArgument(1), index);
+  }
+  Value norm = mlir::optim::GlobalNormOp::create(
+      b, loc, f64, ValueRange{func.getArgument(0)}, scale);
+  func::ReturnOp::create(b, loc, norm);
 }
 
 OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
@@ -114,6 +140,10 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
     s.clipGradient = scalar(kClipGradient);
   if (variant.gradScale)
     s.gradScale = scalar(kGradScale);
+  if (variant.clipGradNorm) {
+    s.gradNorm = scalar(kGradNorm);
+    s.maxGradNorm = scalar(kMaxGradNorm);
+  }
   // found_inf is decided on the host: a skipped step never calls a kernel.
   AdamVariant kernelVariant = variant;
   kernelVariant.foundInf = false;
@@ -123,6 +153,11 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
        variant.amsgrad ? args[4] : Value()}};
   mlir::optim::buildAdamStep(b, loc, kernelVariant, states, s);
   func::ReturnOp::create(b, loc);
+
+  if (variant.clipGradNorm && !table) {
+    b.setInsertionPointToEnd(module->getBody());
+    buildGradNormKernel(b, loc, paramBuffer, scalarBuffer, variant.gradScale);
+  }
   return module;
 }
 

@@ -45,10 +45,20 @@ enum ScalarSlot : unsigned {
   kRescaleGrad,
   kClipGradient,
   kGradScale,
+  kGradNorm,
+  kMaxGradNorm,
   kNumScalarSlots
 };
 
 constexpr llvm::StringLiteral kKernelName = "optim_step";
+/// With global-norm clipping (CPU steps) the module also defines
+///
+///   func.func @optim_grad_norm(%g: memref<?xT>, %scalars: memref<?xf64>)
+///       -> f64
+///
+/// the norm of one piece of a gradient (unscaled by the grad_scale slot when
+/// the step takes one), summed in f64; the executor combines the pieces.
+constexpr llvm::StringLiteral kGradNormKernelName = "optim_grad_norm";
 
 /// Fills the scalar block for one step.
 void packScalars(const StepScalars &scalars, double (&block)[kNumScalarSlots]);

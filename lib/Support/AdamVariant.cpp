@@ -92,6 +92,8 @@ std::string AdamVariant::str() const {
     s += "+gradscale";
   if (foundInf)
     s += "+foundinf";
+  if (clipGradNorm)
+    s += "+clipnorm";
   return s;
 }
 

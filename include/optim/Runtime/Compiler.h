@@ -70,6 +70,22 @@ public:
   llvm::Error runSerial(llvm::ArrayRef<ParamBuffers> params,
                         const StepScalars &scalars) const;
 
+  /// Global-norm clipping (AdamVariant::clipGradNorm, CPU): the sum of the
+  /// squares of every gradient element of `params`, each first unscaled by
+  /// `scalars.gradScale` when the step takes one, as
+  /// torch.nn.utils.clip_grad_norm_ sees them after GradScaler.unscale_.
+  /// One pass over the gradients on the pool's threads; the group is cut
+  /// into fixed chunks whatever the thread count, so the result is the same
+  /// bits for any number of threads. Only the gradients are read; they are
+  /// checked (null, misaligned, sizes) first. Squared sums of several groups
+  /// add up to the square of their global norm.
+  llvm::Expected<double>
+  computeGradSquaredNorm(llvm::ArrayRef<ParamBuffers> params,
+                         const StepScalars &scalars) const;
+  /// Its square root: the value `scalars.gradNorm` of the step expects.
+  llvm::Expected<double> computeGradNorm(llvm::ArrayRef<ParamBuffers> params,
+                                         const StepScalars &scalars) const;
+
   /// One group of a multi-group step: its compiled step, its buffers and
   /// its scalars (e.g. torch's param groups, each with its own weight decay).
   struct StepGroup {
@@ -105,6 +121,8 @@ private:
   };
   using KernelFn = void (*)(Descriptor *, Descriptor *, Descriptor *,
                             Descriptor *, Descriptor *, Descriptor *);
+  /// The norm of one piece of a gradient (StepKernel.h).
+  using NormFn = double (*)(Descriptor *, Descriptor *);
   /// The GPU kernel's host launcher, called through ExecutionEngine's packed
   /// interface (its argument count depends on the group size).
   using PackedFn = void (*)(void **);
@@ -136,6 +154,8 @@ private:
   std::unique_ptr<detail::JitEngine> engine;
   KernelFn kernel = nullptr;
   PackedFn packed = nullptr;
+  /// Steps with global-norm clipping (CPU).
+  NormFn normKernel = nullptr;
   /// GPU steps: the device copies of recent group tables, and the CUDA
   /// layer's error channel.
   std::unique_ptr<detail::GpuState> gpu;

@@ -20,6 +20,7 @@
 #include "optim/Runtime/OptimizerOptions.h"
 #include "optim/Runtime/TensorView.h"
 
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -104,6 +105,16 @@ public:
 
   /// Steps taken so far.
   int64_t getStepCount() const { return stepCount; }
+  /// Global-norm clipping (OptimizerOptions::maxGradNorm): the norm of the
+  /// last step's gradients over every group that clips, as
+  /// clip_grad_norm_ returns it (NaN before the first such step, and for a
+  /// step skipped by foundInf, which computes none).
+  double getLastGradNorm() const { return lastGradNorm; }
+  /// Whether a step whose gradient norm is NaN or infinite is skipped (like
+  /// a non-zero foundInf: nothing changes, the count does not advance)
+  /// instead of running with a NaN clipping coefficient as torch would.
+  /// Off by default; the norm is reported either way.
+  void setSkipNonfiniteNorm(bool skip) { skipNonfiniteNorm = skip; }
   /// Parameters in all groups.
   size_t getNumParams() const { return numParams; }
   /// Moment buffers of parameter `i` (all groups numbered in order; moment
@@ -166,6 +177,8 @@ private:
   std::vector<Group> groups;
   size_t numParams = 0;
   int64_t stepCount = 0;
+  double lastGradNorm = std::numeric_limits<double>::quiet_NaN();
+  bool skipNonfiniteNorm = false;
 };
 
 } // namespace optim

@@ -61,6 +61,15 @@ public:
     scalars.step = t;
     return *this;
   }
+  /// Global-norm clipping, as torch.nn.utils.clip_grad_norm_(params,
+  /// max_norm) before the step: the gradients are scaled by
+  /// min(1, max_norm / (norm + 1e-6)), the norm taken over every group that
+  /// clips (CPU steps).
+  OptimizerOptions &maxGradNorm(double maxNorm) {
+    clipNorm = true;
+    scalars.maxGradNorm = maxNorm;
+    return *this;
+  }
 
   /// What these options compile to, and the scalars they run with. Invalid
   /// values are reported when an optimizer is created from them.
@@ -73,6 +82,7 @@ private:
   PresetOptions presetOptions;
   ElementType elementType = ElementType::f32;
   bool fast = false;
+  bool clipNorm = false;
   StepScalars scalars;
 };
 

@@ -16,6 +16,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -101,6 +102,13 @@ struct StepScalars {
   double gradScale = 1.0;
   /// Non-zero skips the whole step: nothing is written.
   double foundInf = 0.0;
+  /// Global-norm clipping (AdamVariant::clipGradNorm): the gradients' norm,
+  /// as CompiledStep::computeGradNorm returns it, and the bound. Every
+  /// gradient is multiplied by min(1, maxGradNorm / (gradNorm + 1e-6)); a
+  /// NaN or infinite norm makes that NaN, as in torch (Optimizer can skip
+  /// such a step instead). maxGradNorm must be >= 0 (+inf never clips).
+  double gradNorm = 0.0;
+  double maxGradNorm = std::numeric_limits<double>::infinity();
 
   /// The defaults users of `preset`'s framework expect (lr, betas, eps,
   /// weight decay; e.g. eps 1e-6 for MXNet, weight decay 1e-2 for AdamW).

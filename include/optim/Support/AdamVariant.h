@@ -63,6 +63,9 @@ struct AdamVariant {
   bool clipGradient = false;
   bool gradScale = false;
   bool foundInf = false;
+  /// Global-norm clipping (torch.nn.utils.clip_grad_norm_ before the step):
+  /// the step takes the gradients' global norm and the bound it clips to.
+  bool clipGradNorm = false;
 
   /// A short stable spelling, e.g. "adamw.standard+amsgrad"; used in cache
   /// keys and kernel names.

@@ -33,12 +33,18 @@ inline void referenceStep(const StepConfig &config, const StepScalars &s,
   double lrt = var.biasCorrection == BiasCorrection::folded
                    ? s.lr * std::sqrt(bc2) / bc1
                    : s.lr;
+  // clip_grad_norm_'s coefficient (after unscaling, before clip_gradient).
+  double coef = var.clipGradNorm
+                    ? std::min(1.0, s.maxGradNorm / (s.gradNorm + 1e-6))
+                    : 1.0;
   for (size_t i = 0; i < grad.size(); ++i) {
     double g = grad[i];
     if (var.rescaleGrad)
       g *= s.rescaleGrad;
     if (var.gradScale)
       g /= s.gradScale;
+    if (var.clipGradNorm)
+      g *= coef;
     if (var.clipGradient && s.clipGradient >= 0)
       g = std::clamp(g, -s.clipGradient, s.clipGradient);
     if (var.maximize)

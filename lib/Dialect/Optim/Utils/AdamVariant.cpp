@@ -50,6 +50,7 @@ AdamVariant mlir::optim::getAdamVariant(AdamStepOpInterface op) {
   v.clipGradient = bool(op.getClipGradient());
   v.gradScale = bool(op.getGradScale());
   v.foundInf = bool(op.getFoundInf());
+  v.clipGradNorm = bool(op.getGradNorm());
   return v;
 }
 
@@ -78,6 +79,8 @@ static StepScalars selectScalars(const AdamVariant &variant,
     selected.gradScale = {};
   if (!variant.foundInf)
     selected.foundInf = {};
+  if (!variant.clipGradNorm)
+    selected.gradNorm = selected.maxGradNorm = {};
   return selected;
 }
 
