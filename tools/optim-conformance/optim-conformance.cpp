@@ -101,6 +101,8 @@ struct GoldenCase {
   std::vector<std::vector<double>> grads;
   // param, m, v, vmax
   std::vector<double> init[4], expected[4];
+  /// Global-norm clipping: torch's clip_grad_norm_ result at each step.
+  std::vector<double> expectedGradNorm;
   double rtol = 0, atol = 0;
 };
 
@@ -413,6 +415,15 @@ Error parseConfig(const json::Object &object, GoldenCase &c) {
     v.clipGradient = true;
     h.clipGradient = *clip;
   }
+  if (std::optional<double> bound =
+          config.getNumber("max_grad_norm", false)) {
+    v.clipGradNorm = true;
+    h.maxGradNorm = *bound;
+  }
+  if (std::optional<double> scale = config.getNumber("grad_scale", false)) {
+    v.gradScale = true;
+    h.gradScale = *scale;
+  }
   std::optional<double> b1p = config.getNumber("beta1_power", false);
   std::optional<double> b2p = config.getNumber("beta2_power", false);
   if (Error error = config.finish())
@@ -474,8 +485,13 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
   const json::Object *documented =
       reader.getObject("documented_output", /*required=*/false);
   const json::Object *tolerance = reader.getObject("tolerance");
+  const json::Array *norms = reader.getArray(
+      "expected_grad_norm", /*required=*/c.config.variant.clipGradNorm);
   if (Error error = reader.finish())
     return std::move(error);
+  if (norms && !c.config.variant.clipGradNorm)
+    return fail("'expected_grad_norm' is given but 'config.max_grad_norm' "
+                "is not");
 
   optim::ElementType type = c.config.paramType;
   size_t n = c.numElements;
@@ -498,6 +514,19 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
     if (!values)
       return values.takeError();
     c.grads.push_back(std::move(*values));
+  }
+  if (norms) {
+    if (norms->size() != grads->size())
+      return fail(formatv("'expected_grad_norm' has {0} steps, 'grads' {1}",
+                          norms->size(), grads->size()));
+    for (auto [i, value] : llvm::enumerate(*norms)) {
+      std::optional<double> d = value.getAsNumber();
+      if (!d || !(*d >= 0))
+        return fail(formatv("'expected_grad_norm[{0}]' must be a "
+                            "non-negative number",
+                            i));
+      c.expectedGradNorm.push_back(*d);
+    }
   }
   if (Error error = readStates(*init, "init", amsgrad, n, type, c.init))
     return std::move(error);
@@ -599,6 +628,24 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
 /// Runs `c` as one tensor, on the host or in device memory.
 template <typename T>
 Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c);
+
+/// Checks the gradient norm of step `i` against the case's, with the case's
+/// tolerance, into `outcome` (its worst error so far).
+void checkGradNorm(const GoldenCase &c, size_t i, double got,
+                   Outcome &outcome) {
+  double want = c.expectedGradNorm[i];
+  double error = std::isfinite(got) ? std::fabs(got - want) : INFINITY;
+  double allowed = c.atol + c.rtol * std::fabs(want);
+  bool ok = std::isfinite(got) && error <= allowed;
+  double used = ok ? (allowed > 0 ? error / allowed : 0) : INFINITY;
+  if (!ok)
+    outcome.passed = false;
+  if (used > outcome.maxToleranceUsed || outcome.worst.empty()) {
+    outcome.maxToleranceUsed = used;
+    outcome.worst = formatv("grad_norm at step {0} = {1:e} vs {2:e}", i + 1,
+                            got, want);
+  }
+}
 
 /// Compares `state` with the case's expectations.
 template <typename T>
@@ -710,6 +757,7 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
   for (int k = 0; k < kNumStates; ++k)
     state[k] = k == kVmax && !amsgrad ? std::vector<T>() : convert(c.init[k]);
   std::vector<T> grad;
+  Outcome normOutcome;
   optim::ParamBuffers buffers;
   buffers.param = state[kParam].data();
   buffers.expAvg = state[kM].data();
@@ -749,7 +797,16 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
       buffers.grad = reinterpret_cast<void *>(device[4]);
     }
 #endif
-    if (Error error = (*step)->run(buffers, scalarsAt(c, i)))
+    optim::StepScalars scalars = scalarsAt(c, i);
+    if (c.config.variant.clipGradNorm) {
+      // clip_grad_norm_ before the step: the norm is checked too.
+      Expected<double> norm = (*step)->computeGradNorm(buffers, scalars);
+      if (!norm)
+        return norm.takeError();
+      checkGradNorm(c, i, *norm, normOutcome);
+      scalars.gradNorm = *norm;
+    }
+    if (Error error = (*step)->run(buffers, scalars))
       return std::move(error);
   }
 #ifdef OPTIM_HAVE_CUDA
@@ -761,7 +818,14 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
       driver.memFree(d);
   }
 #endif
-  return compare<T>(c, state);
+  Outcome outcome = compare<T>(c, state);
+  if (!normOutcome.passed ||
+      normOutcome.maxToleranceUsed > outcome.maxToleranceUsed) {
+    outcome.passed = outcome.passed && normOutcome.passed;
+    outcome.maxToleranceUsed = normOutcome.maxToleranceUsed;
+    outcome.worst = normOutcome.worst;
+  }
+  return outcome;
 }
 
 template <typename T>
