@@ -137,7 +137,7 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
   }
   bool amsgrad = config.variant.amsgrad;
   unsigned paramSize = getElementSize(config.paramType);
-  unsigned momentSize = getElementSize(getMomentElementType(config.paramType));
+  unsigned momentSize = getElementSize(getMomentElementType(config));
   extents.reserve(extents.size() + params.size() * 5);
   int64_t total = 0;
   for (auto [i, p] : llvm::enumerate(params)) {
@@ -201,7 +201,7 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
                             const double *scalarBlock, int64_t begin,
                             int64_t end) const {
   unsigned paramSize = getElementSize(config.paramType);
-  unsigned momentSize = getElementSize(getMomentElementType(config.paramType));
+  unsigned momentSize = getElementSize(getMomentElementType(config));
   auto descriptor = [](const void *base, int64_t offset, unsigned size,
                        int64_t length) {
     char *ptr = const_cast<char *>(static_cast<const char *>(base));

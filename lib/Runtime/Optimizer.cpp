@@ -28,7 +28,7 @@ size_t roundUp(size_t bytes) {
 }
 
 size_t getMomentSize(const StepConfig &config) {
-  return getElementSize(getMomentElementType(config.paramType));
+  return getElementSize(getMomentElementType(config));
 }
 
 /// "param #3", or with several groups "group #1 param #0", numbered within

@@ -12,5 +12,6 @@ StepConfig OptimizerOptions::getConfig() const {
       StepConfig::forPreset(preset, elementType, presetOptions);
   config.fastMath = fast;
   config.variant.clipGradNorm = clipNorm;
+  config.momentStorage = moments;
   return config;
 }

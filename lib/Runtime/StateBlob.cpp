@@ -86,7 +86,18 @@ llvm::Error detail::checkMomentValues(llvm::StringRef bytes, size_t momentSize,
                                       bool nonNegative, llvm::StringRef role) {
   if (momentSize == sizeof(double))
     return checkValues<double>(bytes, nonNegative, role, ComputeType::f64);
-  return checkValues<float>(bytes, nonNegative, role, ComputeType::f32);
+  if (momentSize == sizeof(float))
+    return checkValues<float>(bytes, nonNegative, role, ComputeType::f32);
+  // bf16 storage: the upper half of an f32, widened to check it.
+  std::string wide(bytes.size() * 2, '\0');
+  for (size_t i = 0; i + 2 <= bytes.size(); i += 2) {
+    uint32_t bits = 0;
+    uint16_t half;
+    std::memcpy(&half, bytes.data() + i, 2);
+    bits = uint32_t(half) << 16;
+    std::memcpy(&wide[i * 2], &bits, 4);
+  }
+  return checkValues<float>(wide, nonNegative, role, ComputeType::f32);
 }
 
 llvm::Error detail::writeFileAtomically(llvm::StringRef path,

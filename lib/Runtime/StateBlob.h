@@ -32,7 +32,7 @@ llvm::Expected<llvm::StringRef> openStateBlob(llvm::StringRef blob,
                                               llvm::StringRef what);
 
 /// Moments a step can produce from finite values, for `bytes` of
-/// `momentSize`-byte (f32 or f64) elements: finite, and non-negative when
+/// `momentSize`-byte (bf16, f32 or f64) elements: finite, and non-negative when
 /// `nonNegative` (exp_avg_sq, max_exp_avg_sq: a negative one makes sqrt
 /// NaN). The error reads "<role>[i] must be finite..., got x".
 llvm::Error checkMomentValues(llvm::StringRef bytes, size_t momentSize,

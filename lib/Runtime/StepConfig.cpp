@@ -48,6 +48,12 @@ ElementType optim::getMomentElementType(ElementType type) {
   return type == ElementType::f64 ? ElementType::f64 : ElementType::f32;
 }
 
+ElementType optim::getMomentElementType(const StepConfig &config) {
+  if (config.momentStorage == MomentStorage::bf16)
+    return ElementType::bf16;
+  return getMomentElementType(config.paramType);
+}
+
 ComputeType optim::getComputeType(ElementType type) {
   return type == ElementType::f64 ? ComputeType::f64 : ComputeType::f32;
 }
@@ -68,9 +74,11 @@ std::string StepConfig::key() const {
     if (gpuTestStrideOffset)
       where += llvm::formatv(".stride{0}", gpuTestStrideOffset).str();
   }
-  return llvm::formatv("{0}:{1}:v{2}:{3}{4}", variant.str(),
-                       stringifyElementType(paramType), vectorSize, where,
-                       fastMath ? ":fast" : "")
+  std::string type = stringifyElementType(paramType).str();
+  if (momentStorage == MomentStorage::bf16)
+    type += "+mbf16";
+  return llvm::formatv("{0}:{1}:v{2}:{3}{4}", variant.str(), type, vectorSize,
+                       where, fastMath ? ":fast" : "")
       .str();
 }
 
@@ -89,6 +97,13 @@ llvm::Error StepConfig::verify() const {
         "GPU launch shape {0} blocks x {1} threads is out of range (1..2^31-1 "
         "blocks, 1..1024 threads)",
         gpuMaxBlocks, gpuBlockSize));
+  if (momentStorage == MomentStorage::bf16 &&
+      getComputeType(paramType) != ComputeType::f32)
+    return llvm::createStringError(
+        llvm::formatv("bf16 moments need a step that computes in f32 (f16, "
+                      "bf16 or f32 parameters), not {0}",
+                      stringifyElementType(paramType))
+            .str());
   if (variant.clipGradNorm && target != Target::CPU)
     return llvm::createStringError(
         "global-norm clipping runs on the CPU only for now (the GPU back end "

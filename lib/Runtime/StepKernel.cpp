@@ -86,7 +86,9 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
     return MemRefType::get({ShapedType::kDynamic}, element);
   };
   Type paramBuffer = dynamic(paramType);
-  Type momentBuffer = dynamic(computeType);
+  Type momentBuffer =
+      dynamic(config.momentStorage == MomentStorage::bf16 ? b.getBF16Type()
+                                                          : computeType);
   Type scalarBuffer = dynamic(b.getF64Type());
   bool table = usesGroupTable(config);
   SmallVector<Type> argTypes;

@@ -170,7 +170,7 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
 
   // The unsharded reference: full moments, the gradients reduced in rank
   // order.
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  size_t momentSize = getElementSize(getMomentElementType(config));
   int64_t total = 0;
   for (int64_t n : kSizes)
     total += n;

@@ -51,6 +51,12 @@ public:
     elementType = type;
     return *this;
   }
+  /// How the moments are stored (StepConfig::momentStorage): bf16 halves
+  /// the optimizer state of an f32-computing step.
+  OptimizerOptions &momentStorage(MomentStorage storage) {
+    moments = storage;
+    return *this;
+  }
   /// StepConfig::fastMath: estimated reciprocals (f32 only).
   OptimizerOptions &fastMath(bool on = true) {
     fast = on;
@@ -83,6 +89,7 @@ private:
   ElementType elementType = ElementType::f32;
   bool fast = false;
   bool clipNorm = false;
+  MomentStorage moments = MomentStorage::compute;
   StepScalars scalars;
 };
 

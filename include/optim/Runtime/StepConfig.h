@@ -30,7 +30,7 @@ llvm::StringRef stringifyElementType(ElementType type);
 std::optional<ElementType> symbolizeElementType(llvm::StringRef name);
 /// Bytes of one parameter (or gradient) element.
 unsigned getElementSize(ElementType type);
-/// The moment element type for parameters of `type`.
+/// The moment element type for parameters of `type` (in their compute type).
 ElementType getMomentElementType(ElementType type);
 /// The type a step on parameters of `type` computes in (that of its moments).
 ComputeType getComputeType(ElementType type);
@@ -43,6 +43,17 @@ llvm::Error verifyStepCount(int64_t t);
 /// runs a step (a caller-supplied count is checked by verifyStepCount).
 llvm::Error checkNextStepCount(int64_t t);
 
+/// How a step stores its moments (exp_avg, exp_avg_sq, max_exp_avg_sq). The
+/// step always computes in its compute type; a narrower storage is decoded
+/// on load and encoded once on store, in the same fused loop.
+enum class MomentStorage {
+  /// The compute type: f32 (f64 for f64 parameters).
+  compute,
+  /// bf16, rounded to nearest even on store (f32-computing steps): 4 bytes
+  /// of state per parameter instead of 8.
+  bf16,
+};
+
 /// Where a step runs. GPUEmulated compiles the GPU kernel exactly as for
 /// the device (same mapping, same group table) and runs every block and
 /// thread of the launch as host loops: a GPU step tested without a GPU.
@@ -53,6 +64,7 @@ enum class Target { CPU, GPU, GPUEmulated };
 struct StepConfig {
   AdamVariant variant;
   ElementType paramType = ElementType::f32;
+  MomentStorage momentStorage = MomentStorage::compute;
   Target target = Target::CPU;
   /// The NVIDIA chip a GPU step is compiled for (sm_80 and newer).
   std::string gpuChip = "sm_90";
@@ -80,6 +92,10 @@ struct StepConfig {
   /// Rejects combinations no kernel can implement.
   llvm::Error verify() const;
 };
+
+/// The element type `config` stores its moments in (its storage, or the
+/// compute type of its parameters).
+ElementType getMomentElementType(const StepConfig &config);
 
 /// Run-time scalars of one step. Which ones are read depends on the
 /// configuration (e.g. `step` or the powers, `rescaleGrad` only with

@@ -37,7 +37,7 @@ struct ShardedOptimizer::ParsedShard {
 std::string ShardedOptimizer::exportState() const {
   const StepConfig &config = compiled->getConfig();
   size_t bytes = layout.shardElements *
-                 getElementSize(getMomentElementType(config.paramType));
+                 getElementSize(getMomentElementType(config));
   std::string blob =
       llvm::formatv("{0}{1} {2} {3} {4} {5} {6} {7}\n", kMagic, kVersion,
                     config.key(), layout.worldSize, layout.rank,
@@ -94,7 +94,7 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
                       out.steps)
             .str());
   unsigned numBuffers = config.variant.amsgrad ? 3 : 2;
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  size_t momentSize = getElementSize(getMomentElementType(config));
   size_t bytes = out.shardElements * momentSize;
   if (rest.size() != numBuffers * bytes)
     return llvm::createStringError(
@@ -174,7 +174,7 @@ llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
   // Every rank accepted: copy the overlaps of the saved shards with this
   // rank's (the padding stays zero, as a step leaves it).
   const StepConfig &config = compiled->getConfig();
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  size_t momentSize = getElementSize(getMomentElementType(config));
   int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
   Storage *buffers[] = {&expAvg, &expAvgSq, &maxExpAvgSq};
   for (Storage *buffer : buffers)

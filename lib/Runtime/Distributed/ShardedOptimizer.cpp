@@ -74,7 +74,7 @@ ShardedOptimizer::~ShardedOptimizer() = default;
 void ShardedOptimizer::allocate() {
   const StepConfig &config = compiled->getConfig();
   size_t paramSize = getElementSize(config.paramType);
-  size_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  size_t momentSize = getElementSize(getMomentElementType(config));
   auto zeroed = [](size_t bytes) {
     bytes = llvm::alignTo(std::max<size_t>(bytes, 1), kAlignment);
     void *p = std::aligned_alloc(kAlignment, bytes);
@@ -223,7 +223,7 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
 ShardedMemory ShardedOptimizer::getMemory() const {
   const StepConfig &config = compiled->getConfig();
   int64_t paramSize = getElementSize(config.paramType);
-  int64_t momentSize = getElementSize(getMomentElementType(config.paramType));
+  int64_t momentSize = getElementSize(getMomentElementType(config));
   int64_t s = layout.shardElements;
   ShardedMemory memory;
   memory.stateBytes = s * momentSize * (config.variant.amsgrad ? 3 : 2);
