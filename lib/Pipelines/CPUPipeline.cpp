@@ -69,18 +69,21 @@ mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
   funcPm.addPass(createOptimVectorizeElementwise(vectorize));
   // optim.global_norm's reductions.
   funcPm.addPass(createOptimVectorizeReduction(reduce));
-  buildOptimLoopsToLLVMPipeline(pm, options.openmp, options.cInterface);
+  buildOptimLoopsToLLVMPipeline(pm, options.openmp, options.cInterface,
+                                options.nativeBf16);
   return success();
 }
 
 void mlir::optim::buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
-                                                bool cInterface) {
+                                                bool cInterface,
+                                                bool nativeBf16) {
   // Whatever was not vectorised (strided N-d operands) becomes loops.
   pm.addPass(createConvertLinalgToLoopsPass());
   // bf16 <-> f32 as integer arithmetic: the JIT has no compiler-rt to provide
-  // __truncsfbf2.
+  // __truncsfbf2, which LLVM calls for fptrunc to bfloat on targets without
+  // a conversion instruction. (Widening is a shift on every target.)
   arith::ArithExpandOpsPassOptions expand;
-  expand.includeBf16 = true;
+  expand.includeBf16 = !nativeBf16;
   pm.addPass(arith::createArithExpandOpsPass(expand));
   if (openmp) {
     pm.addPass(createForallToParallelLoopPass());

@@ -207,6 +207,13 @@ unsigned getHostVectorBytes() {
     return 32;
   return 16;
 }
+
+/// Whether the host converts f32 to bf16 in one instruction (the kernels
+/// are compiled for the host's features, and the kernel cache is keyed by
+/// them).
+bool hostHasNativeBf16() {
+  return llvm::sys::getHostCPUFeatures().lookup("avx512bf16");
+}
 } // namespace
 
 struct Compiler::Impl {
@@ -217,6 +224,7 @@ struct Compiler::Impl {
   unsigned numThreads;
   std::shared_ptr<::optim::detail::WorkerPool> pool;
   unsigned hostVectorBytes;
+  bool nativeBf16;
   std::optional<::optim::detail::KernelCache> diskCache;
 
   // Lookups take `cacheMutex` only; compilations are serialised by
@@ -232,6 +240,7 @@ struct Compiler::Impl {
       : options(options), numThreads(workers->size()),
         pool(std::move(workers)) {
     hostVectorBytes = getHostVectorBytes();
+    nativeBf16 = hostHasNativeBf16();
     if (options.diskCache)
       if (std::optional<std::string> directory =
               ::optim::detail::KernelCache::chooseDirectory(
@@ -321,6 +330,10 @@ struct Compiler::Impl {
       pipeline.chunkSize = 0;
       pipeline.openmp = false;
       pipeline.fastMath = config.fastMath;
+      // bf16 moments: vcvtneps2bf16 where the host has it. Moments are
+      // never subnormal in practice, and the instruction's flushing of
+      // subnormal inputs is the only difference from the integer rounding.
+      pipeline.nativeBf16 = nativeBf16;
       return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, errors);
     }
     if (config.target == Target::GPUEmulated) {

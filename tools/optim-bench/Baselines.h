@@ -32,6 +32,9 @@ void tunedAdamW(T *p, const T *g, T *m, T *v, T *vmax, int64_t n,
 
 /// Parallel first-touch initialisation.
 template <typename T> void fill(T *x, int64_t n, T value, int threads);
+/// out = coef * in: the scaling pass of clip_grad_norm_ (clip-then-step).
+template <typename T>
+void scaleInto(T *out, const T *in, T coef, int64_t n, int threads);
 
 } // namespace optim::bench
 

@@ -84,6 +84,18 @@ template void tunedAdamW<float>(float *, const float *, float *, float *,
                                 float *, int64_t, const AdamArgs &, int);
 template void tunedAdamW<double>(double *, const double *, double *, double *,
                                  double *, int64_t, const AdamArgs &, int);
+template <typename T>
+void scaleInto(T *__restrict out, const T *__restrict in, T coef, int64_t n,
+               int threads) {
+#pragma omp parallel for simd schedule(static) num_threads(threads)
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = coef * in[i];
+}
+
+template void scaleInto<float>(float *, const float *, float, int64_t, int);
+template void scaleInto<double>(double *, const double *, double, int64_t,
+                                int);
+template void fill<uint16_t>(uint16_t *, int64_t, uint16_t, int);
 template void fill<float>(float *, int64_t, float, int);
 template void fill<double>(double *, int64_t, double, int);
 

@@ -122,14 +122,20 @@ struct Record {
   double bytesPerElement;
   double gbps() const { return bytesPerElement * elements / (ms * 1e6); }
   double ratioToProbe = 0, ratioToTuned = 0;
+  /// The element rate relative to the "optim" row (the f32-state step) of
+  /// the same repetition set.
+  double ratioToOptim = 0;
 };
 
 std::vector<Record> records;
 
 /// Runs every contender `reps` times, interleaved, each call repeated
-/// enough to last about a millisecond; records the medians.
+/// enough to last about a millisecond; records the medians. `rowBytes`
+/// gives the bytes per element of rows that move another amount than the
+/// shape's (narrower moment storage, a second read of the gradients).
 void measure(std::vector<std::pair<std::string, std::function<void()>>> &runs,
-             const Record &shape) {
+             const Record &shape,
+             const std::map<std::string, double> &rowBytes = {}) {
   int64_t bytes = int64_t(shape.bytesPerElement) * shape.elements;
   int iterations = int(std::clamp<int64_t>(
       (int64_t(64) << 20) / std::max<int64_t>(bytes, 1), 1, 2000));
@@ -161,6 +167,10 @@ void measure(std::vector<std::pair<std::string, std::function<void()>>> &runs,
       rec.ratioToProbe = medians["probe"] / ms;
     if (medians.count("tuned"))
       rec.ratioToTuned = medians["tuned"] / ms;
+    if (medians.count("optim"))
+      rec.ratioToOptim = medians["optim"] / ms;
+    if (auto it = rowBytes.find(impl); it != rowBytes.end())
+      rec.bytesPerElement = it->second;
     records.push_back(rec);
   }
 }
@@ -216,6 +226,52 @@ void benchSize(int64_t n, StringRef variant, int threads,
     runs.push_back(
         {"optim-fast", [&] { cantFail(fastStep->run(buffers, scalars)); }});
   }
+  // f32: bf16 moment storage (its own moments: 2-byte elements), and
+  // global-norm clipping fused (the norm pass, then the clipped step)
+  // against clip-then-step as torch does it (the norm, a pass writing the
+  // scaled gradients, then the plain step).
+  std::map<std::string, double> rowBytes;
+  std::shared_ptr<const optim::CompiledStep> bf16Step, clipStep;
+  Aligned<uint16_t> m16(n), v16(n), vmax16(n);
+  Aligned<T> scaled(n);
+  optim::ParamBuffers buffers16 = buffers, scaledBuffers = buffers;
+  optim::StepScalars clipScalars = scalars;
+  clipScalars.maxGradNorm = 1.0; // the norm of 1e-3 * sqrt(n): clipping on
+  if (sizeof(T) == 4) {
+    optim::StepConfig narrow = configFor(variant, type);
+    narrow.momentStorage = optim::MomentStorage::bf16;
+    bf16Step = cantFail(compiler.getStep(narrow));
+    fill<uint16_t>(m16.data, n, 0, threads);
+    fill<uint16_t>(v16.data, n, 0, threads);
+    fill<uint16_t>(vmax16.data, n, 0, threads);
+    buffers16.expAvg = m16.data;
+    buffers16.expAvgSq = v16.data;
+    buffers16.maxExpAvgSq = amsgrad ? vmax16.data : nullptr;
+    runs.push_back(
+        {"optim-bf16m", [&] { cantFail(bf16Step->run(buffers16, scalars)); }});
+    rowBytes["optim-bf16m"] = 4 * 3 + 2 * 4 + (amsgrad ? 2 * 2 : 0);
+
+    optim::StepConfig clipped = configFor(variant, type);
+    clipped.variant.clipGradNorm = true;
+    clipStep = cantFail(compiler.getStep(clipped));
+    runs.push_back({"optim-clip", [&] {
+                      optim::StepScalars s = clipScalars;
+                      s.gradNorm =
+                          cantFail(clipStep->computeGradNorm(buffers, s));
+                      cantFail(clipStep->run(buffers, s));
+                    }});
+    fill<T>(scaled.data, n, T(0), threads);
+    scaledBuffers.grad = scaled.data;
+    runs.push_back({"clip-then-step", [&] {
+                      double norm =
+                          cantFail(clipStep->computeGradNorm(buffers, scalars));
+                      T coef = T(std::min(1.0, 1.0 / (norm + 1e-6)));
+                      scaleInto<T>(scaled.data, g.data, coef, n, threads);
+                      cantFail(step->run(scaledBuffers, scalars));
+                    }});
+    rowBytes["optim-clip"] = sizeof(T) * (amsgrad ? 10 : 8);
+    rowBytes["clip-then-step"] = sizeof(T) * (amsgrad ? 12 : 10);
+  }
   Record shape;
   shape.variant = variant.str();
   shape.dtype = sizeof(T) == 4 ? "f32" : "f64";
@@ -223,7 +279,7 @@ void benchSize(int64_t n, StringRef variant, int threads,
   shape.tensors = 1;
   shape.threads = threads;
   shape.bytesPerElement = sizeof(T) * (amsgrad ? 9 : 7);
-  measure(runs, shape);
+  measure(runs, shape, rowBytes);
 }
 
 /// GPT-2 small (124M): wte, wpe, 12 blocks, ln_f.
@@ -510,6 +566,7 @@ int main(int argc, char **argv) {
         out.attribute("elements_per_s", r.elements / (r.ms * 1e-3));
         out.attribute("ratio_to_probe", r.ratioToProbe);
         out.attribute("ratio_to_tuned", r.ratioToTuned);
+        out.attribute("ratio_to_optim", r.ratioToOptim);
       });
       outs() << "\n";
     }
@@ -518,15 +575,18 @@ int main(int argc, char **argv) {
     outs() << "\n";
   } else if (!records.empty()) {
     outs() << formatv("{0,-17} {1,-8} {2,-5} {3,10} {4,7} {5,7} {6,10} {7,8} "
-                      "{8,10} {9,9} {10,9}\n",
+                      "{8,10} {9,9} {10,9} {11,9} {12,7}\n",
                       "impl", "variant", "dtype", "elements", "tensors",
-                      "threads", "ms", "GB/s", "Gelem/s", "x probe", "x tuned");
+                      "threads", "ms", "GB/s", "Gelem/s", "x probe", "x tuned",
+                      "x optim", "B/elem");
     for (const Record &r : records)
       outs() << formatv("{0,-17} {1,-8} {2,-5} {3,10} {4,7} {5,7} {6,10:f4} "
-                        "{7,8:f2} {8,10:f3} {9,9:f3} {10,9:f3}\n",
+                        "{7,8:f2} {8,10:f3} {9,9:f3} {10,9:f3} {11,9:f3} "
+                        "{12,7}\n",
                         r.impl, r.variant, r.dtype, r.elements, r.tensors,
                         r.threads, r.ms, r.gbps(), r.elements / (r.ms * 1e6),
-                        r.ratioToProbe, r.ratioToTuned);
+                        r.ratioToProbe, r.ratioToTuned, r.ratioToOptim,
+                        r.bytesPerElement);
   }
   if (!jsonOutput)
     printCompileTimes(outs(), *compileTimes);

@@ -48,6 +48,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for every function"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> nativeBf16{
+      *this, "native-bf16",
+      llvm::cl::desc("Leave f32 -> bf16 truncation to the target's "
+                     "instruction (AVX512-BF16 vcvtneps2bf16: one per vector, "
+                     "but no runtime library to fall back on and subnormal "
+                     "inputs flushed to zero); off: round to nearest even in "
+                     "integer arithmetic"),
+      llvm::cl::init(false)};
 };
 
 /// optim (tensors or memrefs) -> bufferized, in place -> linalg -> tiled,
@@ -63,7 +71,7 @@ LogicalResult buildOptimLowerToLLVMPipeline(OpPassManager &pm,
 /// linalg left becomes loops) to the LLVM dialect. Shared with the emulated
 /// GPU pipeline, whose kernels arrive as loops.
 void buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
-                                   bool cInterface);
+                                   bool cInterface, bool nativeBf16 = false);
 
 /// The textual form of the CPU pipeline, as a `builtin.module(...)` pass
 /// pipeline (for logs and reproducers); empty if it does not build.
