@@ -34,6 +34,19 @@ static cl::opt<int> batch("batch", cl::init(128), cl::desc("Batch size"),
 static cl::opt<double> peakLr("lr", cl::init(3e-3),
                               cl::desc("Peak learning rate"),
                               cl::cat(trainCategory));
+static cl::opt<optim::MomentStorage> momentStorage(
+    "moments", cl::init(optim::MomentStorage::compute),
+    cl::desc("How the optimizer stores its moments"),
+    cl::values(clEnumValN(optim::MomentStorage::compute, "f32",
+                          "f32, the compute type"),
+               clEnumValN(optim::MomentStorage::bf16, "bf16",
+                          "bf16, rounded to nearest even (half the state)")),
+    cl::cat(trainCategory));
+static cl::opt<double> maxGradNorm(
+    "max-grad-norm", cl::init(0),
+    cl::desc("Clip the gradients to this global norm before each step, as "
+             "torch.nn.utils.clip_grad_norm_ (0: no clipping)"),
+    cl::cat(trainCategory));
 static cl::opt<unsigned> numThreads(
     "num-threads", cl::init(0),
     cl::desc("Threads the optimizer step may use (0: every hardware thread; "
@@ -145,7 +158,9 @@ int main(int argc, char **argv) {
       !check(batch >= 1 && batch <= 65536, "--batch must be in [1, 65536]") ||
       !check(peakLr > 0 && std::isfinite(peakLr),
              "--lr must be positive and finite") ||
-      !check(numThreads <= 1024, "--num-threads must be at most 1024"))
+      !check(numThreads <= 1024, "--num-threads must be at most 1024") ||
+      !check(maxGradNorm >= 0 && std::isfinite(maxGradNorm),
+             "--max-grad-norm must be non-negative and finite"))
     return 1;
   Dataset data;
   Mlp model(hidden);
@@ -160,9 +175,14 @@ int main(int argc, char **argv) {
   // torch.optim.AdamW(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
   optim::StepConfig config = optim::StepConfig::forPreset(
       optim::Preset::TorchAdamW, optim::ElementType::f32);
+  config.momentStorage = momentStorage;
   optim::StepScalars hyper;
   hyper.lr = peakLr;
   hyper.weightDecay = 1e-2;
+  if (maxGradNorm > 0) {
+    config.variant.clipGradNorm = true;
+    hyper.maxGradNorm = maxGradNorm;
+  }
   auto start = std::chrono::steady_clock::now();
   auto optimizer =
       optim::Optimizer::create(**compiler, config, hyper,
@@ -214,8 +234,12 @@ int main(int argc, char **argv) {
             .count();
     if (step % 50 == 0 || step == numSteps) {
       lastLoss = model.run(data, evalRows, false);
-      outs() << formatv("step {0,4}  held-out loss {1:f4}  lr {2:e2}\n", step,
+      outs() << formatv("step {0,4}  held-out loss {1:f4}  lr {2:e2}", step,
                         lastLoss, (*optimizer)->getLearningRate());
+      if (config.variant.clipGradNorm)
+        outs() << formatv("  grad norm {0:e3}",
+                          (*optimizer)->getLastGradNorm());
+      outs() << "\n";
     }
   }
   optim::CacheStats stats = (*compiler)->getCacheStats();
@@ -230,5 +254,6 @@ int main(int argc, char **argv) {
     return 1;
   }
   outs() << formatv("loss fell {0:f1}x\n", firstLoss / lastLoss);
+  outs() << formatv("final held-out loss {0:e6}\n", lastLoss);
   return 0;
 }
