@@ -159,6 +159,14 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
   StepScalars hyper = StepScalars::forPreset(Preset::TorchAdamW);
   hyper.lr = 1e-2;
   hyper.weightDecay = 1e-2;
+  bool clip = config.variant.clipGradNorm;
+  if (clip)
+    name += " clipped";
+  // The bound alternates between below the gradients' norm (about 50) and
+  // far above it: clipping active and inactive.
+  auto boundAt = [](int k) { return k % 2 ? 0.5 : 1e6; };
+  int clippedSteps = 0;
+  double worstNorm = 0;
   Model<T> sharded, reference;
   auto step = unwrap(compiler.getStep(config), "getStep");
 
@@ -189,6 +197,7 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
     buffers.push_back(b);
   }
   for (int k = 1; k <= kSteps; ++k) {
+    hyper.maxGradNorm = opt->getHyperParameters().maxGradNorm = boundAt(k);
     if (llvm::Error e = opt->step(pointers(gradient(sharded, rank, k))))
       fail(name + ": step: " + llvm::toString(std::move(e)));
     auto sum = gradient(reference, 0, k);
@@ -206,8 +215,29 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
       b.grad = g.data();
     StepScalars s = hyper;
     s.step = k;
+    if (clip) {
+      // clip_grad_norm_ on the reduced gradients, as DDP users call it.
+      s.gradNorm = unwrap(step->computeGradNorm(buffers, s), "norm");
+      clippedSteps += s.gradNorm > hyper.maxGradNorm;
+      worstNorm = std::max(worstNorm, std::fabs(opt->getLastGradNorm() -
+                                                s.gradNorm) /
+                                          s.gradNorm);
+    }
     if (llvm::Error e = step->run(buffers, s))
       fail(name + ": reference step: " + llvm::toString(std::move(e)));
+  }
+  if (clip) {
+    CHECK(clippedSteps > 0 && clippedSteps < kSteps,
+          llvm::formatv("{0}: clipping was active on {1} of {2} steps", name,
+                        clippedSteps, kSteps)
+              .str());
+    // With more than two ranks the f32 gradients are summed in MPI's order
+    // (last bits differ); with two the norm differs only by how the partial
+    // sums are added.
+    CHECK(worstNorm <= (worldSize > 2 ? 1e-6 : 1e-12),
+          llvm::formatv("{0}: gradient norm {1:e} off the unsharded one",
+                        name, worstNorm)
+              .str());
   }
 
   CHECK(allEqual(sharded.hash()), name + ": parameters differ between ranks");
@@ -229,7 +259,9 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
                                           "unsharded step",
                                           name, worst)
                                 .str());
-  CHECK(worldSize > 2 || worst == 0,
+  // (The clipped step's norm adds the ranks' partial sums: its last bit may
+  // differ from one sum over everything.)
+  CHECK(worldSize > 2 || worst == 0 || (clip && worst <= 1e-6),
         name + ": two ranks differ from the unsharded step");
 
   // Memory: 1/W of the unsharded moments, plus at most a 64-byte line of
@@ -534,6 +566,18 @@ int main(int argc, char **argv) {
       amsgrad.variant.amsgrad = true;
       checkAgainstUnsharded<double>(*compiler, *comm, amsgrad,
                                     GradReduction::Sum, 1e-12);
+      StepConfig clipped =
+          StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+      clipped.variant.clipGradNorm = true;
+      checkAgainstUnsharded<float>(*compiler, *comm, clipped,
+                                   GradReduction::Mean, 1e-6);
+      StepConfig narrow =
+          StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+      narrow.momentStorage = MomentStorage::bf16;
+      // A last-bit difference of a reordered sum (W > 2) can move a bf16
+      // moment by one ulp, 2^-8 of itself.
+      checkAgainstUnsharded<float>(*compiler, *comm, narrow,
+                                   GradReduction::Mean, 1e-3);
       checkMismatches(*compiler, *comm);
       checkCheckpoints(*compiler, *comm);
       int total = 0;

@@ -298,6 +298,32 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   if (failure)
     return failure;
 
+  // Global-norm clipping: the squares of this shard's reduced gradients,
+  // then every rank's partial sum (and whether it could compute one),
+  // added in rank order on every rank.
+  if (config.variant.clipGradNorm) {
+    start = Clock::now();
+    llvm::Expected<double> local =
+        compiled->computeGradSquaredNorm(pieces, s);
+    double mine[2] = {local ? *local : 0.0, local ? 0.0 : 1.0};
+    std::string localError = local ? "" : llvm::toString(local.takeError());
+    std::vector<double> all(2 * layout.worldSize);
+    failure = comm.allGather(mine, all.data(), sizeof(mine));
+    timings.agree += secondsSince(start);
+    if (failure)
+      return failure;
+    double squared = 0;
+    for (int r = 0; r < layout.worldSize; ++r) {
+      if (all[2 * r + 1] != 0)
+        return llvm::createStringError(
+            llvm::formatv("rank {0} could not compute its gradient norm{1}",
+                          r, localError.empty() ? "" : ": " + localError)
+                .str());
+      squared += all[2 * r];
+    }
+    s.gradNorm = lastGradNorm = std::sqrt(squared);
+  }
+
   // 2. The fused step on the shard's pieces (checked above: it only fails
   //    on what no rank can detect in advance, and then the all-gather still
   //    runs so that no rank waits forever).

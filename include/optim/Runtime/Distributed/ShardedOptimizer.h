@@ -37,6 +37,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,6 +128,13 @@ public:
   double getLearningRate() const { return hyper.lr; }
   StepScalars &getHyperParameters() { return hyper; }
   int64_t getStepCount() const { return stepCount; }
+  /// Global-norm clipping (AdamVariant::clipGradNorm): the norm of the
+  /// last step's reduced gradients over all ranks (the same on every rank),
+  /// NaN before the first step. Each rank sums the squares of its shard in
+  /// the norm pass; the W partial sums are gathered and added in rank
+  /// order, so the norm does not depend on the MPI library's reduction
+  /// order.
+  double getLastGradNorm() const { return lastGradNorm; }
 
   const ShardLayout &getLayout() const { return layout; }
   ShardedMemory getMemory() const;
@@ -191,6 +199,7 @@ private:
   std::vector<ParamBuffers> pieces;
   int64_t firstStep;
   int64_t stepCount = 0;
+  double lastGradNorm = std::numeric_limits<double>::quiet_NaN();
   ShardedTimings timings;
 };
 
