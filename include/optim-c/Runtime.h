@@ -42,7 +42,7 @@ extern "C" {
 
 /// The version of this interface. It changes whenever a struct below changes
 /// layout; bindings compare it with optimGetAbiVersion() at load time.
-#define OPTIM_C_ABI_VERSION 1
+#define OPTIM_C_ABI_VERSION 2
 
 #define DEFINE_C_API_STRUCT(name, storage)                                     \
   struct name {                                                                \
@@ -88,6 +88,14 @@ typedef enum OptimElementType {
   OptimElementTypeF32 = 2,
   OptimElementTypeF64 = 3,
 } OptimElementType;
+
+/// How a step stores its moments (optim::MomentStorage).
+typedef enum OptimMomentStorage {
+  /// The compute type (f32; f64 for f64 parameters).
+  OptimMomentStorageCompute = 0,
+  /// bf16, rounded to nearest even (f32-computing steps).
+  OptimMomentStorageBF16 = 1,
+} OptimMomentStorage;
 
 typedef enum OptimTarget {
   OptimTargetCPU = 0,
@@ -139,6 +147,10 @@ typedef struct OptimStepConfig {
   int32_t paramType; ///< OptimElementType
   int32_t target;    ///< OptimTarget
   int32_t fastMath;
+  /// Global-norm clipping: the step takes scalars.gradNorm (see
+  /// optimStepComputeGradNorm) and scalars.maxGradNorm. CPU only.
+  int32_t clipGradNorm;
+  int32_t momentStorage; ///< OptimMomentStorage
   /// Elements per vector; 0 picks the host's widest register.
   int32_t vectorSize;
   /// GPU steps: the NVIDIA chip, e.g. "sm_90"; NULL for the default.
@@ -162,11 +174,16 @@ typedef struct OptimStepScalars {
   double gradScale;
   /// Non-zero skips the step: nothing is written.
   double foundInf;
+  /// Global-norm clipping: the gradients' norm and its bound (>= 0; +inf
+  /// never clips). Gradients are scaled by min(1, max / (norm + 1e-6)).
+  double gradNorm;
+  double maxGradNorm;
 } OptimStepScalars;
 
 /// One parameter's buffers: `numElements` contiguous elements each; the
 /// moments (and maxExpAvgSq, AMSGrad only, otherwise NULL) have the moment
-/// element type (f32 for f16/bf16 parameters, the parameter type otherwise).
+/// element type (bf16 with OptimMomentStorageBF16; otherwise f32 for
+/// f16/bf16 parameters, the parameter type otherwise).
 typedef struct OptimParamBuffers {
   void *param;
   const void *grad;
@@ -242,6 +259,16 @@ OPTIM_CAPI_EXPORTED OptimStatus optimStepRun(OptimStep step,
 OPTIM_CAPI_EXPORTED OptimStatus optimStepRunSerial(
     OptimStep step, const OptimParamBuffers *params, intptr_t numParams,
     const OptimStepScalars *scalars);
+
+/// Global-norm clipping (a step configured with clipGradNorm): writes to
+/// `*squaredNorm` the sum of the squares of every gradient element of
+/// `params` (unscaled by scalars->gradScale when the step takes one), in one
+/// pass on the compiler's threads, the same bits for any thread count. The
+/// norm over several groups is the square root of their sum; it goes into
+/// scalars.gradNorm of the steps. Nothing is written on error.
+OPTIM_CAPI_EXPORTED OptimStatus optimStepComputeGradSquaredNorm(
+    OptimStep step, const OptimParamBuffers *params, intptr_t numParams,
+    const OptimStepScalars *scalars, double *squaredNorm);
 
 #ifdef __cplusplus
 }

@@ -137,6 +137,17 @@ llvm::Expected<StepConfig> unwrap(const OptimStepConfig &c) {
   v.gradScale = c.gradScale != 0;
   v.foundInf = c.foundInf != 0;
   config.fastMath = c.fastMath != 0;
+  v.clipGradNorm = c.clipGradNorm != 0;
+  switch (c.momentStorage) {
+  case OptimMomentStorageCompute:
+    config.momentStorage = MomentStorage::compute;
+    break;
+  case OptimMomentStorageBF16:
+    config.momentStorage = MomentStorage::bf16;
+    break;
+  default:
+    return outOfRange("momentStorage", c.momentStorage);
+  }
   config.vectorSize = static_cast<unsigned>(c.vectorSize);
   if (c.gpuChip)
     config.gpuChip = c.gpuChip;
@@ -195,6 +206,10 @@ OptimStepConfig wrap(const StepConfig &config) {
   }
   c.target = config.target == Target::CPU ? OptimTargetCPU : OptimTargetGPU;
   c.fastMath = config.fastMath;
+  c.clipGradNorm = v.clipGradNorm;
+  c.momentStorage = config.momentStorage == MomentStorage::bf16
+                        ? OptimMomentStorageBF16
+                        : OptimMomentStorageCompute;
   c.vectorSize = static_cast<int32_t>(config.vectorSize);
   c.gpuChip = nullptr;
   return c;
@@ -214,14 +229,17 @@ StepScalars unwrap(const OptimStepScalars &s) {
   scalars.clipGradient = s.clipGradient;
   scalars.gradScale = s.gradScale;
   scalars.foundInf = s.foundInf;
+  scalars.gradNorm = s.gradNorm;
+  scalars.maxGradNorm = s.maxGradNorm;
   return scalars;
 }
 
 OptimStepScalars wrap(const StepScalars &s) {
-  return OptimStepScalars{s.lr,         s.beta1,        s.beta2,
-                          s.eps,        s.weightDecay,  s.step,
-                          s.beta1Power, s.beta2Power,   s.rescaleGrad,
-                          s.clipGradient, s.gradScale, s.foundInf};
+  return OptimStepScalars{s.lr,           s.beta1,      s.beta2,
+                          s.eps,          s.weightDecay, s.step,
+                          s.beta1Power,   s.beta2Power, s.rescaleGrad,
+                          s.clipGradient, s.gradScale,  s.foundInf,
+                          s.gradNorm,     s.maxGradNorm};
 }
 
 /// The value a C caller passed for an enum parameter. C lets any int through
@@ -258,9 +276,11 @@ OptimStatus nullArgument(const char *function, const char *argument) {
       llvm::formatv("{0}: {1} is null", function, argument).str());
 }
 
-OptimStatus runStep(const char *function, OptimStep step,
-                    const OptimParamBuffers *params, intptr_t numParams,
-                    const OptimStepScalars *scalars, bool parallel) {
+/// The checks every entry point that takes a group makes.
+OptimStatus checkGroupArguments(const char *function, OptimStep step,
+                                const OptimParamBuffers *params,
+                                intptr_t numParams,
+                                const OptimStepScalars *scalars) {
   if (!step.ptr)
     return nullArgument(function, "step");
   if (!scalars)
@@ -271,6 +291,16 @@ OptimStatus runStep(const char *function, OptimStep step,
             .str());
   if (!params && numParams != 0)
     return nullArgument(function, "params");
+  return OptimStatus{nullptr};
+}
+
+OptimStatus runStep(const char *function, OptimStep step,
+                    const OptimParamBuffers *params, intptr_t numParams,
+                    const OptimStepScalars *scalars, bool parallel) {
+  if (OptimStatus bad =
+          checkGroupArguments(function, step, params, numParams, scalars);
+      bad.ptr)
+    return bad;
   llvm::ArrayRef<ParamBuffers> buffers(
       reinterpret_cast<const ParamBuffers *>(params),
       static_cast<size_t>(numParams));
@@ -427,4 +457,27 @@ OptimStatus optimStepRunSerial(OptimStep step, const OptimParamBuffers *params,
                                const OptimStepScalars *scalars) {
   return runStep("optimStepRunSerial", step, params, numParams, scalars,
                  /*parallel=*/false);
+}
+
+OptimStatus optimStepComputeGradSquaredNorm(OptimStep step,
+                                            const OptimParamBuffers *params,
+                                            intptr_t numParams,
+                                            const OptimStepScalars *scalars,
+                                            double *squaredNorm) {
+  const char *function = "optimStepComputeGradSquaredNorm";
+  if (OptimStatus bad =
+          checkGroupArguments(function, step, params, numParams, scalars);
+      bad.ptr)
+    return bad;
+  if (!squaredNorm)
+    return nullArgument(function, "squaredNorm");
+  llvm::ArrayRef<ParamBuffers> buffers(
+      reinterpret_cast<const ParamBuffers *>(params),
+      static_cast<size_t>(numParams));
+  llvm::Expected<double> sum =
+      (*unwrap(step))->computeGradSquaredNorm(buffers, unwrap(*scalars));
+  if (!sum)
+    return toStatus(sum.takeError());
+  *squaredNorm = *sum;
+  return OptimStatus{nullptr};
 }

@@ -169,6 +169,95 @@ static void testAdamAmsgradF64(OptimCompiler compiler) {
 }
 
 /// Every rejected call returns a message and writes nothing.
+/// Global-norm clipping: the squared norm of two f64 gradients, then the
+/// clipped step against clip_grad_norm_ + AdamW in double; and bf16 moment
+/// storage (2-byte moments) accepted, with an unknown storage rejected.
+static void testClippingAndMomentStorage(OptimCompiler compiler) {
+  OptimStepConfig config =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF64);
+  config.clipGradNorm = 1;
+  OptimStep step;
+  if (!ok(optimCompilerGetStep(compiler, &config, &step), "getStep(clip)"))
+    return;
+  double p[M], g[M], m[M] = {0}, v[M] = {0};
+  double rp[M], rg[M], rm[M] = {0}, rv[M] = {0};
+  double squares = 0;
+  for (int i = 0; i < M; ++i) {
+    rp[i] = p[i] = 0.5 - 0.01 * i;
+    g[i] = sin(0.3 * i);
+    squares += g[i] * g[i];
+  }
+  OptimParamBuffers halves[2] = {{p, g, m, v, NULL, 20},
+                                 {p + 20, g + 20, m + 20, v + 20, NULL,
+                                  M - 20}};
+  OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdamW);
+  s.maxGradNorm = 0.5;
+  double squared = -1;
+  if (!ok(optimStepComputeGradSquaredNorm(step, halves, 2, &s, &squared),
+          "optimStepComputeGradSquaredNorm")) {
+    optimStepDestroy(step);
+    return;
+  }
+  CHECK(relativeError(squared, squares) < 1e-14);
+  s.gradNorm = sqrt(squared);
+  CHECK(ok(optimStepRun(step, halves, 2, &s), "clipped step"));
+  double coef = fmin(1.0, s.maxGradNorm / (sqrt(squares) + 1e-6));
+  CHECK(coef < 1);
+  for (int i = 0; i < M; ++i)
+    rg[i] = g[i] * coef;
+  referenceAdamW(rp, rg, rm, rv, M, &s);
+  for (int i = 0; i < M; ++i)
+    CHECK(relativeError(p[i], rp[i]) < 1e-12);
+  // A negative bound is rejected with nothing written.
+  s.maxGradNorm = -1;
+  double before = p[0];
+  expectError(optimStepRun(step, halves, 2, &s), "max_grad_norm",
+              "negative max_grad_norm");
+  CHECK(p[0] == before);
+  expectError(optimStepComputeGradSquaredNorm(step, halves, 2, &s, NULL),
+              "squaredNorm is null", "null squaredNorm");
+  optimStepDestroy(step);
+
+  // A step that does not clip has no norm to compute.
+  OptimStepConfig plain =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF64);
+  OptimStep plainStep;
+  if (ok(optimCompilerGetStep(compiler, &plain, &plainStep), "getStep")) {
+    s.maxGradNorm = 1;
+    expectError(
+        optimStepComputeGradSquaredNorm(plainStep, halves, 2, &s, &squared),
+        "does not clip", "norm of a plain step");
+    optimStepDestroy(plainStep);
+  }
+
+  OptimStepConfig narrow =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF32);
+  narrow.momentStorage = OptimMomentStorageBF16;
+  OptimStep narrowStep;
+  if (ok(optimCompilerGetStep(compiler, &narrow, &narrowStep),
+         "getStep(bf16 moments)")) {
+    float pf[M], gf[M];
+    uint16_t mh[M] = {0}, vh[M] = {0};
+    for (int i = 0; i < M; ++i) {
+      pf[i] = 1.0f;
+      gf[i] = 0.25f;
+    }
+    OptimParamBuffers b = {pf, gf, mh, vh, NULL, M};
+    OptimStepScalars t = optimStepScalarsForPreset(OptimPresetTorchAdamW);
+    CHECK(ok(optimStepRun(narrowStep, &b, 1, &t), "bf16-moment step"));
+    // m = 0.1 * 0.25 = 0.025: bf16 0x3CCD (nearest even of 0x3CCCCCCD).
+    CHECK(mh[0] == 0x3CCD && mh[M - 1] == 0x3CCD);
+    CHECK(pf[0] < 1.0f);
+    OptimStepConfig back;
+    CHECK(ok(optimStepGetConfig(narrowStep, &back), "getConfig"));
+    CHECK(back.momentStorage == OptimMomentStorageBF16);
+    optimStepDestroy(narrowStep);
+  }
+  narrow.momentStorage = 7;
+  expectError(optimStepConfigVerify(&narrow), "momentStorage",
+              "unknown moment storage");
+}
+
 static void testErrors(OptimCompiler compiler) {
   OptimStepConfig config =
       optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF32);
@@ -320,6 +409,7 @@ int main(void) {
     return 1;
   testAdamWF32(compiler);
   testAdamAmsgradF64(compiler);
+  testClippingAndMomentStorage(compiler);
   testErrors(compiler);
   optimCompilerDestroy(compiler);
   testStepOutlivesCompiler();

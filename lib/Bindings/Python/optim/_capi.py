@@ -9,11 +9,12 @@ prefix on ``LD_LIBRARY_PATH``).
 import ctypes
 import os
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 # Enumerations of optim-c/Runtime.h.
 ELEMENT_F16, ELEMENT_BF16, ELEMENT_F32, ELEMENT_F64 = range(4)
 TARGET_CPU, TARGET_GPU = range(2)
+MOMENTS_COMPUTE, MOMENTS_BF16 = range(2)
 BIAS_CORRECTION = {"standard": 0, "folded": 1, "none": 2}
 WEIGHT_DECAY_NONE, WEIGHT_DECAY_L2, WEIGHT_DECAY_DECOUPLED = range(3)
 DECAY_RATE = {"lr": 0, "effective": 1}
@@ -39,7 +40,8 @@ class StepConfig(ctypes.Structure):
     _fields_ = [(name, ctypes.c_int32) for name in (
         "biasCorrection", "weightDecay", "decayRate", "amsgrad", "maximize",
         "givenPowers", "rescaleGrad", "clipGradient", "gradScale", "foundInf",
-        "paramType", "target", "fastMath", "vectorSize")] + [
+        "paramType", "target", "fastMath", "clipGradNorm", "momentStorage",
+        "vectorSize")] + [
             ("gpuChip", ctypes.c_char_p)]
 
 
@@ -51,7 +53,9 @@ class StepScalars(ctypes.Structure):
                 ("beta2Power", ctypes.c_double),
                 ("rescaleGrad", ctypes.c_double),
                 ("clipGradient", ctypes.c_double),
-                ("gradScale", ctypes.c_double), ("foundInf", ctypes.c_double)]
+                ("gradScale", ctypes.c_double), ("foundInf", ctypes.c_double),
+                ("gradNorm", ctypes.c_double),
+                ("maxGradNorm", ctypes.c_double)]
 
 
 class ParamBuffers(ctypes.Structure):
@@ -113,6 +117,8 @@ _declare("optimStepRun", _Handle, _Handle, ctypes.c_void_p, ctypes.c_ssize_t,
          _P(StepScalars))
 _declare("optimStepRunSerial", _Handle, _Handle, ctypes.c_void_p,
          ctypes.c_ssize_t, _P(StepScalars))
+_declare("optimStepComputeGradSquaredNorm", _Handle, _Handle, ctypes.c_void_p,
+         ctypes.c_ssize_t, _P(StepScalars), _P(ctypes.c_double))
 
 if lib.optimGetAbiVersion() != ABI_VERSION:
     raise ImportError(
@@ -159,6 +165,15 @@ class Step:
         """Runs over `count` ParamBuffers at address (or array) `buffers`."""
         fn = lib.optimStepRunSerial if serial else lib.optimStepRun
         check(fn(self.handle, buffers, count, ctypes.byref(scalars)))
+
+    def grad_squared_norm(self, buffers, count, scalars):
+        """The sum of the squares of the gradients of `count` ParamBuffers
+        (a step configured with clipGradNorm)."""
+        out = ctypes.c_double()
+        check(lib.optimStepComputeGradSquaredNorm(
+            self.handle, buffers, count, ctypes.byref(scalars),
+            ctypes.byref(out)))
+        return out.value
 
 
 class Compiler:
