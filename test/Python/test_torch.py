@@ -523,6 +523,73 @@ class BadInput(TestCase):
         self.assertEqual(len(opt.state), 0)
 
 
+class Extensions(TestCase):
+    """optim's options beyond torch's: max_grad_norm (clip_grad_norm_ fused
+    into the step) and moment_dtype=torch.bfloat16."""
+
+    def test_max_grad_norm_is_clip_grad_norm_then_step(self):
+        # Two groups, one norm over both, as clip_grad_norm_(all params).
+        a, b = make_model(torch.float64), make_model(torch.float64)
+        oa = torch.optim.AdamW(groups_of(a, 0.1), lr=1e-2)
+        ob = optim.torch.AdamW(groups_of(b, 0.1), lr=1e-2, max_grad_norm=0.5)
+        self.assertIsNone(ob.last_grad_norm)
+        clipped = 0
+        for step, (x, y) in enumerate(batches(torch.float64, 8)):
+            for model in (a, b):
+                model.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+            norm = torch.nn.utils.clip_grad_norm_(a.parameters(), 0.5)
+            oa.step()
+            ob.step()
+            clipped += norm.item() > 0.5
+            self.assertAlmostEqual(ob.last_grad_norm, norm.item(),
+                                   delta=1e-12 * norm.item())
+            self.assertModelsClose(a, b, F64_TOL, f"step {step + 1}")
+        self.assertGreater(clipped, 0)
+
+    def test_bf16_moments_track_f32_moments(self):
+        a, b = make_model(), make_model()
+        oa = optim.torch.AdamW(a.parameters(), lr=1e-2)
+        ob = optim.torch.AdamW(b.parameters(), lr=1e-2,
+                               moment_dtype=torch.bfloat16)
+        for x, y in batches(torch.float32, 10):
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+        state = ob.state[next(b.parameters())]
+        self.assertEqual(state["exp_avg"].dtype, torch.bfloat16)
+        self.assertEqual(state["exp_avg_sq"].dtype, torch.bfloat16)
+        # 10 steps of at most lr each: within 2% of that travel.
+        for pa, pb in zip(a.parameters(), b.parameters()):
+            self.assertLess((pa - pb).abs().max().item(), 10 * 1e-2 * 2e-2)
+        # The checkpoint keeps bf16 moments and round-trips exactly.
+        c = make_model()
+        c.load_state_dict(b.state_dict())
+        oc = optim.torch.AdamW(c.parameters(), lr=1e-2,
+                               moment_dtype=torch.bfloat16)
+        oc.load_state_dict(ob.state_dict())
+        for x, y in batches(torch.float32, 2, seed=7):
+            for model, opt in ((b, ob), (c, oc)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+        for pb, pc in zip(b.parameters(), c.parameters()):
+            self.assertTrue(torch.equal(pb, pc))
+
+    def test_bad_extension_options(self):
+        model = make_model()
+        with self.assertRaisesRegex(ValueError, "max_grad_norm"):
+            optim.torch.AdamW(model.parameters(), max_grad_norm=-1.0)
+        with self.assertRaisesRegex(ValueError, "moment_dtype"):
+            optim.torch.AdamW(model.parameters(), moment_dtype=torch.float16)
+        # An f64 step computes in f64: said when the optimizer is made.
+        m64 = make_model(torch.float64)
+        with self.assertRaisesRegex(optim.OptimError,
+                                    "bf16 moments need a step"):
+            optim.torch.AdamW(m64.parameters(), moment_dtype=torch.bfloat16)
+
+
 class Capi(TestCase):
 
     def test_compiler_and_step(self):

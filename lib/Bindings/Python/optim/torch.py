@@ -91,6 +91,27 @@ def _ptr_or_none(t):
     return None if t is None else t.data_ptr()
 
 
+def _check_extensions(max_grad_norm, moment_dtype):
+    """optim's options beyond torch's: fused global-norm clipping and the
+    moments' storage dtype."""
+    if max_grad_norm is not None and not (
+            isinstance(max_grad_norm, (int, float)) and max_grad_norm >= 0):
+        raise ValueError(f"max_grad_norm must be a number >= 0 or None, got "
+                         f"{max_grad_norm!r}")
+    if moment_dtype not in (None, torch.float32, torch.bfloat16):
+        raise ValueError(f"moment_dtype must be None, torch.float32 or "
+                         f"torch.bfloat16, got {moment_dtype!r}")
+
+
+def _moment_dtype(p, group):
+    """The dtype of p's moments in `group`: bfloat16 storage where the group
+    asks for it (f16/bf16/f32 parameters; an f64 parameter's step rejects
+    it), otherwise the step's compute type."""
+    if group.get("moment_dtype") == torch.bfloat16:
+        return torch.bfloat16
+    return _MOMENT_DTYPES.get(p.dtype)  # None: rejected by the caller
+
+
 class _AdamBase(torch.optim.Optimizer):
     _decoupled = False
 
@@ -99,7 +120,7 @@ class _AdamBase(torch.optim.Optimizer):
                  foreach=None, fused=None, capturable=False,
                  differentiable=False, bias_correction="standard",
                  decay_rate="lr", rescale_grad=None, clip_gradient=None,
-                 compiler=None):
+                 max_grad_norm=None, moment_dtype=None, compiler=None):
         if isinstance(lr, torch.Tensor):
             lr = lr.item()
         if not 0.0 <= lr:
@@ -125,13 +146,18 @@ class _AdamBase(torch.optim.Optimizer):
         if decay_rate != "lr" and not self._decoupled:
             raise ValueError("decay_rate applies to decoupled weight decay "
                              "(AdamW) only")
+        _check_extensions(max_grad_norm, moment_dtype)
         defaults = dict(lr=lr, betas=betas, eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach,
                         capturable=False, differentiable=False,
                         fused=fused, bias_correction=bias_correction,
                         decay_rate=decay_rate, rescale_grad=rescale_grad,
-                        clip_gradient=clip_gradient)
+                        clip_gradient=clip_gradient,
+                        max_grad_norm=max_grad_norm,
+                        moment_dtype=moment_dtype)
+        # clip_grad_norm_'s result at the last step (max_grad_norm groups).
+        self.last_grad_norm = None
         self._compiler = compiler or _capi.default_compiler()
         self._plans = []
         super().__init__(params, defaults)
@@ -152,10 +178,12 @@ class _AdamBase(torch.optim.Optimizer):
         super().__setstate__(state)
         for group in self.param_groups:
             for key in ("bias_correction", "decay_rate", "rescale_grad",
-                        "clip_gradient", "maximize", "amsgrad"):
+                        "clip_gradient", "maximize", "amsgrad",
+                        "max_grad_norm", "moment_dtype"):
                 group.setdefault(key, self.defaults.get(key))
         if not hasattr(self, "_compiler"):
             self._compiler = _capi.default_compiler()
+        self.last_grad_norm = None
         self._plans = []
 
     def __getstate__(self):
@@ -201,28 +229,31 @@ class _AdamBase(torch.optim.Optimizer):
         id_map = dict(zip(chain.from_iterable(g["params"]
                                               for g in saved_groups),
                           chain.from_iterable(g["params"] for g in groups)))
-        amsgrad_of = {}
+        amsgrad_of, dtype_of = {}, {}
         for group, saved in zip(groups, saved_groups):
             for p in group["params"]:
                 amsgrad_of[p] = bool(saved.get("amsgrad", False))
+                # The loaded group's options replace this one's (torch's
+                # rule), its moment dtype among them.
+                dtype_of[p] = _moment_dtype(p, saved)
         converted = {}
         for key, value in state_dict["state"].items():
             p = id_map.get(key)
             if p is None:
                 continue
-            converted[p] = self._convert_state(p, value, amsgrad_of[p], key)
+            converted[p] = self._convert_state(p, value, amsgrad_of[p], key,
+                                               dtype_of[p])
         super().load_state_dict(state_dict)
         for p, value in converted.items():
             self.state[p] = value
         self._plans = []
 
-    def _convert_state(self, p, value, amsgrad, key):
+    def _convert_state(self, p, value, amsgrad, key, dtype):
         if not isinstance(value, dict):
             raise ValueError(f"state of parameter {key} is not a dict")
         if p.dtype not in _ELEMENT_TYPES:
             raise TypeError(f"optim: parameter {key} has unsupported dtype "
                             f"{p.dtype}")
-        dtype = _MOMENT_DTYPES[p.dtype]
         out = dict(value)
         step = value.get("step", 0)
         step = float(step.item() if isinstance(step, torch.Tensor) else step)
@@ -321,6 +352,8 @@ class _AdamBase(torch.optim.Optimizer):
                 for run in plan.runs:
                     plan.scalars.step = run.t + 1
                     _capi.verify_scalars(run.step.config, plan.scalars)
+        if any(plan.key[7] for plan in plans):
+            self._clip(plans)
         for plan in plans:
             scalars = plan.scalars
             for run in plan.runs:
@@ -330,6 +363,22 @@ class _AdamBase(torch.optim.Optimizer):
                 run.steps_np += 1
         return loss
 
+    def _clip(self, plans):
+        """clip_grad_norm_ over every group with max_grad_norm: one norm
+        pass over their gradients (in C), before any parameter changes."""
+        squared = 0.0
+        for plan in plans:
+            if plan.key[7]:
+                for run in plan.runs:
+                    plan.scalars.step = run.t + 1
+                    squared += run.step.grad_squared_norm(
+                        run.array, run.count, plan.scalars)
+        norm = math.sqrt(squared)
+        for plan in plans:
+            if plan.key[7]:
+                plan.scalars.gradNorm = norm
+        self.last_grad_norm = norm
+
     # -- the pointer table ----------------------------------------------
 
     def _group_key(self, group):
@@ -338,10 +387,13 @@ class _AdamBase(torch.optim.Optimizer):
                 group.get("bias_correction", "standard"),
                 group.get("decay_rate", "lr"),
                 group.get("rescale_grad") is not None,
-                group.get("clip_gradient") is not None)
+                group.get("clip_gradient") is not None,
+                group.get("max_grad_norm") is not None,
+                group.get("moment_dtype") == torch.bfloat16)
 
     def _config(self, key, dtype, device):
-        amsgrad, maximize, decay, bias, rate, rescale, clip = key
+        (amsgrad, maximize, decay, bias, rate, rescale, clip, clip_norm,
+         bf16_moments) = key
         c = _capi.StepConfig()
         c.biasCorrection = _capi.BIAS_CORRECTION[bias]
         if not decay:
@@ -353,6 +405,9 @@ class _AdamBase(torch.optim.Optimizer):
             c.weightDecay = _capi.WEIGHT_DECAY_L2
         c.amsgrad, c.maximize = amsgrad, maximize
         c.rescaleGrad, c.clipGradient = rescale, clip
+        c.clipGradNorm = clip_norm
+        c.momentStorage = (_capi.MOMENTS_BF16 if bf16_moments else
+                           _capi.MOMENTS_COMPUTE)
         c.paramType = _ELEMENT_TYPES[dtype]
         if device.type == "cuda":
             c.target = _capi.TARGET_GPU
@@ -370,6 +425,9 @@ class _AdamBase(torch.optim.Optimizer):
         clip = group.get("clip_gradient")
         if clip is not None:
             s.clipGradient = clip
+        bound = group.get("max_grad_norm")
+        if bound is not None:
+            s.maxGradNorm = bound
 
     def _refresh_grads(self, plan, group, grads, grad_ptrs, complete, key):
         """New gradient tensors for an unchanged group: check them and
@@ -432,10 +490,12 @@ class _AdamBase(torch.optim.Optimizer):
             if not state:
                 fresh.append(p)
             else:
-                self._check_state(where, p, state, amsgrad)
+                self._check_state(where, p, state, amsgrad,
+                                  _moment_dtype(p, group))
             live.append((i, p, g))
         for p in fresh:
-            self.state[p] = self._new_state(p, amsgrad)
+            self.state[p] = self._new_state(p, amsgrad,
+                                            _moment_dtype(p, group))
         try:
             return self._make_plan(group, grads, key, live)
         except BaseException:
@@ -512,8 +572,7 @@ class _AdamBase(torch.optim.Optimizer):
             s.foundInf = 0.0
         return plan
 
-    def _check_state(self, where, p, state, amsgrad):
-        dtype = _MOMENT_DTYPES[p.dtype]
+    def _check_state(self, where, p, state, amsgrad, dtype):
         names = _MOMENTS if amsgrad else _MOMENTS[:2]
         for name in names:
             t = state.get(name)
@@ -536,8 +595,7 @@ class _AdamBase(torch.optim.Optimizer):
             raise ValueError(f"{where}: state has no 'step'")
 
     @staticmethod
-    def _new_state(p, amsgrad):
-        dtype = _MOMENT_DTYPES[p.dtype]
+    def _new_state(p, amsgrad, dtype):
         state = {
             "step": torch.tensor(0.0),
             "exp_avg": torch.zeros(p.shape, dtype=dtype, device=p.device),
