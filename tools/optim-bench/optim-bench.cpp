@@ -40,6 +40,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -95,6 +96,20 @@ static cl::opt<bool>
 // The child process of the compile-time measurement (CompileTimes.h).
 static cl::opt<std::string> compileChild("compile-child", cl::Hidden,
                                          cl::cat(benchCategory));
+enum class Placement { Aligned, Staggered, Random };
+static cl::opt<Placement> placement(
+    "placement", cl::init(Placement::Aligned),
+    cl::desc("Where each buffer of the single-tensor rows starts within its "
+             "4 KiB page"),
+    cl::values(
+        clEnumValN(Placement::Aligned, "aligned",
+                   "every buffer at the same page offset (0)"),
+        clEnumValN(Placement::Staggered, "staggered",
+                   "buffer k at 128 * k bytes, as PyTorch's allocator places "
+                   "consecutive tensors"),
+        clEnumValN(Placement::Random, "random",
+                   "a random multiple of 64 bytes per buffer (fixed seed)")),
+    cl::cat(benchCategory));
 static cl::opt<std::string> svgPath("svg", cl::init(""),
                                     cl::desc("Write a GB/s-vs-size plot here"),
                                     cl::value_desc("file"),
@@ -104,13 +119,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// The page offset of the next buffer of a single-tensor row (--placement).
+size_t nextPlacementOffset() {
+  static unsigned index = 0;
+  static std::mt19937 rng(42);
+  switch (placement) {
+  case Placement::Aligned:
+    return 0;
+  case Placement::Staggered:
+    return 128 * (index++ % 32);
+  case Placement::Random:
+    return 64 * std::uniform_int_distribution<size_t>(0, 63)(rng);
+  }
+  return 0;
+}
+
 template <typename T> struct Aligned {
   T *data = nullptr;
-  explicit Aligned(int64_t n) {
+  void *base = nullptr;
+  /// A buffer of n elements starting `offset` bytes into a 4 KiB page.
+  explicit Aligned(int64_t n, size_t offset = 0) {
     size_t bytes = std::max<size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
-    data = static_cast<T *>(std::aligned_alloc(64, bytes));
+    base = std::aligned_alloc(4096, (bytes + offset + 4095) / 4096 * 4096);
+    data = reinterpret_cast<T *>(static_cast<char *>(base) + offset);
   }
-  ~Aligned() { std::free(data); }
+  ~Aligned() { std::free(base); }
   Aligned(const Aligned &) = delete;
 };
 
@@ -187,7 +220,9 @@ template <typename T>
 void benchSize(int64_t n, StringRef variant, int threads,
                optim::Compiler &compiler) {
   bool amsgrad = variant == "amsgrad";
-  Aligned<T> p(n), g(n), m(n), v(n), vmax(n);
+  Aligned<T> p(n, nextPlacementOffset()), g(n, nextPlacementOffset()),
+      m(n, nextPlacementOffset()), v(n, nextPlacementOffset()),
+      vmax(n, nextPlacementOffset());
   fill<T>(p.data, n, T(0.5), threads);
   fill<T>(g.data, n, T(1e-3), threads);
   fill<T>(m.data, n, T(0), threads);
