@@ -94,19 +94,15 @@ void trainBoth(Compiler &compiler, Communicator &comm, double maxGradNorm) {
   auto unsharded =
       unwrap(Optimizer::create(compiler, config, hyper, plain), "unsharded");
 
-  std::vector<int> evalRows(1024);
-  for (int i = 0; i < 1024; ++i)
-    evalRows[i] = kSamples - 1024 + i;
   // Every rank draws the same batches; rank r trains on its slice.
-  std::mt19937 rng(3);
-  std::uniform_int_distribution<int> pick(0, kSamples - 1025);
+  Batches batches;
+  const std::vector<int> &evalRows = batches.heldOut;
   std::vector<int> batch(kBatch);
   int per = kBatch / worldSize;
   double firstLoss = reference.run(data, evalRows, false);
   double worstNorm = 0;
   for (int step = 1; step <= kSteps; ++step) {
-    for (int &r : batch)
-      r = pick(rng);
+    batches.next(batch);
     std::vector<int> slice(batch.begin() + rank * per,
                            batch.begin() + (rank + 1) * per);
     sharded.run(data, slice, /*train=*/true);

@@ -97,6 +97,23 @@ struct Mlp {
   }
 };
 
+/// The held-out rows (the last 1024 samples) and the training batches,
+/// drawn from the others by a fixed seed: every run draws the same ones.
+struct Batches {
+  std::vector<int> heldOut;
+  std::mt19937 rng{3};
+  std::uniform_int_distribution<int> pick{0, kSamples - 1025};
+  Batches() : heldOut(1024) {
+    for (int i = 0; i < 1024; ++i)
+      heldOut[i] = kSamples - 1024 + i;
+  }
+  /// Fills `rows` with the next batch.
+  void next(std::vector<int> &rows) {
+    for (int &r : rows)
+      r = pick(rng);
+  }
+};
+
 } // namespace optim::train
 
 #endif // OPTIM_TOOLS_OPTIM_TRAIN_TRAINMODEL_H

@@ -125,18 +125,14 @@ int main(int argc, char **argv) {
                     "{2}\n",
                     config.key(), compileMs, (*compiler)->getNumThreads());
 
-  std::vector<int> evalRows(1024);
-  for (int i = 0; i < 1024; ++i)
-    evalRows[i] = kSamples - 1024 + i;
-  std::mt19937 rng(3);
-  std::uniform_int_distribution<int> pick(0, kSamples - 1025);
+  Batches batches;
+  const std::vector<int> &evalRows = batches.heldOut;
   std::vector<int> rows(batch);
   double stepSeconds = 0;
   double firstLoss = model.run(data, evalRows, false), lastLoss = firstLoss;
   outs() << formatv("step {0,4}  held-out loss {1:f4}\n", 0, firstLoss);
   for (int step = 1; step <= numSteps; ++step) {
-    for (int &r : rows)
-      r = pick(rng);
+    batches.next(rows);
     model.run(data, rows, /*train=*/true);
     // Cosine schedule: a new learning rate every step, never a recompile.
     (*optimizer)
