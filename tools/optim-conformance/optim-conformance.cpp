@@ -591,6 +591,25 @@ struct Outcome {
   /// The largest error as a fraction of its allowed tolerance.
   double maxToleranceUsed = 0;
   std::string worst;
+
+  /// Compares one value with its expectation under the case's tolerance;
+  /// `describe` names it if it becomes the worst. Returns its absolute
+  /// error (infinite for a non-finite value, which always fails: NaN
+  /// compares false).
+  double record(const GoldenCase &c, double got, double want,
+                llvm::function_ref<std::string()> describe) {
+    double error = std::isfinite(got) ? std::fabs(got - want) : INFINITY;
+    double allowed = c.atol + c.rtol * std::fabs(want);
+    bool ok = std::isfinite(got) && error <= allowed;
+    double used = ok ? (allowed > 0 ? error / allowed : 0) : INFINITY;
+    if (!ok)
+      passed = false;
+    if (used > maxToleranceUsed || worst.empty()) {
+      maxToleranceUsed = used;
+      worst = describe();
+    }
+    return error;
+  }
 };
 
 /// How a case's elements are laid out for one run: pieces (one tensor of
@@ -634,17 +653,10 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c);
 void checkGradNorm(const GoldenCase &c, size_t i, double got,
                    Outcome &outcome) {
   double want = c.expectedGradNorm[i];
-  double error = std::isfinite(got) ? std::fabs(got - want) : INFINITY;
-  double allowed = c.atol + c.rtol * std::fabs(want);
-  bool ok = std::isfinite(got) && error <= allowed;
-  double used = ok ? (allowed > 0 ? error / allowed : 0) : INFINITY;
-  if (!ok)
-    outcome.passed = false;
-  if (used > outcome.maxToleranceUsed || outcome.worst.empty()) {
-    outcome.maxToleranceUsed = used;
-    outcome.worst = formatv("grad_norm at step {0} = {1:e} vs {2:e}", i + 1,
-                            got, want);
-  }
+  outcome.record(c, got, want, [&] {
+    return formatv("grad_norm at step {0} = {1:e} vs {2:e}", i + 1, got, want)
+        .str();
+  });
 }
 
 /// Compares `state` with the case's expectations.
@@ -838,19 +850,12 @@ Outcome compare(const GoldenCase &c,
       continue;
     for (size_t i = 0; i < n; ++i) {
       double got = state[k][i], want = c.expected[k][i];
-      double error = std::isfinite(got) ? std::fabs(got - want) : INFINITY;
-      double allowed = c.atol + c.rtol * std::fabs(want);
-      // NaN compares false: a NaN or infinite result always fails.
-      bool ok = std::isfinite(got) && error <= allowed;
-      double used = ok ? (allowed > 0 ? error / allowed : 0) : INFINITY;
-      if (!ok)
-        outcome.passed = false;
+      double error = outcome.record(c, got, want, [&] {
+        return formatv("{0}[{1}] = {2:e} vs {3:e}", kStateNames[k], i, got,
+                       want)
+            .str();
+      });
       outcome.maxAbsError = std::max(outcome.maxAbsError, error);
-      if (used > outcome.maxToleranceUsed || outcome.worst.empty()) {
-        outcome.maxToleranceUsed = used;
-        outcome.worst =
-            formatv("{0}[{1}] = {2:e} vs {3:e}", kStateNames[k], i, got, want);
-      }
     }
   }
   return outcome;

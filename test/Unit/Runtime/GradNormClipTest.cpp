@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ExpectError.h"
 #include "Reference.h"
 #include "SharedCompiler.h"
 
@@ -24,11 +25,7 @@ using namespace optim;
 namespace {
 Compiler &getCompiler() { return test::getSharedCompiler(); }
 
-void expectError(llvm::Error error, llvm::StringRef text) {
-  ASSERT_TRUE(bool(error)) << "no error; expected: " << text.str();
-  std::string message = llvm::toString(std::move(error));
-  EXPECT_NE(message.find(text.str()), std::string::npos) << message;
-}
+using test::expectError;
 
 StepConfig clippedAdamW(ElementType type) {
   StepConfig config = StepConfig::forPreset(Preset::TorchAdamW, type);

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ExpectError.h"
 #include "Reference.h"
 #include "SharedCompiler.h"
 #include "TestTensor.h"
@@ -444,11 +445,7 @@ struct OptimizerCall {
   }
 };
 
-void expectError(llvm::Error error, llvm::StringRef text) {
-  ASSERT_TRUE(bool(error)) << "accepted; expected: " << text.str();
-  std::string message = llvm::toString(std::move(error));
-  EXPECT_NE(message.find(text.str()), std::string::npos) << message;
-}
+using test::expectError;
 } // namespace
 
 TEST(OptimizerMisuse, RejectedStepsChangeNothing) {

@@ -1,5 +1,6 @@
 //===- OptimizerGroupsTest.cpp - param groups, options, typed views -------===//
 
+#include "ExpectError.h"
 #include "Reference.h"
 #include "SharedCompiler.h"
 
@@ -16,11 +17,7 @@ using namespace optim;
 namespace {
 Compiler &getCompiler() { return test::getSharedCompiler(); }
 
-void expectError(llvm::Error error, llvm::StringRef text) {
-  ASSERT_TRUE(bool(error)) << "no error; expected: " << text.str();
-  std::string message = llvm::toString(std::move(error));
-  EXPECT_NE(message.find(text.str()), std::string::npos) << message;
-}
+using test::expectError;
 
 template <typename T>
 void expectCreateError(llvm::Expected<T> result, llvm::StringRef text) {
