@@ -68,6 +68,18 @@ def Optim_AdamStepOpInterface : OpInterface<"AdamStepOpInterface"> {
     InterfaceMethod<"The norm gradients are clipped to, null without "
       "clipping.", "::mlir::Value", "getMaxGradNorm", (ins), [{}],
       [{ return $_op.getMaxGradNorm(); }]>,
+    InterfaceMethod<"The seed of stochastic rounding; null when bf16 "
+      "parameters round to nearest even.", "::mlir::Value",
+      "getRoundingSeed", (ins), [{}], [{ return $_op.getRoundingSeed(); }]>,
+    InterfaceMethod<"The draw offset of stochastic rounding (the step).",
+      "::mlir::Value", "getRoundingOffset", (ins), [{}],
+      [{ return $_op.getRoundingOffset(); }]>,
+    InterfaceMethod<"The stream of the group's first parameter, or null (0).",
+      "::mlir::Value", "getRoundingStream", (ins), [{}],
+      [{ return $_op.getRoundingStream(); }]>,
+    InterfaceMethod<"The element index of the group's first element, or null "
+      "(0).", "::mlir::Value", "getRoundingElement", (ins), [{}],
+      [{ return $_op.getRoundingElement(); }]>,
     InterfaceMethod<"Whether a non-finite grad_norm skips the step.", "bool",
       "getSkipNonfiniteNorm", (ins), [{}],
       [{ return $_op.getSkipNonfiniteNorm(); }]>,

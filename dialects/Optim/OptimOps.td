@@ -58,6 +58,10 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
       Optional<AnyFloat>:$found_inf,
       Optional<AnyFloat>:$grad_norm,
       Optional<AnyFloat>:$max_grad_norm,
+      Optional<I64>:$rounding_seed,
+      Optional<I64>:$rounding_offset,
+      Optional<I64>:$rounding_stream,
+      Optional<I64>:$rounding_element,
       Variadic<Optim_FloatShaped>:$params,
       Variadic<Optim_FloatShaped>:$exp_avgs,
       Variadic<Optim_FloatShaped>:$exp_avg_sqs,
@@ -96,6 +100,8 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
       # " | `found_inf` `(` $found_inf `)`"
       # " | `clip_grad_norm` `(` $grad_norm `,` $max_grad_norm `)`"
       # " | `skip_nonfinite_norm` $skip_nonfinite_norm"
+      # " | `stochastic_rounding` `(` $rounding_seed `,` $rounding_offset `)`"
+      # " | `rounding_origin` `(` $rounding_stream `,` $rounding_element `)`"
       # " | `bias_correction` `(` custom<EnumKeyword>($bias_correction) `)`"
       # extraClauses # ")"
       # " attr-dict";
@@ -116,7 +122,9 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
             scalars.beta2, scalars.eps, scalars.weightDecay, scalars.step,
             scalars.beta1Power, scalars.beta2Power, scalars.rescaleGrad,
             scalars.clipGradient, scalars.gradScale, scalars.foundInf,
-            scalars.gradNorm, scalars.maxGradNorm, params, expAvgs, expAvgSqs,
+            scalars.gradNorm, scalars.maxGradNorm, scalars.roundingSeed,
+            scalars.roundingOffset, scalars.roundingStream,
+            scalars.roundingElement, params, expAvgs, expAvgSqs,
             maxExpAvgSqs, biasCorrection, amsgrad,
             maximize}] # extraBuilderCall # [{, skipNonfiniteNorm);
     }]>
@@ -184,6 +192,21 @@ def Optim_AdamOp : Optim_AdamStepOp<"adam", Optional<AnyFloat>> {
     and `grad_scale` and before `clip_gradient`. A non-finite norm makes
     `coef` NaN, as in torch; with `skip_nonfinite_norm` it skips the step
     instead, as a non-zero `found_inf` does.
+
+    bf16 parameters may be rounded stochastically instead of to nearest even
+    (`stochastic_rounding(%seed, %offset)`, both i64): the updated f32 value
+    `x` is stored as the bf16 bits `(bits(x) + r) >> 16`, so it rounds up
+    with probability (dropped bits) / 2^16 and `E[p] = x`; NaN is truncated
+    (quiet, sign kept). The 16 bits `r` of element `j` (row-major) of
+    parameter `i` of the group are word 0 of Philox4x32-10 with
+    key = `%seed` (low word first) and counter =
+    (`e` low, `e` high, `stream + i` mod 2^32, `%offset` mod 2^32), where
+    `e = element + j`; `stream` and `element` are 0 unless
+    `rounding_origin(%stream, %element)` places the group elsewhere (a
+    runtime that splits a parameter into pieces passes the piece's tensor
+    and first element). A draw depends on nothing else, so the result is
+    the same for any thread count, tiling or launch shape. The offset is
+    normally the step count, so each step draws afresh.
 
     Example (PyTorch `Adam(amsgrad=True, weight_decay=wd)`):
 

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace ::optim;
 
@@ -209,15 +210,22 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
       ptr += offset * size;
     return Descriptor{ptr, ptr, 0, length, 1};
   };
-  Descriptor scalars{const_cast<double *>(scalarBlock),
-                     const_cast<double *>(scalarBlock), 0,
-                     detail::kNumScalarSlots, 1};
+  // Each call gets its own copy of the block: with stochastic rounding the
+  // piece's stream (its tensor) and first element go into it, so that every
+  // element draws the same bits however the group is split.
+  double block[detail::kNumScalarSlots];
+  std::memcpy(block, scalarBlock, sizeof block);
+  uint64_t streamBase;
+  std::memcpy(&streamBase, &block[detail::kRoundingStream], sizeof streamBase);
+  Descriptor scalars{block, block, 0, detail::kNumScalarSlots, 1};
   int64_t start = 0;
-  for (const ParamBuffers &p : params) {
+  for (auto [i, p] : llvm::enumerate(params)) {
     int64_t stop = start + p.numElements;
     int64_t lo = std::max(begin, start), hi = std::min(end, stop);
     if (lo < hi) {
       int64_t offset = lo - start, length = hi - lo;
+      detail::storeSlotBits(block[detail::kRoundingStream], streamBase + i);
+      detail::storeSlotBits(block[detail::kRoundingElement], offset);
       Descriptor dp = descriptor(p.param, offset, paramSize, length);
       Descriptor dg = descriptor(p.grad, offset, paramSize, length);
       Descriptor dm = descriptor(p.expAvg, offset, momentSize, length);

@@ -695,7 +695,9 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
 static_assert(::optim::detail::kGradScale == 10 &&
                   ::optim::detail::kGradNorm == 11 &&
                   ::optim::detail::kMaxGradNorm == 12 &&
-                  ::optim::detail::kNumScalarSlots == 13,
+                  ::optim::detail::kRoundingSeed == 13 &&
+                  ::optim::detail::kRoundingElement == 16 &&
+                  ::optim::detail::kNumScalarSlots == 17,
               "update the scalar slots of getAotHeader");
 
 std::string Compiler::getAotHeader(const StepConfig &config) {
@@ -718,7 +720,13 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
      << "  OPTIM_BETA1_POWER = 6,\n  OPTIM_BETA2_POWER = 7,\n"
      << "  OPTIM_RESCALE_GRAD = 8,\n  OPTIM_CLIP_GRADIENT = 9,\n"
      << "  OPTIM_GRAD_SCALE = 10,\n  OPTIM_GRAD_NORM = 11,\n"
-     << "  OPTIM_MAX_GRAD_NORM = 12,\n  OPTIM_NUM_SCALARS = 13\n};\n\n"
+     << "  OPTIM_MAX_GRAD_NORM = 12,\n"
+     << "  /* Stochastic rounding: uint64 values, their bits in the slot\n"
+     << "     (memcpy); stream and element: where the call's piece starts. "
+        "*/\n"
+     << "  OPTIM_ROUNDING_SEED = 13,\n  OPTIM_ROUNDING_OFFSET = 14,\n"
+     << "  OPTIM_ROUNDING_STREAM = 15,\n  OPTIM_ROUNDING_ELEMENT = 16,\n"
+     << "  OPTIM_NUM_SCALARS = 17\n};\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
   if (!table) {
     os << "/* One tensor per call: param, grad, exp_avg, exp_avg_sq, "

@@ -217,12 +217,18 @@ llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
   // Both are at most kMaxStepCount (create, importState): no overflow.
   std::vector<StepScalars> scalars;
   scalars.reserve(groups.size());
+  uint64_t firstTensor = 0;
   for (const Group &group : groups) {
     int64_t t = group.firstStep + stepCount;
     if (llvm::Error error = checkNextStepCount(t))
       return error;
     StepScalars s = group.hyper;
     s.step = t;
+    // Stochastic rounding draws afresh each step, and each tensor of the
+    // optimizer (across groups) has a stream of its own.
+    s.roundingOffset = uint64_t(t);
+    s.roundingStream = firstTensor;
+    firstTensor += group.params.size();
     s.foundInf = foundInf;
     if (group.compiled->getConfig().variant.givenPowers) {
       s.beta1Power = std::pow(s.beta1, static_cast<double>(s.step));

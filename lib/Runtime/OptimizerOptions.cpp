@@ -12,6 +12,7 @@ StepConfig OptimizerOptions::getConfig() const {
       StepConfig::forPreset(preset, elementType, presetOptions);
   config.fastMath = fast;
   config.variant.clipGradNorm = clipNorm;
+  config.variant.stochasticRounding = rounding;
   config.momentStorage = moments;
   return config;
 }

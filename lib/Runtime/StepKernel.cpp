@@ -29,6 +29,10 @@ void packScalars(const StepScalars &s, double (&block)[kNumScalarSlots]) {
   block[kGradScale] = s.gradScale;
   block[kGradNorm] = s.gradNorm;
   block[kMaxGradNorm] = s.maxGradNorm;
+  storeSlotBits(block[kRoundingSeed], s.roundingSeed);
+  storeSlotBits(block[kRoundingOffset], s.roundingOffset);
+  storeSlotBits(block[kRoundingStream], s.roundingStream);
+  storeSlotBits(block[kRoundingElement], 0);
 }
 
 static Type getMlirType(MLIRContext *ctx, ElementType type) {
@@ -145,6 +149,15 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   if (variant.clipGradNorm) {
     s.gradNorm = scalar(kGradNorm);
     s.maxGradNorm = scalar(kMaxGradNorm);
+  }
+  if (variant.stochasticRounding) {
+    auto bits = [&](ScalarSlot slot) -> Value {
+      return arith::BitcastOp::create(b, loc, b.getI64Type(), scalar(slot));
+    };
+    s.roundingSeed = bits(kRoundingSeed);
+    s.roundingOffset = bits(kRoundingOffset);
+    s.roundingStream = bits(kRoundingStream);
+    s.roundingElement = bits(kRoundingElement);
   }
   // found_inf is decided on the host: a skipped step never calls a kernel.
   AdamVariant kernelVariant = variant;

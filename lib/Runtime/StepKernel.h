@@ -30,6 +30,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <cstring>
+
 namespace optim::detail {
 
 /// Slots of the f64 scalar block passed to every kernel.
@@ -47,6 +49,14 @@ enum ScalarSlot : unsigned {
   kGradScale,
   kGradNorm,
   kMaxGradNorm,
+  // Stochastic rounding: 64-bit integers, their bits stored in the f64
+  // slots (storeSlotBits). The seed and offset are the step's; the stream
+  // and element say where the piece a call updates starts (the executor
+  // sets them per call).
+  kRoundingSeed,
+  kRoundingOffset,
+  kRoundingStream,
+  kRoundingElement,
   kNumScalarSlots
 };
 
@@ -59,6 +69,12 @@ constexpr llvm::StringLiteral kKernelName = "optim_step";
 /// the norm of one piece of a gradient (unscaled by the grad_scale slot when
 /// the step takes one), summed in f64; the executor combines the pieces.
 constexpr llvm::StringLiteral kGradNormKernelName = "optim_grad_norm";
+
+/// Stores the bits of `value` in a slot of the scalar block (the kernel
+/// loads them as f64 and bitcasts them back).
+inline void storeSlotBits(double &slot, uint64_t value) {
+  std::memcpy(&slot, &value, sizeof value);
+}
 
 /// Fills the scalar block for one step.
 void packScalars(const StepScalars &scalars, double (&block)[kNumScalarSlots]);

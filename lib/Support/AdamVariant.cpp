@@ -94,6 +94,8 @@ std::string AdamVariant::str() const {
     s += "+foundinf";
   if (clipGradNorm)
     s += "+clipnorm";
+  if (stochasticRounding)
+    s += "+sr";
   return s;
 }
 

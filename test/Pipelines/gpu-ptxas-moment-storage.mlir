@@ -36,3 +36,24 @@ func.func @clipped(%p: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v: 
       clip_grad_norm(%norm, %max)
   return
 }
+
+// Stochastic rounding of bf16 parameters: the element index of each lane
+// feeds ten Philox rounds (multiplies and xors), and the param is
+// stored as 16-bit values.
+// RUN: %python %S/Inputs/extract-ptx.py --index 2 < %t.mlir > %t.2.ptx
+// RUN: ptxas -arch=sm_90 -v %t.2.ptx -o %t.2.cubin 2>&1 | FileCheck %s --check-prefix=ROUNDED
+// RUN: FileCheck %s --check-prefix=ROUNDED-PTX < %t.2.ptx
+// ROUNDED: Compiling entry function 'rounded_kernel'
+// ROUNDED: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// ROUNDED-PTX-LABEL: .entry rounded_kernel
+// ROUNDED-PTX: xor.b32
+// ROUNDED-PTX: st.global.{{(u16|b16)}}
+
+func.func @rounded(%p: memref<?xbf16>, %g: memref<?xbf16>, %m: memref<?xf32>, %v: memref<?xf32>,
+                   %lr: f64, %beta1: f64, %beta2: f64, %eps: f64, %wd: f64, %t: i64,
+                   %seed: i64, %stream: i64, %element: i64) {
+  optim.adamw (%p, %g, %m, %v) : memref<?xbf16> scalar_type(f64)
+      lr(%lr) betas(%beta1, %beta2) eps(%eps) weight_decay(%wd) step(%t : i64)
+      stochastic_rounding(%seed, %t) rounding_origin(%stream, %element)
+  return
+}

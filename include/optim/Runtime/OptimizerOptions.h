@@ -77,6 +77,15 @@ public:
     return *this;
   }
 
+  /// bf16 parameters rounded stochastically (Philox, keyed by `seed`, the
+  /// step count and the element) instead of to nearest even: updates below
+  /// half a bf16 ulp still move the parameters, in expectation exactly.
+  OptimizerOptions &stochasticRounding(uint64_t seed) {
+    rounding = true;
+    scalars.roundingSeed = seed;
+    return *this;
+  }
+
   /// What these options compile to, and the scalars they run with. Invalid
   /// values are reported when an optimizer is created from them.
   StepConfig getConfig() const;
@@ -89,6 +98,7 @@ private:
   ElementType elementType = ElementType::f32;
   bool fast = false;
   bool clipNorm = false;
+  bool rounding = false;
   MomentStorage moments = MomentStorage::compute;
   StepScalars scalars;
 };

@@ -125,6 +125,15 @@ struct StepScalars {
   /// such a step instead). maxGradNorm must be >= 0 (+inf never clips).
   double gradNorm = 0.0;
   double maxGradNorm = std::numeric_limits<double>::infinity();
+  /// Stochastic rounding (AdamVariant::stochasticRounding, bf16 params):
+  /// the seed, the draw offset (Optimizer passes the step count, so every
+  /// step draws afresh) and the stream of the group's first tensor (tensor
+  /// k of the group rounds with stream roundingStream + k; Optimizer gives
+  /// each group its own). Equal values give bit-identical results whatever
+  /// the thread count.
+  uint64_t roundingSeed = 0;
+  uint64_t roundingOffset = 0;
+  uint64_t roundingStream = 0;
 
   /// The defaults users of `preset`'s framework expect (lr, betas, eps,
   /// weight decay; e.g. eps 1e-6 for MXNet, weight decay 1e-2 for AdamW).

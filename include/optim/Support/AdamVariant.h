@@ -66,6 +66,9 @@ struct AdamVariant {
   /// Global-norm clipping (torch.nn.utils.clip_grad_norm_ before the step):
   /// the step takes the gradients' global norm and the bound it clips to.
   bool clipGradNorm = false;
+  /// bf16 parameters are rounded stochastically (Philox draws keyed by a
+  /// seed, the step's offset and the element) instead of to nearest even.
+  bool stochasticRounding = false;
 
   /// A short stable spelling, e.g. "adamw.standard+amsgrad"; used in cache
   /// keys and kernel names.

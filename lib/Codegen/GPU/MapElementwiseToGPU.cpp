@@ -110,6 +110,25 @@ void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op,
     for (Type t : inner.getResultTypes())
       types.push_back(width ? VectorType::get({width}, t) : t);
     Operation *clone;
+    if (isa<linalg::IndexOp>(inner)) {
+      // The element's index (the generic is 1-d): `index`, or for a vector
+      // the lanes index + 0, 1, ..., width - 1.
+      Value at = index;
+      if (width) {
+        // A constant rather than vector.step, which the NVVM lowering
+        // does not convert.
+        SmallVector<APInt> lanes;
+        for (int64_t lane = 0; lane < width; ++lane)
+          lanes.push_back(APInt(64, lane));
+        auto type = cast<VectorType>(types[0]);
+        Value steps = arith::ConstantOp::create(
+            b, loc, type, DenseElementsAttr::get(type, lanes));
+        at = arith::AddIOp::create(
+            b, loc, vector::BroadcastOp::create(b, loc, type, index), steps);
+      }
+      mapping.map(inner.getResult(0), at);
+      continue;
+    }
     if (preciseMath && isa<math::SqrtOp>(inner) &&
         getElementTypeOrSelf(types[0]).isF32()) {
       clone = emitPreciseSqrt(b, loc, operands[0]);
@@ -330,6 +349,12 @@ struct OptimMapElementwiseToGPUPass
   /// the template of each.
   LogicalResult mapTableRun(linalg::GenericOp op, Value table) {
     func::FuncOp func = getOperation();
+    // The template's element indices would restart in every tensor of the
+    // table while its per-tensor values (a stochastic-rounding stream) stay
+    // those of the template: refuse rather than repeat draws.
+    if (!op.getBody()->getOps<linalg::IndexOp>().empty())
+      return op.emitError("a step over a group table cannot use element "
+                          "indices (stochastic rounding)");
     // Each operand of the template is a marked function argument: its column.
     SmallVector<int64_t> columns;
     for (Value v : op->getOperands()) {

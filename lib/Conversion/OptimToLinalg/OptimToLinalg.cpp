@@ -22,6 +22,7 @@
 #include "Flatten.h"
 #include "optim/Dialect/Optim/IR/OptimOps.h"
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
+#include "optim/Support/Philox.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -53,6 +54,7 @@ struct StepOperands {
   Value lr, beta1, beta2, eps, weightDecay, step, beta1Power, beta2Power;
   Value rescaleGrad, clipGradient, gradScale, foundInf;
   Value gradNorm, maxGradNorm;
+  Value roundingSeed, roundingOffset, roundingStream, roundingElement;
   bool skipNonfiniteNorm;
   /// The in/out state operands in the order the tensor results come in.
   SmallVector<Value> inits;
@@ -83,6 +85,10 @@ struct StepOperands {
     foundInf = get(op.getFoundInf());
     gradNorm = get(op.getGradNorm());
     maxGradNorm = get(op.getMaxGradNorm());
+    roundingSeed = get(op.getRoundingSeed());
+    roundingOffset = get(op.getRoundingOffset());
+    roundingStream = get(op.getRoundingStream());
+    roundingElement = get(op.getRoundingElement());
     skipNonfiniteNorm = op.getSkipNonfiniteNorm();
     for (ArrayRef<Value> role : {ArrayRef(params), ArrayRef(expAvgs),
                                  ArrayRef(expAvgSqs), ArrayRef(maxExpAvgSqs)})
@@ -103,6 +109,119 @@ struct StepCoefficients {
   Value clipCoef;       ///< min(1, max_grad_norm / (grad_norm + 1e-6))
   Value clipLo, clipHi; ///< +-clip_gradient, or -+inf when it is negative
 };
+
+/// The loop-invariant values of stochastic rounding (all i32 unless noted),
+/// made in the prologue: the element bodies may only use values defined
+/// outside them, since the GPU mapping broadcasts those and clones the
+/// body's own ops at vector width.
+struct RoundingConstants {
+  SmallVector<Value> key0, key1; ///< the ten round keys of Philox4x32-10
+  Value m0, m1;                  ///< the Philox multipliers
+  Value offsetWord;              ///< counter word 3: offset mod 2^32
+  Value streamBase;              ///< stream mod 2^32 (param i adds i)
+  Value elementBase;             ///< i64: the group's first element index
+  Value shift32;                 ///< i64 32
+  Value mask16, shift16, quietBit;
+};
+
+/// What the body of parameter i needs beyond RoundingConstants: its stream
+/// word and, for a multi-dimensional iteration space, the sizes that
+/// linearise the loop indices (row-major).
+struct ParamRounding {
+  const RoundingConstants *constants;
+  Value streamWord;
+  SmallVector<Value> sizes; ///< index-typed, dimensions 1..rank-1
+};
+
+RoundingConstants emitRoundingConstants(OpBuilder &b, Location loc,
+                                        const StepOperands &op) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto word = [&](uint32_t value) -> Value {
+    // Sign-extended: IntegerAttr takes the value as a signed int64.
+    return arith::ConstantIntOp::create(b, loc, i32,
+                                        int64_t(int32_t(value)));
+  };
+  auto low = [&](Value v) -> Value {
+    return arith::TruncIOp::create(b, loc, i32, v);
+  };
+  RoundingConstants r;
+  r.shift32 = arith::ConstantIntOp::create(b, loc, i64, 32);
+  Value seedLo = low(op.roundingSeed);
+  Value seedHi =
+      low(arith::ShRUIOp::create(b, loc, op.roundingSeed, r.shift32));
+  for (uint32_t round = 0; round < ::optim::kPhiloxRounds; ++round) {
+    // Round k uses key + k * W (mod 2^32), as the reference bumps it.
+    r.key0.push_back(round ? arith::AddIOp::create(
+                                 b, loc, seedLo, word(round * ::optim::kPhiloxW0))
+                           : seedLo);
+    r.key1.push_back(round ? arith::AddIOp::create(
+                                 b, loc, seedHi, word(round * ::optim::kPhiloxW1))
+                           : seedHi);
+  }
+  r.m0 = word(::optim::kPhiloxM0);
+  r.m1 = word(::optim::kPhiloxM1);
+  r.offsetWord = low(op.roundingOffset);
+  r.streamBase = op.roundingStream ? low(op.roundingStream) : word(0);
+  r.elementBase = op.roundingElement
+                      ? op.roundingElement
+                      : arith::ConstantIntOp::create(b, loc, i64, 0).getResult();
+  r.mask16 = word(0xFFFF);
+  r.shift16 = word(16);
+  r.quietBit = word(0x40);
+  return r;
+}
+
+/// `x` (f32) rounded stochastically to bf16 (SEMANTICS in the op's
+/// description and optim/Support/Philox.h, which is the reference).
+Value emitStochasticRoundToBF16(OpBuilder &b, Location loc, Value x,
+                                const ParamRounding &rounding, int64_t rank) {
+  const RoundingConstants &k = *rounding.constants;
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  // The row-major element index within the parameter.
+  Value index;
+  for (int64_t d = 0; d < rank; ++d) {
+    Value id = linalg::IndexOp::create(b, loc, d);
+    index = index ? arith::AddIOp::create(
+                        b, loc,
+                        arith::MulIOp::create(b, loc, index,
+                                              rounding.sizes[d - 1]),
+                        id)
+                  : id;
+  }
+  Value element = k.elementBase;
+  if (index)
+    element = arith::AddIOp::create(
+        b, loc, element, arith::IndexCastUIOp::create(b, loc, i64, index));
+  Value c0 = arith::TruncIOp::create(b, loc, i32, element);
+  Value c1 = arith::TruncIOp::create(
+      b, loc, i32, arith::ShRUIOp::create(b, loc, element, k.shift32));
+  Value c2 = rounding.streamWord, c3 = k.offsetWord;
+  for (int round = 0; round < ::optim::kPhiloxRounds; ++round) {
+    auto p0 = arith::MulUIExtendedOp::create(b, loc, c0, k.m0);
+    auto p1 = arith::MulUIExtendedOp::create(b, loc, c2, k.m1);
+    Value n0 = arith::XOrIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, p1.getHigh(), c1),
+        k.key0[round]);
+    Value n2 = arith::XOrIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, p0.getHigh(), c3),
+        k.key1[round]);
+    c0 = n0;
+    c1 = p1.getLow();
+    c2 = n2;
+    c3 = p0.getLow();
+  }
+  Value r = arith::AndIOp::create(b, loc, c0, k.mask16);
+  Value bits = arith::BitcastOp::create(b, loc, i32, x);
+  Value rounded = arith::ShRUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, bits, r), k.shift16);
+  Value truncated = arith::OrIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bits, k.shift16), k.quietBit);
+  Value isNaN =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+  Value chosen = arith::SelectOp::create(b, loc, isNaN, truncated, rounded);
+  Value half = arith::TruncIOp::create(b, loc, b.getI16Type(), chosen);
+  return arith::BitcastOp::create(b, loc, b.getBF16Type(), half);
+}
 
 class PrologueBuilder {
 public:
@@ -232,9 +351,12 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
 
 /// The body of the fused element-wise update. Block arguments: g, p, m, v
 /// and, with AMSGrad, vmax; yields p, m, v (and vmax).
+/// With `rounding`, the new bf16 parameter is rounded stochastically over a
+/// `rank`-dimensional iteration space.
 void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
                           const AdamVariant &variant, const StepCoefficients &c,
-                          FloatType computeType, bool fastMath) {
+                          FloatType computeType, bool fastMath,
+                          const ParamRounding *rounding, int64_t rank) {
   auto ext = [&](Value x) -> Value {
     if (x.getType() == computeType)
       return x;
@@ -313,7 +435,9 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
                                                   arith::FastMathFlags::fast));
   Value update = mul(c.stepSize, quotient);
   Value newP = arith::SubFOp::create(b, loc, p, update);
-  if (paramElementType != computeType)
+  if (rounding)
+    newP = emitStochasticRoundToBF16(b, loc, newP, *rounding, rank);
+  else if (paramElementType != computeType)
     newP = arith::TruncFOp::create(b, loc, paramElementType, newP);
 
   SmallVector<Value> yields = {newP, newM, newV};
@@ -363,6 +487,7 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
                                    const StepOperands &op, unsigned i,
                                    const AdamVariant &variant,
                                    const StepCoefficients &c,
+                                   const RoundingConstants *roundingConstants,
                                    FloatType computeType, bool fastMath) {
   Value grad = op.grads[i];
   SmallVector<Value> state = {op.params[i], op.expAvgs[i], op.expAvgSqs[i]};
@@ -386,6 +511,20 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
   }
 
   int64_t rank = cast<ShapedType>(grad.getType()).getRank();
+  std::optional<ParamRounding> rounding;
+  if (roundingConstants) {
+    rounding = ParamRounding{roundingConstants, {}, {}};
+    rounding->streamWord = arith::AddIOp::create(
+        b, loc, roundingConstants->streamBase,
+        arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                     int64_t(int32_t(i))));
+    for (int64_t d = 1; d < rank; ++d) {
+      if (tensorForm)
+        rounding->sizes.push_back(tensor::DimOp::create(b, loc, grad, d));
+      else
+        rounding->sizes.push_back(memref::DimOp::create(b, loc, grad, d));
+    }
+  }
   AffineMap identity = b.getMultiDimIdentityMap(rank);
   SmallVector<AffineMap> maps(1 + state.size(), identity);
   SmallVector<utils::IteratorType> iterators(rank,
@@ -396,7 +535,7 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
       b, loc, resultTypes, ValueRange{grad}, state, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         buildElementwiseBody(nested, nestedLoc, args, variant, c, computeType,
-                             fastMath);
+                             fastMath, rounding ? &*rounding : nullptr, rank);
       });
   return SmallVector<Value>(generic.getResults());
 }
@@ -468,11 +607,16 @@ struct LowerAdamStep : OpInterfaceConversionPattern<AdamStepOpInterface> {
     // updates come out per parameter: regroup them.
     auto emitAll = [&](OpBuilder &b, Location l) -> SmallVector<Value> {
       StepCoefficients c = emitPrologue(b, l, in, variant, computeType);
+      std::optional<RoundingConstants> rounding;
+      if (variant.stochasticRounding)
+        rounding = emitRoundingConstants(b, l, in);
       unsigned numState = variant.amsgrad ? 4 : 3;
       SmallVector<Value> results(numParams * numState);
       for (unsigned i = 0; i < numParams; ++i) {
         SmallVector<Value> updated =
-            emitParamUpdate(b, l, in, i, variant, c, computeType, fastMath);
+            emitParamUpdate(b, l, in, i, variant, c,
+                            rounding ? &*rounding : nullptr, computeType,
+                            fastMath);
         for (auto [k, v] : llvm::enumerate(updated))
           results[k * numParams + i] = v;
       }

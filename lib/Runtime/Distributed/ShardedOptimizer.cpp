@@ -134,6 +134,11 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
       return llvm::createStringError(
           "sharded steps run on host buffers (Target::CPU); a GPU version "
           "would reduce over NCCL on device buffers");
+    if (config.variant.stochasticRounding)
+      return llvm::createStringError(
+          "sharded steps do not round stochastically yet (a shard's pieces "
+          "would have to draw with their unsharded tensor and element "
+          "indices)");
     if (llvm::Error error = config.verify())
       return error;
     if (llvm::Error error = verifyStepCount(hyper.step))

@@ -4,7 +4,7 @@
 
 func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects at least one parameter}}
-  "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
+  "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
   return
 }
 
@@ -12,7 +12,7 @@ func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v
 
 func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one grad per param, got 2 for 1 params}}
-  "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -20,7 +20,7 @@ func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<
 
 func.func @exp_avg_sq_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one exp_avg_sq per param, got 0 for 1 params}}
-  "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -52,7 +52,7 @@ func.func @half_param_moment_not_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: m
 
 func.func @unsupported_param_element_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %p8: memref<8xf8E4M3FN>, %g8: memref<8xf8E4M3FN>) {
   // expected-error @+1 {{'optim.adam' op param #0 has unsupported element type 'f8E4M3FN' (expected f16, bf16, f32 or f64)}}
-  "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -92,7 +92,7 @@ func.func @mixed_tensor_and_memref(%p: memref<8xf32>, %g: memref<8xf32>, %m: mem
 
 func.func @scalar_type_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %lr64: f64) {
   // expected-error @+1 {{'optim.adam' op failed to verify that 'beta1' has the type of 'lr'}}
-  "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -116,7 +116,7 @@ func.func @bias_correction_without_step(%p: memref<8xf32>, %g: memref<8xf32>, %m
 
 func.func @one_beta_power(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'beta1_power' and 'beta2_power', or neither}}
-  "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -204,7 +204,7 @@ func.func @zero_step(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v
 
 func.func @result_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pt: tensor<8xf32>, %gt: tensor<8xf32>, %mt: tensor<8xf32>, %vt: tensor<8xf32>) {
   // expected-error @+1 {{'optim.adamw' op expected the number of tensor results (2) to be equal to the number of output tensors (3)}}
-  %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
   return
 }
 
@@ -376,7 +376,7 @@ func.func @repeated_clause(%p: memref<8xf32>, %lr: f32, %t: i64) {
 
 func.func @grad_norm_without_max(%p: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'grad_norm' and 'max_grad_norm', or neither}}
-  "optim.adam"(%p, %lr, %lr, %lr, %lr, %t, %lr, %p, %p, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%p, %lr, %lr, %lr, %lr, %t, %lr, %p, %p, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -410,7 +410,7 @@ func.func @nan_max_grad_norm(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8x
 
 func.func @grad_norm_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %norm: f64, %max: f32) {
   // expected-error @+1 {{'grad_norm' has the type of 'lr'}}
-  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %norm, %max, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %norm, %max, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -494,5 +494,51 @@ func.func @f16_moment_storage(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8
 func.func @bf16_grad(%p: memref<8xf32>, %g: memref<8xbf16>, %m: memref<8xbf16>, %v: memref<8xbf16>, %lr: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op grad #0 has element type 'bf16', expected 'f32'}}
   optim.adam (%p, %g, %m, %v) : (memref<8xf32>, memref<8xbf16>, memref<8xbf16>, memref<8xbf16>) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// Stochastic rounding is for bf16 parameters; the message names the param.
+
+func.func @sr_f32_param(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %seed: i64) {
+  // expected-error @+1 {{'optim.adam' op 'stochastic_rounding' rounds bf16 parameters, but param #0 has element type 'f32'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) stochastic_rounding(%seed, %t)
+  return
+}
+
+// -----
+
+func.func @sr_mixed_params(%p: memref<8xbf16>, %g: memref<8xbf16>, %m: memref<8xf32>, %v: memref<8xf32>,
+                           %q: memref<8xf16>, %h: memref<8xf16>, %n: memref<8xf32>, %w: memref<8xf32>, %lr: f32, %t: i64, %seed: i64) {
+  // expected-error @+1 {{'optim.adamw' op 'stochastic_rounding' rounds bf16 parameters, but param #1 has element type 'f16'}}
+  optim.adamw (%p, %g, %m, %v) : memref<8xbf16>, (%q, %h, %n, %w) : memref<8xf16> lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64) stochastic_rounding(%seed, %t)
+  return
+}
+
+// -----
+
+func.func @origin_without_sr(%p: memref<8xbf16>, %g: memref<8xbf16>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op 'rounding_origin' requires 'stochastic_rounding(seed, offset)'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xbf16> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) rounding_origin(%t, %t)
+  return
+}
+
+// -----
+
+// expected-note @+1 {{prior use here}}
+func.func @sr_seed_type(%p: memref<8xbf16>, %g: memref<8xbf16>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %seed: i32) {
+  // expected-error @+1 {{use of value '%seed' expects different type than prior uses: 'i64' vs 'i32'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xbf16> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64) stochastic_rounding(%seed, %t)
+  return
+}
+
+// -----
+
+// The generic form can give a seed without its offset.
+
+func.func @sr_seed_only(%p: memref<8xbf16>, %g: memref<8xbf16>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op expects both 'rounding_seed' and 'rounding_offset', or neither}}
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xbf16>, f32, f32, f32, f32, i64, i64, memref<8xbf16>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }

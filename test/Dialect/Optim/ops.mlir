@@ -142,3 +142,22 @@ func.func @bf16_moments(%p: tensor<64xf32>, %g: tensor<64xf32>, %m: tensor<64xbf
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%wd) step(%t : i64)
   return %r#0, %r#1, %r#2, %r#3 : tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xbf16>
 }
+
+// Stochastic rounding of bf16 parameters, with and without an origin; the
+// clauses may come in any order and print in the declared one.
+// CHECK-LABEL: func @stochastic_rounding
+// CHECK: optim.adamw (%{{.*}}) : memref<?xbf16> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) weight_decay(%{{.*}}) step(%{{.*}} : i64) stochastic_rounding(%[[SEED:.*]], %[[T:.*]])
+// CHECK-NOT: rounding_origin
+// CHECK: optim.adam (%{{.*}}) : tensor<4x4xbf16> lr(%{{.*}}) betas(%{{.*}}, %{{.*}}) eps(%{{.*}}) step(%{{.*}} : i64) stochastic_rounding(%[[SEED]], %[[T]]) rounding_origin(%{{.*}}, %{{.*}})
+func.func @stochastic_rounding(%p: memref<?xbf16>, %g: memref<?xbf16>, %m: memref<?xf32>, %v: memref<?xf32>,
+                               %q: tensor<4x4xbf16>, %h: tensor<4x4xbf16>, %n: tensor<4x4xf32>, %w: tensor<4x4xf32>,
+                               %lr: f32, %t: i64, %seed: i64, %stream: i64, %element: i64) -> tensor<4x4xbf16> {
+  optim.adamw (%p, %g, %m, %v) : memref<?xbf16>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+      stochastic_rounding(%seed, %t)
+  %r:3 = optim.adam (%q, %h, %n, %w) : tensor<4x4xbf16>
+      lr(%lr) betas(%lr, %lr) eps(%lr)
+      rounding_origin(%stream, %element) step(%t : i64)
+      stochastic_rounding(%seed, %t)
+  return %r#0 : tensor<4x4xbf16>
+}

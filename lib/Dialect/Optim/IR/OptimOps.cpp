@@ -384,6 +384,25 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
     return op.emitOpError("'skip_nonfinite_norm' requires "
                           "'clip_grad_norm(grad_norm, max_grad_norm)'");
 
+  // Stochastic rounding: the seed and offset come together (the assembly
+  // format enforces it, a builder might not), and only bf16 is rounded.
+  if (bool(op.getRoundingSeed()) != bool(op.getRoundingOffset()))
+    return op.emitOpError(
+        "expects both 'rounding_seed' and 'rounding_offset', or neither");
+  if (bool(op.getRoundingStream()) != bool(op.getRoundingElement()))
+    return op.emitOpError(
+        "expects both 'rounding_stream' and 'rounding_element', or neither");
+  if (op.getRoundingStream() && !op.getRoundingSeed())
+    return op.emitOpError("'rounding_origin' requires "
+                          "'stochastic_rounding(seed, offset)'");
+  if (op.getRoundingSeed())
+    for (auto [i, param] : llvm::enumerate(op.getParams()))
+      if (!getElementTypeOrSelf(param.getType()).isBF16())
+        return op.emitOpError("'stochastic_rounding' rounds bf16 parameters, "
+                              "but param #")
+               << i << " has element type "
+               << getElementTypeOrSelf(param.getType());
+
   // In place, a buffer that is updated twice would race with itself.
   if (!tensorForm) {
     llvm::SmallPtrSet<Value, 8> seen;

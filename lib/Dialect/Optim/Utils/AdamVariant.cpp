@@ -51,6 +51,7 @@ AdamVariant mlir::optim::getAdamVariant(AdamStepOpInterface op) {
   v.gradScale = bool(op.getGradScale());
   v.foundInf = bool(op.getFoundInf());
   v.clipGradNorm = bool(op.getGradNorm());
+  v.stochasticRounding = bool(op.getRoundingSeed());
   return v;
 }
 
@@ -81,6 +82,9 @@ static StepScalars selectScalars(const AdamVariant &variant,
     selected.foundInf = {};
   if (!variant.clipGradNorm)
     selected.gradNorm = selected.maxGradNorm = {};
+  if (!variant.stochasticRounding)
+    selected.roundingSeed = selected.roundingOffset = selected.roundingStream =
+        selected.roundingElement = {};
   return selected;
 }
 

@@ -39,6 +39,9 @@ struct StepScalars {
   /// Global-norm clipping: the group's gradient norm (optim.global_norm)
   /// and the bound it is clipped to.
   Value gradNorm, maxGradNorm;
+  /// Stochastic rounding of bf16 parameters (i64): the seed and the draw
+  /// offset, and where the group starts (stream, element; null means 0).
+  Value roundingSeed, roundingOffset, roundingStream, roundingElement;
 };
 
 namespace detail {
