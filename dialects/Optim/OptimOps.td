@@ -197,15 +197,17 @@ def Optim_AdamOp : Optim_AdamStepOp<"adam", Optional<AnyFloat>> {
     (`stochastic_rounding(%seed, %offset)`, both i64): the updated f32 value
     `x` is stored as the bf16 bits `(bits(x) + r) >> 16`, so it rounds up
     with probability (dropped bits) / 2^16 and `E[p] = x`; NaN is truncated
-    (quiet, sign kept). The 16 bits `r` of element `j` (row-major) of
-    parameter `i` of the group are word 0 of Philox4x32-10 with
-    key = `%seed` (low word first) and counter =
-    (`e` low, `e` high, `stream + i` mod 2^32, `%offset` mod 2^32), where
-    `e = element + j`; `stream` and `element` are 0 unless
-    `rounding_origin(%stream, %element)` places the group elsewhere (a
-    runtime that splits a parameter into pieces passes the piece's tensor
-    and first element). A draw depends on nothing else, so the result is
-    the same for any thread count, tiling or launch shape. The offset is
+    (quiet, sign kept). For parameter `i` of the group, once per step, the
+    key material `(k0, k1)` is words 0 and 1 of Philox4x32-10 with key =
+    `%seed` (low word first) and counter = (`stream + i` mod 2^32, `%offset`
+    low, `%offset` high, 0). The 16 bits `r` of its element `j` (row-major)
+    are the low half of word 0 of Philox2x32-10 with key `k0` and counter
+    (`e` low, `e` high xor `k1`), where `e = element + j`; `stream` and
+    `element` are 0 unless `rounding_origin(%stream, %element)` places the
+    group elsewhere (a runtime that splits a parameter into pieces passes
+    the piece's tensor and first element). A draw depends on nothing else,
+    so the result is the same for any thread count, tiling or launch shape.
+    The offset is
     normally the step count, so each step draws afresh.
 
     Example (PyTorch `Adam(amsgrad=True, weight_decay=wd)`):

@@ -1,11 +1,11 @@
 // Stochastic rounding on the CPU stays in the vectorised loop: the lanes'
-// element indices are a vector, Philox's 32x32 -> 64-bit multiplies become
+// element indices are a vector, Philox2x32's 32x32 -> 64-bit multiplies become
 // vector multiplies of zero-extended lanes, and the rounded bits are stored
 // as a vector of bf16.
 // RUN: optim-opt %s --optim-lower-to-llvm="openmp=0 chunk-size=0 vector-size=8" | FileCheck %s
 
 // CHECK-LABEL: llvm.func @step
-// CHECK-COUNT-20: llvm.mul {{.*}} : vector<8xi64>
+// CHECK-COUNT-10: llvm.mul {{.*}} : vector<8xi64>
 // CHECK: llvm.bitcast {{.*}} : vector<8xf32> to vector<8xi32>
 // CHECK: llvm.trunc {{.*}} : vector<8xi32> to vector<8xi16>
 // CHECK: {{llvm.store|llvm.intr.masked.store}} {{.*}} : vector<8xbf16>

@@ -271,6 +271,10 @@ void benchSize(int64_t n, StringRef variant, int threads,
   Aligned<T> scaled(n);
   optim::ParamBuffers buffers16 = buffers, scaledBuffers = buffers;
   optim::StepScalars clipScalars = scalars;
+  std::shared_ptr<const optim::CompiledStep> bf16ParamStep, roundedStep;
+  Aligned<uint16_t> p16(n), g16(n);
+  optim::ParamBuffers bf16ParamBuffers = buffers;
+  optim::StepScalars roundedScalars = scalars;
   clipScalars.maxGradNorm = 1.0; // the norm of 1e-3 * sqrt(n): clipping on
   if (sizeof(T) == 4) {
     optim::StepConfig narrow = configFor(variant, type);
@@ -306,6 +310,29 @@ void benchSize(int64_t n, StringRef variant, int threads,
                     }});
     rowBytes["optim-clip"] = sizeof(T) * (amsgrad ? 10 : 8);
     rowBytes["clip-then-step"] = sizeof(T) * (amsgrad ? 12 : 10);
+
+    // bf16 parameters and gradients (f32 moments), rounded to nearest even
+    // and stochastically: what the Philox draws cost.
+    optim::StepConfig bf16Params =
+        configFor(variant, optim::ElementType::bf16);
+    bf16ParamStep = cantFail(compiler.getStep(bf16Params));
+    bf16Params.variant.stochasticRounding = true;
+    roundedStep = cantFail(compiler.getStep(bf16Params));
+    fill<uint16_t>(p16.data, n, 0x3F00, threads); // 0.5
+    fill<uint16_t>(g16.data, n, 0x3A83, threads); // 1e-3
+    bf16ParamBuffers.param = p16.data;
+    bf16ParamBuffers.grad = g16.data;
+    roundedScalars.roundingSeed = 1;
+    roundedScalars.roundingOffset = uint64_t(scalars.step);
+    runs.push_back({"optim-bf16p", [&] {
+                      cantFail(bf16ParamStep->run(bf16ParamBuffers, scalars));
+                    }});
+    runs.push_back({"optim-bf16p-sr", [&] {
+                      cantFail(roundedStep->run(bf16ParamBuffers,
+                                                roundedScalars));
+                    }});
+    int64_t bf16ParamBytes = 2 * 3 + sizeof(T) * (amsgrad ? 6 : 4);
+    rowBytes["optim-bf16p"] = rowBytes["optim-bf16p-sr"] = bf16ParamBytes;
   }
   Record shape;
   shape.variant = variant.str();

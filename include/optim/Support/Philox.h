@@ -17,9 +17,11 @@
 
 namespace optim {
 
-/// The multipliers and the key increments (Weyl sequence) of Philox4x32.
+/// The multipliers and the key increments (Weyl sequence) of Philox4x32 and
+/// Philox2x32.
 inline constexpr uint32_t kPhiloxM0 = 0xD2511F53u;
 inline constexpr uint32_t kPhiloxM1 = 0xCD9E8D57u;
+inline constexpr uint32_t kPhilox2x32M = 0xD256D193u;
 inline constexpr uint32_t kPhiloxW0 = 0x9E3779B9u;
 inline constexpr uint32_t kPhiloxW1 = 0xBB67AE85u;
 inline constexpr int kPhiloxRounds = 10;
@@ -38,6 +40,18 @@ inline std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter,
   return counter;
 }
 
+/// Philox2x32-10 of `counter` under `key`: one 32x32->64 multiply per round
+/// (Philox4x32 has two), the per-element generator of stochastic rounding.
+inline std::array<uint32_t, 2> philox2x32_10(std::array<uint32_t, 2> counter,
+                                             uint32_t key) {
+  for (int round = 0; round < kPhiloxRounds; ++round) {
+    uint64_t p = uint64_t(kPhilox2x32M) * counter[0];
+    counter = {uint32_t(p >> 32) ^ counter[1] ^ key, uint32_t(p)};
+    key += kPhiloxW0;
+  }
+  return counter;
+}
+
 /// Where a stochastically rounded element sits: the step's seed and offset
 /// (the step count, normally), the parameter's stream and its element index.
 struct RoundingCoordinates {
@@ -47,15 +61,31 @@ struct RoundingCoordinates {
   uint64_t element = 0;
 };
 
-/// The 16 random bits that round the element at `at` (SEMANTICS of the
-/// dialect's `stochastic_rounding`): word 0 of Philox4x32-10 with key =
-/// seed, counter = (element, stream, offset) in 32-bit words, low first.
+/// The 64 bits of key material of one parameter in one step: words 0 and 1
+/// of Philox4x32-10 with key = seed and counter = (stream mod 2^32, offset
+/// low, offset high, 0). Made once per parameter and step, outside the
+/// element loop.
+inline std::array<uint32_t, 2> stochasticRoundingKey(uint64_t seed,
+                                                     uint64_t offset,
+                                                     uint64_t stream) {
+  std::array<uint32_t, 4> words =
+      philox4x32_10({uint32_t(stream), uint32_t(offset),
+                     uint32_t(offset >> 32), 0},
+                    {uint32_t(seed), uint32_t(seed >> 32)});
+  return {words[0], words[1]};
+}
+
+/// The 16 random bits that round the element at `at` (the semantics of the
+/// dialect's `stochastic_rounding`): with (k0, k1) = stochasticRoundingKey,
+/// the low 16 bits of word 0 of Philox2x32-10 with key k0 and counter
+/// (element low, element high ^ k1).
 inline uint32_t stochasticRoundingBits(const RoundingCoordinates &at) {
-  std::array<uint32_t, 4> counter = {
-      uint32_t(at.element), uint32_t(at.element >> 32), uint32_t(at.stream),
-      uint32_t(at.offset)};
-  std::array<uint32_t, 2> key = {uint32_t(at.seed), uint32_t(at.seed >> 32)};
-  return philox4x32_10(counter, key)[0] & 0xFFFFu;
+  std::array<uint32_t, 2> key =
+      stochasticRoundingKey(at.seed, at.offset, at.stream);
+  return philox2x32_10({uint32_t(at.element),
+                        uint32_t(at.element >> 32) ^ key[1]},
+                       key[0])[0] &
+         0xFFFFu;
 }
 
 /// `x` rounded to bf16 (its bit pattern) with the random bits `r` < 2^16:

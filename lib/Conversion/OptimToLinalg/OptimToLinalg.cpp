@@ -115,64 +115,105 @@ struct StepCoefficients {
 /// outside them, since the GPU mapping broadcasts those and clones the
 /// body's own ops at vector width.
 struct RoundingConstants {
-  SmallVector<Value> key0, key1; ///< the ten round keys of Philox4x32-10
-  Value m0, m1;                  ///< the Philox multipliers
-  Value offsetWord;              ///< counter word 3: offset mod 2^32
-  Value streamBase;              ///< stream mod 2^32 (param i adds i)
-  Value elementBase;             ///< i64: the group's first element index
-  Value shift32;                 ///< i64 32
+  SmallVector<Value> seedKey0, seedKey1; ///< Philox4x32-10's round keys
+  Value m0, m1, m2;                      ///< the Philox multipliers
+  Value offsetLo, offsetHi;              ///< the offset's two words
+  Value streamBase;                      ///< stream mod 2^32 (param i adds i)
+  Value elementBase;                     ///< i64: the first element index
+  Value zero, shift32;                   ///< i32 0, i64 32
   Value mask16, shift16, quietBit;
 };
 
-/// What the body of parameter i needs beyond RoundingConstants: its stream
-/// word and, for a multi-dimensional iteration space, the sizes that
-/// linearise the loop indices (row-major).
+/// What the body of parameter i needs beyond RoundingConstants: its key
+/// material (made here, once per parameter and step) and, for a
+/// multi-dimensional iteration space, the sizes that linearise the loop
+/// indices (row-major).
 struct ParamRounding {
   const RoundingConstants *constants;
-  Value streamWord;
-  SmallVector<Value> sizes; ///< index-typed, dimensions 1..rank-1
+  SmallVector<Value> roundKeys; ///< Philox2x32-10's round keys, k0 + r * W
+  Value counterMask;            ///< k1, xored into the counter's high word
+  SmallVector<Value> sizes;     ///< index-typed, dimensions 1..rank-1
 };
+
+Value i32Constant(OpBuilder &b, Location loc, uint32_t value) {
+  // Sign-extended: IntegerAttr takes the value as a signed int64.
+  return arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                      int64_t(int32_t(value)));
+}
 
 RoundingConstants emitRoundingConstants(OpBuilder &b, Location loc,
                                         const StepOperands &op) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
-  auto word = [&](uint32_t value) -> Value {
-    // Sign-extended: IntegerAttr takes the value as a signed int64.
-    return arith::ConstantIntOp::create(b, loc, i32,
-                                        int64_t(int32_t(value)));
-  };
   auto low = [&](Value v) -> Value {
     return arith::TruncIOp::create(b, loc, i32, v);
   };
   RoundingConstants r;
   r.shift32 = arith::ConstantIntOp::create(b, loc, i64, 32);
-  Value seedLo = low(op.roundingSeed);
-  Value seedHi =
-      low(arith::ShRUIOp::create(b, loc, op.roundingSeed, r.shift32));
+  auto high = [&](Value v) {
+    return low(arith::ShRUIOp::create(b, loc, v, r.shift32));
+  };
+  Value seedLo = low(op.roundingSeed), seedHi = high(op.roundingSeed);
   for (uint32_t round = 0; round < ::optim::kPhiloxRounds; ++round) {
     // Round k uses key + k * W (mod 2^32), as the reference bumps it.
-    r.key0.push_back(round ? arith::AddIOp::create(
-                                 b, loc, seedLo, word(round * ::optim::kPhiloxW0))
-                           : seedLo);
-    r.key1.push_back(round ? arith::AddIOp::create(
-                                 b, loc, seedHi, word(round * ::optim::kPhiloxW1))
-                           : seedHi);
+    r.seedKey0.push_back(
+        round ? arith::AddIOp::create(
+                    b, loc, seedLo, i32Constant(b, loc, round * ::optim::kPhiloxW0))
+              : seedLo);
+    r.seedKey1.push_back(
+        round ? arith::AddIOp::create(
+                    b, loc, seedHi, i32Constant(b, loc, round * ::optim::kPhiloxW1))
+              : seedHi);
   }
-  r.m0 = word(::optim::kPhiloxM0);
-  r.m1 = word(::optim::kPhiloxM1);
-  r.offsetWord = low(op.roundingOffset);
-  r.streamBase = op.roundingStream ? low(op.roundingStream) : word(0);
+  r.m0 = i32Constant(b, loc, ::optim::kPhiloxM0);
+  r.m1 = i32Constant(b, loc, ::optim::kPhiloxM1);
+  r.m2 = i32Constant(b, loc, ::optim::kPhilox2x32M);
+  r.offsetLo = low(op.roundingOffset);
+  r.offsetHi = high(op.roundingOffset);
+  r.zero = i32Constant(b, loc, 0);
+  r.streamBase = op.roundingStream ? low(op.roundingStream) : r.zero;
   r.elementBase = op.roundingElement
                       ? op.roundingElement
                       : arith::ConstantIntOp::create(b, loc, i64, 0).getResult();
-  r.mask16 = word(0xFFFF);
-  r.shift16 = word(16);
-  r.quietBit = word(0x40);
+  r.mask16 = i32Constant(b, loc, 0xFFFF);
+  r.shift16 = i32Constant(b, loc, 16);
+  r.quietBit = i32Constant(b, loc, 0x40);
   return r;
 }
 
-/// `x` (f32) rounded stochastically to bf16 (SEMANTICS in the op's
-/// description and optim/Support/Philox.h, which is the reference).
+/// The key material of parameter `i` (stochasticRoundingKey of
+/// optim/Support/Philox.h): Philox4x32-10 of (stream + i, offset lo, offset
+/// hi, 0) under the seed, once per parameter, outside the element loop.
+void emitParamRoundingKey(OpBuilder &b, Location loc,
+                          const RoundingConstants &k, unsigned i,
+                          ParamRounding &param) {
+  Value c[4] = {arith::AddIOp::create(b, loc, k.streamBase,
+                                      i32Constant(b, loc, i)),
+                k.offsetLo, k.offsetHi, k.zero};
+  for (int round = 0; round < ::optim::kPhiloxRounds; ++round) {
+    auto p0 = arith::MulUIExtendedOp::create(b, loc, c[0], k.m0);
+    auto p1 = arith::MulUIExtendedOp::create(b, loc, c[2], k.m1);
+    Value n0 = arith::XOrIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, p1.getHigh(), c[1]),
+        k.seedKey0[round]);
+    Value n2 = arith::XOrIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, p0.getHigh(), c[3]),
+        k.seedKey1[round]);
+    c[0] = n0;
+    c[1] = p1.getLow();
+    c[2] = n2;
+    c[3] = p0.getLow();
+  }
+  for (uint32_t round = 0; round < ::optim::kPhiloxRounds; ++round)
+    param.roundKeys.push_back(
+        round ? arith::AddIOp::create(
+                    b, loc, c[0], i32Constant(b, loc, round * ::optim::kPhiloxW0))
+              : c[0]);
+  param.counterMask = c[1];
+}
+
+/// `x` (f32) rounded stochastically to bf16 (the semantics in the op's
+/// description; optim/Support/Philox.h is the reference): one Philox2x32-10
+/// per element, a single 32x32->64 multiply per round.
 Value emitStochasticRoundToBF16(OpBuilder &b, Location loc, Value x,
                                 const ParamRounding &rounding, int64_t rank) {
   const RoundingConstants &k = *rounding.constants;
@@ -193,22 +234,20 @@ Value emitStochasticRoundToBF16(OpBuilder &b, Location loc, Value x,
     element = arith::AddIOp::create(
         b, loc, element, arith::IndexCastUIOp::create(b, loc, i64, index));
   Value c0 = arith::TruncIOp::create(b, loc, i32, element);
-  Value c1 = arith::TruncIOp::create(
-      b, loc, i32, arith::ShRUIOp::create(b, loc, element, k.shift32));
-  Value c2 = rounding.streamWord, c3 = k.offsetWord;
-  for (int round = 0; round < ::optim::kPhiloxRounds; ++round) {
-    auto p0 = arith::MulUIExtendedOp::create(b, loc, c0, k.m0);
-    auto p1 = arith::MulUIExtendedOp::create(b, loc, c2, k.m1);
-    Value n0 = arith::XOrIOp::create(
-        b, loc, arith::XOrIOp::create(b, loc, p1.getHigh(), c1),
-        k.key0[round]);
-    Value n2 = arith::XOrIOp::create(
-        b, loc, arith::XOrIOp::create(b, loc, p0.getHigh(), c3),
-        k.key1[round]);
-    c0 = n0;
-    c1 = p1.getLow();
-    c2 = n2;
-    c3 = p0.getLow();
+  Value c1 = arith::XOrIOp::create(
+      b, loc,
+      arith::TruncIOp::create(
+          b, loc, i32, arith::ShRUIOp::create(b, loc, element, k.shift32)),
+      rounding.counterMask);
+  for (Value key : rounding.roundKeys) {
+    // The low half as its own 32-bit multiply: LLVM then sees the high half
+    // alone as a mulhu (vpmuludq on even and odd lanes) instead of widening
+    // every lane to 64 bits and narrowing both halves back.
+    Value high = arith::MulUIExtendedOp::create(b, loc, c0, k.m2).getHigh();
+    Value low = arith::MulIOp::create(b, loc, c0, k.m2);
+    c0 = arith::XOrIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, high, c1), key);
+    c1 = low;
   }
   Value r = arith::AndIOp::create(b, loc, c0, k.mask16);
   Value bits = arith::BitcastOp::create(b, loc, i32, x);
@@ -513,11 +552,8 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
   int64_t rank = cast<ShapedType>(grad.getType()).getRank();
   std::optional<ParamRounding> rounding;
   if (roundingConstants) {
-    rounding = ParamRounding{roundingConstants, {}, {}};
-    rounding->streamWord = arith::AddIOp::create(
-        b, loc, roundingConstants->streamBase,
-        arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                     int64_t(int32_t(i))));
+    rounding = ParamRounding{roundingConstants, {}, {}, {}};
+    emitParamRoundingKey(b, loc, *roundingConstants, i, *rounding);
     for (int64_t d = 1; d < rank; ++d) {
       if (tensorForm)
         rounding->sizes.push_back(tensor::DimOp::create(b, loc, grad, d));
