@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Bf16.h"
 #include "ExpectError.h"
 #include "Reference.h"
 #include "SharedCompiler.h"
@@ -26,23 +27,9 @@ Compiler &getCompiler() { return test::getSharedCompiler(); }
 
 using test::expectError;
 
-uint32_t bitsOf(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  return bits;
-}
-float fromBits(uint32_t bits) {
-  float x;
-  std::memcpy(&x, &bits, 4);
-  return x;
-}
-/// f32 -> bf16, round to nearest even (finite inputs).
-uint16_t toBF16(float x) {
-  uint32_t bits = bitsOf(x);
-  bits += 0x7FFF + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
-}
-float fromBF16(uint16_t h) { return fromBits(uint32_t(h) << 16); }
+using test::bitsOf;
+using test::fromBF16;
+using test::toBF16;
 
 StepConfig bf16Moments(Preset preset, bool amsgrad = false) {
   PresetOptions options;

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Bf16.h"
 #include "ExpectError.h"
 #include "SharedCompiler.h"
 
@@ -31,18 +32,8 @@ using namespace optim;
 namespace {
 Compiler &getCompiler() { return test::getSharedCompiler(); }
 
-float fromBF16(uint16_t h) {
-  uint32_t bits = uint32_t(h) << 16;
-  float x;
-  std::memcpy(&x, &bits, 4);
-  return x;
-}
-uint16_t nearestBF16(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  bits += 0x7FFF + ((bits >> 16) & 1);
-  return uint16_t(bits >> 16);
-}
+using test::fromBF16;
+using test::toBF16;
 
 StepConfig roundedConfig(Preset preset = Preset::TorchAdamW) {
   StepConfig config = StepConfig::forPreset(preset, ElementType::bf16);
@@ -64,8 +55,8 @@ struct Bf16Group {
       m.emplace_back(n);
       v.emplace_back(n);
       for (size_t j = 0; j < n; ++j) {
-        p.back()[j] = nearestBF16(dist(rng));
-        g.back()[j] = nearestBF16(dist(rng));
+        p.back()[j] = toBF16(dist(rng));
+        g.back()[j] = toBF16(dist(rng));
         m.back()[j] = 0.1f * dist(rng);
         v.back()[j] = 0.01f * std::fabs(dist(rng));
       }
@@ -129,7 +120,7 @@ TEST(StochasticRounding, IsTheF32StepRoundedWithTheReferenceDraws) {
       ASSERT_EQ(group.p[i][j], expected) << "tensor " << i << " element " << j;
       ASSERT_EQ(group.m[i][j], m32[i][j]);
       ASSERT_EQ(group.v[i][j], v32[i][j]);
-      ups += expected != nearestBF16(p32[i][j]);
+      ups += expected != toBF16(p32[i][j]);
       ++total;
     }
   }
@@ -183,7 +174,7 @@ TEST(StochasticRounding, IsUnbiased) {
       s.step = 1;
       s.roundingSeed = seed;
       s.roundingOffset = 1;
-      std::vector<uint16_t> p(n, nearestBF16(1.0f)), g(n, nearestBF16(1.0f));
+      std::vector<uint16_t> p(n, toBF16(1.0f)), g(n, toBF16(1.0f));
       std::vector<float> m(n), v(n);
       ASSERT_FALSE(bool(rounded->run(
           ParamBuffers{p.data(), g.data(), m.data(), v.data(), nullptr,
@@ -202,10 +193,10 @@ TEST(StochasticRounding, IsUnbiased) {
       std::printf("[ figures  ] update %.1f ulp, seed %d: bias %+.5f ulp "
                   "(nearest %+.3f)\n",
                   fraction, int(seed), bias,
-                  (fromBF16(nearestBF16(x)) - x) / ulp);
+                  (fromBF16(toBF16(x)) - x) / ulp);
       EXPECT_LT(std::fabs(bias), 6 * 0.5 / std::sqrt(double(n)))
           << "fraction " << fraction << " seed " << seed;
-      double nearestBias = (fromBF16(nearestBF16(x)) - x) / ulp;
+      double nearestBias = (fromBF16(toBF16(x)) - x) / ulp;
       EXPECT_GT(std::fabs(nearestBias), 0.09);
     }
   }
@@ -225,7 +216,7 @@ TEST(StochasticRounding, TracksTheF32RunWhereNearestStalls) {
     if (stochastic)
       options.stochasticRounding(11);
     std::vector<float> w32(n, 1.0f), g32(n);
-    std::vector<uint16_t> w16(n, nearestBF16(1.0f)), g16(n);
+    std::vector<uint16_t> w16(n, toBF16(1.0f)), g16(n);
     TensorView view = type == ElementType::f32
                           ? TensorView(w32)
                           : TensorView::bf16(w16.data(), n);
@@ -236,7 +227,7 @@ TEST(StochasticRounding, TracksTheF32RunWhereNearestStalls) {
         if (type == ElementType::f32)
           g32[j] = w32[j] - target;
         else
-          g16[j] = nearestBF16(fromBF16(w16[j]) - target);
+          g16[j] = toBF16(fromBF16(w16[j]) - target);
       }
       const void *grad =
           type == ElementType::f32 ? (const void *)g32.data() : g16.data();
@@ -290,8 +281,8 @@ TEST(StochasticRounding, RejectsWhatItCannotRound) {
 TEST(StochasticRounding, OptimizerStreamsAndSteps) {
   const size_t n = 4096;
   auto run = [&](uint64_t seed) {
-    std::vector<uint16_t> a(n, nearestBF16(1.0f)), b = a;
-    std::vector<uint16_t> g(n, nearestBF16(1.0f));
+    std::vector<uint16_t> a(n, toBF16(1.0f)), b = a;
+    std::vector<uint16_t> g(n, toBF16(1.0f));
     OptimizerOptions options = AdamWOptions()
                                    .lr(1e-3)
                                    .paramType(ElementType::bf16)
