@@ -17,6 +17,11 @@ def Optim_FloatShaped
     : AnyTypeOf<[RankedTensorOf<[AnyFloat]>, MemRefOf<[AnyFloat]>],
                 "ranked tensor or memref of floats">;
 
+// A moment: floats, or the i8 codes of an 8-bit blockwise moment.
+def Optim_MomentShaped
+    : AnyTypeOf<[RankedTensorOf<[AnyFloat, I8]>, MemRefOf<[AnyFloat, I8]>],
+                "ranked tensor or memref of floats or i8 codes">;
+
 def Optim_StepCount
     : AnyTypeOf<[AnySignlessInteger, Index, AnyFloat],
                 "integer, index or float step count">;
@@ -63,16 +68,19 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
       Optional<I64>:$rounding_stream,
       Optional<I64>:$rounding_element,
       Variadic<Optim_FloatShaped>:$params,
-      Variadic<Optim_FloatShaped>:$exp_avgs,
-      Variadic<Optim_FloatShaped>:$exp_avg_sqs,
+      Variadic<Optim_MomentShaped>:$exp_avgs,
+      Variadic<Optim_MomentShaped>:$exp_avg_sqs,
       Variadic<Optim_FloatShaped>:$max_exp_avg_sqs,
+      Variadic<Optim_FloatShaped>:$exp_avg_absmaxes,
+      Variadic<Optim_FloatShaped>:$exp_avg_sq_absmaxes,
       DefaultValuedAttr<Optim_BiasCorrectionAttr,
                         "::mlir::optim::BiasCorrection::standard">:$bias_correction,
       UnitAttr:$amsgrad,
       UnitAttr:$maximize), extraAttrs, (ins UnitAttr:$skip_nonfinite_norm));
 
-  // Tensor form only: the updated params, then exp_avgs, exp_avg_sqs and
-  // max_exp_avg_sqs (destination-passing style: one result per tensor init).
+  // Tensor form only: the updated params, then exp_avgs, exp_avg_sqs,
+  // max_exp_avg_sqs and the absmaxes of 8-bit moments (destination-passing
+  // style: one result per tensor init).
   let results = (outs Variadic<AnyRankedTensor>:$results);
 
   // `ParamGroups` reads the `(p, g, m, v[, vmax]) : type` tuples into the
@@ -85,8 +93,10 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
   let assemblyFormat =
       "oilist(`amsgrad` $amsgrad | `maximize` $maximize)"
       # " custom<ParamGroups>($params, $grads, $exp_avgs, $exp_avg_sqs,"
-      # " $max_exp_avg_sqs, type($params), type($grads), type($exp_avgs),"
-      # " type($exp_avg_sqs), type($max_exp_avg_sqs))"
+      # " $max_exp_avg_sqs, $exp_avg_absmaxes, $exp_avg_sq_absmaxes,"
+      # " type($params), type($grads), type($exp_avgs),"
+      # " type($exp_avg_sqs), type($max_exp_avg_sqs),"
+      # " type($exp_avg_absmaxes), type($exp_avg_sq_absmaxes))"
       # " `` custom<ScalarType>(ref(type($params)), type($lr))"
       # " `lr` `(` $lr `)` `betas` `(` $beta1 `,` $beta2 `)` `eps` `(` $eps `)`"
       # !if(optionalWeightDecay, "", " " # weightDecayClause)
@@ -117,7 +127,9 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
         CArg<"::mlir::optim::BiasCorrection",
              "::mlir::optim::BiasCorrection::standard">:$biasCorrection,
         CArg<"bool", "false">:$amsgrad, CArg<"bool", "false">:$maximize),
-        extraBuilderArgs, (ins CArg<"bool", "false">:$skipNonfiniteNorm)), [{
+        extraBuilderArgs, (ins CArg<"bool", "false">:$skipNonfiniteNorm,
+        CArg<"::mlir::ValueRange", "{}">:$expAvgAbsmaxes,
+        CArg<"::mlir::ValueRange", "{}">:$expAvgSqAbsmaxes)), [{
       build($_builder, $_state, grads, scalars.lr, scalars.beta1,
             scalars.beta2, scalars.eps, scalars.weightDecay, scalars.step,
             scalars.beta1Power, scalars.beta2Power, scalars.rescaleGrad,
@@ -125,7 +137,8 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
             scalars.gradNorm, scalars.maxGradNorm, scalars.roundingSeed,
             scalars.roundingOffset, scalars.roundingStream,
             scalars.roundingElement, params, expAvgs, expAvgSqs,
-            maxExpAvgSqs, biasCorrection, amsgrad,
+            maxExpAvgSqs, expAvgAbsmaxes, expAvgSqAbsmaxes, biasCorrection,
+            amsgrad,
             maximize}] # extraBuilderCall # [{, skipNonfiniteNorm);
     }]>
   ];
@@ -140,7 +153,8 @@ class Optim_AdamStepOp<string mnemonic, TypeConstraint weightDecayType,
         ::llvm::SmallVectorImpl<::mlir::Type> &inferredReturnTypes) {
       ::mlir::optim::detail::inferAdamStepResultTypes(
           {adaptor.getParams(), adaptor.getExpAvgs(), adaptor.getExpAvgSqs(),
-           adaptor.getMaxExpAvgSqs()},
+           adaptor.getMaxExpAvgSqs(), adaptor.getExpAvgAbsmaxes(),
+           adaptor.getExpAvgSqAbsmaxes()},
           inferredReturnTypes);
       return ::mlir::success();
     }
@@ -192,6 +206,20 @@ def Optim_AdamOp : Optim_AdamStepOp<"adam", Optional<AnyFloat>> {
     and `grad_scale` and before `clip_gradient`. A non-finite norm makes
     `coef` NaN, as in torch; with `skip_nonfinite_norm` it skips the step
     instead, as a non-zero `found_inf` does.
+
+    Moments may also be stored in 8 bits, blockwise (bitsandbytes' 8-bit
+    optimizers; f32-computing steps without `amsgrad`): `exp_avg` and
+    `exp_avg_sq` of element type `i8` hold codes, and the group names their
+    absmaxes, `(%p, %g, %m, %v) absmax(%am, %av) : (...)`, two 1-d f32
+    operands of `ceil(numel / 256)` entries. Flattened row-major, element
+    `j` is in block `j / 256`; it decodes as `map[code] * absmax[block]`
+    with bitsandbytes' signed dynamic map for `exp_avg` and its unsigned
+    map for `exp_avg_sq` (optim/Support/BlockwiseQuant.h holds both). The
+    step updates the decoded moments as usual and updates the parameter
+    from them; each block's new absmax is the largest magnitude of its new
+    moments (NaN if one is NaN), and each moment is stored as the code of
+    the nearest map value to `x / absmax` (ties to the lower one; 0 when
+    absmax is 0). A group may mix 8-bit and other parameters.
 
     bf16 parameters may be rounded stochastically instead of to nearest even
     (`stochastic_rounding(%seed, %offset)`, both i64): the updated f32 value

@@ -14,7 +14,7 @@
 |*   OptimStep step;                                                          *|
 |*   s = optimCompilerGetStep(compiler, &config, &step);                      *|
 |*   OptimStepScalars scalars = optimStepScalarsForPreset(...);               *|
-|*   OptimParamBuffers buffers = {w, dw, m, v, NULL, n};                      *|
+|*   OptimParamBuffers buffers = {w, dw, m, v, NULL, n, NULL, NULL};          *|
 |*   s = optimStepRun(step, &buffers, 1, &scalars);                           *|
 |*   if (!optimStatusIsSuccess(s)) {                                          *|
 |*     fprintf(stderr, "%s\n", optimStatusGetMessage(s));                     *|
@@ -42,7 +42,7 @@ extern "C" {
 
 /// The version of this interface. It changes whenever a struct below changes
 /// layout; bindings compare it with optimGetAbiVersion() at load time.
-#define OPTIM_C_ABI_VERSION 2
+#define OPTIM_C_ABI_VERSION 3
 
 #define DEFINE_C_API_STRUCT(name, storage)                                     \
   struct name {                                                                \
@@ -95,6 +95,10 @@ typedef enum OptimMomentStorage {
   OptimMomentStorageCompute = 0,
   /// bf16, rounded to nearest even (f32-computing steps).
   OptimMomentStorageBF16 = 1,
+  /// 8-bit blockwise codes with an f32 absmax per 256 elements (f32-computing
+  /// steps without AMSGrad, CPU); tensors below 4096 elements keep f32
+  /// moments.
+  OptimMomentStorageBlockwise8 = 2,
 } OptimMomentStorage;
 
 typedef enum OptimTarget {
@@ -151,6 +155,9 @@ typedef struct OptimStepConfig {
   /// optimStepComputeGradNorm) and scalars.maxGradNorm. CPU only.
   int32_t clipGradNorm;
   int32_t momentStorage; ///< OptimMomentStorage
+  /// bf16 parameters are rounded stochastically (scalars.roundingSeed and
+  /// roundingOffset; CPU only).
+  int32_t stochasticRounding;
   /// Elements per vector; 0 picks the host's widest register.
   int32_t vectorSize;
   /// GPU steps: the NVIDIA chip, e.g. "sm_90"; NULL for the default.
@@ -178,12 +185,21 @@ typedef struct OptimStepScalars {
   /// never clips). Gradients are scaled by min(1, max / (norm + 1e-6)).
   double gradNorm;
   double maxGradNorm;
+  /// Stochastic rounding: the seed, the draw offset (normally the step
+  /// count) and the stream of the call's first tensor (tensor k uses
+  /// roundingStream + k).
+  uint64_t roundingSeed;
+  uint64_t roundingOffset;
+  uint64_t roundingStream;
 } OptimStepScalars;
 
 /// One parameter's buffers: `numElements` contiguous elements each; the
 /// moments (and maxExpAvgSq, AMSGrad only, otherwise NULL) have the moment
 /// element type (bf16 with OptimMomentStorageBF16; otherwise f32 for
-/// f16/bf16 parameters, the parameter type otherwise).
+/// f16/bf16 parameters, the parameter type otherwise). With
+/// OptimMomentStorageBlockwise8 and at least 4096 elements the moments are
+/// one byte each and the absmaxes hold (numElements + 255) / 256 floats
+/// (zero for fresh moments); they are NULL otherwise.
 typedef struct OptimParamBuffers {
   void *param;
   const void *grad;
@@ -191,6 +207,8 @@ typedef struct OptimParamBuffers {
   void *expAvgSq;
   void *maxExpAvgSq;
   int64_t numElements;
+  float *expAvgAbsmax;
+  float *expAvgSqAbsmax;
 } OptimParamBuffers;
 
 /// The configuration of `preset` for parameters of `paramType`, on the CPU,

@@ -30,7 +30,11 @@ static_assert(sizeof(OptimParamBuffers) == sizeof(ParamBuffers) &&
                   offsetof(OptimParamBuffers, maxExpAvgSq) ==
                       offsetof(ParamBuffers, maxExpAvgSq) &&
                   offsetof(OptimParamBuffers, numElements) ==
-                      offsetof(ParamBuffers, numElements),
+                      offsetof(ParamBuffers, numElements) &&
+                  offsetof(OptimParamBuffers, expAvgAbsmax) ==
+                      offsetof(ParamBuffers, expAvgAbsmax) &&
+                  offsetof(OptimParamBuffers, expAvgSqAbsmax) ==
+                      offsetof(ParamBuffers, expAvgSqAbsmax),
               "OptimParamBuffers is passed to CompiledStep::run as is");
 
 namespace {
@@ -138,12 +142,16 @@ llvm::Expected<StepConfig> unwrap(const OptimStepConfig &c) {
   v.foundInf = c.foundInf != 0;
   config.fastMath = c.fastMath != 0;
   v.clipGradNorm = c.clipGradNorm != 0;
+  v.stochasticRounding = c.stochasticRounding != 0;
   switch (c.momentStorage) {
   case OptimMomentStorageCompute:
     config.momentStorage = MomentStorage::compute;
     break;
   case OptimMomentStorageBF16:
     config.momentStorage = MomentStorage::bf16;
+    break;
+  case OptimMomentStorageBlockwise8:
+    config.momentStorage = MomentStorage::blockwise8;
     break;
   default:
     return outOfRange("momentStorage", c.momentStorage);
@@ -207,9 +215,18 @@ OptimStepConfig wrap(const StepConfig &config) {
   c.target = config.target == Target::CPU ? OptimTargetCPU : OptimTargetGPU;
   c.fastMath = config.fastMath;
   c.clipGradNorm = v.clipGradNorm;
-  c.momentStorage = config.momentStorage == MomentStorage::bf16
-                        ? OptimMomentStorageBF16
-                        : OptimMomentStorageCompute;
+  switch (config.momentStorage) {
+  case MomentStorage::compute:
+    c.momentStorage = OptimMomentStorageCompute;
+    break;
+  case MomentStorage::bf16:
+    c.momentStorage = OptimMomentStorageBF16;
+    break;
+  case MomentStorage::blockwise8:
+    c.momentStorage = OptimMomentStorageBlockwise8;
+    break;
+  }
+  c.stochasticRounding = v.stochasticRounding;
   c.vectorSize = static_cast<int32_t>(config.vectorSize);
   c.gpuChip = nullptr;
   return c;
@@ -231,6 +248,9 @@ StepScalars unwrap(const OptimStepScalars &s) {
   scalars.foundInf = s.foundInf;
   scalars.gradNorm = s.gradNorm;
   scalars.maxGradNorm = s.maxGradNorm;
+  scalars.roundingSeed = s.roundingSeed;
+  scalars.roundingOffset = s.roundingOffset;
+  scalars.roundingStream = s.roundingStream;
   return scalars;
 }
 
@@ -239,7 +259,8 @@ OptimStepScalars wrap(const StepScalars &s) {
                           s.eps,          s.weightDecay, s.step,
                           s.beta1Power,   s.beta2Power, s.rescaleGrad,
                           s.clipGradient, s.gradScale,  s.foundInf,
-                          s.gradNorm,     s.maxGradNorm};
+                          s.gradNorm,     s.maxGradNorm, s.roundingSeed,
+                          s.roundingOffset, s.roundingStream};
 }
 
 /// The value a C caller passed for an enum parameter. C lets any int through

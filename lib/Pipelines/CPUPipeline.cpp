@@ -94,6 +94,10 @@ void mlir::optim::buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMaskPass());
+  // A block reduction (8-bit moments' absmax) is one vector.multi_reduction
+  // over the whole block: a tree of vector maxima, then one horizontal one.
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass(
+      vector::VectorMultiReductionLowering::InnerReduction));
   pm.addPass(createConvertVectorToSCFPass());
   // Order matters: strided metadata produces affine ops, and with OpenMP
   // the scf->cf conversion must follow the memref conversion.

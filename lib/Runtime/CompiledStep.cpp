@@ -138,7 +138,6 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
   }
   bool amsgrad = config.variant.amsgrad;
   unsigned paramSize = getElementSize(config.paramType);
-  unsigned momentSize = getElementSize(getMomentElementType(config));
   extents.reserve(extents.size() + params.size() * 5);
   int64_t total = 0;
   for (auto [i, p] : llvm::enumerate(params)) {
@@ -153,6 +152,15 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
                         "AMSGrad",
                         nameParam(group, i))
               .str());
+    bool quantized = hasQuantizedMoments(config, p.numElements);
+    if (!quantized && (p.expAvgAbsmax || p.expAvgSqAbsmax))
+      return llvm::createStringError(
+          llvm::formatv("{0}: absmax given but its moments are not 8-bit "
+                        "codes ({1} elements; 8-bit moments need "
+                        "blockwise8 storage and at least {2})",
+                        nameParam(group, i), p.numElements,
+                        kMinQuantizedElements)
+              .str());
     if (p.numElements == 0)
       continue;
     // Byte extents and the flattened total must not overflow.
@@ -165,17 +173,36 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
     if (total > kMaxParamElements)
       return llvm::createStringError(
           "the parameter group holds too many elements in total");
-    struct {
+    unsigned momentSize = getMomentElementSize(config, p.numElements);
+    // An absmax buffer has one f32 per block: its extent in "elements" of
+    // the moment is counted in blocks below.
+    struct Buffer {
       const void *ptr;
       const char *role;
       unsigned size;
       bool grad;
-    } buffers[] = {{p.param, "param", paramSize, false},
-                   {p.grad, "grad", paramSize, true},
-                   {p.expAvg, "exp_avg", momentSize, false},
-                   {p.expAvgSq, "exp_avg_sq", momentSize, false},
-                   {p.maxExpAvgSq, "max_exp_avg_sq", momentSize, false}};
-    for (auto &buffer : llvm::ArrayRef(buffers).take_front(amsgrad ? 5 : 4)) {
+      int64_t count;
+    } buffers[] = {
+        {p.param, "param", paramSize, false, p.numElements},
+        {p.grad, "grad", paramSize, true, p.numElements},
+        {p.expAvg, "exp_avg", momentSize, false, p.numElements},
+        {p.expAvgSq, "exp_avg_sq", momentSize, false, p.numElements},
+        {p.maxExpAvgSq, "max_exp_avg_sq", momentSize, false, p.numElements},
+        {p.expAvgAbsmax, "exp_avg absmax", 4, false,
+         getNumQuantBlocks(p.numElements)},
+        {p.expAvgSqAbsmax, "exp_avg_sq absmax", 4, false,
+         getNumQuantBlocks(p.numElements)}};
+    llvm::SmallVector<const Buffer *, 7> used;
+    for (auto &buffer : llvm::ArrayRef(buffers).take_front(4))
+      used.push_back(&buffer);
+    if (amsgrad)
+      used.push_back(&buffers[4]);
+    if (quantized) {
+      used.push_back(&buffers[5]);
+      used.push_back(&buffers[6]);
+    }
+    for (auto *bufferPtr : used) {
+      auto &buffer = *bufferPtr;
       if (!buffer.ptr)
         return llvm::createStringError(
             llvm::formatv("{0}: {1} is null", nameParam(group, i),
@@ -191,7 +218,7 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
                 .str());
       extents.push_back(
           {address,
-           address + static_cast<uintptr_t>(p.numElements) * buffer.size, i,
+           address + static_cast<uintptr_t>(buffer.count) * buffer.size, i,
            buffer.role, group, buffer.grad});
     }
   }
@@ -202,7 +229,6 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
                             const double *scalarBlock, int64_t begin,
                             int64_t end) const {
   unsigned paramSize = getElementSize(config.paramType);
-  unsigned momentSize = getElementSize(getMomentElementType(config));
   auto descriptor = [](const void *base, int64_t offset, unsigned size,
                        int64_t length) {
     char *ptr = const_cast<char *>(static_cast<const char *>(base));
@@ -222,16 +248,39 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
   for (auto [i, p] : llvm::enumerate(params)) {
     int64_t stop = start + p.numElements;
     int64_t lo = std::max(begin, start), hi = std::min(end, stop);
+    bool quantized = hasQuantizedMoments(config, p.numElements);
+    if (quantized) {
+      // A block is updated whole, by the range that holds its first
+      // element: both ends move down to a block boundary of the tensor
+      // (ranges are contiguous, so each block is taken exactly once).
+      auto toBlock = [&](int64_t x) {
+        return x == stop ? x
+                         : start + (x - start) / kQuantBlockSize *
+                                       kQuantBlockSize;
+      };
+      lo = toBlock(lo);
+      hi = toBlock(hi);
+    }
     if (lo < hi) {
       int64_t offset = lo - start, length = hi - lo;
+      unsigned momentSize = getMomentElementSize(config, p.numElements);
       detail::storeSlotBits(block[detail::kRoundingStream], streamBase + i);
       detail::storeSlotBits(block[detail::kRoundingElement], offset);
       Descriptor dp = descriptor(p.param, offset, paramSize, length);
       Descriptor dg = descriptor(p.grad, offset, paramSize, length);
       Descriptor dm = descriptor(p.expAvg, offset, momentSize, length);
       Descriptor dv = descriptor(p.expAvgSq, offset, momentSize, length);
-      Descriptor dvmax = descriptor(p.maxExpAvgSq, offset, momentSize, length);
-      kernel(&dp, &dg, &dm, &dv, &dvmax, &scalars);
+      if (quantized) {
+        int64_t firstBlock = offset / kQuantBlockSize;
+        int64_t blocks = getNumQuantBlocks(length);
+        Descriptor dam = descriptor(p.expAvgAbsmax, firstBlock, 4, blocks);
+        Descriptor dav = descriptor(p.expAvgSqAbsmax, firstBlock, 4, blocks);
+        quantizedKernel(&dp, &dg, &dm, &dv, &dam, &dav, &scalars);
+      } else {
+        Descriptor dvmax =
+            descriptor(p.maxExpAvgSq, offset, momentSize, length);
+        kernel(&dp, &dg, &dm, &dv, &dvmax, &scalars);
+      }
     }
     if (stop >= end)
       break;

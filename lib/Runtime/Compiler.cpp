@@ -551,6 +551,14 @@ Compiler::Impl::getCpuStep(const StepConfig &config) {
       return found.takeError();
     normAddress = found->toPtr<void *>();
   }
+  void *quantizedAddress = nullptr;
+  if (config.momentStorage == MomentStorage::blockwise8) {
+    auto found = engine->objectJit->lookup(
+        ("_mlir_ciface_" + ::optim::detail::kQuantizedKernelName).str());
+    if (!found)
+      return found.takeError();
+    quantizedAddress = found->toPtr<void *>();
+  }
   ::optim::detail::watchForProcessExit();
   double millis = times.contextMs + times.buildMs + times.lowerMs +
                   times.translateMs + times.optimizeMs + times.codegenMs +
@@ -561,6 +569,8 @@ Compiler::Impl::getCpuStep(const StepConfig &config) {
                        numThreads, millis, std::move(loweredIR));
   step->breakdown = times;
   step->normKernel = reinterpret_cast<CompiledStep::NormFn>(normAddress);
+  step->quantizedKernel =
+      reinterpret_cast<CompiledStep::QuantizedKernelFn>(quantizedAddress);
   return std::shared_ptr<const CompiledStep>(step);
 }
 

@@ -21,14 +21,34 @@ constexpr size_t kAlignment = 64;
 constexpr llvm::StringLiteral kMagicPrefix = "optim-state-";
 constexpr llvm::StringLiteral kVersion = "v3";
 constexpr llvm::StringLiteral kWhat = "optim state";
-constexpr const char *kRoles[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 
 size_t roundUp(size_t bytes) {
   return (bytes + kAlignment - 1) / kAlignment * kAlignment;
 }
 
-size_t getMomentSize(const StepConfig &config) {
-  return getElementSize(getMomentElementType(config));
+/// The state buffers of a tensor of `n` elements under `config`, in the
+/// order they are stored and exported. `slot` numbers the buffer in
+/// ParamState: exp_avg, exp_avg_sq, max_exp_avg_sq, the two absmaxes.
+struct StateBufferShape {
+  unsigned slot;
+  const char *role;
+  size_t entrySize;
+  int64_t entries;
+  bool nonNegative;
+};
+llvm::SmallVector<StateBufferShape, 5> getStateShapes(const StepConfig &config,
+                                                      int64_t n) {
+  size_t momentSize = getMomentElementSize(config, n);
+  llvm::SmallVector<StateBufferShape, 5> shapes = {
+      {0, "exp_avg", momentSize, n, false},
+      {1, "exp_avg_sq", momentSize, n, true}};
+  if (config.variant.amsgrad)
+    shapes.push_back({2, "max_exp_avg_sq", momentSize, n, true});
+  if (hasQuantizedMoments(config, n)) {
+    shapes.push_back({3, "exp_avg absmax", 4, getNumQuantBlocks(n), true});
+    shapes.push_back({4, "exp_avg_sq absmax", 4, getNumQuantBlocks(n), true});
+  }
+  return shapes;
 }
 
 /// "param #3", or with several groups "group #1 param #0", numbered within
@@ -125,9 +145,8 @@ Optimizer::create(Compiler &compiler, std::vector<ParamGroup> groups) {
     group.hyper = spec.hyper;
     group.firstStep = spec.hyper.step;
     group.params = std::move(spec.params);
-    size_t momentSize = getMomentSize(spec.config);
-    auto allocate = [&](int64_t n) {
-      size_t bytes = roundUp(std::max<size_t>(1, n * momentSize));
+    auto allocate = [&](size_t bytes) {
+      bytes = roundUp(std::max<size_t>(1, bytes));
       void *p = std::aligned_alloc(kAlignment, bytes);
       // Zero on the calling thread: moments start at 0 (and first touch
       // maps the pages before the first timed step).
@@ -135,20 +154,26 @@ Optimizer::create(Compiler &compiler, std::vector<ParamGroup> groups) {
         std::memset(p, 0, bytes);
       return Storage(static_cast<char *>(p));
     };
-    bool amsgrad = spec.config.variant.amsgrad;
     for (const TensorView &p : group.params) {
       ParamState s;
-      s.expAvg = allocate(p.numElements);
-      s.expAvgSq = allocate(p.numElements);
-      if (amsgrad)
-        s.maxExpAvgSq = allocate(p.numElements);
-      if (!s.expAvg || !s.expAvgSq || (amsgrad && !s.maxExpAvgSq))
-        return llvm::createStringError("out of memory for optimizer state");
+      // Zeroed state is fresh state: moments 0, and 8-bit codes decode to
+      // 0 under an absmax of 0.
+      Storage *slots[] = {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq,
+                          &s.expAvgAbsmax, &s.expAvgSqAbsmax};
+      for (const StateBufferShape &shape :
+           getStateShapes(spec.config, p.numElements)) {
+        Storage &slot = *slots[shape.slot];
+        slot = allocate(shape.entrySize * shape.entries);
+        if (!slot)
+          return llvm::createStringError("out of memory for optimizer state");
+      }
       ParamBuffers b;
       b.param = p.data;
       b.expAvg = s.expAvg.get();
       b.expAvgSq = s.expAvgSq.get();
       b.maxExpAvgSq = s.maxExpAvgSq.get();
+      b.expAvgAbsmax = reinterpret_cast<float *>(s.expAvgAbsmax.get());
+      b.expAvgSqAbsmax = reinterpret_cast<float *>(s.expAvgSqAbsmax.get());
       b.numElements = p.numElements;
       group.buffers.push_back(b);
       group.state.push_back(std::move(s));
@@ -296,13 +321,14 @@ std::string Optimizer::exportState() const {
     const StepConfig &config = group.compiled->getConfig();
     blob += llvm::formatv("group {0} {1}\n", config.key(), group.params.size())
                 .str();
-    size_t momentSize = getMomentSize(config);
     for (auto [p, s] : llvm::zip(group.params, group.state)) {
       blob += llvm::formatv("{0}\n", p.numElements).str();
-      size_t bytes = p.numElements * momentSize;
-      for (const Storage *buffer : {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq})
-        if (buffer->get())
-          blob.append(buffer->get(), bytes);
+      const Storage *slots[] = {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq,
+                                &s.expAvgAbsmax, &s.expAvgSqAbsmax};
+      for (const StateBufferShape &shape :
+           getStateShapes(config, p.numElements))
+        blob.append(slots[shape.slot]->get(),
+                    shape.entrySize * shape.entries);
     }
   }
   detail::sealStateBlob(blob);
@@ -372,8 +398,6 @@ llvm::Error Optimizer::importState(llvm::StringRef blob) {
                         g, groupFields[2].take_front(32), group.params.size())
               .str());
     rest = tail;
-    unsigned perParam = config.variant.amsgrad ? 3 : 2;
-    size_t momentSize = getMomentSize(config);
     for (auto [i, p] : llvm::enumerate(group.params)) {
       std::string name = nameParam(groups.size(), g, i);
       auto [sizeLine, data] = rest.split('\n');
@@ -383,30 +407,40 @@ llvm::Error Optimizer::importState(llvm::StringRef blob) {
             llvm::formatv("{0}: state has {1} elements, expected {2}", name,
                           sizeLine.take_front(32), p.numElements)
                 .str());
-      size_t bytes = n * momentSize;
-      if (data.size() < bytes * perParam)
-        return llvm::createStringError("truncated optim state blob");
-      for (unsigned b = 0; b < perParam; ++b) {
-        payloads.push_back(data.substr(b * bytes, bytes));
+      for (const StateBufferShape &shape : getStateShapes(config, n)) {
+        size_t bytes = shape.entrySize * shape.entries;
+        if (data.size() < bytes)
+          return llvm::createStringError("truncated optim state blob");
+        payloads.push_back(data.take_front(bytes));
+        data = data.drop_front(bytes);
+        // Any byte is a code; floats must be finite (and moments of
+        // squares, absmaxes, non-negative).
+        if (shape.entrySize == 1)
+          continue;
         if (llvm::Error error = detail::checkMomentValues(
-                payloads.back(), momentSize, /*nonNegative=*/b > 0, kRoles[b]))
+                payloads.back(), shape.entrySize, shape.nonNegative,
+                shape.role))
           return llvm::createStringError("invalid optim state: " + name +
                                          ": " +
                                          llvm::toString(std::move(error)));
       }
-      rest = data.drop_front(bytes * perParam);
+      rest = data;
     }
   }
   if (!rest.empty())
     return llvm::createStringError("trailing bytes after optim state");
   const llvm::StringRef *payload = payloads.begin();
   for (Group &group : groups)
-    for (ParamState &s : group.state)
-      for (Storage *buffer : {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq})
-        if (buffer->get()) {
-          std::memcpy(buffer->get(), payload->data(), payload->size());
-          ++payload;
-        }
+    for (auto [p, s] : llvm::zip(group.params, group.state)) {
+      Storage *slots[] = {&s.expAvg, &s.expAvgSq, &s.maxExpAvgSq,
+                          &s.expAvgAbsmax, &s.expAvgSqAbsmax};
+      for (const StateBufferShape &shape :
+           getStateShapes(group.compiled->getConfig(), p.numElements)) {
+        std::memcpy(slots[shape.slot]->get(), payload->data(),
+                    payload->size());
+        ++payload;
+      }
+    }
   stepCount = steps;
   return llvm::Error::success();
 }

@@ -2,6 +2,8 @@
 
 #include "optim/Runtime/StepConfig.h"
 
+#include "optim/Support/BlockwiseQuant.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -54,6 +56,19 @@ ElementType optim::getMomentElementType(const StepConfig &config) {
   return getMomentElementType(config.paramType);
 }
 
+bool optim::hasQuantizedMoments(const StepConfig &config,
+                                int64_t numElements) {
+  return config.momentStorage == MomentStorage::blockwise8 &&
+         numElements >= kMinQuantizedElements;
+}
+
+unsigned optim::getMomentElementSize(const StepConfig &config,
+                                     int64_t numElements) {
+  if (hasQuantizedMoments(config, numElements))
+    return 1;
+  return getElementSize(getMomentElementType(config));
+}
+
 ComputeType optim::getComputeType(ElementType type) {
   return type == ElementType::f64 ? ComputeType::f64 : ComputeType::f32;
 }
@@ -77,6 +92,8 @@ std::string StepConfig::key() const {
   std::string type = stringifyElementType(paramType).str();
   if (momentStorage == MomentStorage::bf16)
     type += "+mbf16";
+  if (momentStorage == MomentStorage::blockwise8)
+    type += "+m8";
   return llvm::formatv("{0}:{1}:v{2}:{3}{4}", variant.str(), type, vectorSize,
                        where, fastMath ? ":fast" : "")
       .str();
@@ -104,6 +121,22 @@ llvm::Error StepConfig::verify() const {
                       "bf16 or f32 parameters), not {0}",
                       stringifyElementType(paramType))
             .str());
+  if (momentStorage == MomentStorage::blockwise8) {
+    if (getComputeType(paramType) != ComputeType::f32)
+      return llvm::createStringError(
+          llvm::formatv("8-bit moments need a step that computes in f32 "
+                        "(f16, bf16 or f32 parameters), not {0}",
+                        stringifyElementType(paramType))
+              .str());
+    if (variant.amsgrad)
+      return llvm::createStringError(
+          "8-bit moments do not support AMSGrad (max_exp_avg_sq has no "
+          "8-bit form)");
+    if (target != Target::CPU)
+      return llvm::createStringError(
+          "8-bit moments run on the CPU only for now (the GPU mapping has no "
+          "block reduction yet)");
+  }
   if (variant.clipGradNorm && target != Target::CPU)
     return llvm::createStringError(
         "global-norm clipping runs on the CPU only for now (the GPU back end "

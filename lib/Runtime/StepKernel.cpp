@@ -74,6 +74,9 @@ static void buildGradNormKernel(OpBuilder &b, Location loc, Type gradBuffer,
   func::ReturnOp::create(b, loc, norm);
 }
 
+static void buildStepBody(OpBuilder &b, Location loc, const StepConfig &config,
+                          func::FuncOp func, bool table);
+
 OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
                                       const StepConfig &config) {
   ctx->loadDialect<arith::ArithDialect, func::FuncDialect,
@@ -110,6 +113,33 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
       func.setArgAttr(1 + column, mlir::optim::kGroupColumnAttr,
                       b.getI64IntegerAttr(column));
   }
+  buildStepBody(b, loc, config, func, table);
+
+  if (config.momentStorage == MomentStorage::blockwise8) {
+    b.setInsertionPointToEnd(module->getBody());
+    Type codes = dynamic(b.getI8Type()), absmax = dynamic(b.getF32Type());
+    auto quantized = func::FuncOp::create(
+        b, loc, kQuantizedKernelName,
+        b.getFunctionType({paramBuffer, paramBuffer, codes, codes, absmax,
+                           absmax, scalarBuffer},
+                          {}));
+    quantized->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    buildStepBody(b, loc, config, quantized, /*table=*/false);
+  }
+
+  if (variant.clipGradNorm && !table) {
+    b.setInsertionPointToEnd(module->getBody());
+    buildGradNormKernel(b, loc, paramBuffer, scalarBuffer, variant.gradScale);
+  }
+  return module;
+}
+
+/// The body of a step kernel `func`: its arguments are (the group table,)
+/// p, g, m, v, then vmax or, for 8-bit moments (i8 codes), the two absmaxes,
+/// and last the scalar block.
+static void buildStepBody(OpBuilder &b, Location loc, const StepConfig &config,
+                          func::FuncOp func, bool table) {
+  const AdamVariant &variant = config.variant;
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
   ValueRange args = entry->getArguments().drop_front(table ? 1 : 0);
@@ -163,17 +193,16 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   AdamVariant kernelVariant = variant;
   kernelVariant.foundInf = false;
 
-  SmallVector<mlir::optim::ParamState> states = {
-      {args[0], args[1], args[2], args[3],
-       variant.amsgrad ? args[4] : Value()}};
-  mlir::optim::buildAdamStep(b, loc, kernelVariant, states, s);
-  func::ReturnOp::create(b, loc);
-
-  if (variant.clipGradNorm && !table) {
-    b.setInsertionPointToEnd(module->getBody());
-    buildGradNormKernel(b, loc, paramBuffer, scalarBuffer, variant.gradScale);
+  mlir::optim::ParamState state = {args[0], args[1], args[2], args[3],
+                                   Value(), Value(), Value()};
+  if (mlir::optim::isQuantizedMomentType(args[2].getType())) {
+    state.expAvgAbsmax = args[4];
+    state.expAvgSqAbsmax = args[5];
+  } else if (variant.amsgrad) {
+    state.maxExpAvgSq = args[4];
   }
-  return module;
+  mlir::optim::buildAdamStep(b, loc, kernelVariant, {state}, s);
+  func::ReturnOp::create(b, loc);
 }
 
 } // namespace optim::detail

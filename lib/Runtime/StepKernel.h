@@ -69,6 +69,14 @@ constexpr llvm::StringLiteral kKernelName = "optim_step";
 /// the norm of one piece of a gradient (unscaled by the grad_scale slot when
 /// the step takes one), summed in f64; the executor combines the pieces.
 constexpr llvm::StringLiteral kGradNormKernelName = "optim_grad_norm";
+/// With 8-bit moments the module also defines the step of the tensors that
+/// store them (optim_step then serves the smaller ones, with f32 moments):
+///
+///   func.func @optim_step_q8(%p, %g, %m: memref<?xi8>, %v: memref<?xi8>,
+///       %m_absmax: memref<?xf32>, %v_absmax: memref<?xf32>, %scalars)
+///
+/// over a piece that starts at a block boundary of its tensor.
+constexpr llvm::StringLiteral kQuantizedKernelName = "optim_step_q8";
 
 /// Stores the bits of `value` in a slot of the scalar block (the kernel
 /// loads them as f64 and bitcasts them back).

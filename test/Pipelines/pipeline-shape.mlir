@@ -25,6 +25,9 @@
 // CPU-NEXT:   func.func(
 // CPU-NEXT:     lower-vector-mask
 // CPU-NEXT:   ),
+// CPU-NEXT:   func.func(
+// CPU-NEXT:     lower-vector-multi-reduction{lowering-strategy=inner-reduction}
+// CPU-NEXT:   ),
 // CPU-NEXT:   convert-vector-to-scf{
 // CPU-NEXT:   expand-strided-metadata,
 // CPU-NEXT:   lower-affine,

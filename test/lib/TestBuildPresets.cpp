@@ -53,7 +53,7 @@ struct TestBuildPresetsPass
       OpBuilder body = OpBuilder::atBlockBegin(entry);
       ValueRange a = entry->getArguments();
       ParamState state{a[0], a[1], a[2], a[3],
-                       variant.amsgrad ? a[4] : Value()};
+                       variant.amsgrad ? a[4] : Value(), Value(), Value()};
       StepScalars scalars;
       scalars.lr = a[5];
       scalars.beta1 = a[6];

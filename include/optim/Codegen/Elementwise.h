@@ -7,6 +7,13 @@
 
 namespace mlir::optim {
 
+/// Marks the generics of one block of a blockwise-quantised tensor (8-bit
+/// moments): a decode-update, a block reduction and an encode, inside the
+/// serial loop over the tensor's blocks. The CPU schedule only vectorises
+/// them (a block is already part of a thread's share); the GPU mapping has
+/// no form for them yet.
+inline constexpr llvm::StringLiteral kQuantBlockAttr = "optim.quant_block";
+
 /// A 1-d, all-parallel, identity-indexed linalg.generic on memrefs: what
 /// convert-optim-to-linalg produces for a contiguous parameter, and what
 /// both back ends' schedules (CPU vectorisation, GPU mapping) take.

@@ -121,6 +121,11 @@ private:
   };
   using KernelFn = void (*)(Descriptor *, Descriptor *, Descriptor *,
                             Descriptor *, Descriptor *, Descriptor *);
+  /// The step of a piece of a tensor with 8-bit moments: p, g, the codes of
+  /// m and v, their absmaxes, the scalar block.
+  using QuantizedKernelFn = void (*)(Descriptor *, Descriptor *, Descriptor *,
+                                     Descriptor *, Descriptor *, Descriptor *,
+                                     Descriptor *);
   /// The norm of one piece of a gradient (StepKernel.h).
   using NormFn = double (*)(Descriptor *, Descriptor *);
   /// The GPU kernel's host launcher, called through ExecutionEngine's packed
@@ -156,6 +161,8 @@ private:
   PackedFn packed = nullptr;
   /// Steps with global-norm clipping (CPU).
   NormFn normKernel = nullptr;
+  /// Steps with 8-bit moments (CPU): the tensors that store them.
+  QuantizedKernelFn quantizedKernel = nullptr;
   /// GPU steps: the device copies of recent group tables, and the CUDA
   /// layer's error channel.
   std::unique_ptr<detail::GpuState> gpu;

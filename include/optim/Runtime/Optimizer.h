@@ -124,12 +124,21 @@ public:
   const void *getMaxExpAvgSq(size_t i) const {
     return locate(i).maxExpAvgSq.get();
   }
+  /// With 8-bit moments (hasQuantizedMoments): the moments above are codes,
+  /// and these their absmaxes (null otherwise).
+  const float *getExpAvgAbsmax(size_t i) const {
+    return reinterpret_cast<const float *>(locate(i).expAvgAbsmax.get());
+  }
+  const float *getExpAvgSqAbsmax(size_t i) const {
+    return reinterpret_cast<const float *>(locate(i).expAvgSqAbsmax.get());
+  }
 
   /// Serialises the step count and every moment buffer:
   ///
   ///   optim-state-v3 <number of groups> <steps taken>\n
   ///   per group: group <config key> <number of params>\n
   ///     per param: <elements>\n <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]
+  ///                [<exp_avg absmax> <exp_avg_sq absmax>]  (8-bit moments)
   ///   xxh3 <16 hex digits>\n
   ///
   /// The buffers are raw host-endian moment elements; the last line is the
@@ -157,6 +166,8 @@ private:
   using Storage = std::unique_ptr<char, Buffer>;
   struct ParamState {
     Storage expAvg, expAvgSq, maxExpAvgSq;
+    /// 8-bit moments only.
+    Storage expAvgAbsmax, expAvgSqAbsmax;
   };
   struct Group {
     std::shared_ptr<const CompiledStep> compiled;

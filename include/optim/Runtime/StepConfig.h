@@ -10,6 +10,7 @@
 #define OPTIM_RUNTIME_STEPCONFIG_H
 
 #include "optim/Support/AdamVariant.h"
+#include "optim/Support/BlockwiseQuant.h"
 #include "optim/Support/ScalarChecks.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -52,6 +53,12 @@ enum class MomentStorage {
   /// bf16, rounded to nearest even on store (f32-computing steps): 4 bytes
   /// of state per parameter instead of 8.
   bf16,
+  /// 8-bit blockwise codes (bitsandbytes' scheme, optim/Support/
+  /// BlockwiseQuant.h; f32-computing steps without AMSGrad): per moment one
+  /// byte per element and an f32 absmax per block of 256 elements, 2.03
+  /// bytes of state per parameter. Tensors below kMinQuantizedElements
+  /// elements keep f32 moments (see hasQuantizedMoments).
+  blockwise8,
 };
 
 /// Where a step runs. GPUEmulated compiles the GPU kernel exactly as for
@@ -94,8 +101,17 @@ struct StepConfig {
 };
 
 /// The element type `config` stores its moments in (its storage, or the
-/// compute type of its parameters).
+/// compute type of its parameters). For 8-bit storage this is f32, the type
+/// of the tensors too small to be coded (hasQuantizedMoments).
 ElementType getMomentElementType(const StepConfig &config);
+
+/// Whether a tensor of `numElements` elements stores 8-bit moments under
+/// `config` (blockwise8 storage, at least kMinQuantizedElements elements).
+bool hasQuantizedMoments(const StepConfig &config, int64_t numElements);
+
+/// Bytes per element of each moment of a tensor of `numElements` elements:
+/// 1 for 8-bit codes, otherwise the moment element type's size.
+unsigned getMomentElementSize(const StepConfig &config, int64_t numElements);
 
 /// Run-time scalars of one step. Which ones are read depends on the
 /// configuration (e.g. `step` or the powers, `rescaleGrad` only with
@@ -154,7 +170,9 @@ constexpr int64_t kMaxParamElements = int64_t(1) << 59;
 
 /// One parameter tensor's buffers, flattened: `numElements` contiguous
 /// elements each. Moments (and `maxExpAvgSq`, AMSGrad only) are of the
-/// moment element type.
+/// moment element type, or 8-bit codes (hasQuantizedMoments), which come
+/// with their absmaxes: getNumQuantBlocks(numElements) f32 each, zero for
+/// fresh moments (the absmaxes are null otherwise).
 struct ParamBuffers {
   void *param = nullptr;
   const void *grad = nullptr;
@@ -162,6 +180,8 @@ struct ParamBuffers {
   void *expAvgSq = nullptr;
   void *maxExpAvgSq = nullptr;
   int64_t numElements = 0;
+  float *expAvgAbsmax = nullptr;
+  float *expAvgSqAbsmax = nullptr;
 };
 
 } // namespace optim

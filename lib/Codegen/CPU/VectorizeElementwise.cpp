@@ -20,6 +20,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -71,6 +72,47 @@ LogicalResult canonicalize(Operation *root) {
   return applyPatternsGreedily(root, std::move(patterns));
 }
 
+/// A 1-d reduction over a static block of at most kMaxBlock elements of a
+/// quantised tensor: the per-block absmax of 8-bit moments.
+bool isBlockReduction(linalg::GenericOp op) {
+  constexpr int64_t kMaxBlock = 1024;
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() != 1 ||
+      op.getNumReductionLoops() != 1 || !op->hasAttr(optim::kQuantBlockAttr))
+    return false;
+  int64_t size = op.getStaticLoopRanges()[0];
+  return !ShapedType::isDynamic(size) && size <= kMaxBlock;
+}
+
+/// Table lookups (the code tables of 8-bit moments) are tensor.extract ops
+/// on a `bufferization.to_tensor` view of a memref, so that the vectoriser
+/// makes gathers of them; afterwards every such gather, and any lookup left
+/// scalar, reads the memref itself.
+LogicalResult readTablesFromBuffers(Operation *root) {
+  auto bufferOf = [](Value v) -> Value {
+    auto view = v.getDefiningOp<bufferization::ToTensorOp>();
+    return view ? view.getBuffer() : Value();
+  };
+  IRRewriter rewriter(root->getContext());
+  root->walk([&](Operation *op) {
+    if (auto gather = dyn_cast<vector::GatherOp>(op)) {
+      if (Value buffer = bufferOf(gather.getBase()))
+        rewriter.modifyOpInPlace(
+            gather, [&] { gather.getBaseMutable().assign(buffer); });
+    } else if (auto read = dyn_cast<vector::TransferReadOp>(op)) {
+      if (Value buffer = bufferOf(read.getBase()))
+        rewriter.modifyOpInPlace(
+            read, [&] { read.getBaseMutable().assign(buffer); });
+    } else if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+      if (Value buffer = bufferOf(extract.getTensor())) {
+        rewriter.setInsertionPoint(extract);
+        rewriter.replaceOpWithNewOp<memref::LoadOp>(extract, buffer,
+                                                    extract.getIndices());
+      }
+    }
+  });
+  return canonicalize(root);
+}
+
 struct OptimVectorizeElementwisePass
     : optim::impl::OptimVectorizeElementwiseBase<
           OptimVectorizeElementwisePass> {
@@ -81,15 +123,26 @@ struct OptimVectorizeElementwisePass
       getOperation().emitError("vector-size must be positive");
       return signalPassFailure();
     }
-    SmallVector<linalg::GenericOp> candidates;
+    SmallVector<linalg::GenericOp> candidates, blockReductions;
     getOperation().walk([&](linalg::GenericOp op) {
       if (optim::isFlatElementwiseGeneric(op))
         candidates.push_back(op);
+      else if (isBlockReduction(op))
+        blockReductions.push_back(op);
     });
 
     IRRewriter rewriter(&getContext());
+    // A block's reduction (8-bit moments' absmax) is one vector of the
+    // block's static size, reduced once.
+    for (linalg::GenericOp op : blockReductions) {
+      rewriter.setInsertionPoint(op);
+      if (succeeded(linalg::vectorize(rewriter, op)))
+        rewriter.eraseOp(op);
+    }
     for (linalg::GenericOp op : candidates) {
-      if (chunkSize > 0) {
+      // The generics of one 8-bit block are a block (256 elements), part
+      // of a thread's share: they are only vectorised.
+      if (chunkSize > 0 && !op->hasAttr(optim::kQuantBlockAttr)) {
         auto chunked = tile(rewriter, op, chunkSize,
                             scf::SCFTilingOptions::LoopType::ForallOp);
         if (failed(chunked))
@@ -131,6 +184,8 @@ struct OptimVectorizeElementwisePass
       rewriter.eraseOp(op);
     }
     if (failed(canonicalize(getOperation())))
+      return signalPassFailure();
+    if (failed(readTablesFromBuffers(getOperation())))
       return signalPassFailure();
   }
 };

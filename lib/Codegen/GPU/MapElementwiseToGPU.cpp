@@ -222,6 +222,17 @@ struct OptimMapElementwiseToGPUPass
   using Base::Base;
 
   void runOnOperation() override {
+    // The blocks of 8-bit moments (a decode-update, a block reduction and
+    // an encode per block) have no GPU mapping yet.
+    WalkResult blockwise = getOperation().walk([](linalg::GenericOp op) {
+      if (!op->hasAttr(kQuantBlockAttr))
+        return WalkResult::advance();
+      op.emitError("8-bit blockwise moments cannot be mapped to the GPU yet; "
+                   "use a CPU step");
+      return WalkResult::interrupt();
+    });
+    if (blockwise.wasInterrupted())
+      return signalPassFailure();
     // Runs of candidate generics separated only by side-effect-free ops
     // (the collapse_shape of the next parameter): one step each.
     SmallVector<SmallVector<linalg::GenericOp>> runs;

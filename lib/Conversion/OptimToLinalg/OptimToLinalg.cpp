@@ -20,11 +20,14 @@
 #include "optim/Conversion/Passes.h"
 
 #include "Flatten.h"
+#include "optim/Codegen/Elementwise.h"
 #include "optim/Dialect/Optim/IR/OptimOps.h"
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
+#include "optim/Support/BlockwiseQuant.h"
 #include "optim/Support/Philox.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -32,6 +35,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -51,6 +55,8 @@ namespace {
 /// same conversion produced them). Optional operands are null when absent.
 struct StepOperands {
   SmallVector<Value> params, grads, expAvgs, expAvgSqs, maxExpAvgSqs;
+  /// One per parameter with 8-bit moments, in parameter order.
+  SmallVector<Value> expAvgAbsmaxes, expAvgSqAbsmaxes;
   Value lr, beta1, beta2, eps, weightDecay, step, beta1Power, beta2Power;
   Value rescaleGrad, clipGradient, gradScale, foundInf;
   Value gradNorm, maxGradNorm;
@@ -71,6 +77,8 @@ struct StepOperands {
     expAvgs = getAll(op.getExpAvgs());
     expAvgSqs = getAll(op.getExpAvgSqs());
     maxExpAvgSqs = getAll(op.getMaxExpAvgSqs());
+    expAvgAbsmaxes = getAll(op.getExpAvgAbsmaxes());
+    expAvgSqAbsmaxes = getAll(op.getExpAvgSqAbsmaxes());
     lr = get(op.getLr());
     beta1 = get(op.getBeta1());
     beta2 = get(op.getBeta2());
@@ -90,8 +98,10 @@ struct StepOperands {
     roundingStream = get(op.getRoundingStream());
     roundingElement = get(op.getRoundingElement());
     skipNonfiniteNorm = op.getSkipNonfiniteNorm();
-    for (ArrayRef<Value> role : {ArrayRef(params), ArrayRef(expAvgs),
-                                 ArrayRef(expAvgSqs), ArrayRef(maxExpAvgSqs)})
+    for (ArrayRef<Value> role :
+         {ArrayRef(params), ArrayRef(expAvgs), ArrayRef(expAvgSqs),
+          ArrayRef(maxExpAvgSqs), ArrayRef(expAvgAbsmaxes),
+          ArrayRef(expAvgSqAbsmaxes)})
       llvm::append_range(inits, role);
   }
 };
@@ -388,33 +398,22 @@ StepCoefficients emitPrologue(OpBuilder &b, Location loc,
   return c;
 }
 
-/// The body of the fused element-wise update. Block arguments: g, p, m, v
-/// and, with AMSGrad, vmax; yields p, m, v (and vmax).
+/// The update of one element: g, p, m, v (and, with AMSGrad, vmax) in the
+/// compute type, p's stored element type `paramElementType`. Returns the new
+/// p (in its stored type), m, v (and vmax) in the compute type.
 /// With `rounding`, the new bf16 parameter is rounded stochastically over a
 /// `rank`-dimensional iteration space.
-void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
-                          const AdamVariant &variant, const StepCoefficients &c,
-                          FloatType computeType, bool fastMath,
-                          const ParamRounding *rounding, int64_t rank) {
-  auto ext = [&](Value x) -> Value {
-    if (x.getType() == computeType)
-      return x;
-    return arith::ExtFOp::create(b, loc, computeType, x);
-  };
+SmallVector<Value> computeElementUpdate(
+    OpBuilder &b, Location loc, Value g, Value p, Value m, Value v,
+    Value vmax, Type paramElementType, const AdamVariant &variant,
+    const StepCoefficients &c, FloatType computeType, bool fastMath,
+    const ParamRounding *rounding, int64_t rank) {
   auto add = [&](Value x, Value y) {
     return arith::AddFOp::create(b, loc, x, y);
   };
   auto mul = [&](Value x, Value y) {
     return arith::MulFOp::create(b, loc, x, y);
   };
-
-  Type paramElementType = args[1].getType();
-  Value g = ext(args[0]);
-  Value p = ext(args[1]);
-  // Moments may be stored narrower than the compute type (bf16): decoded
-  // here, rounded once (to nearest even) on store.
-  Value m = ext(args[2]);
-  Value v = ext(args[3]);
 
   // 1. Gradient preprocessing.
   if (c.rescale)
@@ -441,7 +440,7 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   Value vhat = newV;
   Value newVmax;
   if (variant.amsgrad) {
-    newVmax = arith::MaximumFOp::create(b, loc, ext(args[4]), newV);
+    newVmax = arith::MaximumFOp::create(b, loc, vmax, newV);
     vhat = newVmax;
   }
   // 4. Update: p = p * decay - step_size * m / (sqrt(vhat) * scale + eps).
@@ -479,9 +478,29 @@ void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
   else if (paramElementType != computeType)
     newP = arith::TruncFOp::create(b, loc, paramElementType, newP);
 
-  SmallVector<Value> yields = {newP, newM, newV};
+  SmallVector<Value> updated = {newP, newM, newV};
   if (newVmax)
-    yields.push_back(newVmax);
+    updated.push_back(newVmax);
+  return updated;
+}
+
+/// The body of the fused element-wise update. Block arguments: g, p, m, v
+/// and, with AMSGrad, vmax; yields p, m, v (and vmax). Moments may be stored
+/// narrower than the compute type (bf16): decoded here, rounded once (to
+/// nearest even) on store.
+void buildElementwiseBody(OpBuilder &b, Location loc, ValueRange args,
+                          const AdamVariant &variant, const StepCoefficients &c,
+                          FloatType computeType, bool fastMath,
+                          const ParamRounding *rounding, int64_t rank) {
+  auto ext = [&](Value x) -> Value {
+    if (!x || x.getType() == computeType)
+      return x;
+    return arith::ExtFOp::create(b, loc, computeType, x);
+  };
+  SmallVector<Value> yields = computeElementUpdate(
+      b, loc, ext(args[0]), ext(args[1]), ext(args[2]), ext(args[3]),
+      variant.amsgrad ? ext(args[4]) : Value(), args[1].getType(), variant, c,
+      computeType, fastMath, rounding, rank);
   for (auto [value, stored] : llvm::zip(yields, args.drop_front()))
     if (value.getType() != stored.getType())
       value = arith::TruncFOp::create(b, loc, stored.getType(), value);
@@ -576,6 +595,313 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
   return SmallVector<Value>(generic.getResults());
 }
 
+//===----------------------------------------------------------------------===//
+// 8-bit blockwise moments
+//===----------------------------------------------------------------------===//
+
+/// The code tables of 8-bit moments (optim/Support/BlockwiseQuant.h): the
+/// memref.globals the pass adds to the module, viewed as tensors so that the
+/// vectoriser turns a lookup (tensor.extract) into a gather; the CPU
+/// schedule then reads the globals directly.
+struct QuantTables {
+  Value signedMap, unsignedMap, signedMidpoints, unsignedMidpoints;
+};
+
+constexpr StringLiteral kSignedMapName = "__optim_dynamic_map_signed";
+constexpr StringLiteral kUnsignedMapName = "__optim_dynamic_map_unsigned";
+constexpr StringLiteral kSignedMidpointsName =
+    "__optim_dynamic_midpoints_signed";
+constexpr StringLiteral kUnsignedMidpointsName =
+    "__optim_dynamic_midpoints_unsigned";
+
+/// Adds the four tables to `module` unless they are there already.
+void addQuantTableGlobals(OpBuilder &b, Operation *module) {
+  auto type = MemRefType::get({::optim::kQuantBlockSize}, b.getF32Type());
+  auto add = [&](StringRef name, const uint32_t (&bits)[256]) {
+    if (SymbolTable::lookupSymbolIn(module, name))
+      return;
+    SmallVector<APFloat> values;
+    for (uint32_t word : bits)
+      values.push_back(APFloat(APFloat::IEEEsingle(), APInt(32, word)));
+    auto init = DenseElementsAttr::get(
+        RankedTensorType::get(type.getShape(), type.getElementType()),
+        values);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&module->getRegion(0).front());
+    memref::GlobalOp::create(b, module->getLoc(), name,
+                             b.getStringAttr("private"), type, init,
+                             /*constant=*/true, /*alignment=*/IntegerAttr());
+  };
+  add(kSignedMapName, ::optim::kSignedDynamicMapBits);
+  add(kUnsignedMapName, ::optim::kUnsignedDynamicMapBits);
+  add(kSignedMidpointsName, ::optim::kSignedDynamicMidpointBits);
+  add(kUnsignedMidpointsName, ::optim::kUnsignedDynamicMidpointBits);
+}
+
+QuantTables emitQuantTables(OpBuilder &b, Location loc) {
+  auto type = MemRefType::get({::optim::kQuantBlockSize}, b.getF32Type());
+  auto view = [&](StringRef name) -> Value {
+    Value buffer = memref::GetGlobalOp::create(b, loc, type, name);
+    return bufferization::ToTensorOp::create(
+        b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
+        buffer, /*restrict=*/true);
+  };
+  return {view(kSignedMapName), view(kUnsignedMapName),
+          view(kSignedMidpointsName), view(kUnsignedMidpointsName)};
+}
+
+/// map[code] * absmax.
+Value emitDecode(OpBuilder &b, Location loc, Value map, Value code,
+                 Value absmax) {
+  Value index =
+      arith::IndexCastUIOp::create(b, loc, b.getIndexType(), code);
+  Value value = tensor::ExtractOp::create(b, loc, map, ValueRange{index});
+  return arith::MulFOp::create(b, loc, value, absmax);
+}
+
+/// The code of x / absmax (0 for absmax = 0): the number of midpoints below
+/// it, by a branch-free binary search of 8 probes (encodeQuantized of
+/// optim/Support/BlockwiseQuant.h).
+Value emitEncode(OpBuilder &b, Location loc, Value midpoints, Value x,
+                 Value absmax) {
+  Type f32 = b.getF32Type();
+  Value zero = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0));
+  Value isZero =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, absmax, zero);
+  Value normalised = arith::SelectOp::create(
+      b, loc, isZero, zero, arith::DivFOp::create(b, loc, x, absmax));
+  Value code = i32Constant(b, loc, 0);
+  for (uint32_t step = 128; step; step /= 2) {
+    Value probe = arith::AddIOp::create(b, loc, code,
+                                        i32Constant(b, loc, step - 1));
+    Value index =
+        arith::IndexCastUIOp::create(b, loc, b.getIndexType(), probe);
+    Value midpoint =
+        tensor::ExtractOp::create(b, loc, midpoints, ValueRange{index});
+    Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                        midpoint, normalised);
+    code = arith::AddIOp::create(
+        b, loc, code,
+        arith::SelectOp::create(b, loc, below, i32Constant(b, loc, step),
+                                i32Constant(b, loc, 0)));
+  }
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), code);
+}
+
+/// The update of parameter `i` whose moments are 8-bit codes with absmaxes
+/// `absmaxes` (memref form, contiguous operands). Per block of 256
+/// elements, in an scf.for over the full blocks and once more for a
+/// partial last block:
+///   1. one element-wise generic decodes m and v, updates p in place and
+///      writes the new f32 moments to a block-sized scratch buffer;
+///   2. a reduction generic takes the largest magnitude of each, the block's
+///      new absmax, which replaces the old one;
+///   3. one element-wise generic codes the new moments.
+/// The block loop is serial: the scratch buffers are made once, before it,
+/// and a block's new moments never leave L1. (The runtime gives threads
+/// whole blocks.)
+void emitQuantizedParamUpdate(
+    OpBuilder &b, Location loc, const StepOperands &op, unsigned i,
+    std::pair<Value, Value> absmaxes, const AdamVariant &variant,
+    const StepCoefficients &c, const RoundingConstants *roundingConstants,
+    FloatType computeType, bool fastMath, StringRef opName) {
+  Value grad = op.grads[i];
+  SmallVector<Value> state = {op.params[i], op.expAvgs[i], op.expAvgSqs[i]};
+  grad = mlir::optim::detail::flattenTo1D(b, loc, grad);
+  for (Value &v : state)
+    v = mlir::optim::detail::flattenTo1D(b, loc, v);
+  Value absmaxM = absmaxes.first, absmaxV = absmaxes.second;
+
+  std::optional<ParamRounding> rounding;
+  if (roundingConstants) {
+    rounding = ParamRounding{roundingConstants, {}, {}, {}};
+    emitParamRoundingKey(b, loc, *roundingConstants, i, *rounding);
+  }
+  QuantTables tables = emitQuantTables(b, loc);
+
+  Type f32 = b.getF32Type();
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value blockSize =
+      arith::ConstantIndexOp::create(b, loc, ::optim::kQuantBlockSize);
+  Value n = memref::DimOp::create(b, loc, grad, 0);
+  Value numFull = arith::DivUIOp::create(b, loc, n, blockSize);
+  Value rest = arith::RemUIOp::create(b, loc, n, blockSize);
+  Value numBlocks = arith::CeilDivUIOp::create(b, loc, n, blockSize);
+  // The absmaxes must have one entry per block (a run-time check for
+  // dynamic sizes, as for every other operand).
+  for (auto [absmax, role] : {std::pair(absmaxM, "exp_avg"),
+                              std::pair(absmaxV, "exp_avg_sq")}) {
+    auto type = cast<MemRefType>(absmax.getType());
+    if (!type.isDynamicDim(0) &&
+        cast<ShapedType>(grad.getType()).hasStaticShape())
+      continue;
+    Value size = memref::DimOp::create(b, loc, absmax, c0);
+    Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       size, numBlocks);
+    cf::AssertOp::create(
+        b, loc, same,
+        llvm::formatv("{0}: {1} absmax of param #{2} needs one entry per "
+                      "block of {3} elements",
+                      opName, role, i, ::optim::kQuantBlockSize)
+            .str());
+  }
+  Value zero = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0));
+  // Scratch for one block's new moments and absmaxes, made once: the block
+  // loop is serial (the runtime splits tensors between threads at block
+  // boundaries), and allocas inside it would grow the stack per block.
+  auto scratchType = MemRefType::get({::optim::kQuantBlockSize}, f32);
+  auto scalarType = MemRefType::get({}, f32);
+  Value scratchM = memref::AllocaOp::create(b, loc, scratchType);
+  Value scratchV = memref::AllocaOp::create(b, loc, scratchType);
+  Value maxM = memref::AllocaOp::create(b, loc, scalarType);
+  Value maxV = memref::AllocaOp::create(b, loc, scalarType);
+
+  // One block: `size` elements from `offset`, static (256) or not.
+  auto emitBlock = [&](OpBuilder &b, Location loc, Value block,
+                       OpFoldResult size) {
+    Value offset = arith::MulIOp::create(b, loc, block, blockSize);
+    auto slice = [&](Value v) -> Value {
+      return memref::SubViewOp::create(
+          b, loc, v, ArrayRef<OpFoldResult>{offset}, ArrayRef{size},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    };
+    Value g = slice(grad), p = slice(state[0]), codesM = slice(state[1]),
+          codesV = slice(state[2]);
+    Value oldAbsmaxM = memref::LoadOp::create(b, loc, absmaxM, block);
+    Value oldAbsmaxV = memref::LoadOp::create(b, loc, absmaxV, block);
+    bool partial = !getConstantIntValue(size);
+    if (partial) {
+      // The reduction reads whole blocks; 0 is neutral for magnitudes.
+      linalg::FillOp::create(b, loc, ValueRange{zero},
+                             ValueRange{scratchM});
+      linalg::FillOp::create(b, loc, ValueRange{zero},
+                             ValueRange{scratchV});
+    }
+    Value newM = scratchM, newV = scratchV;
+    if (partial) {
+      // slice() offsets by the block; the scratch starts at 0.
+      auto head = [&](Value v) -> Value {
+        return memref::SubViewOp::create(
+            b, loc, v, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+            ArrayRef{size}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+      };
+      newM = head(scratchM);
+      newV = head(scratchV);
+    }
+
+    // Stochastic rounding draws by the element's index in the parameter.
+    std::optional<RoundingConstants> blockConstants;
+    std::optional<ParamRounding> blockRounding;
+    if (rounding) {
+      blockConstants = *roundingConstants;
+      blockConstants->elementBase = arith::AddIOp::create(
+          b, loc, roundingConstants->elementBase,
+          arith::IndexCastUIOp::create(b, loc, b.getI64Type(), offset));
+      blockRounding = *rounding;
+      blockRounding->constants = &*blockConstants;
+    }
+
+    MLIRContext *ctx = b.getContext();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(1, ctx);
+    auto parallel = SmallVector<utils::IteratorType>{
+        utils::IteratorType::parallel};
+    // 1. Decode, update p, keep the new moments.
+    auto decodeUpdate = linalg::GenericOp::create(
+        b, loc, TypeRange(), ValueRange{g, codesM, codesV},
+        ValueRange{p, newM, newV}, SmallVector<AffineMap>(6, identity),
+        parallel, [&](OpBuilder &nb, Location nl, ValueRange args) {
+          auto ext = [&](Value x) -> Value {
+            return x.getType() == computeType
+                       ? x
+                       : arith::ExtFOp::create(nb, nl, computeType, x);
+          };
+          Value m = emitDecode(nb, nl, tables.signedMap, args[1], oldAbsmaxM);
+          Value v =
+              emitDecode(nb, nl, tables.unsignedMap, args[2], oldAbsmaxV);
+          SmallVector<Value> updated = computeElementUpdate(
+              nb, nl, ext(args[0]), ext(args[3]), m, v, Value(),
+              args[3].getType(), variant, c, computeType, fastMath,
+              blockRounding ? &*blockRounding : nullptr, /*rank=*/1);
+          linalg::YieldOp::create(nb, nl, updated);
+        });
+    // 2. The new absmaxes.
+    memref::StoreOp::create(b, loc, zero, maxM);
+    memref::StoreOp::create(b, loc, zero, maxV);
+    AffineMap toScalar = AffineMap::get(1, 0, {}, ctx);
+    auto reduce = linalg::GenericOp::create(
+        b, loc, TypeRange(), ValueRange{scratchM, scratchV},
+        ValueRange{maxM, maxV},
+        SmallVector<AffineMap>{identity, identity, toScalar, toScalar},
+        SmallVector<utils::IteratorType>{utils::IteratorType::reduction},
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          // maximumf: a NaN moment makes the block's absmax NaN.
+          auto fold = [&](Value x, Value acc) -> Value {
+            return arith::MaximumFOp::create(
+                nb, nl, acc, math::AbsFOp::create(nb, nl, x));
+          };
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{fold(args[0], args[2]), fold(args[1], args[3])});
+        });
+    Value newAbsmaxM = memref::LoadOp::create(b, loc, maxM);
+    Value newAbsmaxV = memref::LoadOp::create(b, loc, maxV);
+    memref::StoreOp::create(b, loc, newAbsmaxM, absmaxM, block);
+    memref::StoreOp::create(b, loc, newAbsmaxV, absmaxV, block);
+    // 3. Code the new moments.
+    auto encode = linalg::GenericOp::create(
+        b, loc, TypeRange(), ValueRange{newM, newV},
+        ValueRange{codesM, codesV}, SmallVector<AffineMap>(4, identity),
+        parallel, [&](OpBuilder &nb, Location nl, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{emitEncode(nb, nl, tables.signedMidpoints, args[0],
+                                    newAbsmaxM),
+                         emitEncode(nb, nl, tables.unsignedMidpoints,
+                                    args[1], newAbsmaxV)});
+        });
+    for (Operation *generic : {decodeUpdate, reduce, encode})
+      generic->setAttr(kQuantBlockAttr, b.getUnitAttr());
+  };
+
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(b, loc, c0, numFull, c1);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    emitBlock(b, loc, loop.getInductionVar(),
+              b.getIndexAttr(::optim::kQuantBlockSize));
+  }
+  Value hasTail =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rest, c0);
+  auto tail = scf::IfOp::create(b, loc, hasTail, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tail.thenBlock());
+    emitBlock(b, loc, numFull, rest);
+  }
+}
+
+/// What emitQuantizedParamUpdate needs of the op: the memref form, with
+/// operands that view as 1-d.
+LogicalResult checkQuantizedLowering(AdamStepOpInterface op,
+                                     const StepOperands &in) {
+  for (auto [i, m] : llvm::enumerate(in.expAvgs)) {
+    if (!isQuantizedMomentType(m.getType()))
+      continue;
+    if (op.isTensorForm())
+      return op.emitOpError("8-bit moments (exp_avg #")
+             << i << ") lower from the memref form: bufferize first";
+    for (Value v : {in.grads[i], in.params[i], in.expAvgs[i],
+                    in.expAvgSqs[i]})
+      if (!mlir::optim::detail::canFlattenTo1D(
+              cast<MemRefType>(v.getType())))
+        return op.emitOpError("8-bit moments of param #")
+               << i << " need operands that view as 1-d, got "
+               << v.getType();
+  }
+  return success();
+}
+
 /// The verifier makes every operand of a parameter have the gradient's type,
 /// but a dynamic dimension (`memref<?xf32>`) is only known at run time, and
 /// the generic walks all operands over one iteration space. Each dynamic
@@ -648,7 +974,19 @@ struct LowerAdamStep : OpInterfaceConversionPattern<AdamStepOpInterface> {
         rounding = emitRoundingConstants(b, l, in);
       unsigned numState = variant.amsgrad ? 4 : 3;
       SmallVector<Value> results(numParams * numState);
+      unsigned numQuantized = 0;
       for (unsigned i = 0; i < numParams; ++i) {
+        if (isQuantizedMomentType(in.expAvgs[i].getType())) {
+          // Memref form (checked above): nothing to return.
+          emitQuantizedParamUpdate(
+              b, l, in, i,
+              {in.expAvgAbsmaxes[numQuantized],
+               in.expAvgSqAbsmaxes[numQuantized]},
+              variant, c, rounding ? &*rounding : nullptr, computeType,
+              fastMath, op->getName().getStringRef());
+          ++numQuantized;
+          continue;
+        }
         SmallVector<Value> updated =
             emitParamUpdate(b, l, in, i, variant, c,
                             rounding ? &*rounding : nullptr, computeType,
@@ -755,10 +1093,38 @@ struct ConvertOptimToLinalgPass
         return signalPassFailure();
     }
 
+    // 8-bit moments read code tables, module-level globals: added here,
+    // before the conversion, so that patterns only refer to them.
+    // What their lowering needs is checked first, with the op's location.
+    bool quantized = false;
+    WalkResult checked = getOperation()->walk([&](AdamStepOpInterface op) {
+      if (op.getExpAvgAbsmaxes().empty())
+        return WalkResult::advance();
+      quantized = true;
+      SmallVector<Value> operands(op->getOperands());
+      if (failed(checkQuantizedLowering(op, StepOperands(op, operands))))
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (checked.wasInterrupted())
+      return signalPassFailure();
+    if (quantized) {
+      if (!getOperation()->hasTrait<OpTrait::SymbolTable>()) {
+        getOperation()->emitError(
+            "convert-optim-to-linalg: 8-bit moments need the pass to run on "
+            "a module (it adds their code tables as memref.globals)");
+        return signalPassFailure();
+      }
+      OpBuilder b(&getContext());
+      addQuantTableGlobals(b, getOperation());
+    }
+
     // Every optim op must be lowered; everything else is left as it is.
     ConversionTarget target(getContext());
     target.addIllegalDialect<OptimDialect>();
-    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
+    target.addLegalDialect<arith::ArithDialect,
+                           bufferization::BufferizationDialect,
+                           cf::ControlFlowDialect,
                            linalg::LinalgDialect, math::MathDialect,
                            memref::MemRefDialect, scf::SCFDialect,
                            tensor::TensorDialect>();

@@ -139,6 +139,10 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
           "sharded steps do not round stochastically yet (a shard's pieces "
           "would have to draw with their unsharded tensor and element "
           "indices)");
+    if (config.momentStorage == MomentStorage::blockwise8)
+      return llvm::createStringError(
+          "sharded steps do not store 8-bit moments yet (shard boundaries "
+          "would have to fall on quantisation blocks)");
     if (llvm::Error error = config.verify())
       return error;
     if (llvm::Error error = verifyStepCount(hyper.step))

@@ -48,7 +48,7 @@ func.func @decay_rate_of_bias_correction_kind(%p: memref<8xf32>, %lr: f32, %wd: 
 // The generic form: properties are converted with the same constraints.
 func.func @generic_bias_correction_string(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{Invalid attribute `bias_correction` in property conversion: "folded"}}
-  "optim.adamw"(%g, %lr, %lr, %lr, %lr, %wd, %t, %p, %m, %v) <{bias_correction = "folded", operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adamw"(%g, %lr, %lr, %lr, %lr, %wd, %t, %p, %m, %v) <{bias_correction = "folded", operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -56,7 +56,7 @@ func.func @generic_bias_correction_string(%p: memref<8xf32>, %g: memref<8xf32>, 
 
 func.func @generic_amsgrad_integer(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{Invalid attribute `amsgrad` in property conversion: 1 : i32}}
-  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %p, %m, %v) <{amsgrad = 1 : i32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %p, %m, %v) <{amsgrad = 1 : i32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -66,6 +66,6 @@ func.func @generic_amsgrad_integer(%p: memref<8xf32>, %g: memref<8xf32>, %m: mem
 // dictionary are converted the same way.
 func.func @generic_dictionary_maximize_string(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op attribute 'maximize' failed to satisfy constraint: unit attribute}}
-  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %p, %m, %v) {maximize = "yes", operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>} : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %p, %m, %v) {maximize = "yes", operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>} : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }

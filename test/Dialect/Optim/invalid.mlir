@@ -4,7 +4,7 @@
 
 func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects at least one parameter}}
-  "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
+  "optim.adam"(%lr, %b1, %b2, %eps, %t) <{operandSegmentSizes = array<i32: 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>}> : (f32, f32, f32, f32, i64) -> ()
   return
 }
 
@@ -12,7 +12,7 @@ func.func @no_params(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v
 
 func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one grad per param, got 2 for 1 params}}
-  "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %g, %lr, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -20,7 +20,7 @@ func.func @grad_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<
 
 func.func @exp_avg_sq_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects one exp_avg_sq per param, got 0 for 1 params}}
-  "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %b1, %b2, %eps, %t, %p, %m) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -52,7 +52,7 @@ func.func @half_param_moment_not_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: m
 
 func.func @unsupported_param_element_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %p8: memref<8xf8E4M3FN>, %g8: memref<8xf8E4M3FN>) {
   // expected-error @+1 {{'optim.adam' op param #0 has unsupported element type 'f8E4M3FN' (expected f16, bf16, f32 or f64)}}
-  "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g8, %lr, %b1, %b2, %eps, %t, %p8, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf8E4M3FN>, f32, f32, f32, f32, i64, memref<8xf8E4M3FN>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -92,7 +92,7 @@ func.func @mixed_tensor_and_memref(%p: memref<8xf32>, %g: memref<8xf32>, %m: mem
 
 func.func @scalar_type_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %lr64: f64) {
   // expected-error @+1 {{'optim.adam' op failed to verify that 'beta1' has the type of 'lr'}}
-  "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr64, %b1, %b2, %eps, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f64, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -116,7 +116,7 @@ func.func @bias_correction_without_step(%p: memref<8xf32>, %g: memref<8xf32>, %m
 
 func.func @one_beta_power(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'beta1_power' and 'beta2_power', or neither}}
-  "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -204,7 +204,7 @@ func.func @zero_step(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v
 
 func.func @result_count_mismatch(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64, %pt: tensor<8xf32>, %gt: tensor<8xf32>, %mt: tensor<8xf32>, %vt: tensor<8xf32>) {
   // expected-error @+1 {{'optim.adamw' op expected the number of tensor results (2) to be equal to the number of output tensors (3)}}
-  %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+  %r:2 = "optim.adamw"(%gt, %lr, %b1, %b2, %eps, %wd, %t, %pt, %mt, %vt) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (tensor<8xf32>, f32, f32, f32, f32, f32, i64, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
   return
 }
 
@@ -235,7 +235,7 @@ func.func @narrow_scalars(%p: memref<8xf32>, %lr: f16, %t: i64) {
 // -----
 
 func.func @non_shaped(%x: f32, %t: i64) {
-  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64, got 'f32'}}
+  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64 (or i8 moment codes), got 'f32'}}
   optim.adam (%x, %x, %x, %x) : (f32, f32, f32, f32) lr(%x) betas(%x, %x) eps(%x) step(%t : i64)
   return
 }
@@ -243,7 +243,7 @@ func.func @non_shaped(%x: f32, %t: i64) {
 // -----
 
 func.func @integer_params(%p: memref<4xi32>, %t: i64) {
-  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64, got 'memref<4xi32>'}}
+  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64 (or i8 moment codes), got 'memref<4xi32>'}}
   optim.adam (%p, %p, %p, %p) : (memref<4xi32>, memref<4xi32>, memref<4xi32>, memref<4xi32>) lr(%t) betas(%t, %t) eps(%t) step(%t : i64)
   return
 }
@@ -376,7 +376,7 @@ func.func @repeated_clause(%p: memref<8xf32>, %lr: f32, %t: i64) {
 
 func.func @grad_norm_without_max(%p: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'grad_norm' and 'max_grad_norm', or neither}}
-  "optim.adam"(%p, %lr, %lr, %lr, %lr, %t, %lr, %p, %p, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%p, %lr, %lr, %lr, %lr, %t, %lr, %p, %p, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -410,7 +410,7 @@ func.func @nan_max_grad_norm(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8x
 
 func.func @grad_norm_type(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64, %norm: f64, %max: f32) {
   // expected-error @+1 {{'grad_norm' has the type of 'lr'}}
-  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %norm, %max, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %norm, %max, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, f64, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
 
@@ -484,7 +484,7 @@ func.func @bf16_moments_f64_step(%p: memref<8xf64>, %g: memref<8xf64>, %m: memre
 // -----
 
 func.func @f16_moment_storage(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf16>, %lr: f32, %t: i64) {
-  // expected-error @+1 {{'optim.adam' op exp_avg_sq #0 has element type 'f16', expected 'f32' or 'bf16' (moment storage)}}
+  // expected-error @+1 {{'optim.adam' op exp_avg_sq #0 has element type 'f16', expected 'f32', 'bf16' or 'i8' (moment storage)}}
   optim.adam (%p, %g, %m, %v) : (memref<8xf32>, memref<8xf32>, memref<8xf32>, memref<8xf16>) lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
   return
 }
@@ -539,6 +539,79 @@ func.func @sr_seed_type(%p: memref<8xbf16>, %g: memref<8xbf16>, %m: memref<8xf32
 
 func.func @sr_seed_only(%p: memref<8xbf16>, %g: memref<8xbf16>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'rounding_seed' and 'rounding_offset', or neither}}
-  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0>}> : (memref<8xbf16>, f32, f32, f32, f32, i64, i64, memref<8xbf16>, memref<8xf32>, memref<8xf32>) -> ()
+  "optim.adam"(%g, %lr, %lr, %lr, %lr, %t, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xbf16>, f32, f32, f32, f32, i64, i64, memref<8xbf16>, memref<8xf32>, memref<8xf32>) -> ()
+  return
+}
+
+// -----
+
+// 8-bit moments: both moments of a parameter are coded, or neither.
+func.func @codes_for_one_moment(%p: memref<4096xf32>, %m: memref<4096xi8>, %v: memref<4096xf32>, %a: memref<16xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op exp_avg #0 holds 8-bit codes but exp_avg_sq #0 does not; a parameter's two moments are coded together}}
+  optim.adamw (%p, %p, %m, %v) : (memref<4096xf32>, memref<4096xf32>, memref<4096xi8>, memref<4096xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @codes_without_absmax(%p: memref<4096xf32>, %m: memref<4096xi8>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op expects one exp_avg absmax per parameter with 8-bit moments, got 0 for 1}}
+  optim.adamw (%p, %p, %m, %m) : (memref<4096xf32>, memref<4096xf32>, memref<4096xi8>, memref<4096xi8>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @absmax_of_wrong_size(%p: memref<4100xf32>, %m: memref<4100xi8>, %v: memref<4100xi8>, %a: memref<16xf32>, %b: memref<17xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op exp_avg absmax of param #0 has type 'memref<16xf32>', expected a 1-d f32 memref of 17 elements (one per block of 256)}}
+  optim.adamw (%p, %p, %m, %v) absmax(%a, %b) : (memref<4100xf32>, memref<4100xf32>, memref<4100xi8>, memref<4100xi8>, memref<16xf32>, memref<17xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @absmax_of_wrong_type(%p: memref<512xf32>, %m: memref<512xi8>, %v: memref<512xi8>, %a: memref<2xf32>, %b: memref<2xf16>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op exp_avg_sq absmax of param #0 has type 'memref<2xf16>', expected a 1-d f32 memref of 2 elements (one per block of 256)}}
+  optim.adamw (%p, %p, %m, %v) absmax(%a, %b) : (memref<512xf32>, memref<512xf32>, memref<512xi8>, memref<512xi8>, memref<2xf32>, memref<2xf16>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @codes_with_amsgrad(%p: memref<512xf32>, %m: memref<512xi8>, %vmax: memref<512xf32>, %a: memref<2xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op 8-bit moments (exp_avg #0) do not support 'amsgrad'}}
+  optim.adamw amsgrad (%p, %p, %m, %m, %vmax) absmax(%a, %a) : (memref<512xf32>, memref<512xf32>, memref<512xi8>, memref<512xi8>, memref<512xf32>, memref<2xf32>, memref<2xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @codes_for_an_f64_step(%p: memref<512xf64>, %m: memref<512xi8>, %a: memref<2xf32>, %lr: f64, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op exp_avg #0 has element type 'i8', expected 'f64'}}
+  optim.adamw (%p, %p, %m, %m) absmax(%a, %a) : (memref<512xf64>, memref<512xf64>, memref<512xi8>, memref<512xi8>, memref<2xf32>, memref<2xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @codes_as_max_exp_avg_sq(%p: memref<512xf32>, %v: memref<512xi8>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{expected ranked tensors or memrefs of f16, bf16, f32 or f64 (or i8 moment codes), got 'memref<512xi8>'}}
+  optim.adamw amsgrad (%p, %p, %p, %p, %v) : (memref<512xf32>, memref<512xf32>, memref<512xf32>, memref<512xf32>, memref<512xi8>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @absmax_with_short_types(%p: memref<512xf32>, %a: memref<2xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{a group with 'absmax' spells its types as a parenthesised list}}
+  optim.adamw (%p, %p, %p, %p) absmax(%a, %a) : memref<512xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
   return
 }

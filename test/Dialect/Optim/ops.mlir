@@ -161,3 +161,22 @@ func.func @stochastic_rounding(%p: memref<?xbf16>, %g: memref<?xbf16>, %m: memre
       stochastic_rounding(%seed, %t)
   return %r#0 : tensor<4x4xbf16>
 }
+
+// 8-bit blockwise moments: i8 codes in the group's types, their absmaxes
+// (one f32 per block of 256) named by `absmax`; a group may mix them with
+// f32 moments. Tensor results: params, exp_avgs, exp_avg_sqs, absmaxes.
+// CHECK-LABEL: func @blockwise_moments
+// CHECK: optim.adamw (%{{.*}}) absmax(%[[AM:.*]], %[[AV:.*]]) : (memref<4100xf32>, memref<4100xf32>, memref<4100xi8>, memref<4100xi8>, memref<17xf32>, memref<17xf32>), (%{{.*}}) : memref<8xf32> lr
+// CHECK: %{{.*}}:5 = optim.adam (%{{.*}}) absmax(%{{.*}}, %{{.*}}) : (tensor<64x64xbf16>, tensor<64x64xbf16>, tensor<64x64xi8>, tensor<64x64xi8>, tensor<16xf32>, tensor<16xf32>) lr
+func.func @blockwise_moments(%p: memref<4100xf32>, %g: memref<4100xf32>, %m: memref<4100xi8>, %v: memref<4100xi8>,
+                             %am: memref<17xf32>, %av: memref<17xf32>,
+                             %q: memref<8xf32>, %h: memref<8xf32>, %n: memref<8xf32>, %w: memref<8xf32>,
+                             %pt: tensor<64x64xbf16>, %gt: tensor<64x64xbf16>, %mt: tensor<64x64xi8>, %vt: tensor<64x64xi8>,
+                             %amt: tensor<16xf32>, %avt: tensor<16xf32>, %lr: f32, %t: i64) -> tensor<16xf32> {
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<4100xf32>, memref<4100xf32>, memref<4100xi8>, memref<4100xi8>, memref<17xf32>, memref<17xf32>),
+              (%q, %h, %n, %w) : memref<8xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  %r:5 = optim.adam (%pt, %gt, %mt, %vt) absmax(%amt, %avt) : (tensor<64x64xbf16>, tensor<64x64xbf16>, tensor<64x64xi8>, tensor<64x64xi8>, tensor<16xf32>, tensor<16xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+  return %r#4 : tensor<16xf32>
+}

@@ -9,12 +9,12 @@ prefix on ``LD_LIBRARY_PATH``).
 import ctypes
 import os
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 # Enumerations of optim-c/Runtime.h.
 ELEMENT_F16, ELEMENT_BF16, ELEMENT_F32, ELEMENT_F64 = range(4)
 TARGET_CPU, TARGET_GPU = range(2)
-MOMENTS_COMPUTE, MOMENTS_BF16 = range(2)
+MOMENTS_COMPUTE, MOMENTS_BF16, MOMENTS_BLOCKWISE8 = range(3)
 BIAS_CORRECTION = {"standard": 0, "folded": 1, "none": 2}
 WEIGHT_DECAY_NONE, WEIGHT_DECAY_L2, WEIGHT_DECAY_DECOUPLED = range(3)
 DECAY_RATE = {"lr": 0, "effective": 1}
@@ -41,7 +41,7 @@ class StepConfig(ctypes.Structure):
         "biasCorrection", "weightDecay", "decayRate", "amsgrad", "maximize",
         "givenPowers", "rescaleGrad", "clipGradient", "gradScale", "foundInf",
         "paramType", "target", "fastMath", "clipGradNorm", "momentStorage",
-        "vectorSize")] + [
+        "stochasticRounding", "vectorSize")] + [
             ("gpuChip", ctypes.c_char_p)]
 
 
@@ -55,14 +55,19 @@ class StepScalars(ctypes.Structure):
                 ("clipGradient", ctypes.c_double),
                 ("gradScale", ctypes.c_double), ("foundInf", ctypes.c_double),
                 ("gradNorm", ctypes.c_double),
-                ("maxGradNorm", ctypes.c_double)]
+                ("maxGradNorm", ctypes.c_double),
+                ("roundingSeed", ctypes.c_uint64),
+                ("roundingOffset", ctypes.c_uint64),
+                ("roundingStream", ctypes.c_uint64)]
 
 
 class ParamBuffers(ctypes.Structure):
     _fields_ = [("param", ctypes.c_void_p), ("grad", ctypes.c_void_p),
                 ("expAvg", ctypes.c_void_p), ("expAvgSq", ctypes.c_void_p),
                 ("maxExpAvgSq", ctypes.c_void_p),
-                ("numElements", ctypes.c_int64)]
+                ("numElements", ctypes.c_int64),
+                ("expAvgAbsmax", ctypes.c_void_p),
+                ("expAvgSqAbsmax", ctypes.c_void_p)]
 
 
 def _candidates():

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "optim/Dialect/Optim/IR/OptimOps.h"
+#include "optim/Support/BlockwiseQuant.h"
 #include "optim/Support/ScalarChecks.h"
 
 #include "mlir/IR/Builders.h"
@@ -33,6 +34,10 @@ FloatType mlir::optim::getComputeType(Type elementType) {
   return {};
 }
 
+bool mlir::optim::isQuantizedMomentType(Type momentType) {
+  return getElementTypeOrSelf(momentType).isSignlessInteger(8);
+}
+
 Type mlir::optim::getMomentType(Type paramType) {
   auto shaped = dyn_cast<ShapedType>(paramType);
   if (!shaped)
@@ -49,11 +54,12 @@ Type mlir::optim::getMomentType(Type paramType) {
 
 /// The parameter groups,
 ///
-///   (%p, %g, %m, %v[, %vmax]) : <param type> [, (...) : <type>]*
+///   (%p, %g, %m, %v[, %vmax]) [absmax(%am, %av)] : <param type> [, ...]*
 ///
 /// each split into the per-role operand segments. A group's types are spelled
-/// as a parenthesised list only when they differ from the defaults: grads of
-/// the param type, moments of getMomentType.
+/// as a parenthesised list (absmaxes last) when they differ from the
+/// defaults: grads of the param type, moments of getMomentType. 8-bit
+/// moments always differ, so a group with `absmax` spells its types.
 static ParseResult parseParamGroups(
     OpAsmParser &parser,
     SmallVectorImpl<OpAsmParser::UnresolvedOperand> &params,
@@ -61,9 +67,13 @@ static ParseResult parseParamGroups(
     SmallVectorImpl<OpAsmParser::UnresolvedOperand> &expAvgs,
     SmallVectorImpl<OpAsmParser::UnresolvedOperand> &expAvgSqs,
     SmallVectorImpl<OpAsmParser::UnresolvedOperand> &maxExpAvgSqs,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &expAvgAbsmaxes,
+    SmallVectorImpl<OpAsmParser::UnresolvedOperand> &expAvgSqAbsmaxes,
     SmallVectorImpl<Type> &paramTypes, SmallVectorImpl<Type> &gradTypes,
     SmallVectorImpl<Type> &expAvgTypes, SmallVectorImpl<Type> &expAvgSqTypes,
-    SmallVectorImpl<Type> &maxExpAvgSqTypes) {
+    SmallVectorImpl<Type> &maxExpAvgSqTypes,
+    SmallVectorImpl<Type> &expAvgAbsmaxTypes,
+    SmallVectorImpl<Type> &expAvgSqAbsmaxTypes) {
   SmallVectorImpl<OpAsmParser::UnresolvedOperand> *roles[] = {
       &params, &grads, &expAvgs, &expAvgSqs, &maxExpAvgSqs};
   SmallVectorImpl<Type> *roleTypes[] = {&paramTypes, &gradTypes, &expAvgTypes,
@@ -71,28 +81,48 @@ static ParseResult parseParamGroups(
   return parser.parseCommaSeparatedList([&]() -> ParseResult {
     SMLoc loc = parser.getCurrentLocation();
     SmallVector<OpAsmParser::UnresolvedOperand, 5> group;
-    if (parser.parseOperandList(group, OpAsmParser::Delimiter::Paren) ||
-        parser.parseColon())
+    if (parser.parseOperandList(group, OpAsmParser::Delimiter::Paren))
       return failure();
     if (group.size() != 4 && group.size() != 5)
       return parser.emitError(loc, "expected (param, grad, exp_avg, "
                                    "exp_avg_sq[, max_exp_avg_sq])");
-    SmallVector<Type, 5> groupTypes;
+    SmallVector<OpAsmParser::UnresolvedOperand, 2> absmaxes;
+    if (succeeded(parser.parseOptionalKeyword("absmax"))) {
+      SMLoc absmaxLoc = parser.getCurrentLocation();
+      if (parser.parseOperandList(absmaxes, OpAsmParser::Delimiter::Paren))
+        return failure();
+      if (absmaxes.size() != 2)
+        return parser.emitError(absmaxLoc,
+                                "expected absmax(exp_avg absmax, "
+                                "exp_avg_sq absmax)");
+    }
+    if (parser.parseColon())
+      return failure();
+    size_t numTypes = group.size() + absmaxes.size();
+    SmallVector<Type, 7> groupTypes;
     if (succeeded(parser.parseOptionalLParen())) {
       if (parser.parseTypeList(groupTypes) || parser.parseRParen())
         return failure();
-      if (groupTypes.size() != group.size())
+      if (groupTypes.size() != numTypes)
         return parser.emitError(loc, "expected ")
-               << group.size() << " types, got " << groupTypes.size();
-      for (Type type : groupTypes) {
+               << numTypes << " types, got " << groupTypes.size();
+      for (auto [k, type] : llvm::enumerate(groupTypes)) {
         auto shaped = dyn_cast<ShapedType>(type);
+        Type element = shaped ? shaped.getElementType() : Type();
+        // Moments may hold i8 codes; the verifier says where they fit.
+        bool codes = (k == 2 || k == 3) && element &&
+                     element.isSignlessInteger(8);
         if (!shaped || !shaped.hasRank() ||
-            !getComputeType(shaped.getElementType()))
+            (!codes && !getComputeType(element)))
           return parser.emitError(loc, "expected ranked tensors or memrefs "
-                                       "of f16, bf16, f32 or f64, got ")
+                                       "of f16, bf16, f32 or f64 (or i8 "
+                                       "moment codes), got ")
                  << type;
       }
     } else {
+      if (!absmaxes.empty())
+        return parser.emitError(loc, "a group with 'absmax' spells its "
+                                     "types as a parenthesised list");
       Type paramType;
       SMLoc typeLoc = parser.getCurrentLocation();
       if (parser.parseType(paramType))
@@ -110,23 +140,31 @@ static ParseResult parseParamGroups(
       role->push_back(operand);
       roleType->push_back(type);
     }
+    if (!absmaxes.empty()) {
+      expAvgAbsmaxes.push_back(absmaxes[0]);
+      expAvgSqAbsmaxes.push_back(absmaxes[1]);
+      expAvgAbsmaxTypes.push_back(groupTypes[group.size()]);
+      expAvgSqAbsmaxTypes.push_back(groupTypes[group.size() + 1]);
+    }
     return success();
   });
 }
 
-static void printParamGroups(OpAsmPrinter &p, Operation *, OperandRange params,
-                             OperandRange grads, OperandRange expAvgs,
-                             OperandRange expAvgSqs, OperandRange maxExpAvgSqs,
-                             TypeRange paramTypes, TypeRange gradTypes,
-                             TypeRange expAvgTypes, TypeRange expAvgSqTypes,
-                             TypeRange maxExpAvgSqTypes) {
+static void printParamGroups(
+    OpAsmPrinter &p, Operation *, OperandRange params, OperandRange grads,
+    OperandRange expAvgs, OperandRange expAvgSqs, OperandRange maxExpAvgSqs,
+    OperandRange expAvgAbsmaxes, OperandRange expAvgSqAbsmaxes,
+    TypeRange paramTypes, TypeRange gradTypes, TypeRange expAvgTypes,
+    TypeRange expAvgSqTypes, TypeRange maxExpAvgSqTypes,
+    TypeRange expAvgAbsmaxTypes, TypeRange expAvgSqAbsmaxTypes) {
   // A verified op has equal counts; anything else prints generically.
   size_t numGroups =
       std::min({params.size(), grads.size(), expAvgs.size(), expAvgSqs.size()});
+  size_t nextAbsmax = 0;
   for (size_t i = 0; i < numGroups; ++i) {
     SmallVector<Value, 5> group = {params[i], grads[i], expAvgs[i],
                                    expAvgSqs[i]};
-    SmallVector<Type, 5> types = {paramTypes[i], gradTypes[i], expAvgTypes[i],
+    SmallVector<Type, 7> types = {paramTypes[i], gradTypes[i], expAvgTypes[i],
                                   expAvgSqTypes[i]};
     if (i < maxExpAvgSqs.size()) {
       group.push_back(maxExpAvgSqs[i]);
@@ -136,10 +174,21 @@ static void printParamGroups(OpAsmPrinter &p, Operation *, OperandRange params,
       p << ", ";
     p << "(";
     p.printOperands(group);
-    p << ") : ";
+    p << ")";
+    // The k-th group with 8-bit moments owns the k-th absmaxes.
+    if (isQuantizedMomentType(types[2]) &&
+        nextAbsmax < std::min(expAvgAbsmaxes.size(),
+                              expAvgSqAbsmaxes.size())) {
+      p << " absmax(" << expAvgAbsmaxes[nextAbsmax] << ", "
+        << expAvgSqAbsmaxes[nextAbsmax] << ")";
+      types.push_back(expAvgAbsmaxTypes[nextAbsmax]);
+      types.push_back(expAvgSqAbsmaxTypes[nextAbsmax]);
+      ++nextAbsmax;
+    }
+    p << " : ";
     Type momentType = getMomentType(types[0]);
     bool defaultTypes =
-        types[1] == types[0] &&
+        types.size() == group.size() && types[1] == types[0] &&
         llvm::all_of(ArrayRef(types).drop_front(2),
                      [&](Type type) { return type == momentType; });
     if (defaultTypes) {
@@ -260,6 +309,66 @@ static LogicalResult verifyConstantScalars(AdamStepOpInterface op,
   return success();
 }
 
+/// 8-bit blockwise moments: both moments of a parameter or neither, no
+/// AMSGrad, and per 8-bit parameter (in order) one 1-d f32 absmax per moment
+/// with an entry per block of 256 elements.
+static LogicalResult verifyQuantizedMoments(AdamStepOpInterface op,
+                                            bool tensorForm) {
+  SmallVector<size_t> quantized;
+  for (auto [i, m, v] :
+       llvm::enumerate(op.getExpAvgs(), op.getExpAvgSqs())) {
+    bool codesM = isQuantizedMomentType(m.getType());
+    bool codesV = isQuantizedMomentType(v.getType());
+    if (codesM != codesV)
+      return op.emitOpError(codesM ? "exp_avg" : "exp_avg_sq")
+             << " #" << i << " holds 8-bit codes but "
+             << (codesM ? "exp_avg_sq" : "exp_avg") << " #" << i
+             << " does not; a parameter's two moments are coded together";
+    if (codesM)
+      quantized.push_back(i);
+  }
+  if (!quantized.empty() && op.getAmsgrad())
+    return op.emitOpError("8-bit moments (exp_avg #")
+           << quantized.front() << ") do not support 'amsgrad'";
+  std::pair<OperandRange, StringRef> roles[] = {
+      {op.getExpAvgAbsmaxes(), "exp_avg"},
+      {op.getExpAvgSqAbsmaxes(), "exp_avg_sq"}};
+  for (auto [absmaxes, role] : roles) {
+    if (absmaxes.size() != quantized.size())
+      return op.emitOpError("expects one ")
+             << role << " absmax per parameter with 8-bit moments, got "
+             << absmaxes.size() << " for " << quantized.size();
+    for (auto [k, absmax] : llvm::enumerate(absmaxes)) {
+      size_t i = quantized[k];
+      auto type = cast<ShapedType>(absmax.getType());
+      auto paramType = cast<ShapedType>(op.getParams()[i].getType());
+      if (isa<RankedTensorType>(type) != tensorForm)
+        return op.emitOpError(role)
+               << " absmax of param #" << i << " is a "
+               << (tensorForm ? "memref" : "tensor") << " but param #0 is a "
+               << (tensorForm ? "tensor" : "memref");
+      bool shapeKnown = paramType.hasStaticShape();
+      int64_t blocks =
+          shapeKnown ? ::optim::getNumQuantBlocks(paramType.getNumElements())
+                     : ShapedType::kDynamic;
+      bool sizeOk = type.getRank() == 1 &&
+                    (type.isDynamicDim(0) || !shapeKnown ||
+                     type.getDimSize(0) == blocks);
+      if (!type.getElementType().isF32() || !sizeOk) {
+        InFlightDiagnostic diag =
+            op.emitOpError(role) << " absmax of param #" << i << " has type "
+                                 << type << ", expected a 1-d f32 "
+                                 << (tensorForm ? "tensor" : "memref");
+        if (shapeKnown)
+          diag << " of " << blocks << " elements (one per block of "
+               << ::optim::kQuantBlockSize << ")";
+        return diag;
+      }
+    }
+  }
+  return success();
+}
+
 LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
   auto op = cast<AdamStepOpInterface>(operation);
   // Parsing fills in the defaults, but C++ can still store a null (setAttr
@@ -313,7 +422,7 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
     // Moments are stored in the compute type or, for an f32 step, in bf16
     // (decoded on load, rounded to nearest even on store).
     Type bf16 = BFloat16Type::get(op.getContext());
-    bool isMoment = false;
+    bool isMoment = false, mayBeCodes = false;
     auto checkOperand = [&](Value value, StringRef name,
                             Type expectedElementType) -> LogicalResult {
       auto type = cast<ShapedType>(value.getType());
@@ -332,24 +441,31 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
       bool bf16Storage = isMoment && computeType.isF32();
       if (bf16Storage && got == bf16)
         return success();
+      bool codes = mayBeCodes && computeType.isF32();
+      if (codes && got.isSignlessInteger(8))
+        return success();
       InFlightDiagnostic diag = op.emitOpError(name)
                                 << " #" << i << " has element type " << got
                                 << ", expected " << expectedElementType;
       if (bf16Storage)
-        diag << " or 'bf16' (moment storage)";
+        diag << (codes ? ", 'bf16' or 'i8' (moment storage)"
+                       : " or 'bf16' (moment storage)");
       return diag;
     };
     if (failed(checkOperand(op.getParams()[i], "param", elementType)) ||
         failed(checkOperand(op.getGrads()[i], "grad", elementType)))
       return failure();
-    isMoment = true;
+    isMoment = mayBeCodes = true;
     if (failed(checkOperand(op.getExpAvgs()[i], "exp_avg", computeType)) ||
         failed(checkOperand(op.getExpAvgSqs()[i], "exp_avg_sq", computeType)))
       return failure();
+    mayBeCodes = false;
     if (op.getAmsgrad() && failed(checkOperand(op.getMaxExpAvgSqs()[i],
                                                "max_exp_avg_sq", computeType)))
       return failure();
   }
+  if (failed(verifyQuantizedMoments(op, tensorForm)))
+    return failure();
 
   // ODS makes every float scalar the type of `lr`: the compute type, or f64
   // so that the scalar work (1 - beta, bias corrections) sees the caller's
@@ -483,11 +599,14 @@ static void inferAdamStepResultTypes(ArrayRef<ValueRange> stateRanges,
         resultTypes.push_back(type);
 }
 
-/// The state (params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs) is the
-/// destination; ODS declares it as the trailing operand segments.
+/// The state (params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs and the
+/// absmaxes of 8-bit moments) is the destination; ODS declares it as the
+/// trailing operand segments.
 static MutableOperandRange getAdamStepStateOperands(AdamStepOpInterface op) {
   unsigned numState = op.getParams().size() + op.getExpAvgs().size() +
-                      op.getExpAvgSqs().size() + op.getMaxExpAvgSqs().size();
+                      op.getExpAvgSqs().size() + op.getMaxExpAvgSqs().size() +
+                      op.getExpAvgAbsmaxes().size() +
+                      op.getExpAvgSqAbsmaxes().size();
   return MutableOperandRange(op, op->getNumOperands() - numState, numState);
 }
 

@@ -92,7 +92,7 @@ AdamStepOpInterface mlir::optim::buildAdamStep(OpBuilder &builder, Location loc,
                                                const AdamVariant &variant,
                                                ArrayRef<ParamState> params,
                                                const StepScalars &scalars) {
-  SmallVector<Value> ps, gs, ms, vs, vmaxs;
+  SmallVector<Value> ps, gs, ms, vs, vmaxs, ams, avs;
   for (const ParamState &state : params) {
     ps.push_back(state.param);
     gs.push_back(state.grad);
@@ -100,15 +100,21 @@ AdamStepOpInterface mlir::optim::buildAdamStep(OpBuilder &builder, Location loc,
     vs.push_back(state.expAvgSq);
     if (variant.amsgrad)
       vmaxs.push_back(state.maxExpAvgSq);
+    if (state.expAvgAbsmax) {
+      ams.push_back(state.expAvgAbsmax);
+      avs.push_back(state.expAvgSqAbsmax);
+    }
   }
   StepScalars selected = selectScalars(variant, scalars);
   if (variant.weightDecay == ::optim::WeightDecayMode::decoupled)
     return AdamWOp::create(builder, loc, ps, gs, ms, vs, vmaxs, selected,
                            toIR(variant.biasCorrection), variant.amsgrad,
-                           variant.maximize, toIR(variant.decayRate));
+                           variant.maximize, toIR(variant.decayRate),
+                           /*skipNonfiniteNorm=*/false, ams, avs);
   return AdamOp::create(builder, loc, ps, gs, ms, vs, vmaxs, selected,
                         toIR(variant.biasCorrection), variant.amsgrad,
-                        variant.maximize);
+                        variant.maximize, /*skipNonfiniteNorm=*/false, ams,
+                        avs);
 }
 
 AdamStepOpInterface mlir::optim::buildPresetStep(OpBuilder &builder,

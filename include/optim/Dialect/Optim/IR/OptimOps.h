@@ -29,6 +29,10 @@ FloatType getComputeType(Type elementType);
 /// shape (and, for memrefs, layout) with the compute element type.
 Type getMomentType(Type paramType);
 
+/// Whether a moment of type `momentType` holds 8-bit blockwise codes (i8
+/// elements, with an absmax operand of its own).
+bool isQuantizedMomentType(Type momentType);
+
 /// The per-step scalar operands of a step, for the ops' group builders; null
 /// values are absent operands.
 struct StepScalars {

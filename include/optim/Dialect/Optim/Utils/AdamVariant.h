@@ -40,9 +40,11 @@ DecayRate toIR(::optim::DecayRate value);
 /// The switches and optional operands of `op`.
 AdamVariant getAdamVariant(AdamStepOpInterface op);
 
-/// The per-parameter operands of a step; `maxExpAvgSq` only with AMSGrad.
+/// The per-parameter operands of a step; `maxExpAvgSq` only with AMSGrad,
+/// the absmaxes only with 8-bit (i8) moments.
 struct ParamState {
   Value param, grad, expAvg, expAvgSq, maxExpAvgSq;
+  Value expAvgAbsmax, expAvgSqAbsmax;
 };
 
 // StepScalars, the per-step scalar operands, is declared with the ops.

@@ -1,0 +1,315 @@
+//===- BlockwiseMomentsTest.cpp - 8-bit blockwise moments -----------------===//
+//
+// 8-bit moments (MomentStorage::blockwise8): decoded per block of 256 with
+// the block's absmax, the step computed in f32, the block's new absmax
+// taken from the new moments and each moment stored as its nearest code.
+// Checked bit for bit against the f32-storage step from the decoded state
+// followed by the reference coding of optim/Support/BlockwiseQuant.h, for
+// any thread split; over many steps against the double reference; through
+// the Optimizer's state files; and for the inputs it must refuse.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bf16.h"
+#include "ExpectError.h"
+#include "Reference.h"
+#include "SharedCompiler.h"
+
+#include "optim/Runtime/Optimizer.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace optim;
+
+namespace {
+Compiler &getCompiler() { return test::getSharedCompiler(); }
+
+using test::bitsOf;
+using test::expectError;
+
+StepConfig blockwiseConfig() {
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  config.momentStorage = MomentStorage::blockwise8;
+  return config;
+}
+
+/// One tensor's state with 8-bit moments, and the same state decoded.
+struct QuantizedTensor {
+  std::vector<float> p, g;
+  std::vector<uint8_t> m, v;
+  std::vector<float> absM, absV;
+
+  QuantizedTensor(int64_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::uniform_int_distribution<int> code(0, 255);
+    p.resize(n);
+    g.resize(n);
+    m.resize(n);
+    v.resize(n);
+    for (int64_t i = 0; i < n; ++i) {
+      p[i] = dist(rng);
+      g[i] = dist(rng);
+      m[i] = uint8_t(code(rng));
+      v[i] = uint8_t(code(rng));
+    }
+    int64_t blocks = getNumQuantBlocks(n);
+    absM.resize(blocks);
+    absV.resize(blocks);
+    for (int64_t b = 0; b < blocks; ++b) {
+      absM[b] = 0.05f * std::fabs(dist(rng));
+      absV[b] = 0.01f * std::fabs(dist(rng));
+    }
+    // One block starts from zero state (absmax 0 decodes every code to 0).
+    absM[0] = absV[0] = 0;
+  }
+
+  ParamBuffers buffers() {
+    ParamBuffers b{p.data(), g.data(), m.data(), v.data(), nullptr,
+                   int64_t(p.size())};
+    b.expAvgAbsmax = absM.data();
+    b.expAvgSqAbsmax = absV.data();
+    return b;
+  }
+};
+
+/// What the 8-bit step must produce from `t`'s state: the f32 step of the
+/// decoded moments, then each block coded with its new absmax.
+void referenceQuantizedStep(const StepScalars &s, QuantizedTensor &t) {
+  StepConfig wide = blockwiseConfig();
+  wide.momentStorage = MomentStorage::compute;
+  auto step = llvm::cantFail(getCompiler().getStep(wide));
+  int64_t n = t.p.size();
+  std::vector<float> m(n), v(n);
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] = getQuantMapValue(QuantMap::signedDynamic, t.m[i]) *
+           t.absM[i / kQuantBlockSize];
+    v[i] = getQuantMapValue(QuantMap::unsignedDynamic, t.v[i]) *
+           t.absV[i / kQuantBlockSize];
+  }
+  ParamBuffers b{t.p.data(), t.g.data(), m.data(), v.data(), nullptr, n};
+  ASSERT_FALSE(bool(step->runSerial(b, s)));
+  for (int64_t block = 0; block < getNumQuantBlocks(n); ++block) {
+    int64_t lo = block * kQuantBlockSize;
+    int64_t hi = std::min(n, lo + kQuantBlockSize);
+    float maxM = 0, maxV = 0;
+    for (int64_t i = lo; i < hi; ++i) {
+      maxM = std::max(maxM, std::fabs(m[i]));
+      maxV = std::max(maxV, std::fabs(v[i]));
+    }
+    t.absM[block] = maxM;
+    t.absV[block] = maxV;
+    for (int64_t i = lo; i < hi; ++i) {
+      t.m[i] = encodeQuantized(QuantMap::signedDynamic,
+                               maxM == 0 ? 0.0f : m[i] / maxM);
+      t.v[i] = encodeQuantized(QuantMap::unsignedDynamic,
+                               maxV == 0 ? 0.0f : v[i] / maxV);
+    }
+  }
+}
+
+void expectSameState(const QuantizedTensor &got, const QuantizedTensor &want,
+                     const char *what) {
+  ASSERT_EQ(got.p.size(), want.p.size());
+  for (size_t i = 0; i < got.p.size(); ++i) {
+    ASSERT_EQ(bitsOf(got.p[i]), bitsOf(want.p[i])) << what << " param " << i;
+    ASSERT_EQ(int(got.m[i]), int(want.m[i])) << what << " exp_avg " << i;
+    ASSERT_EQ(int(got.v[i]), int(want.v[i])) << what << " exp_avg_sq " << i;
+  }
+  for (size_t b = 0; b < got.absM.size(); ++b) {
+    ASSERT_EQ(bitsOf(got.absM[b]), bitsOf(want.absM[b])) << what << " " << b;
+    ASSERT_EQ(bitsOf(got.absV[b]), bitsOf(want.absV[b])) << what << " " << b;
+  }
+}
+} // namespace
+
+// The code tables: sorted, 0 and 1 where bitsandbytes puts them, and the
+// search finds the nearest code (ties to the lower one).
+TEST(BlockwiseMoments, CodeTablesAndNearestCode) {
+  for (QuantMap map : {QuantMap::signedDynamic, QuantMap::unsignedDynamic}) {
+    for (unsigned k = 0; k + 1 < 256; ++k)
+      ASSERT_LT(getQuantMapValue(map, k), getQuantMapValue(map, k + 1)) << k;
+    EXPECT_EQ(getQuantMapValue(map, 255), 1.0f);
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> dist(
+        map == QuantMap::signedDynamic ? -1.0f : 0.0f, 1.0f);
+    for (int trial = 0; trial < 20000; ++trial) {
+      float x = trial < 256 ? getQuantMapValue(map, trial) : dist(rng);
+      uint8_t code = encodeQuantized(map, x);
+      double best = std::fabs(double(getQuantMapValue(map, code)) - x);
+      for (unsigned k = 0; k < 256; ++k)
+        ASSERT_LE(best, std::fabs(double(getQuantMapValue(map, k)) - x) +
+                            1e-7 * std::fabs(x))
+            << x;
+      if (trial < 256)
+        ASSERT_EQ(code, trial);
+    }
+  }
+  EXPECT_EQ(getQuantMapValue(QuantMap::signedDynamic, 127), 0.0f);
+  EXPECT_EQ(getQuantMapValue(QuantMap::unsignedDynamic, 0), 0.0f);
+  EXPECT_EQ(encodeQuantized(QuantMap::signedDynamic, 0.0f), 127);
+  EXPECT_EQ(encodeQuantized(QuantMap::signedDynamic, NAN), 0);
+}
+
+// One step: whole blocks, a partial last block, a block of zero state, and
+// a tensor below the threshold (f32 moments) in the same call; serial and
+// parallel (ranges that split tensors between blocks) write the same bits.
+TEST(BlockwiseMoments, StepIsTheF32StepOfTheDecodedStateCodedOnce) {
+  StepConfig config = blockwiseConfig();
+  auto step = llvm::cantFail(getCompiler().getStep(config));
+  StepScalars s;
+  s.lr = 1e-2;
+  s.weightDecay = 0.01;
+  s.step = 3;
+  // 5 * 4096 + 100: more than one thread's share at 2+ threads.
+  for (int64_t n : {int64_t(4096), int64_t(4096 + 300), int64_t(20580)}) {
+    for (bool parallel : {false, true}) {
+      QuantizedTensor got(n, 11), want(n, 11);
+      std::vector<float> small(1000, 0.25f), smallG(1000, 0.5f),
+          smallM(1000), smallV(1000);
+      ParamBuffers buffers[] = {got.buffers(),
+                                {small.data(), smallG.data(), smallM.data(),
+                                 smallV.data(), nullptr, 1000}};
+      llvm::Error error = parallel ? step->run(buffers, s)
+                                   : step->runSerial(buffers, s);
+      ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
+      referenceQuantizedStep(s, want);
+      expectSameState(got, want, parallel ? "parallel" : "serial");
+      // The small tensor took the f32 step: m = (1 - beta1) * g.
+      EXPECT_FLOAT_EQ(smallM[0], 0.1f * 0.5f);
+    }
+  }
+}
+
+// Twenty AdamW steps with 8-bit moments track the double reference (exact
+// moments): the coding error of a moment is a few percent of its block's
+// absmax, so each step's update is off by a few percent of lr at most.
+TEST(BlockwiseMoments, StepsTrackTheReference) {
+  const int64_t n = 8192 + 77;
+  std::vector<float> w(n);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (float &x : w)
+    x = dist(rng);
+  test::RefState ref;
+  ref.p.assign(w.begin(), w.end());
+  ref.m.assign(n, 0);
+  ref.v.assign(n, 0);
+  auto opt = llvm::cantFail(Optimizer::create(
+      getCompiler(),
+      AdamWOptions().lr(1e-3).momentStorage(MomentStorage::blockwise8),
+      {TensorView(w)}));
+  StepConfig config = blockwiseConfig();
+  StepScalars s;
+  s.lr = 1e-3;
+  s.weightDecay = 1e-2;
+  std::vector<float> g(n);
+  double travel = 0, error = 0;
+  std::vector<double> start = ref.p;
+  for (int t = 1; t <= 20; ++t) {
+    for (int64_t i = 0; i < n; ++i)
+      g[i] = dist(rng) * (1 + 0.1f * t);
+    ASSERT_FALSE(bool(opt->step({ConstTensorView(g)})));
+    s.step = t;
+    test::referenceStep(config, s, std::vector<double>(g.begin(), g.end()),
+                        ref);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    travel += std::fabs(ref.p[i] - start[i]);
+    error += std::fabs(w[i] - ref.p[i]);
+  }
+  // Every parameter moves (about 20 * lr); the 8-bit moments' error stays
+  // a small fraction of that.
+  EXPECT_GT(travel / n, 2e-3);
+  EXPECT_LT(error / travel, 0.05) << "mean error " << error / n;
+  std::printf("[ figures  ] 20 steps, 8-bit moments: mean travel %.3g, "
+              "mean error %.3g (%.2f%% of it)\n",
+              travel / n, error / n, 100 * error / travel);
+  // The state holds codes and absmaxes.
+  ASSERT_NE(opt->getExpAvgAbsmax(0), nullptr);
+  EXPECT_GT(opt->getExpAvgAbsmax(0)[0], 0.0f);
+}
+
+// The state file holds 1-byte moments and their absmaxes, and round-trips
+// bit-exactly: the reloaded optimizer continues with the same bits.
+TEST(BlockwiseMoments, StateRoundTripsAndIsItsOwnConfiguration) {
+  const int64_t n = 5000, small = 100;
+  std::vector<float> w(n), ws(small, 0.5f), g(n), gs(small, 0.25f);
+  for (int64_t i = 0; i < n; ++i) {
+    w[i] = std::cos(0.01 * i);
+    g[i] = std::sin(0.5 * i);
+  }
+  OptimizerOptions q8 = AdamWOptions().momentStorage(MomentStorage::blockwise8);
+  std::vector<float> w2 = w, ws2 = ws;
+  auto a = llvm::cantFail(Optimizer::create(
+      getCompiler(), q8, {TensorView(w), TensorView(ws)}));
+  for (int t = 0; t < 3; ++t)
+    ASSERT_FALSE(bool(a->step({ConstTensorView(g), ConstTensorView(gs)})));
+  std::string state = a->exportState();
+  // 2 bytes + 2 absmaxes per 256 elements, and 8 bytes per small element.
+  size_t payload = 2 * n + 2 * 4 * getNumQuantBlocks(n) + 8 * small;
+  EXPECT_NEAR(double(state.size()), double(payload), 160);
+
+  std::vector<float> w3 = w, ws3 = ws;
+  // Continue a from its state, and b from a copy of it.
+  auto b = llvm::cantFail(Optimizer::create(
+      getCompiler(), q8, {TensorView(w3), TensorView(ws3)}));
+  ASSERT_FALSE(bool(b->importState(state)));
+  EXPECT_EQ(b->exportState(), state);
+  std::memcpy(w3.data(), w.data(), n * sizeof(float));
+  std::memcpy(ws3.data(), ws.data(), small * sizeof(float));
+  ASSERT_FALSE(bool(a->step({ConstTensorView(g), ConstTensorView(gs)})));
+  ASSERT_FALSE(bool(b->step({ConstTensorView(g), ConstTensorView(gs)})));
+  EXPECT_EQ(std::memcmp(w.data(), w3.data(), n * sizeof(float)), 0);
+  EXPECT_EQ(a->exportState(), b->exportState());
+
+  auto wide = llvm::cantFail(Optimizer::create(
+      getCompiler(), AdamWOptions(), {TensorView(w2), TensorView(ws2)}));
+  expectError(wide->importState(state), "+m8");
+}
+
+// What 8-bit moments refuse, with nothing written.
+TEST(BlockwiseMoments, RejectsWhatItCannotStore) {
+  StepConfig config = blockwiseConfig();
+  config.variant.amsgrad = true;
+  expectError(config.verify(), "8-bit moments do not support AMSGrad");
+  config = StepConfig::forPreset(Preset::TorchAdamW, ElementType::f64);
+  config.momentStorage = MomentStorage::blockwise8;
+  expectError(config.verify(), "8-bit moments need a step that computes in "
+                               "f32");
+  config = blockwiseConfig();
+  config.target = Target::GPUEmulated;
+  expectError(config.verify(), "8-bit moments run on the CPU only");
+
+  auto step = llvm::cantFail(getCompiler().getStep(blockwiseConfig()));
+  StepScalars s;
+  const int64_t n = 4096 + 10;
+  QuantizedTensor t(n, 2), before(n, 2);
+  // A quantised tensor without its absmaxes.
+  ParamBuffers b = t.buffers();
+  b.expAvgSqAbsmax = nullptr;
+  expectError(step->run(b, s), "param #0: exp_avg_sq absmax is null");
+  // An absmax overlapping the codes it scales.
+  b = t.buffers();
+  b.expAvgAbsmax = reinterpret_cast<float *>(t.v.data() + 64);
+  expectError(step->run(b, s), "overlap");
+  // Absmaxes given for a tensor too small to be coded.
+  std::vector<float> p(10), g(10), m(10), v(10), abs(1);
+  ParamBuffers tiny{p.data(), g.data(), m.data(), v.data(), nullptr, 10};
+  tiny.expAvgAbsmax = tiny.expAvgSqAbsmax = abs.data();
+  expectError(step->run(tiny, s), "absmax given but its moments are not");
+  expectSameState(t, before, "rejected");
+
+  std::vector<float> w(16);
+  auto opt = Optimizer::create(
+      getCompiler(),
+      AdamWOptions().amsgrad(true).momentStorage(MomentStorage::blockwise8),
+      {TensorView(w)});
+  ASSERT_FALSE(bool(opt));
+  expectError(opt.takeError(), "do not support AMSGrad");
+}
