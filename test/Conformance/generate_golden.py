@@ -28,6 +28,18 @@ unscaling them by `grad_scale` when it is given (AMP: `grads` then holds the
 scaled gradients the GradScaler hands over); `expected_grad_norm` records the
 norm of each step, as clip_grad_norm_ returns it.
 
+8-bit blockwise moments (blockwise8_cases(), written into golden-8bit/):
+`config.moment_storage` is "blockwise8" and the expected state comes from
+run_blockwise_reference, a float64 reference of the exact algorithm of
+include/optim/Support/BlockwiseQuant.h: per block of 256 elements, decode
+(map[code] * absmax), the step in float64, the block's new absmax (max |x|,
+stored as f32), and the code of x / absmax (the number of f32 midpoints
+below it). `expected` holds the decoded moments (m, v) and, as
+`m_codes`/`v_codes`/`m_absmax`/`v_absmax`, the stored state. The maps are
+bitsandbytes' create_dynamic_map, computed here with torch;
+`--check-tables HEADER` compares them (and the midpoints) with the tables
+compiled into optim.
+
 The checked-in JSON is what CI runs (optim-conformance); CI never needs torch.
 """
 
@@ -127,6 +139,145 @@ def run_reference(case):
     return out
 
 
+QUANT_BLOCK = 256
+
+
+def create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8):
+    """bitsandbytes.functional.create_dynamic_map (its 8-bit default), as
+    float32: per decimal exponent 10^-6 .. 10^0 the means of a linspace(0.1,
+    1) grid (twice as fine without a sign), then 0 and 1, sorted."""
+    data = []
+    non_sign_bits = total_bits - 1
+    for i in range(max_exponent_bits):
+        fraction_items = int(2 ** (i + non_sign_bits - max_exponent_bits) + 1
+                             if signed else
+                             2 ** (i + non_sign_bits - max_exponent_bits + 1)
+                             + 1)
+        boundaries = torch.linspace(0.1, 1, fraction_items)
+        means = (boundaries[:-1] + boundaries[1:]) / 2.0
+        data += (10 ** (-(max_exponent_bits - 1) + i) * means).tolist()
+        if signed:
+            data += (-10 ** (-(max_exponent_bits - 1) + i) * means).tolist()
+    data.append(0)
+    data.append(1.0)
+    assert len(data) == 2 ** total_bits
+    data.sort()
+    return np.array(torch.tensor(data, dtype=torch.float32).numpy(),
+                    dtype=np.float32)
+
+
+def midpoints(code):
+    """The f32 nearest to each pair's mean, and +inf last."""
+    c = code.astype(np.float64)
+    return np.append(((c[:-1] + c[1:]) / 2).astype(np.float32),
+                     np.float32(np.inf))
+
+
+_MAPS = {}
+
+
+def quant_maps():
+    """(signed map, its midpoints, unsigned map, its midpoints), float32."""
+    if not _MAPS:
+        if torch is None:
+            raise RuntimeError("the 8-bit maps need torch")
+        for signed in (True, False):
+            code = create_dynamic_map(signed)
+            _MAPS[signed] = (code, midpoints(code))
+    return _MAPS[True] + _MAPS[False]
+
+
+def quantize(x, mids, absmax32):
+    """Codes of x (float64) under the f32 absmax: midpoints below x/absmax."""
+    a = absmax32.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normalised = np.where(a == 0, 0.0, x / np.where(a == 0, 1.0, a))
+    return np.searchsorted(mids.astype(np.float64), normalised,
+                           side="left").astype(np.int64)
+
+
+def block_absmax(x):
+    n = len(x)
+    blocks = (n + QUANT_BLOCK - 1) // QUANT_BLOCK
+    padded = np.zeros(blocks * QUANT_BLOCK)
+    padded[:n] = np.abs(x)
+    return padded.reshape(blocks, QUANT_BLOCK).max(axis=1).astype(np.float32)
+
+
+def run_blockwise_reference(case):
+    """The float64 reference of 8-bit blockwise moments (AdamW or Adam, f32
+    steps, no AMSGrad): the plain step on the decoded moments, then the
+    moments coded with their blocks' new absmaxes."""
+    cfg = case["config"]
+    signed, signed_mids, unsigned, unsigned_mids = quant_maps()
+    f = lambda xs: np.array(as_dtype(xs, case["dtype"]), dtype=np.float64)
+    p = f(case["init"]["param"])
+    n = len(p)
+    blocks = (n + QUANT_BLOCK - 1) // QUANT_BLOCK
+    block_of = np.arange(n) // QUANT_BLOCK
+    m_codes = np.full(n, 127)
+    v_codes = np.zeros(n, dtype=np.int64)
+    m_abs = np.zeros(blocks, dtype=np.float32)
+    v_abs = np.zeros(blocks, dtype=np.float32)
+    b1, b2, eps, wd = cfg["beta1"], cfg["beta2"], cfg["eps"], cfg["weight_decay"]
+    mode = cfg["weight_decay_mode"]
+    for i, (lr, grad) in enumerate(zip(case["lr_per_step"], case["grads"])):
+        t = case["first_step"] + i
+        g = f(grad)
+        if cfg["maximize"]:
+            g = -g
+        if mode == "l2":
+            g = g + wd * p
+        m = signed[m_codes].astype(np.float64) * m_abs[block_of]
+        v = unsigned[v_codes].astype(np.float64) * v_abs[block_of]
+        if mode == "decoupled":
+            p = p * (1 - lr * wd)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        p = p - (lr / bc1) * m / (np.sqrt(v) / math.sqrt(bc2) + eps)
+        m_abs, v_abs = block_absmax(m), block_absmax(v)
+        m_codes = quantize(m, signed_mids, m_abs[block_of])
+        v_codes = quantize(v, unsigned_mids, v_abs[block_of])
+    decode = lambda code, table, absmax: [
+        float(x) for x in table[code].astype(np.float64) * absmax[block_of]]
+    return {"param": [float(x) for x in p],
+            "m": decode(m_codes, signed, m_abs),
+            "v": decode(v_codes, unsigned, v_abs),
+            "m_codes": [int(x) for x in m_codes],
+            "v_codes": [int(x) for x in v_codes],
+            "m_absmax": [float(x) for x in m_abs],
+            "v_absmax": [float(x) for x in v_abs]}
+
+
+def check_tables(header):
+    """Compares the maps and midpoints with the bit patterns in `header`."""
+    import re
+    text = open(header).read()
+    signed, signed_mids, unsigned, unsigned_mids = quant_maps()
+    failed = 0
+    for name, values in (("kSignedDynamicMapBits", signed),
+                         ("kSignedDynamicMidpointBits", signed_mids),
+                         ("kUnsignedDynamicMapBits", unsigned),
+                         ("kUnsignedDynamicMidpointBits", unsigned_mids)):
+        found = re.search(name + r"\[256\] = \{([^}]*)\}", text)
+        if not found:
+            print("FAIL %s: not in %s" % (name, header))
+            failed += 1
+            continue
+        bits = [int(w, 16) for w in re.findall(r"0x[0-9a-fA-F]+",
+                                               found.group(1))]
+        want = [int(w) for w in values.astype(np.float32).view(np.uint32)]
+        if bits != want:
+            first = next(k for k in range(256) if bits[k] != want[k])
+            print("FAIL %s: entry %d is 0x%08x, torch gives 0x%08x" % (
+                name, first, bits[first], want[first]))
+            failed += 1
+        else:
+            print("OK   %s: 256 entries match" % name)
+    return 1 if failed else 0
+
+
 def run_torch(case):
     """torch.optim.Adam / AdamW with foreach=False, in the case's dtype."""
     if torch is None:
@@ -185,6 +336,8 @@ def run_torch(case):
 
 
 def expected_state(case):
+    if case["config"].get("moment_storage") == "blockwise8":
+        return run_blockwise_reference(case)
     if case["name"].startswith("torch_"):
         return run_torch(case)
     return run_reference(case)
@@ -290,6 +443,40 @@ def clip_cases():
                                        weight_decay=0.01), 2.0),
                   scaled_normal(1.0), steps=10, seed=15),
     ]
+
+
+def blockwise8(config):
+    return dict(config, moment_storage="blockwise8")
+
+
+def blockwise8_cases():
+    """8-bit blockwise moments against the float64 reference: whole and
+    partial blocks, a block of zero gradients (absmax 0), gradients spread
+    over many decades, Adam with L2 decay and AdamW."""
+    def zero_block(rng, n, step):
+        g = rng.standard_normal(n)
+        g[QUANT_BLOCK:2 * QUANT_BLOCK] = 0.0
+        return g
+
+    source = ("float64 reference of 8-bit blockwise moments "
+              "(bitsandbytes create_dynamic_map, blocks of 256)")
+    tolerance = {"rtol": 1e-4, "atol": 1e-6, "code_mismatches": 0.002}
+    out = [
+        make_case("blockwise8_adamw_f32", "f32", [4096 + 300],
+                  blockwise8(torch_config("decoupled", weight_decay=0.01)),
+                  zero_block, steps=6, seed=21, source=source),
+        make_case("blockwise8_adam_l2_wide_range_f32", "f32", [65, 64],
+                  blockwise8(torch_config("l2", weight_decay=0.01)),
+                  lambda rng, n, step: log_uniform(rng, 1e-6, 1e2, n),
+                  steps=4, lr=1e-2, seed=22, source=source),
+        make_case("blockwise8_adam_f32", "f32", [4096],
+                  blockwise8(torch_config("none")),
+                  scaled_normal(0.1, growth=1.5), steps=8, seed=23,
+                  source=source),
+    ]
+    for case in out:
+        case["tolerance"] = dict(tolerance)
+    return out
 
 
 def cases():
@@ -410,13 +597,21 @@ def main():
                         help="generate only these cases")
     parser.add_argument("--check", nargs="+", metavar="FILE",
                         help="recompute these files' expected states")
+    parser.add_argument("--blockwise8-out",
+                        default=os.path.join(HERE, "golden-8bit"),
+                        help="directory to write the 8-bit moment cases into")
+    parser.add_argument("--check-tables", metavar="HEADER",
+                        help="compare the 8-bit maps with HEADER's tables")
     parser.add_argument("--list", action="store_true",
                         help="list the cases this script generates")
     args = parser.parse_args()
+    if args.check_tables:
+        return check_tables(args.check_tables)
     if args.check:
         return check(args.check)
     selected = [(c, args.out) for c in cases()]
     selected += [(c, args.clip_out) for c in clip_cases()]
+    selected += [(c, args.blockwise8_out) for c in blockwise8_cases()]
     if args.list:
         for case, _ in selected:
             print(case["name"])

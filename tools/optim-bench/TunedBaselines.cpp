@@ -95,6 +95,7 @@ void scaleInto(T *__restrict out, const T *__restrict in, T coef, int64_t n,
 template void scaleInto<float>(float *, const float *, float, int64_t, int);
 template void scaleInto<double>(double *, const double *, double, int64_t,
                                 int);
+template void fill<uint8_t>(uint8_t *, int64_t, uint8_t, int);
 template void fill<uint16_t>(uint16_t *, int64_t, uint16_t, int);
 template void fill<float>(float *, int64_t, float, int);
 template void fill<double>(double *, int64_t, double, int);

@@ -272,6 +272,11 @@ void benchSize(int64_t n, StringRef variant, int threads,
   optim::ParamBuffers buffers16 = buffers, scaledBuffers = buffers;
   optim::StepScalars clipScalars = scalars;
   std::shared_ptr<const optim::CompiledStep> bf16ParamStep, roundedStep;
+  std::shared_ptr<const optim::CompiledStep> q8Step;
+  int64_t blocks = optim::getNumQuantBlocks(n);
+  Aligned<uint8_t> m8(n), v8(n);
+  Aligned<float> absmax(2 * blocks);
+  optim::ParamBuffers buffers8 = buffers;
   Aligned<uint16_t> p16(n), g16(n);
   optim::ParamBuffers bf16ParamBuffers = buffers;
   optim::StepScalars roundedScalars = scalars;
@@ -333,6 +338,34 @@ void benchSize(int64_t n, StringRef variant, int threads,
                     }});
     int64_t bf16ParamBytes = 2 * 3 + sizeof(T) * (amsgrad ? 6 : 4);
     rowBytes["optim-bf16p"] = rowBytes["optim-bf16p-sr"] = bf16ParamBytes;
+
+    // 8-bit blockwise moments (no AMSGrad form): 1-byte codes and an f32
+    // absmax per 256 elements per moment, read and written.
+    if (!amsgrad) {
+      optim::StepConfig q8 = configFor(variant, type);
+      q8.momentStorage = optim::MomentStorage::blockwise8;
+      q8Step = cantFail(compiler.getStep(q8));
+      fill<uint8_t>(m8.data, n, 0, threads);
+      fill<uint8_t>(v8.data, n, 0, threads);
+      fill<float>(absmax.data, 2 * blocks, 0.0f, threads);
+      buffers8.expAvg = m8.data;
+      buffers8.expAvgSq = v8.data;
+      buffers8.maxExpAvgSq = nullptr;
+      if (optim::hasQuantizedMoments(q8, n)) {
+        buffers8.expAvgAbsmax = absmax.data;
+        buffers8.expAvgSqAbsmax = absmax.data + blocks;
+      } else {
+        // Below the threshold the step keeps f32 moments.
+        buffers8.expAvg = m.data;
+        buffers8.expAvgSq = v.data;
+      }
+      runs.push_back(
+          {"optim-8bit", [&] { cantFail(q8Step->run(buffers8, scalars)); }});
+      rowBytes["optim-8bit"] =
+          optim::hasQuantizedMoments(q8, n)
+              ? 4 * 3 + 1 * 4 + 4.0 * 4 / optim::kQuantBlockSize
+              : 4 * 7;
+    }
   }
   Record shape;
   shape.variant = variant.str();

@@ -103,8 +103,16 @@ struct GoldenCase {
   std::vector<double> init[4], expected[4];
   /// Global-norm clipping: torch's clip_grad_norm_ result at each step.
   std::vector<double> expectedGradNorm;
+  /// 8-bit moments: the stored state the reference ends with (m codes,
+  /// v codes, m absmax, v absmax), and the fraction of codes that may
+  /// differ from it by one (x / absmax within rounding of a midpoint).
+  std::vector<double> expectedQuantized[4];
+  double codeMismatches = 0;
   double rtol = 0, atol = 0;
 };
+
+const char *const kQuantizedNames[4] = {"m_codes", "v_codes", "m_absmax",
+                                        "v_absmax"};
 
 enum StateIndex { kParam, kM, kV, kVmax, kNumStates };
 const char *const kStateNames[kNumStates] = {"param", "m", "v", "vmax"};
@@ -343,8 +351,29 @@ Expected<int64_t> readShape(const json::Array &shape) {
 /// absent; std::nullopt allows either.
 Error readStates(const json::Object &object, StringRef what,
                  std::optional<bool> needVmax, size_t count,
-                 optim::ElementType type, std::vector<double> (&out)[4]) {
+                 optim::ElementType type, std::vector<double> (&out)[4],
+                 std::vector<double> (*quantized)[4] = nullptr) {
   FieldReader reader(object, what.str());
+  if (quantized) {
+    // 8-bit moments: codes (integers 0..255) and absmaxes (one per block).
+    size_t blocks = optim::getNumQuantBlocks(count);
+    for (int k = 0; k < 4; ++k) {
+      const json::Value *value = reader.get(kQuantizedNames[k], true);
+      if (!value)
+        continue;
+      std::string field = (what + "." + kQuantizedNames[k]).str();
+      auto numbers = readNumbers(value, field, k < 2 ? count : blocks,
+                                 optim::ElementType::f32);
+      if (!numbers)
+        return numbers.takeError();
+      for (auto [i, x] : llvm::enumerate(*numbers))
+        if (k < 2 ? !(x >= 0 && x <= 255 && x == std::floor(x)) : !(x >= 0))
+          return fail(formatv("'{0}[{1}]' = {2} is not {3}", field, i, x,
+                              k < 2 ? "a code (an integer in [0, 255])"
+                                    : "a non-negative absmax"));
+      (*quantized)[k] = std::move(*numbers);
+    }
+  }
   for (int k = 0; k < kNumStates; ++k) {
     bool required = needVmax ? (k != kVmax || *needVmax) : false;
     const json::Value *value = reader.get(kStateNames[k], required);
@@ -423,6 +452,16 @@ Error parseConfig(const json::Object &object, GoldenCase &c) {
   if (std::optional<double> scale = config.getNumber("grad_scale", false)) {
     v.gradScale = true;
     h.gradScale = *scale;
+  }
+  if (std::optional<StringRef> storage =
+          config.getString("moment_storage", false)) {
+    if (*storage == "blockwise8")
+      c.config.momentStorage = optim::MomentStorage::blockwise8;
+    else if (*storage == "bf16")
+      c.config.momentStorage = optim::MomentStorage::bf16;
+    else if (*storage != "compute")
+      config.error("unknown moment_storage '" + *storage +
+                   "' (compute, bf16 or blockwise8)");
   }
   std::optional<double> b1p = config.getNumber("beta1_power", false);
   std::optional<double> b2p = config.getNumber("beta2_power", false);
@@ -530,9 +569,23 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
   }
   if (Error error = readStates(*init, "init", amsgrad, n, type, c.init))
     return std::move(error);
-  if (Error error =
-          readStates(*expected, "expected", amsgrad, n, type, c.expected))
+  bool blockwise = c.config.momentStorage == optim::MomentStorage::blockwise8;
+  if (Error error = readStates(*expected, "expected", amsgrad, n, type,
+                               c.expected,
+                               blockwise ? &c.expectedQuantized : nullptr))
     return std::move(error);
+  if (blockwise) {
+    // The reference codes fresh moments; a case starts from them.
+    for (int k : {kM, kV})
+      if (llvm::any_of(c.init[k], [](double x) { return x != 0; }))
+        return fail(formatv("'init.{0}' must be zero: 8-bit cases start "
+                            "from fresh moments",
+                            kStateNames[k]));
+    if (!optim::hasQuantizedMoments(c.config, n))
+      return fail(formatv("an 8-bit case needs at least {0} elements "
+                          "(smaller tensors keep f32 moments), got {1}",
+                          optim::kMinQuantizedElements, n));
+  }
   if (documented) {
     std::vector<double> ignored[4];
     if (Error error = readStates(*documented, "documented_output", std::nullopt,
@@ -543,8 +596,16 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
   FieldReader tol(*tolerance, "tolerance");
   std::optional<double> rtol = tol.getNumber("rtol");
   std::optional<double> atol = tol.getNumber("atol");
+  std::optional<double> mismatches =
+      tol.getNumber("code_mismatches", /*required=*/false);
   if (Error error = tol.finish())
     return std::move(error);
+  if (mismatches && !blockwise)
+    return fail("'tolerance.code_mismatches' is for 8-bit moments "
+                "('config.moment_storage' blockwise8)");
+  if (mismatches && !(*mismatches >= 0 && *mismatches <= 1))
+    return fail("'tolerance.code_mismatches' must be a fraction in [0, 1]");
+  c.codeMismatches = mismatches.value_or(0);
   if (*rtol < 0 || *atol < 0)
     return fail("'tolerance.rtol' and 'tolerance.atol' must be non-negative");
   c.rtol = *rtol;
@@ -753,8 +814,15 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
   return outcome;
 }
 
+/// Runs an 8-bit moment case (one tensor, CPU) and compares its params,
+/// decoded moments, codes and absmaxes with the reference's.
+Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
+                                   const GoldenCase &c);
+
 template <typename T>
 Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
+  if (c.config.momentStorage == optim::MomentStorage::blockwise8)
+    return runBlockwiseCase(compiler, c);
   auto step = compiler.getStep(c.config);
   if (!step)
     return step.takeError();
@@ -858,6 +926,95 @@ Outcome compare(const GoldenCase &c,
       outcome.maxAbsError = std::max(outcome.maxAbsError, error);
     }
   }
+  return outcome;
+}
+
+Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
+                                   const GoldenCase &c) {
+  auto step = compiler.getStep(c.config);
+  if (!step)
+    return step.takeError();
+  size_t n = c.numElements, blocks = optim::getNumQuantBlocks(n);
+  std::vector<float> param(c.init[kParam].begin(), c.init[kParam].end());
+  std::vector<uint8_t> codes[2];
+  std::vector<float> absmax[2];
+  for (int k : {0, 1}) {
+    codes[k].assign(n, 0);
+    absmax[k].assign(blocks, 0.0f);
+  }
+  std::vector<float> grad;
+  optim::ParamBuffers buffers;
+  buffers.param = param.data();
+  buffers.expAvg = codes[0].data();
+  buffers.expAvgSq = codes[1].data();
+  buffers.expAvgAbsmax = absmax[0].data();
+  buffers.expAvgSqAbsmax = absmax[1].data();
+  buffers.numElements = n;
+  for (size_t i = 0; i < c.grads.size(); ++i) {
+    grad.assign(c.grads[i].begin(), c.grads[i].end());
+    buffers.grad = grad.data();
+    if (Error error = (*step)->run(buffers, scalarsAt(c, i)))
+      return std::move(error);
+  }
+  // Codes: equal, or (near a midpoint, where f32 and f64 may round to
+  // either side) one apart in at most the allowed fraction. The decoded
+  // moments of equal codes, the absmaxes and the params then meet the
+  // case's tolerance.
+  Outcome outcome;
+  std::vector<float> state[kNumStates];
+  state[kParam] = param;
+  const optim::QuantMap maps[2] = {optim::QuantMap::signedDynamic,
+                                   optim::QuantMap::unsignedDynamic};
+  std::vector<bool> differs(n, false);
+  size_t mismatched = 0;
+  for (int k : {0, 1}) {
+    state[k == 0 ? kM : kV].resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      int got = codes[k][i], want = int(c.expectedQuantized[k][i]);
+      state[k == 0 ? kM : kV][i] =
+          optim::getQuantMapValue(maps[k], codes[k][i]) *
+          absmax[k][i / optim::kQuantBlockSize];
+      if (got == want)
+        continue;
+      ++mismatched;
+      differs[i] = true;
+      if (std::abs(got - want) > 1) {
+        outcome.passed = false;
+        outcome.maxToleranceUsed = INFINITY;
+        outcome.worst = formatv("{0}[{1}] = {2} vs {3}", kQuantizedNames[k],
+                                i, got, want);
+        return outcome;
+      }
+    }
+    for (size_t b = 0; b < blocks; ++b)
+      outcome.record(c, absmax[k][b], c.expectedQuantized[2 + k][b], [&] {
+        return formatv("{0}[{1}] = {2:e} vs {3:e}", kQuantizedNames[2 + k], b,
+                       absmax[k][b], c.expectedQuantized[2 + k][b])
+            .str();
+      });
+  }
+  if (double(mismatched) > c.codeMismatches * 2 * n) {
+    outcome.passed = false;
+    outcome.maxToleranceUsed = INFINITY;
+    outcome.worst = formatv("{0} of {1} codes differ by one (at most {2:f4} "
+                            "may)",
+                            mismatched, 2 * n, c.codeMismatches);
+    return outcome;
+  }
+  for (int k = 0; k < 3; ++k)
+    for (size_t i = 0; i < n; ++i) {
+      if (k != kParam && differs[i])
+        continue;
+      double got = state[k][i], want = c.expected[k][i];
+      double error = outcome.record(c, got, want, [&] {
+        return formatv("{0}[{1}] = {2:e} vs {3:e}", kStateNames[k], i, got,
+                       want)
+            .str();
+      });
+      outcome.maxAbsError = std::max(outcome.maxAbsError, error);
+    }
+  if (mismatched)
+    outcome.worst += formatv("; {0} codes one apart", mismatched).str();
   return outcome;
 }
 

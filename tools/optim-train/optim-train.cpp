@@ -42,7 +42,10 @@ static cl::opt<optim::MomentStorage> momentStorage(
     cl::values(clEnumValN(optim::MomentStorage::compute, "f32",
                           "f32, the compute type"),
                clEnumValN(optim::MomentStorage::bf16, "bf16",
-                          "bf16, rounded to nearest even (half the state)")),
+                          "bf16, rounded to nearest even (half the state)"),
+               clEnumValN(optim::MomentStorage::blockwise8, "int8",
+                          "8-bit blockwise codes, an f32 absmax per 256 "
+                          "(a quarter; tensors under 4096 keep f32)")),
     cl::cat(trainCategory));
 static cl::opt<double> maxGradNorm(
     "max-grad-norm", cl::init(0),
