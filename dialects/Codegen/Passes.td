@@ -23,16 +23,28 @@ def OptimVectorizeElementwise
     peeled so that the main loop has a static trip shape, and both parts are
     vectorised with the linalg vectoriser: full-width unmasked vectors in the
     main loop, a masked vector for the tail. Ops whose innermost dimension cannot be tiled are left alone.
+
+    The generics of a block of 8-bit moments (`optim.quant_block`) are only
+    vectorised, their block reduction whole. Their table lookups (a
+    `tensor.extract` from a `bufferization.to_tensor` of a constant global)
+    become gathers from the global; with `avx512-lookups` a 16-lane gather
+    from a constant table of at most 256 f32 becomes in-register permutes
+    (`vpermps` for 16 entries, `vpermi2ps` per 32, a select tree over the
+    index's higher bits), which cost a few cycles where a gather costs tens.
   }];
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
            "Elements per vector (16 x f32 fills an AVX-512 register)">,
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"65536",
            "Elements per scf.forall iteration; 0 disables the forall level">,
+    Option<"avx512Lookups", "avx512-lookups", "bool", /*default=*/"false",
+           "Lower gathers from small constant f32 tables to AVX-512 "
+           "permutes (needs AVX-512F)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",

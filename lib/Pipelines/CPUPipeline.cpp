@@ -62,6 +62,7 @@ mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
   OptimVectorizeElementwiseOptions vectorize;
   vectorize.vectorSize = options.vectorSize;
   vectorize.chunkSize = options.chunkSize;
+  vectorize.avx512Lookups = options.avx512Lookups;
   OptimVectorizeReductionOptions reduce;
   reduce.vectorSize = options.vectorSize;
   reduce.chunkSize = options.chunkSize;

@@ -334,6 +334,9 @@ struct Compiler::Impl {
       // never subnormal in practice, and the instruction's flushing of
       // subnormal inputs is the only difference from the integer rounding.
       pipeline.nativeBf16 = nativeBf16;
+      // 8-bit moments' table lookups as register permutes where the host
+      // has AVX-512 and the step uses its 16-lane vectors.
+      pipeline.avx512Lookups = hostVectorBytes == 64 && pipeline.vectorSize == 16;
       return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, errors);
     }
     if (config.target == Target::GPUEmulated) {

@@ -13,7 +13,7 @@
 // CPU-NEXT:   one-shot-bufferize{{{.*}} bufferize-function-boundaries=true {{.*}}function-boundary-type-conversion=identity-layout-map
 // CPU-NEXT:   convert-optim-to-linalg{fast-math=false},
 // CPU-NEXT:   func.func(
-// CPU-NEXT:     optim-vectorize-elementwise{chunk-size=65536 vector-size=16}
+// CPU-NEXT:     optim-vectorize-elementwise{avx512-lookups=false chunk-size=65536 vector-size=16}
 // CPU-NEXT:     optim-vectorize-reduction{chunk-size=65536 vector-size=16}
 // CPU-NEXT:   ),
 // CPU-NEXT:   convert-linalg-to-loops,
@@ -39,7 +39,7 @@
 // CPU-NEXT: )
 
 // CPU-OPTS:      convert-optim-to-linalg{fast-math=true},
-// CPU-OPTS:        optim-vectorize-elementwise{chunk-size=0 vector-size=8}
+// CPU-OPTS:        optim-vectorize-elementwise{avx512-lookups=false chunk-size=0 vector-size=8}
 // CPU-OPTS-NEXT:   optim-vectorize-reduction{chunk-size=0 vector-size=8}
 // CPU-OPTS-NOT:  scf-forall-to-parallel
 // CPU-OPTS-NOT:  convert-scf-to-openmp

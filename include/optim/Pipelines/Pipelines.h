@@ -56,6 +56,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "inputs flushed to zero); off: round to nearest even in "
                      "integer arithmetic"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> avx512Lookups{
+      *this, "avx512-lookups",
+      llvm::cl::desc("Table lookups (8-bit moments' code tables) as AVX-512 "
+                     "vpermps/vpermi2ps permutes of in-register tables "
+                     "instead of gathers (16-lane f32 vectors; needs "
+                     "AVX-512F)"),
+      llvm::cl::init(false)};
 };
 
 /// optim (tensors or memrefs) -> bufferized, in place -> linalg -> tiled,

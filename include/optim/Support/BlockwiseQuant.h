@@ -9,7 +9,8 @@
 //
 //   decode:  x = map[code] * absmax
 //   encode:  absmax = max |x| over the block (NaN if any x is NaN), then
-//            code = #{k : midpoint[k] < x / absmax} (0 when absmax is 0),
+//            code = #{k : midpoint[k] < x / absmax} (x / absmax read as 0
+//            when absmax is 0),
 //
 // where midpoint[k] is the f32 nearest to (map[k] + map[k+1]) / 2 and
 // midpoint[255] = +inf: the nearest map value, ties to the lower one. The
@@ -246,15 +247,23 @@ inline float getQuantMidpoint(QuantMap map, unsigned k) {
                                    : kUnsignedDynamicMidpointBits[k]);
 }
 
+/// The search tree of `map`'s midpoints, level by level (level 1 is the
+/// root): entry `j` of level `level` (j < 2^(level-1)) is the midpoint the
+/// binary search compares with once the code's first level-1 bits are j.
+/// The compiled steps keep one small table per level, so that each probe
+/// is a lookup in a table of 2^(level-1) entries.
+inline float getQuantSearchPoint(QuantMap map, unsigned level, unsigned j) {
+  return getQuantMidpoint(map, (2 * j + 1) * (1u << (8 - level)) - 1);
+}
+
 /// The code of the normalised value `x` (x / absmax): the number of
 /// midpoints below it, found by the branch-free binary search the compiled
-/// steps run (8 probes). NaN has code 0.
+/// steps run (8 probes, one per level). NaN has code 0.
 inline uint8_t encodeQuantized(QuantMap map, float x) {
-  unsigned code = 0;
-  for (unsigned step = 128; step; step /= 2)
-    if (getQuantMidpoint(map, code + step - 1) < x)
-      code += step;
-  return uint8_t(code);
+  unsigned prefix = 0;
+  for (unsigned level = 1; level <= 8; ++level)
+    prefix = 2 * prefix + (getQuantSearchPoint(map, level, prefix) < x);
+  return uint8_t(prefix);
 }
 
 } // namespace optim

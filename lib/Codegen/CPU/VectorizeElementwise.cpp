@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -113,6 +114,104 @@ LogicalResult readTablesFromBuffers(Operation *root) {
   return canonicalize(root);
 }
 
+/// The values of the constant f32 table that `buffer` is, if it is a
+/// memref.get_global of a constant global of at most 256 elements.
+std::optional<SmallVector<float>> getConstantTable(Value buffer) {
+  auto get = buffer.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return std::nullopt;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  if (!global || !global.getConstant())
+    return std::nullopt;
+  auto init = dyn_cast_or_null<DenseElementsAttr>(global.getInitialValueAttr());
+  if (!init || !init.getElementType().isF32() || init.getNumElements() < 1 ||
+      init.getNumElements() > 256)
+    return std::nullopt;
+  return llvm::to_vector(init.getValues<float>());
+}
+
+/// A 16-lane gather from a constant table of at most 256 f32 as AVX-512
+/// permutes of the table held in registers: vpermps (16 entries, the index's
+/// low 4 bits), or one vpermi2ps per 32 entries (5 bits) and a select tree
+/// over the higher bits. Lanes the gather (or its vector.mask) leaves off
+/// take the pass-through value; their indices may be anything.
+LogicalResult lowerGatherToPermutes(RewriterBase &rewriter,
+                                    vector::GatherOp gather) {
+  auto maskOp = dyn_cast<vector::MaskOp>(gather->getParentOp());
+  VectorType type = gather.getVectorType();
+  if (type.getRank() != 1 || type.getNumElements() != 16 ||
+      !type.getElementType().isF32() || type.isScalable())
+    return failure();
+  if (!llvm::all_of(gather.getOffsets(),
+                    [](Value v) { return isConstantIntValue(v, 0); }))
+    return failure();
+  std::optional<SmallVector<float>> table = getConstantTable(gather.getBase());
+  if (!table)
+    return failure();
+  // Padded to a power of two of at least 16 entries (the pad is never
+  // selected by an in-range index).
+  size_t padded = std::max<size_t>(16, llvm::PowerOf2Ceil(table->size()));
+  table->resize(padded, table->back());
+
+  Location loc = gather.getLoc();
+  rewriter.setInsertionPoint(maskOp ? maskOp.getOperation()
+                                    : gather.getOperation());
+  MLIRContext *ctx = rewriter.getContext();
+  auto i32Vector = VectorType::get({16}, rewriter.getI32Type());
+  Value index = gather.getIndices();
+  if (isa<IndexType>(getElementTypeOrSelf(index.getType())))
+    index = arith::IndexCastUIOp::create(rewriter, loc, i32Vector, index);
+  else if (index.getType() != i32Vector)
+    return failure();
+  SmallVector<Value> parts;
+  auto chunk = [&](size_t k) -> Value {
+    return arith::ConstantOp::create(
+        rewriter, loc, type,
+        DenseElementsAttr::get(type, ArrayRef(*table).slice(16 * k, 16)));
+  };
+  if (padded == 16) {
+    parts.push_back(LLVM::CallIntrinsicOp::create(
+                        rewriter, loc, type,
+                        StringAttr::get(ctx, "llvm.x86.avx512.permvar.sf.512"),
+                        ValueRange{chunk(0), index})
+                        .getResult(0));
+  } else {
+    for (size_t k = 0; k < padded / 16; k += 2)
+      parts.push_back(
+          LLVM::CallIntrinsicOp::create(
+              rewriter, loc, type,
+              StringAttr::get(ctx, "llvm.x86.avx512.vpermi2var.ps.512"),
+              ValueRange{chunk(k), index, chunk(k + 1)})
+              .getResult(0));
+  }
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, i32Vector, DenseElementsAttr::get(i32Vector, int32_t(0)));
+  for (int32_t bit = 32; parts.size() > 1; bit *= 2) {
+    Value bits = arith::ConstantOp::create(
+        rewriter, loc, i32Vector, DenseElementsAttr::get(i32Vector, bit));
+    Value high = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ne,
+        arith::AndIOp::create(rewriter, loc, index, bits), zero);
+    SmallVector<Value> next;
+    for (size_t j = 0; j < parts.size(); j += 2)
+      next.push_back(arith::SelectOp::create(rewriter, loc, high,
+                                             parts[j + 1], parts[j]));
+    parts = std::move(next);
+  }
+  Value result = arith::SelectOp::create(rewriter, loc, gather.getMask(),
+                                         parts.front(), gather.getPassThru());
+  if (maskOp) {
+    if (Value passthru = maskOp.getPassthru())
+      result = arith::SelectOp::create(rewriter, loc, maskOp.getMask(),
+                                       result, passthru);
+    rewriter.replaceOp(maskOp, result);
+  } else {
+    rewriter.replaceOp(gather, result);
+  }
+  return success();
+}
+
 struct OptimVectorizeElementwisePass
     : optim::impl::OptimVectorizeElementwiseBase<
           OptimVectorizeElementwisePass> {
@@ -187,6 +286,14 @@ struct OptimVectorizeElementwisePass
       return signalPassFailure();
     if (failed(readTablesFromBuffers(getOperation())))
       return signalPassFailure();
+    if (avx512Lookups) {
+      SmallVector<vector::GatherOp> gathers;
+      getOperation().walk([&](vector::GatherOp op) { gathers.push_back(op); });
+      for (vector::GatherOp gather : gathers)
+        (void)lowerGatherToPermutes(rewriter, gather);
+      if (failed(canonicalize(getOperation())))
+        return signalPassFailure();
+    }
   }
 };
 

@@ -599,30 +599,34 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
 // 8-bit blockwise moments
 //===----------------------------------------------------------------------===//
 
-/// The code tables of 8-bit moments (optim/Support/BlockwiseQuant.h): the
-/// memref.globals the pass adds to the module, viewed as tensors so that the
-/// vectoriser turns a lookup (tensor.extract) into a gather; the CPU
-/// schedule then reads the globals directly.
+/// The code tables of 8-bit moments (optim/Support/BlockwiseQuant.h): per
+/// map the 256 values and the 8 levels of its midpoints' search tree (1, 2,
+/// 4, ... 128 entries), memref.globals the pass adds to the module, viewed
+/// as tensors so that the vectoriser turns a lookup (tensor.extract) into a
+/// gather; the CPU schedule then reads the globals directly, or, on
+/// AVX-512, turns the lookups into in-register permutes.
 struct QuantTables {
-  Value signedMap, unsignedMap, signedMidpoints, unsignedMidpoints;
+  Value values;
+  SmallVector<Value, 8> levels;
 };
 
-constexpr StringLiteral kSignedMapName = "__optim_dynamic_map_signed";
-constexpr StringLiteral kUnsignedMapName = "__optim_dynamic_map_unsigned";
-constexpr StringLiteral kSignedMidpointsName =
-    "__optim_dynamic_midpoints_signed";
-constexpr StringLiteral kUnsignedMidpointsName =
-    "__optim_dynamic_midpoints_unsigned";
+constexpr unsigned kSearchLevels = 8;
 
-/// Adds the four tables to `module` unless they are there already.
+std::string getQuantTableName(::optim::QuantMap map, unsigned level) {
+  std::string name = map == ::optim::QuantMap::signedDynamic
+                         ? "__optim_dynamic_map_signed"
+                         : "__optim_dynamic_map_unsigned";
+  if (level)
+    name += "_search" + std::to_string(level);
+  return name;
+}
+
+/// Adds the tables to `module` unless they are there already.
 void addQuantTableGlobals(OpBuilder &b, Operation *module) {
-  auto type = MemRefType::get({::optim::kQuantBlockSize}, b.getF32Type());
-  auto add = [&](StringRef name, const uint32_t (&bits)[256]) {
+  auto add = [&](StringRef name, ArrayRef<float> values) {
     if (SymbolTable::lookupSymbolIn(module, name))
       return;
-    SmallVector<APFloat> values;
-    for (uint32_t word : bits)
-      values.push_back(APFloat(APFloat::IEEEsingle(), APInt(32, word)));
+    auto type = MemRefType::get({int64_t(values.size())}, b.getF32Type());
     auto init = DenseElementsAttr::get(
         RankedTensorType::get(type.getShape(), type.getElementType()),
         values);
@@ -632,22 +636,36 @@ void addQuantTableGlobals(OpBuilder &b, Operation *module) {
                              b.getStringAttr("private"), type, init,
                              /*constant=*/true, /*alignment=*/IntegerAttr());
   };
-  add(kSignedMapName, ::optim::kSignedDynamicMapBits);
-  add(kUnsignedMapName, ::optim::kUnsignedDynamicMapBits);
-  add(kSignedMidpointsName, ::optim::kSignedDynamicMidpointBits);
-  add(kUnsignedMidpointsName, ::optim::kUnsignedDynamicMidpointBits);
+  for (::optim::QuantMap map : {::optim::QuantMap::signedDynamic,
+                                ::optim::QuantMap::unsignedDynamic}) {
+    SmallVector<float> values;
+    for (unsigned code = 0; code < 256; ++code)
+      values.push_back(::optim::getQuantMapValue(map, code));
+    add(getQuantTableName(map, 0), values);
+    for (unsigned level = 1; level <= kSearchLevels; ++level) {
+      SmallVector<float> points;
+      for (unsigned j = 0; j < (1u << (level - 1)); ++j)
+        points.push_back(::optim::getQuantSearchPoint(map, level, j));
+      add(getQuantTableName(map, level), points);
+    }
+  }
 }
 
-QuantTables emitQuantTables(OpBuilder &b, Location loc) {
-  auto type = MemRefType::get({::optim::kQuantBlockSize}, b.getF32Type());
-  auto view = [&](StringRef name) -> Value {
-    Value buffer = memref::GetGlobalOp::create(b, loc, type, name);
+QuantTables emitQuantTables(OpBuilder &b, Location loc,
+                            ::optim::QuantMap map) {
+  auto view = [&](unsigned level) -> Value {
+    int64_t size = level ? int64_t(1) << (level - 1) : 256;
+    auto type = MemRefType::get({size}, b.getF32Type());
+    Value buffer = memref::GetGlobalOp::create(b, loc, type,
+                                               getQuantTableName(map, level));
     return bufferization::ToTensorOp::create(
         b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
         buffer, /*restrict=*/true);
   };
-  return {view(kSignedMapName), view(kUnsignedMapName),
-          view(kSignedMidpointsName), view(kUnsignedMidpointsName)};
+  QuantTables tables{view(0), {}};
+  for (unsigned level = 1; level <= kSearchLevels; ++level)
+    tables.levels.push_back(view(level));
+  return tables;
 }
 
 /// map[code] * absmax.
@@ -659,33 +677,31 @@ Value emitDecode(OpBuilder &b, Location loc, Value map, Value code,
   return arith::MulFOp::create(b, loc, value, absmax);
 }
 
-/// The code of x / absmax (0 for absmax = 0): the number of midpoints below
-/// it, by a branch-free binary search of 8 probes (encodeQuantized of
+/// The code of x / absmax (x / absmax read as 0 for absmax = 0): the number
+/// of midpoints below it, by a branch-free binary search of 8 probes, one
+/// per level of the search tree (encodeQuantized of
 /// optim/Support/BlockwiseQuant.h).
-Value emitEncode(OpBuilder &b, Location loc, Value midpoints, Value x,
-                 Value absmax) {
+Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
+                 Value x, Value absmax) {
   Type f32 = b.getF32Type();
   Value zero = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0));
   Value isZero =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, absmax, zero);
   Value normalised = arith::SelectOp::create(
       b, loc, isZero, zero, arith::DivFOp::create(b, loc, x, absmax));
-  Value code = i32Constant(b, loc, 0);
-  for (uint32_t step = 128; step; step /= 2) {
-    Value probe = arith::AddIOp::create(b, loc, code,
-                                        i32Constant(b, loc, step - 1));
+  Value prefix = i32Constant(b, loc, 0);
+  Value one = i32Constant(b, loc, 1);
+  for (Value level : tables.levels) {
     Value index =
-        arith::IndexCastUIOp::create(b, loc, b.getIndexType(), probe);
-    Value midpoint =
-        tensor::ExtractOp::create(b, loc, midpoints, ValueRange{index});
+        arith::IndexCastUIOp::create(b, loc, b.getIndexType(), prefix);
+    Value point = tensor::ExtractOp::create(b, loc, level, ValueRange{index});
     Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                        midpoint, normalised);
-    code = arith::AddIOp::create(
-        b, loc, code,
-        arith::SelectOp::create(b, loc, below, i32Constant(b, loc, step),
-                                i32Constant(b, loc, 0)));
+                                        point, normalised);
+    prefix = arith::OrIOp::create(
+        b, loc, arith::ShLIOp::create(b, loc, prefix, one),
+        arith::ExtUIOp::create(b, loc, b.getI32Type(), below));
   }
-  return arith::TruncIOp::create(b, loc, b.getI8Type(), code);
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), prefix);
 }
 
 /// The update of parameter `i` whose moments are 8-bit codes with absmaxes
@@ -717,7 +733,10 @@ void emitQuantizedParamUpdate(
     rounding = ParamRounding{roundingConstants, {}, {}, {}};
     emitParamRoundingKey(b, loc, *roundingConstants, i, *rounding);
   }
-  QuantTables tables = emitQuantTables(b, loc);
+  QuantTables signedTables =
+      emitQuantTables(b, loc, ::optim::QuantMap::signedDynamic);
+  QuantTables unsignedTables =
+      emitQuantTables(b, loc, ::optim::QuantMap::unsignedDynamic);
 
   Type f32 = b.getF32Type();
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
@@ -750,7 +769,7 @@ void emitQuantizedParamUpdate(
   // loop is serial (the runtime splits tensors between threads at block
   // boundaries), and allocas inside it would grow the stack per block.
   auto scratchType = MemRefType::get({::optim::kQuantBlockSize}, f32);
-  auto scalarType = MemRefType::get({}, f32);
+  auto scalarType = MemRefType::get({}, b.getI32Type());
   Value scratchM = memref::AllocaOp::create(b, loc, scratchType);
   Value scratchV = memref::AllocaOp::create(b, loc, scratchType);
   Value maxM = memref::AllocaOp::create(b, loc, scalarType);
@@ -815,18 +834,23 @@ void emitQuantizedParamUpdate(
                        ? x
                        : arith::ExtFOp::create(nb, nl, computeType, x);
           };
-          Value m = emitDecode(nb, nl, tables.signedMap, args[1], oldAbsmaxM);
+          Value m =
+              emitDecode(nb, nl, signedTables.values, args[1], oldAbsmaxM);
           Value v =
-              emitDecode(nb, nl, tables.unsignedMap, args[2], oldAbsmaxV);
+              emitDecode(nb, nl, unsignedTables.values, args[2], oldAbsmaxV);
           SmallVector<Value> updated = computeElementUpdate(
               nb, nl, ext(args[0]), ext(args[3]), m, v, Value(),
               args[3].getType(), variant, c, computeType, fastMath,
               blockRounding ? &*blockRounding : nullptr, /*rank=*/1);
           linalg::YieldOp::create(nb, nl, updated);
         });
-    // 2. The new absmaxes.
-    memref::StoreOp::create(b, loc, zero, maxM);
-    memref::StoreOp::create(b, loc, zero, maxV);
+    // 2. The new absmaxes: the largest |x| as the largest of its bits read
+    // as unsigned integers (the order of non-negative floats, with NaN above
+    // +inf, so a NaN moment makes the block's absmax NaN): one integer max
+    // per vector instead of a NaN-checked float max.
+    Value zeroBits = i32Constant(b, loc, 0);
+    memref::StoreOp::create(b, loc, zeroBits, maxM);
+    memref::StoreOp::create(b, loc, zeroBits, maxV);
     AffineMap toScalar = AffineMap::get(1, 0, {}, ctx);
     auto reduce = linalg::GenericOp::create(
         b, loc, TypeRange(), ValueRange{scratchM, scratchV},
@@ -834,17 +858,21 @@ void emitQuantizedParamUpdate(
         SmallVector<AffineMap>{identity, identity, toScalar, toScalar},
         SmallVector<utils::IteratorType>{utils::IteratorType::reduction},
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          // maximumf: a NaN moment makes the block's absmax NaN.
           auto fold = [&](Value x, Value acc) -> Value {
-            return arith::MaximumFOp::create(
-                nb, nl, acc, math::AbsFOp::create(nb, nl, x));
+            Value bits = arith::BitcastOp::create(
+                nb, nl, nb.getI32Type(), math::AbsFOp::create(nb, nl, x));
+            return arith::MaxUIOp::create(nb, nl, acc, bits);
           };
           linalg::YieldOp::create(
               nb, nl,
               ValueRange{fold(args[0], args[2]), fold(args[1], args[3])});
         });
-    Value newAbsmaxM = memref::LoadOp::create(b, loc, maxM);
-    Value newAbsmaxV = memref::LoadOp::create(b, loc, maxV);
+    auto loadAbsmax = [&](Value bits) -> Value {
+      return arith::BitcastOp::create(b, loc, f32,
+                                      memref::LoadOp::create(b, loc, bits));
+    };
+    Value newAbsmaxM = loadAbsmax(maxM);
+    Value newAbsmaxV = loadAbsmax(maxV);
     memref::StoreOp::create(b, loc, newAbsmaxM, absmaxM, block);
     memref::StoreOp::create(b, loc, newAbsmaxV, absmaxV, block);
     // 3. Code the new moments.
@@ -854,10 +882,9 @@ void emitQuantizedParamUpdate(
         parallel, [&](OpBuilder &nb, Location nl, ValueRange args) {
           linalg::YieldOp::create(
               nb, nl,
-              ValueRange{emitEncode(nb, nl, tables.signedMidpoints, args[0],
-                                    newAbsmaxM),
-                         emitEncode(nb, nl, tables.unsignedMidpoints,
-                                    args[1], newAbsmaxV)});
+              ValueRange{
+                  emitEncode(nb, nl, signedTables, args[0], newAbsmaxM),
+                  emitEncode(nb, nl, unsignedTables, args[1], newAbsmaxV)});
         });
     for (Operation *generic : {decodeUpdate, reduce, encode})
       generic->setAttr(kQuantBlockAttr, b.getUnitAttr());

@@ -7,14 +7,19 @@
 // marked optim.quant_block for the back ends): one generic decodes the codes
 // (table lookup times the block's absmax), updates p in place and keeps the
 // new f32 moments in scratch; one reduction takes their largest magnitudes
-// (maximumf: NaN propagates), which replace the absmaxes; one generic codes
-// each moment by 8 probes of the midpoint table. Other parameters of the
-// group keep their one fused generic.
+// (an unsigned max of |x|'s bits: NaN propagates), which replace the
+// absmaxes; one generic codes each moment by 8 probes, one per level of its
+// midpoints' search tree. Other parameters of the group keep their one
+// fused generic.
 
 // CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed : memref<256xf32> = dense<"0x33337EBF
 // CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned : memref<256xf32>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_midpoints_signed : memref<256xf32>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_midpoints_unsigned : memref<256xf32>
+// The search tree's levels: the root midpoint (between codes 127 and 128:
+// half of the smallest positive value), then 2, 4, ... 128 of them.
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search1 : memref<1xf32> = dense<2.75000019E-7>
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search2 : memref<2xf32>
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search8 : memref<128xf32>
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned_search8 : memref<128xf32>
 // CHECK-LABEL: func @q8
 // CHECK-SAME: %[[P:[a-z0-9_]+]]: memref<4100xf32>, %[[G:[a-z0-9_]+]]: memref<4100xf32>, %[[M:[a-z0-9_]+]]: memref<4100xi8>, %[[V:[a-z0-9_]+]]: memref<4100xi8>, %[[AM:[a-z0-9_]+]]: memref<17xf32>, %[[AV:[a-z0-9_]+]]: memref<17xf32>
 // CHECK: %[[SMAP:.*]] = memref.get_global @__optim_dynamic_map_signed
@@ -35,9 +40,11 @@
 // CHECK: linalg.yield
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["reduction"]
-// CHECK: math.absf
-// CHECK: arith.maximumf
-// CHECK: %[[NEWM:.*]] = memref.load
+// CHECK: %[[ABS:.*]] = math.absf
+// CHECK: %[[BITS:.*]] = arith.bitcast %[[ABS]] : f32 to i32
+// CHECK: arith.maxui %{{.*}}, %[[BITS]]
+// CHECK: %[[NEWBITS:.*]] = memref.load
+// CHECK: %[[NEWM:.*]] = arith.bitcast %[[NEWBITS]] : i32 to f32
 // CHECK: memref.store %[[NEWM]], %[[AM]][%[[B]]]
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[SM]], %{{.*}} : memref<256xf32>, memref<256xf32>) outs(%{{.*}}, %{{.*}} : memref<256xi8, strided<[1], offset: ?>>, memref<256xi8, strided<[1], offset: ?>>)
