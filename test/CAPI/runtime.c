@@ -379,6 +379,91 @@ static void testErrors(OptimCompiler compiler) {
   optimStepDestroy(step);
 }
 
+/// 8-bit blockwise moments and stochastic rounding through the C API: the
+/// codes, absmaxes and rounding scalars of ABI 3.
+static void testBlockwiseMomentsAndRounding(OptimCompiler compiler) {
+  enum { N = 4096 + 100, Blocks = (N + 255) / 256 };
+  OptimStepConfig config =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeF32);
+  config.momentStorage = OptimMomentStorageBlockwise8;
+  OptimStep step;
+  if (!ok(optimCompilerGetStep(compiler, &config, &step), "getStep(8-bit)"))
+    return;
+  float *p = calloc(N, sizeof(float)), *g = calloc(N, sizeof(float));
+  unsigned char *m = calloc(N, 1), *v = calloc(N, 1);
+  float absM[Blocks] = {0}, absV[Blocks] = {0};
+  for (int i = 0; i < N; ++i) {
+    p[i] = 1.0f;
+    g[i] = (i % 2 ? 1.0f : -1.0f) * (1 + i % 5);
+  }
+  OptimParamBuffers buffers = {p, g, m, v, NULL, N, absM, absV};
+  OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdamW);
+  CHECK(ok(optimStepRun(step, &buffers, 1, &s), "8-bit step"));
+  // exp_avg = 0.1 g: block 0's largest |g| is 5, so its absmax is 0.5 and
+  // the elements with |g| = 5 have the extreme codes (1.0 is code 255;
+  // -1.0 is nearest to the lowest value, code 0); exp_avg_sq's largest is
+  // code 255 of the unsigned map.
+  CHECK(fabsf(absM[0] - 0.5f) < 1e-6f);
+  CHECK(m[9] == 255 && m[4] == 0 && v[4] == 255 && v[9] == 255);
+  CHECK(p[1] < 1.0f && p[0] > 1.0f);
+  // Without its absmaxes the step is refused and writes nothing.
+  OptimParamBuffers missing = buffers;
+  missing.expAvgSqAbsmax = NULL;
+  float before = p[0];
+  OptimStatus status = optimStepRun(step, &missing, 1, &s);
+  CHECK(!optimStatusIsSuccess(status) &&
+        strstr(optimStatusGetMessage(status), "exp_avg_sq absmax is null"));
+  optimStatusDestroy(status);
+  CHECK(p[0] == before);
+  optimStepDestroy(step);
+
+  // Stochastic rounding of bf16 parameters: other seeds, other bits.
+  OptimStepConfig sr =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, OptimElementTypeBF16);
+  sr.stochasticRounding = 1;
+  if (!ok(optimCompilerGetStep(compiler, &sr, &step), "getStep(SR)"))
+    goto done;
+  {
+    enum { K = 4096 };
+    unsigned short *p16[2], *g16 = calloc(K, 2);
+    float *m32 = calloc(K, 4), *v32 = calloc(K, 4);
+    for (int i = 0; i < K; ++i)
+      g16[i] = 0x3F80; // 1.0
+    for (int k = 0; k < 2; ++k) {
+      p16[k] = calloc(K, 2);
+      for (int i = 0; i < K; ++i)
+        p16[k][i] = 0x3F80;
+      memset(m32, 0, K * 4);
+      memset(v32, 0, K * 4);
+      OptimParamBuffers b = {p16[k], g16, m32, v32, NULL, K, NULL, NULL};
+      OptimStepScalars t = optimStepScalarsForPreset(OptimPresetTorchAdamW);
+      t.lr = 1e-3; // below half a bf16 ulp of 1.0 (2^-8)
+      t.roundingSeed = 1 + k;
+      t.roundingOffset = 1;
+      CHECK(ok(optimStepRun(step, &b, 1, &t), "SR step"));
+    }
+    int moved = 0, differ = 0;
+    for (int i = 0; i < K; ++i) {
+      moved += p16[0][i] != 0x3F80;
+      differ += p16[0][i] != p16[1][i];
+    }
+    // p = 1 - ~1e-3 (after decay) rounds down with probability ~0.26.
+    CHECK(moved > K / 8 && moved < K / 2);
+    CHECK(differ > 0);
+    for (int k = 0; k < 2; ++k)
+      free(p16[k]);
+    free(g16);
+    free(m32);
+    free(v32);
+  }
+  optimStepDestroy(step);
+done:
+  free(p);
+  free(g);
+  free(m);
+  free(v);
+}
+
 /// A step outlives the compiler it came from.
 static void testStepOutlivesCompiler(void) {
   OptimCompiler compiler;
@@ -410,6 +495,7 @@ int main(void) {
   testAdamWF32(compiler);
   testAdamAmsgradF64(compiler);
   testClippingAndMomentStorage(compiler);
+  testBlockwiseMomentsAndRounding(compiler);
   testErrors(compiler);
   optimCompilerDestroy(compiler);
   testStepOutlivesCompiler();

@@ -600,24 +600,25 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
 //===----------------------------------------------------------------------===//
 
 /// The code tables of 8-bit moments (optim/Support/BlockwiseQuant.h): per
-/// map the 256 values and the 8 levels of its midpoints' search tree (1, 2,
-/// 4, ... 128 entries), memref.globals the pass adds to the module, viewed
-/// as tensors so that the vectoriser turns a lookup (tensor.extract) into a
+/// map the 256 values and, for each of the 4 levels of its midpoints'
+/// radix-4 search tree, three tables (one per quarter boundary) of 1, 4, 16
+/// and 64 entries: memref.globals the pass adds to the module, viewed as
+/// tensors so that the vectoriser turns a lookup (tensor.extract) into a
 /// gather; the CPU schedule then reads the globals directly, or, on
 /// AVX-512, turns the lookups into in-register permutes.
 struct QuantTables {
   Value values;
-  SmallVector<Value, 8> levels;
+  /// levels[level - 1][quarter - 1]
+  SmallVector<std::array<Value, 3>, 4> levels;
 };
 
-constexpr unsigned kSearchLevels = 8;
-
-std::string getQuantTableName(::optim::QuantMap map, unsigned level) {
+std::string getQuantTableName(::optim::QuantMap map, unsigned level = 0,
+                              unsigned quarter = 0) {
   std::string name = map == ::optim::QuantMap::signedDynamic
                          ? "__optim_dynamic_map_signed"
                          : "__optim_dynamic_map_unsigned";
   if (level)
-    name += "_search" + std::to_string(level);
+    name += llvm::formatv("_search{0}_{1}", level, quarter).str();
   return name;
 }
 
@@ -641,30 +642,34 @@ void addQuantTableGlobals(OpBuilder &b, Operation *module) {
     SmallVector<float> values;
     for (unsigned code = 0; code < 256; ++code)
       values.push_back(::optim::getQuantMapValue(map, code));
-    add(getQuantTableName(map, 0), values);
-    for (unsigned level = 1; level <= kSearchLevels; ++level) {
-      SmallVector<float> points;
-      for (unsigned j = 0; j < (1u << (level - 1)); ++j)
-        points.push_back(::optim::getQuantSearchPoint(map, level, j));
-      add(getQuantTableName(map, level), points);
-    }
+    add(getQuantTableName(map), values);
+    for (unsigned level = 1; level <= ::optim::kQuantSearchLevels; ++level)
+      for (unsigned quarter = 1; quarter <= 3; ++quarter) {
+        SmallVector<float> points;
+        for (unsigned prefix = 0; prefix < (1u << (2 * (level - 1)));
+             ++prefix)
+          points.push_back(
+              ::optim::getQuantSearchPoint(map, level, quarter, prefix));
+        add(getQuantTableName(map, level, quarter), points);
+      }
   }
 }
 
 QuantTables emitQuantTables(OpBuilder &b, Location loc,
                             ::optim::QuantMap map) {
-  auto view = [&](unsigned level) -> Value {
-    int64_t size = level ? int64_t(1) << (level - 1) : 256;
+  auto view = [&](unsigned level, unsigned quarter) -> Value {
+    int64_t size = level ? int64_t(1) << (2 * (level - 1)) : 256;
     auto type = MemRefType::get({size}, b.getF32Type());
-    Value buffer = memref::GetGlobalOp::create(b, loc, type,
-                                               getQuantTableName(map, level));
+    Value buffer = memref::GetGlobalOp::create(
+        b, loc, type, getQuantTableName(map, level, quarter));
     return bufferization::ToTensorOp::create(
         b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
         buffer, /*restrict=*/true);
   };
-  QuantTables tables{view(0), {}};
-  for (unsigned level = 1; level <= kSearchLevels; ++level)
-    tables.levels.push_back(view(level));
+  QuantTables tables{view(0, 0), {}};
+  for (unsigned level = 1; level <= ::optim::kQuantSearchLevels; ++level)
+    tables.levels.push_back(
+        {view(level, 1), view(level, 2), view(level, 3)});
   return tables;
 }
 
@@ -678,9 +683,9 @@ Value emitDecode(OpBuilder &b, Location loc, Value map, Value code,
 }
 
 /// The code of x / absmax (x / absmax read as 0 for absmax = 0): the number
-/// of midpoints below it, by a branch-free binary search of 8 probes, one
-/// per level of the search tree (encodeQuantized of
-/// optim/Support/BlockwiseQuant.h).
+/// of midpoints below it, by a branch-free radix-4 search: 4 levels of 3
+/// independent probes, so the chain of dependent lookups is 4 long
+/// (encodeQuantized of optim/Support/BlockwiseQuant.h).
 Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
                  Value x, Value absmax) {
   Type f32 = b.getF32Type();
@@ -690,16 +695,22 @@ Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
   Value normalised = arith::SelectOp::create(
       b, loc, isZero, zero, arith::DivFOp::create(b, loc, x, absmax));
   Value prefix = i32Constant(b, loc, 0);
-  Value one = i32Constant(b, loc, 1);
-  for (Value level : tables.levels) {
+  Value two = i32Constant(b, loc, 2);
+  for (const std::array<Value, 3> &quarters : tables.levels) {
     Value index =
         arith::IndexCastUIOp::create(b, loc, b.getIndexType(), prefix);
-    Value point = tensor::ExtractOp::create(b, loc, level, ValueRange{index});
-    Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                        point, normalised);
+    Value digit;
+    for (Value table : quarters) {
+      Value point =
+          tensor::ExtractOp::create(b, loc, table, ValueRange{index});
+      Value below = arith::ExtUIOp::create(
+          b, loc, b.getI32Type(),
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, point,
+                                normalised));
+      digit = digit ? arith::AddIOp::create(b, loc, digit, below) : below;
+    }
     prefix = arith::OrIOp::create(
-        b, loc, arith::ShLIOp::create(b, loc, prefix, one),
-        arith::ExtUIOp::create(b, loc, b.getI32Type(), below));
+        b, loc, arith::ShLIOp::create(b, loc, prefix, two), digit);
   }
   return arith::TruncIOp::create(b, loc, b.getI8Type(), prefix);
 }

@@ -8,18 +8,19 @@
 // (table lookup times the block's absmax), updates p in place and keeps the
 // new f32 moments in scratch; one reduction takes their largest magnitudes
 // (an unsigned max of |x|'s bits: NaN propagates), which replace the
-// absmaxes; one generic codes each moment by 8 probes, one per level of its
-// midpoints' search tree. Other parameters of the group keep their one
+// absmaxes; one generic codes each moment by a radix-4 search of its
+// midpoints: 4 levels of 3 independent probes. Other parameters of the group keep their one
 // fused generic.
 
 // CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed : memref<256xf32> = dense<"0x33337EBF
 // CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned : memref<256xf32>
-// The search tree's levels: the root midpoint (between codes 127 and 128:
-// half of the smallest positive value), then 2, 4, ... 128 of them.
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search1 : memref<1xf32> = dense<2.75000019E-7>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search2 : memref<2xf32>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search8 : memref<128xf32>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned_search8 : memref<128xf32>
+// The radix-4 search tree, three tables per level (one per quarter
+// boundary) of 1, 4, 16 and 64 midpoints. The root's middle boundary is
+// the midpoint between codes 127 (0) and 128 (the smallest positive value).
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search1_2 : memref<1xf32> = dense<2.75000019E-7>
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search2_1 : memref<4xf32>
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search4_3 : memref<64xf32>
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned_search4_3 : memref<64xf32>
 // CHECK-LABEL: func @q8
 // CHECK-SAME: %[[P:[a-z0-9_]+]]: memref<4100xf32>, %[[G:[a-z0-9_]+]]: memref<4100xf32>, %[[M:[a-z0-9_]+]]: memref<4100xi8>, %[[V:[a-z0-9_]+]]: memref<4100xi8>, %[[AM:[a-z0-9_]+]]: memref<17xf32>, %[[AV:[a-z0-9_]+]]: memref<17xf32>
 // CHECK: %[[SMAP:.*]] = memref.get_global @__optim_dynamic_map_signed
@@ -49,7 +50,7 @@
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[SM]], %{{.*}} : memref<256xf32>, memref<256xf32>) outs(%{{.*}}, %{{.*}} : memref<256xi8, strided<[1], offset: ?>>, memref<256xi8, strided<[1], offset: ?>>)
 // CHECK: arith.divf %{{.*}}, %[[NEWM]]
-// CHECK-COUNT-8: arith.cmpf olt
+// CHECK-COUNT-12: arith.cmpf olt
 // CHECK: arith.trunci %{{.*}} : i32 to i8
 // The partial last block: scratch zeroed, so the reduction stays static.
 // CHECK: scf.if
