@@ -525,7 +525,7 @@ class BadInput(TestCase):
 
 class Extensions(TestCase):
     """optim's options beyond torch's: max_grad_norm (clip_grad_norm_ fused
-    into the step) and moment_dtype=torch.bfloat16."""
+    into the step) and moment_dtype=torch.bfloat16 or torch.uint8."""
 
     def test_max_grad_norm_is_clip_grad_norm_then_step(self):
         # Two groups, one norm over both, as clip_grad_norm_(all params).
@@ -576,6 +576,71 @@ class Extensions(TestCase):
                 opt.step()
         for pb, pc in zip(b.parameters(), c.parameters()):
             self.assertTrue(torch.equal(pb, pc))
+
+    def test_8bit_moments_track_f32_moments(self):
+        def wide(seed=0):
+            # The 144x64 weight (9216 elements) is coded, the rest is not.
+            torch.manual_seed(seed)
+            return torch.nn.Sequential(
+                torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                torch.nn.Linear(4 * 6 * 6, 64), torch.nn.ReLU(),
+                torch.nn.Linear(64, 5))
+        a, b = wide(), wide()
+        oa = torch.optim.AdamW(a.parameters(), lr=1e-2)
+        ob = optim.torch.AdamW(b.parameters(), lr=1e-2,
+                               moment_dtype=torch.uint8)
+        for x, y in batches(torch.float32, 10):
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+        weight = b[3].weight
+        state = ob.state[weight]
+        self.assertEqual(state["exp_avg"].dtype, torch.uint8)
+        self.assertEqual(state["exp_avg_sq"].dtype, torch.uint8)
+        self.assertEqual(state["exp_avg_absmax"].shape, (9216 // 256,))
+        self.assertGreater(state["exp_avg_absmax"].min().item(), 0)
+        self.assertEqual(ob.state[b[3].bias]["exp_avg"].dtype, torch.float32)
+        self.assertNotIn("exp_avg_absmax", ob.state[b[3].bias])
+        # Against torch's f32-state run: the median element within 5% of
+        # the median distance travelled. A few elements of the coded weight
+        # run away: where a dead ReLU unit's gradient is 0, an exp_avg_sq
+        # below 1.6e-7 of its block's absmax has code 0 while its exp_avg
+        # does not, and the step divides by eps alone (bitsandbytes' scheme
+        # does the same; generate_golden.py's float64 reference too).
+        start = wide()
+        for pa, pb, p0 in zip(a.parameters(), b.parameters(),
+                              start.parameters()):
+            travel = (pa - p0).abs().median().item()
+            self.assertLess((pa - pb).abs().median().item(), 0.05 * travel)
+        runaway = ((b[3].weight - start[3].weight).abs() > 10 * 1e-2 * 2)
+        self.assertLess(int(runaway.sum()), weight.numel() // 1000)
+        self.assertGreater((a[3].weight - start[3].weight).abs().mean(),
+                           1e-3)
+        # The checkpoint holds codes and absmaxes, and round-trips exactly
+        # into an optimizer with the same option (only).
+        c = wide()
+        c.load_state_dict(b.state_dict())
+        oc = optim.torch.AdamW(c.parameters(), lr=1e-2,
+                               moment_dtype=torch.uint8)
+        oc.load_state_dict(ob.state_dict())
+        for x, y in batches(torch.float32, 2, seed=7):
+            for model, opt in ((b, ob), (c, oc)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+        for pb, pc in zip(b.parameters(), c.parameters()):
+            self.assertTrue(torch.equal(pb, pc))
+        # Codes under a group that does not ask for them are refused.
+        edited = ob.state_dict()
+        edited["param_groups"][0]["moment_dtype"] = None
+        plain = optim.torch.AdamW(wide().parameters(), lr=1e-2)
+        with self.assertRaisesRegex(ValueError, "8-bit codes load only"):
+            plain.load_state_dict(edited)
+        self.assertEqual(len(plain.state), 0)
+        with self.assertRaisesRegex(ValueError, "amsgrad"):
+            optim.torch.AdamW(c.parameters(), amsgrad=True,
+                              moment_dtype=torch.uint8)
 
     def test_bad_extension_options(self):
         model = make_model()

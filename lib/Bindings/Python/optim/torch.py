@@ -17,6 +17,14 @@ bf16 and f16 parameters keep f32 moments (computed in f32, as optim does);
 in ``state_dict()`` they appear as float32 ``exp_avg``/``exp_avg_sq``
 tensors. ``torch.optim`` loads them by casting to the parameter's dtype, and
 loading a torch checkpoint here widens its moments to float32.
+
+``moment_dtype=torch.bfloat16`` stores the moments in bf16;
+``moment_dtype=torch.uint8`` stores them as 8-bit blockwise codes
+(bitsandbytes' scheme, CPU): parameters of at least 4096 elements keep
+uint8 ``exp_avg``/``exp_avg_sq`` codes and float32 ``exp_avg_absmax``/
+``exp_avg_sq_absmax`` (one per block of 256), smaller ones float32
+moments. Such a checkpoint loads into an optimizer with the same option
+only (float moments are not re-coded on load).
 """
 
 import ctypes
@@ -47,6 +55,11 @@ _MOMENT_DTYPES = {
     torch.float64: torch.float64,
 }
 _MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+_ABSMAXES = ("exp_avg_absmax", "exp_avg_sq_absmax")
+# 8-bit moments: tensors below this many elements keep float32 moments
+# (optim::kMinQuantizedElements), blocks of this many share an absmax.
+MIN_8BIT_ELEMENTS = 4096
+QUANT_BLOCK = 256
 
 _grad = operator.attrgetter("grad")
 _data_ptr = torch.Tensor.data_ptr
@@ -98,17 +111,44 @@ def _check_extensions(max_grad_norm, moment_dtype):
             isinstance(max_grad_norm, (int, float)) and max_grad_norm >= 0):
         raise ValueError(f"max_grad_norm must be a number >= 0 or None, got "
                          f"{max_grad_norm!r}")
-    if moment_dtype not in (None, torch.float32, torch.bfloat16):
-        raise ValueError(f"moment_dtype must be None, torch.float32 or "
-                         f"torch.bfloat16, got {moment_dtype!r}")
+    if moment_dtype not in (None, torch.float32, torch.bfloat16,
+                            torch.uint8):
+        raise ValueError(f"moment_dtype must be None, torch.float32, "
+                         f"torch.bfloat16 or torch.uint8 (8-bit blockwise), "
+                         f"got {moment_dtype!r}")
+
+
+def _num_blocks(p):
+    return (p.numel() + QUANT_BLOCK - 1) // QUANT_BLOCK
+
+
+def _check_absmaxes(where, p, state, dtype):
+    """8-bit moments come with their absmaxes (and only they do)."""
+    for name in _ABSMAXES:
+        t = state.get(name)
+        if dtype != torch.uint8:
+            if t is not None:
+                raise ValueError(f"{where}: state has {name!r} but its "
+                                 f"moments are {dtype}, not 8-bit codes")
+            continue
+        if (not isinstance(t, torch.Tensor) or t.dtype != torch.float32
+                or t.shape != (_num_blocks(p),) or t.device != p.device
+                or not t.is_contiguous()):
+            raise ValueError(f"{where}: state {name!r} must be a contiguous "
+                             f"float32 tensor of {_num_blocks(p)} absmaxes "
+                             f"on {p.device}")
 
 
 def _moment_dtype(p, group):
-    """The dtype of p's moments in `group`: bfloat16 storage where the group
-    asks for it (f16/bf16/f32 parameters; an f64 parameter's step rejects
-    it), otherwise the step's compute type."""
-    if group.get("moment_dtype") == torch.bfloat16:
+    """The dtype of p's moments in `group`: bfloat16 storage, or uint8 codes
+    for tensors of at least MIN_8BIT_ELEMENTS, where the group asks for it
+    (f16/bf16/f32 parameters; an f64 parameter's step rejects it), otherwise
+    the step's compute type."""
+    asked = group.get("moment_dtype")
+    if asked == torch.bfloat16:
         return torch.bfloat16
+    if asked == torch.uint8 and p.numel() >= MIN_8BIT_ELEMENTS:
+        return torch.uint8
     return _MOMENT_DTYPES.get(p.dtype)  # None: rejected by the caller
 
 
@@ -147,6 +187,9 @@ class _AdamBase(torch.optim.Optimizer):
             raise ValueError("decay_rate applies to decoupled weight decay "
                              "(AdamW) only")
         _check_extensions(max_grad_norm, moment_dtype)
+        if moment_dtype == torch.uint8 and amsgrad:
+            raise ValueError("moment_dtype=torch.uint8 (8-bit moments) does "
+                             "not support amsgrad")
         defaults = dict(lr=lr, betas=betas, eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach,
@@ -271,9 +314,21 @@ class _AdamBase(torch.optim.Optimizer):
                 raise ValueError(f"state of parameter {key}: {name} has shape "
                                  f"{tuple(t.shape)}, the parameter "
                                  f"{tuple(p.shape)}")
+            if (dtype == torch.uint8) != (t.dtype == torch.uint8):
+                raise ValueError(
+                    f"state of parameter {key}: {name} is {t.dtype}, but "
+                    f"this optimizer keeps {dtype} moments for it (8-bit "
+                    f"codes load only into an optimizer with "
+                    f"moment_dtype=torch.uint8, and are not re-coded)")
             out[name] = t.detach().to(device=p.device, dtype=dtype,
                                       memory_format=torch.contiguous_format,
                                       copy=True)
+        for name in _ABSMAXES:
+            if isinstance(value.get(name), torch.Tensor):
+                out[name] = value[name].detach().to(
+                    device=p.device, dtype=torch.float32,
+                    memory_format=torch.contiguous_format, copy=True)
+        _check_absmaxes(f"state of parameter {key}", p, out, dtype)
         return out
 
     def step(self, closure=None):
@@ -389,11 +444,11 @@ class _AdamBase(torch.optim.Optimizer):
                 group.get("rescale_grad") is not None,
                 group.get("clip_gradient") is not None,
                 group.get("max_grad_norm") is not None,
-                group.get("moment_dtype") == torch.bfloat16)
+                group.get("moment_dtype"))
 
     def _config(self, key, dtype, device):
         (amsgrad, maximize, decay, bias, rate, rescale, clip, clip_norm,
-         bf16_moments) = key
+         moment_dtype) = key
         c = _capi.StepConfig()
         c.biasCorrection = _capi.BIAS_CORRECTION[bias]
         if not decay:
@@ -406,8 +461,9 @@ class _AdamBase(torch.optim.Optimizer):
         c.amsgrad, c.maximize = amsgrad, maximize
         c.rescaleGrad, c.clipGradient = rescale, clip
         c.clipGradNorm = clip_norm
-        c.momentStorage = (_capi.MOMENTS_BF16 if bf16_moments else
-                           _capi.MOMENTS_COMPUTE)
+        c.momentStorage = {torch.bfloat16: _capi.MOMENTS_BF16,
+                           torch.uint8: _capi.MOMENTS_BLOCKWISE8}.get(
+                               moment_dtype, _capi.MOMENTS_COMPUTE)
         c.paramType = _ELEMENT_TYPES[dtype]
         if device.type == "cuda":
             c.target = _capi.TARGET_GPU
@@ -538,6 +594,9 @@ class _AdamBase(torch.optim.Optimizer):
                 b.expAvgSq = state["exp_avg_sq"].data_ptr()
                 b.maxExpAvgSq = (state["max_exp_avg_sq"].data_ptr()
                                  if amsgrad else None)
+                if "exp_avg_absmax" in state:
+                    b.expAvgAbsmax = state["exp_avg_absmax"].data_ptr()
+                    b.expAvgSqAbsmax = state["exp_avg_sq_absmax"].data_ptr()
                 b.numElements = p.numel()
                 state["step"] = run.steps[k]
             run.serial = (run.step.config.target == _capi.TARGET_CPU
@@ -593,6 +652,7 @@ class _AdamBase(torch.optim.Optimizer):
         step = state.get("step")
         if step is None:
             raise ValueError(f"{where}: state has no 'step'")
+        _check_absmaxes(where, p, state, dtype)
 
     @staticmethod
     def _new_state(p, amsgrad, dtype):
@@ -604,6 +664,11 @@ class _AdamBase(torch.optim.Optimizer):
         if amsgrad:
             state["max_exp_avg_sq"] = torch.zeros(p.shape, dtype=dtype,
                                                   device=p.device)
+        if dtype == torch.uint8:
+            # Zero codes under zero absmaxes are fresh moments.
+            for name in _ABSMAXES:
+                state[name] = torch.zeros(_num_blocks(p), dtype=torch.float32,
+                                          device=p.device)
         return state
 
     @staticmethod
