@@ -152,14 +152,25 @@ def OptimEmulateGPULaunch : Pass<"optim-emulate-gpu-launch", "func::FuncOp"> {
     (z, y, x) and, inside, the block (z, y, x), replacing the block and
     thread ids with the induction variables and the grid and block sizes
     with the launch's operands (or with `blocks`/`threads` in x when set).
-    The kernel then runs on the CPU through the host lowering. This is exact
-    for kernels without barriers, shared memory or cross-thread
-    communication (element-wise kernels, whose threads touch disjoint
-    elements); launches with workgroup or private attributions, dynamic
-    shared memory, clusters, async tokens or any other gpu op in the body
-    are rejected. NVVM intrinsics with an exact host equivalent are
-    replaced: `llvm.nvvm.sqrt.rn.{f,d}` (correctly rounded) become
-    `math.sqrt`.
+    The kernel then runs on the CPU through the host lowering.
+
+    A body with `gpu.barrier` is cut into phases at its barriers: each phase
+    is its own loop over the block's threads, so every thread finishes one
+    phase before any starts the next, as the barrier guarantees. Ops that do
+    not depend on the thread (pure, on block-uniform operands) run once per
+    block outside the thread loops; values a thread carries from one phase
+    to a later one pass through a spill slot per thread. Barriers may sit
+    under `scf.for` and `scf.if` without results whose operands are
+    block-uniform; anywhere else they are rejected. Workgroup attributions
+    become one host buffer each, shared by the threads of the block (blocks
+    run one after another). Atomics are exact, threads running in turn.
+
+    This is exact for kernels whose threads interact only through barriers,
+    shared memory and atomics. Private attributions, dynamic shared memory,
+    clusters, async tokens and any other gpu op in the body (shuffles,
+    subgroup reductions) are rejected. NVVM intrinsics with an exact host
+    equivalent are replaced: `llvm.nvvm.sqrt.rn.{f,d}` (correctly rounded)
+    become `math.sqrt`.
   }];
   let options = [
     Option<"blocks", "blocks", "int64_t", /*default=*/"0",
@@ -170,6 +181,7 @@ def OptimEmulateGPULaunch : Pass<"optim-emulate-gpu-launch", "func::FuncOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];
 }

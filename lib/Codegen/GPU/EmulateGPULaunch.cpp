@@ -2,10 +2,13 @@
 //
 // Turns each gpu.launch into loops over its blocks and threads, so that the
 // kernels the GPU back end generates run, unchanged, through the host
-// lowering: their indexing, tails, alignment branches and group-table walks
-// are then tested by ordinary CPU execution. Threads run one after another;
-// that is exact for kernels whose threads neither synchronise nor share
-// memory, which is all this pass accepts.
+// lowering: their indexing, tails, alignment branches, group-table walks and
+// block reductions are then tested by ordinary CPU execution. Threads run
+// one after another between barriers (a barrier ends a phase that every
+// thread of the block completes before the next begins), and shared memory
+// is one host buffer; that is exact for kernels whose threads interact only
+// through barriers, shared memory and atomics, which is all this pass
+// accepts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,8 +18,11 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::optim {
 #define GEN_PASS_DEF_OPTIMEMULATEGPULAUNCH
@@ -27,7 +33,9 @@ using namespace mlir;
 
 namespace {
 
-/// Why `launch` cannot be emulated exactly, or success.
+/// Why `launch` cannot be emulated exactly, or success. Barriers are
+/// accepted under block-uniform control flow only (checked while the body
+/// is split, see BlockEmitter).
 LogicalResult checkEmulatable(gpu::LaunchOp launch) {
   if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty())
     return launch.emitError("cannot emulate an async gpu.launch");
@@ -35,16 +43,20 @@ LogicalResult checkEmulatable(gpu::LaunchOp launch) {
     return launch.emitError("cannot emulate dynamic shared memory");
   if (launch.hasClusterSize())
     return launch.emitError("cannot emulate thread block clusters");
-  if (!launch.getWorkgroupAttributions().empty() ||
-      !launch.getPrivateAttributions().empty())
-    return launch.emitError("cannot emulate memory attributions");
+  if (!launch.getPrivateAttributions().empty())
+    return launch.emitError("cannot emulate private memory attributions");
+  for (BlockArgument shared : launch.getWorkgroupAttributions())
+    if (!cast<MemRefType>(shared.getType()).hasStaticShape())
+      return launch.emitError("cannot emulate a dynamically sized workgroup "
+                              "attribution");
   if (!launch.getBody().hasOneBlock())
     return launch.emitError("cannot emulate a multi-block kernel body");
   WalkResult result = launch.getBody().walk([&](Operation *op) {
     if (isa<gpu::TerminatorOp, gpu::BlockIdOp, gpu::ThreadIdOp,
-            gpu::GridDimOp, gpu::BlockDimOp>(op))
+            gpu::GridDimOp, gpu::BlockDimOp, gpu::BarrierOp>(op))
       return WalkResult::advance();
-    // Barriers, shuffles, shared memory, subgroups: threads would interact.
+    // Shuffles, subgroup ops, async copies: threads would interact within
+    // a phase.
     if (isa<gpu::GPUDialect>(op->getDialect())) {
       op->emitError("cannot emulate '")
           << op->getName() << "': threads would interact";
@@ -63,74 +75,321 @@ LogicalResult checkEmulatable(gpu::LaunchOp launch) {
   return failure(result.wasInterrupted());
 }
 
-/// The ids and sizes of one thread of the emulated launch.
-struct ThreadCoordinates {
-  SmallVector<Value, 3> block, thread, grid, blockSize;
+SmallVector<Value, 3> getDims(gpu::KernelDim3 dims) {
+  return {dims.x, dims.y, dims.z};
+}
 
-  Value get(gpu::Dimension dim, ArrayRef<Value> values) const {
-    return values[static_cast<unsigned>(dim)];
+bool containsBarrier(Operation *op) {
+  return op
+      ->walk([](gpu::BarrierOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Emits one block of a launch as phases: the body is cut at its barriers,
+/// and each piece between two barriers runs for every thread of the block
+/// (a loop over the threads) before the next piece starts, which is what a
+/// barrier guarantees. Values a thread computes in one phase and uses in a
+/// later one go through a spill slot per thread. Ops that do not depend on
+/// the thread (pure, on block-uniform operands) run once, outside the
+/// thread loops, so that the loops and branches around barriers, which
+/// must be block-uniform, can be emitted once per block.
+class BlockEmitter {
+public:
+  BlockEmitter(IRRewriter &rewriter, gpu::LaunchOp launch,
+               ArrayRef<Value> blockSize)
+      : rewriter(rewriter), launch(launch), blockSize(blockSize),
+        slots(launch.getContext()) {}
+
+  /// Classifies the body (uniform values, phases); fails with a diagnostic
+  /// where a barrier sits under thread-dependent control flow.
+  LogicalResult analyse() {
+    Block &body = launch.getBody().front();
+    for (Value v : getDims(launch.getBlockIds()))
+      uniform.insert(v);
+    for (Value v : getDims(launch.getGridSize()))
+      uniform.insert(v);
+    for (Value v : getDims(launch.getBlockSize()))
+      uniform.insert(v);
+    for (Value v : launch.getWorkgroupAttributions())
+      uniform.insert(v);
+    return analyse(body);
   }
+
+  /// Emits the block's phases at the rewriter's insertion point; the spill
+  /// slots go before `gridLoops`, the loops over the blocks.
+  LogicalResult emit(Operation *gridLoops, IRMapping &mapping) {
+    slots.setInsertionPoint(gridLoops);
+    return emit(launch.getBody().front(), mapping);
+  }
+
+private:
+  bool isUniform(Value v) {
+    Region *defined = v.getParentRegion();
+    return !launch.getBody().isAncestor(defined) || uniform.contains(v);
+  }
+
+  bool isUniformPure(Operation *op) {
+    return op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
+           llvm::all_of(op->getOperands(),
+                        [&](Value v) { return isUniform(v); });
+  }
+
+  LogicalResult analyse(Block &block) {
+    int phase = nextPhase++;
+    for (Operation &op : block.without_terminator()) {
+      if (isa<gpu::BarrierOp>(op)) {
+        phase = nextPhase++;
+        continue;
+      }
+      if (!containsBarrier(&op)) {
+        phaseOf[&op] = phase;
+        if (isUniformPure(&op))
+          uniform.insert(op.getResults().begin(), op.getResults().end());
+        continue;
+      }
+      // Control flow around a barrier: every thread must take it alike.
+      if (op.getNumResults() || !isa<scf::ForOp, scf::IfOp>(op))
+        return op.emitError("cannot emulate a barrier inside '")
+               << op.getName() << "' (only scf.for and scf.if without "
+               << "results, on block-uniform operands)";
+      for (Value operand : op.getOperands())
+        if (!isUniform(operand))
+          return op.emitError("cannot emulate a barrier under control flow "
+                              "that depends on the thread");
+      if (auto loop = dyn_cast<scf::ForOp>(op))
+        uniform.insert(loop.getInductionVar());
+      for (Region &region : op.getRegions())
+        for (Block &inner : region)
+          if (failed(analyse(inner)))
+            return failure();
+      phase = nextPhase++;
+    }
+    return success();
+  }
+
+  /// The phase of the op of the body that holds `op` (nested or not).
+  int phaseHolding(Operation *op) {
+    for (; op; op = op->getParentOp())
+      if (auto it = phaseOf.find(op); it != phaseOf.end())
+        return it->second;
+    return -1;
+  }
+
+  LogicalResult emit(Block &block, IRMapping &mapping) {
+    SmallVector<Operation *> phase;
+    for (Operation &op : block.without_terminator()) {
+      if (isa<gpu::BarrierOp>(op)) {
+        emitPhase(phase, mapping);
+        continue;
+      }
+      if (!containsBarrier(&op)) {
+        if (isUniformPure(&op))
+          rewriter.clone(op, mapping);
+        else
+          phase.push_back(&op);
+        continue;
+      }
+      emitPhase(phase, mapping);
+      if (failed(emitUniformControl(op, mapping)))
+        return failure();
+    }
+    emitPhase(phase, mapping);
+    return success();
+  }
+
+  LogicalResult emitUniformControl(Operation &op, IRMapping &mapping) {
+    Location loc = op.getLoc();
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      auto clone = scf::ForOp::create(
+          rewriter, loc, mapping.lookupOrDefault(loop.getLowerBound()),
+          mapping.lookupOrDefault(loop.getUpperBound()),
+          mapping.lookupOrDefault(loop.getStep()));
+      mapping.map(loop.getInductionVar(), clone.getInductionVar());
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(clone.getBody()->getTerminator());
+      return emit(*loop.getBody(), mapping);
+    }
+    auto branch = cast<scf::IfOp>(op);
+    bool hasElse = !branch.getElseRegion().empty();
+    auto clone =
+        scf::IfOp::create(rewriter, loc, TypeRange{},
+                          mapping.lookupOrDefault(branch.getCondition()),
+                          hasElse);
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(clone.thenBlock()->getTerminator());
+    if (failed(emit(*branch.thenBlock(), mapping)))
+      return failure();
+    if (!hasElse)
+      return success();
+    rewriter.setInsertionPoint(clone.elseBlock()->getTerminator());
+    return emit(*branch.elseBlock(), mapping);
+  }
+
+  /// The slot that carries `value` from its phase to later ones: one
+  /// element per thread of the block.
+  Value getSlot(Value value) {
+    Value &slot = spillSlots[value];
+    if (!slot) {
+      Location loc = value.getLoc();
+      if (!threads) {
+        threads = arith::MulIOp::create(
+            slots, loc,
+            arith::MulIOp::create(slots, loc, blockSize[0], blockSize[1]),
+            blockSize[2]);
+      }
+      slot = memref::AllocaOp::create(
+          slots, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
+          ValueRange{threads});
+    }
+    return slot;
+  }
+
+  /// One phase: the thread loops (z, y, x) around `ops`, cloned.
+  void emitPhase(SmallVector<Operation *> &ops, IRMapping &uniformMapping) {
+    if (ops.empty())
+      return;
+    Location loc = launch.getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    SmallVector<Value, 3> thread(3);
+    for (int d = 2; d >= 0; --d) {
+      auto loop = scf::ForOp::create(rewriter, loc, zero, blockSize[d], one);
+      thread[d] = loop.getInductionVar();
+      rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+    }
+    // The thread's slot index, built on first use.
+    Value linear;
+    auto getLinear = [&] {
+      if (linear)
+        return linear;
+      OpBuilder::InsertionGuard atStart(rewriter);
+      rewriter.setInsertionPointToStart(rewriter.getInsertionBlock());
+      Value row = arith::AddIOp::create(
+          rewriter, loc,
+          arith::MulIOp::create(rewriter, loc, thread[2], blockSize[1]),
+          thread[1]);
+      linear = arith::AddIOp::create(
+          rewriter, loc, arith::MulIOp::create(rewriter, loc, row, blockSize[0]),
+          thread[0]);
+      return linear;
+    };
+    IRMapping mapping = uniformMapping;
+    for (auto [arg, iv] : llvm::zip(getDims(launch.getThreadIds()), thread))
+      mapping.map(arg, iv);
+    int phase = phaseOf.lookup(ops.front());
+    for (Operation *op : ops) {
+      // Values of this thread from earlier phases: reload them.
+      op->walk([&](Operation *inner) {
+        for (Value v : inner->getOperands()) {
+          if (mapping.contains(v) || isUniform(v))
+            continue;
+          Operation *def = v.getDefiningOp();
+          Operation *owner = def ? def : v.getParentBlock()->getParentOp();
+          // Defined inside `op` (its own region arguments included).
+          if (op->isAncestor(owner))
+            continue;
+          mapping.map(v, memref::LoadOp::create(rewriter, loc, getSlot(v),
+                                                ValueRange{getLinear()}));
+        }
+      });
+      Operation *clone = rewriter.clone(*op, mapping);
+      // Results some later phase uses: spill them.
+      for (auto [result, cloned] :
+           llvm::zip(op->getResults(), clone->getResults())) {
+        bool usedLater = llvm::any_of(result.getUsers(), [&](Operation *u) {
+          return phaseHolding(u) != phase;
+        });
+        if (usedLater)
+          memref::StoreOp::create(rewriter, loc, cloned, getSlot(result),
+                                  ValueRange{getLinear()});
+      }
+    }
+    ops.clear();
+  }
+
+  IRRewriter &rewriter;
+  gpu::LaunchOp launch;
+  ArrayRef<Value> blockSize;
+  OpBuilder slots;
+  llvm::DenseSet<Value> uniform;
+  llvm::DenseMap<Operation *, int> phaseOf;
+  llvm::DenseMap<Value, Value> spillSlots;
+  Value threads; // Of the block, for the slots.
+  int nextPhase = 0;
 };
 
-void emulate(gpu::LaunchOp launch, int64_t blocksOverride,
-             int64_t threadsOverride) {
+LogicalResult emulate(gpu::LaunchOp launch, int64_t blocksOverride,
+                      int64_t threadsOverride) {
   IRRewriter rewriter(launch);
   Location loc = launch.getLoc();
-  rewriter.setInsertionPoint(launch);
-  ThreadCoordinates at;
-  at.grid = {launch.getGridSizeX(), launch.getGridSizeY(),
-             launch.getGridSizeZ()};
-  at.blockSize = {launch.getBlockSizeX(), launch.getBlockSizeY(),
-                  launch.getBlockSizeZ()};
-  if (blocksOverride > 0)
-    at.grid[0] = arith::ConstantIndexOp::create(rewriter, loc, blocksOverride);
-  if (threadsOverride > 0)
-    at.blockSize[0] =
-        arith::ConstantIndexOp::create(rewriter, loc, threadsOverride);
-
-  // Grid z, y, x outside, then the block's z, y, x: thread x varies fastest,
-  // as consecutive lanes do on the device.
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  SmallVector<Value, 3> blockIvs(3), threadIvs(3);
-  auto nest = [&](Value upper, Value &iv) {
-    auto loop = scf::ForOp::create(rewriter, loc, zero, upper, one);
-    iv = loop.getInductionVar();
-    rewriter.setInsertionPointToStart(loop.getBody());
-  };
-  for (int d = 2; d >= 0; --d)
-    nest(at.grid[d], blockIvs[d]);
-  for (int d = 2; d >= 0; --d)
-    nest(at.blockSize[d], threadIvs[d]);
-  at.block.assign(blockIvs.begin(), blockIvs.end());
-  at.thread.assign(threadIvs.begin(), threadIvs.end());
-
-  // The body's region arguments and id ops become the loop coordinates.
   Block &body = launch.getBody().front();
-  SmallVector<Value> replacements;
-  llvm::append_range(replacements, at.block);
-  llvm::append_range(replacements, at.thread);
-  llvm::append_range(replacements, at.grid);
-  llvm::append_range(replacements, at.blockSize);
+  // The id and size ops become the region's arguments, which the
+  // emulation replaces.
   body.walk([&](Operation *op) {
+    auto dimension = [](auto id) {
+      return static_cast<unsigned>(id.getDimension());
+    };
     Value value;
     if (auto id = dyn_cast<gpu::BlockIdOp>(op))
-      value = at.get(id.getDimension(), at.block);
+      value = getDims(launch.getBlockIds())[dimension(id)];
     else if (auto id = dyn_cast<gpu::ThreadIdOp>(op))
-      value = at.get(id.getDimension(), at.thread);
+      value = getDims(launch.getThreadIds())[dimension(id)];
     else if (auto dim = dyn_cast<gpu::GridDimOp>(op))
-      value = at.get(dim.getDimension(), at.grid);
+      value = getDims(launch.getGridSize())[dimension(dim)];
     else if (auto dim = dyn_cast<gpu::BlockDimOp>(op))
-      value = at.get(dim.getDimension(), at.blockSize);
+      value = getDims(launch.getBlockSize())[dimension(dim)];
     if (value)
       rewriter.replaceOp(op, value);
   });
-  rewriter.eraseOp(body.getTerminator());
-  rewriter.inlineBlockBefore(&body, rewriter.getInsertionBlock(),
-                             rewriter.getInsertionPoint(),
-                             ArrayRef(replacements)
-                                 .take_front(body.getNumArguments()));
+
+  rewriter.setInsertionPoint(launch);
+  SmallVector<Value, 3> grid = {launch.getGridSizeX(), launch.getGridSizeY(),
+                                launch.getGridSizeZ()};
+  SmallVector<Value, 3> blockSize = {launch.getBlockSizeX(),
+                                     launch.getBlockSizeY(),
+                                     launch.getBlockSizeZ()};
+  if (blocksOverride > 0)
+    grid[0] = arith::ConstantIndexOp::create(rewriter, loc, blocksOverride);
+  if (threadsOverride > 0)
+    blockSize[0] =
+        arith::ConstantIndexOp::create(rewriter, loc, threadsOverride);
+  BlockEmitter emitter(rewriter, launch, blockSize);
+  if (failed(emitter.analyse()))
+    return failure();
+
+  // Shared memory: one buffer, reused by the blocks, which run in turn.
+  IRMapping mapping;
+  for (BlockArgument shared : launch.getWorkgroupAttributions()) {
+    auto type = cast<MemRefType>(shared.getType());
+    mapping.map(shared,
+                memref::AllocaOp::create(
+                    rewriter, loc,
+                    MemRefType::get(type.getShape(), type.getElementType())));
+  }
+  // Grid z, y, x outside; inside, the block's phases, each a loop over the
+  // block's z, y, x: thread x varies fastest, as consecutive lanes do on
+  // the device.
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value, 3> block(3);
+  Operation *gridLoops = nullptr;
+  for (int d = 2; d >= 0; --d) {
+    auto loop = scf::ForOp::create(rewriter, loc, zero, grid[d], one);
+    if (!gridLoops)
+      gridLoops = loop;
+    block[d] = loop.getInductionVar();
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  for (int d = 0; d < 3; ++d) {
+    mapping.map(getDims(launch.getBlockIds())[d], block[d]);
+    mapping.map(getDims(launch.getGridSize())[d], grid[d]);
+    mapping.map(getDims(launch.getBlockSize())[d], blockSize[d]);
+  }
+  if (failed(emitter.emit(gridLoops, mapping)))
+    return failure();
   rewriter.eraseOp(launch);
+  return success();
 }
 
 /// llvm.nvvm.sqrt.rn.{f,d} -> math.sqrt (both correctly rounded).
@@ -163,7 +422,8 @@ struct OptimEmulateGPULaunchPass
       if (failed(checkEmulatable(launch)))
         return signalPassFailure();
     for (gpu::LaunchOp launch : launches)
-      emulate(launch, blocks, threads);
+      if (failed(emulate(launch, blocks, threads)))
+        return signalPassFailure();
     replaceDeviceIntrinsics(getOperation());
   }
 };

@@ -10,20 +10,21 @@
 // CHECK: scf.for %{{.*}} = %c0 to %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c1
 // CHECK: scf.for %[[BX:.*]] = %c0 to %[[GXV]]
-// CHECK: scf.for %{{.*}} = %c0 to %c1
-// CHECK: scf.for %{{.*}} = %c0 to %c1
-// CHECK: scf.for %[[TX:.*]] = %c0 to %[[BXV]]
+// The thread-independent values, once per block:
 // CHECK: %[[BASE:.*]] = arith.muli %[[BX]], %[[BXV]]
-// CHECK: %[[I:.*]] = arith.addi %[[BASE]], %[[TX]]
 // CHECK: %[[S:.*]] = arith.muli %[[GXV]], %[[BXV]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c1
+// CHECK: scf.for %[[TX:.*]] = %{{.*}} to %[[BXV]]
+// CHECK: %[[I:.*]] = arith.addi %[[BASE]], %[[TX]]
 // CHECK: math.sqrt
 // CHECK: memref.store %{{.*}}, %[[BUF]][%[[I]]]
 // CHECK-NOT: gpu.
 // CHECK-NOT: llvm.call_intrinsic
 // SMALL-LABEL: func @launch
 // SMALL: scf.for %{{.*}} = %c0 to %c3
-// SMALL: scf.for %{{.*}} = %c0 to %c32
 // SMALL: arith.muli %{{.*}}, %c32
+// SMALL: scf.for %{{.*}} = %{{.*}} to %c32
 func.func @launch(%gx: index, %bx: index, %buf: memref<?xf32>) {
   %c1 = arith.constant 1 : index
   gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %gx, %g1 = %c1, %g2 = %c1)
@@ -41,13 +42,131 @@ func.func @launch(%gx: index, %bx: index, %buf: memref<?xf32>) {
 
 // -----
 
-// Threads that synchronise cannot run one after another.
-func.func @barrier(%n: index) {
+// A barrier cuts the body into phases, each a loop over the block's
+// threads; shared memory is one host buffer; the value a thread loads
+// before the barriers and uses after them goes through a slot per thread;
+// the thread-independent work (the block's base) runs once per block.
 
+// CHECK-LABEL: func @block_max
+// CHECK-DAG: %[[SHARED:.*]] = memref.alloca() : memref<1xi32>
+// CHECK-DAG: %[[SLOT:.*]] = memref.alloca(%{{.*}}) : memref<?xi32>
+// CHECK: scf.for %[[BX:.*]] = %c0{{.*}} to %c4
+// CHECK: %[[BASE:.*]] = arith.muli %[[BX]], %c64
+// CHECK: scf.for %[[T0:.*]] = %{{.*}} to %c64
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %[[SHARED]]
+// CHECK: %[[I:.*]] = arith.addi %[[BASE]], %[[T0]]
+// CHECK: %[[X:.*]] = memref.load %{{.*}}[%[[I]]]
+// CHECK: memref.store %[[X]], %[[SLOT]]
+// CHECK: scf.for %[[T1:.*]] = %{{.*}} to %c64
+// CHECK: %[[X1:.*]] = memref.load %[[SLOT]]
+// CHECK: memref.atomic_rmw maxu %[[X1]], %[[SHARED]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c64
+// CHECK: memref.load %[[SHARED]]
+// CHECK: memref.load %[[SLOT]]
+// CHECK-NOT: gpu.
+func.func @block_max(%buf: memref<?xi32>, %out: memref<?xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0 : i32
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %c4, %g1 = %c1, %g2 = %c1)
+             threads(%t0, %t1, %t2) in (%s0 = %c64, %s1 = %c1, %s2 = %c1)
+             workgroup(%acc : memref<1xi32, #gpu.address_space<workgroup>>) {
+    %first = arith.cmpi eq, %t0, %c0 : index
+    scf.if %first {
+      memref.store %zero, %acc[%c0] : memref<1xi32, #gpu.address_space<workgroup>>
+    }
+    %base = arith.muli %b0, %s0 : index
+    %i = arith.addi %base, %t0 : index
+    %x = memref.load %buf[%i] : memref<?xi32>
+    gpu.barrier
+    %old = memref.atomic_rmw maxu %x, %acc[%c0] : (i32, memref<1xi32, #gpu.address_space<workgroup>>) -> i32
+    gpu.barrier
+    %max = memref.load %acc[%c0] : memref<1xi32, #gpu.address_space<workgroup>>
+    %d = arith.subi %max, %x : i32
+    memref.store %d, %out[%i] : memref<?xi32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A barrier in a block-uniform loop: the loop runs once per block, its
+// phases inside it.
+
+// CHECK-LABEL: func @uniform_loop
+// CHECK-SAME: (%[[N:[^:]*]]: index
+// CHECK: scf.for %[[BX:.*]] = %c0 to %[[N]] step
+// CHECK: scf.for %[[K:.*]] = %[[BX]] to %[[N]] step %[[N]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]]
+// CHECK: memref.store
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]]
+// CHECK: memref.load
+func.func @uniform_loop(%n: index, %buf: memref<?xf32>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %c1, %g2 = %c1)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %c1, %s2 = %c1) {
+    scf.for %k = %b0 to %n step %g0 {
+      %x = arith.constant 1.0 : f32
+      memref.store %x, %buf[%t0] : memref<?xf32>
+      gpu.barrier
+      %y = memref.load %buf[%k] : memref<?xf32>
+      memref.store %y, %buf[%t0] : memref<?xf32>
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A barrier only some threads reach deadlocks on the device: refused.
+func.func @divergent_barrier(%n: index) {
+  %c0 = arith.constant 0 : index
   gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
              threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
-    // expected-error @+1 {{cannot emulate 'gpu.barrier': threads would interact}}
-    gpu.barrier
+    %first = arith.cmpi eq, %t0, %c0 : index
+    // expected-error @+1 {{cannot emulate a barrier under control flow that depends on the thread}}
+    scf.if %first {
+      gpu.barrier
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @barrier_in_while(%n: index) {
+  %c0 = arith.constant 0 : index
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
+    %false = arith.constant false
+    // expected-error @+1 {{cannot emulate a barrier inside 'scf.while'}}
+    scf.while : () -> () {
+      gpu.barrier
+      scf.condition(%false)
+    } do {
+      scf.yield
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Lanes that exchange registers cannot run one after another.
+func.func @shuffle(%n: index, %x: f32) {
+  %c1 = arith.constant 1 : i32
+  %c32 = arith.constant 32 : i32
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
+    // expected-error @+1 {{cannot emulate 'gpu.shuffle': threads would interact}}
+    %r, %ok = gpu.shuffle xor %x, %c1, %c32 : f32
     gpu.terminator
   }
   return
@@ -67,11 +186,11 @@ func.func @intrinsic(%n: index, %x: f32) {
 
 // -----
 
-func.func @shared(%n: index) {
-  // expected-error @+1 {{cannot emulate memory attributions}}
+func.func @private(%n: index) {
+  // expected-error @+1 {{cannot emulate private memory attributions}}
   gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
              threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n)
-             workgroup(%w : memref<32xf32, #gpu.address_space<workgroup>>) {
+             private(%w : memref<32xf32, #gpu.address_space<private>>) {
     gpu.terminator
   }
   return
