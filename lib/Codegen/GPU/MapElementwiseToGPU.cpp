@@ -21,6 +21,9 @@
 
 #include "optim/Codegen/Passes.h"
 
+#include "KernelBody.h"
+#include "MapQuantBlocks.h"
+
 #include "optim/Codegen/Elementwise.h"
 #include "optim/Codegen/GroupTable.h"
 
@@ -45,24 +48,6 @@ using namespace mlir;
 using namespace mlir::optim;
 
 namespace {
-
-/// sqrt.rn.f32 through the NVVM intrinsic: convert-gpu-to-nvvm would turn
-/// math.sqrt (and llvm.sqrt) into libdevice's __nv_sqrtf, which compiles to
-/// sqrt.approx.f32. Vectors are done lane by lane (PTX has no vector sqrt).
-Operation *emitPreciseSqrt(OpBuilder &b, Location loc, Value x) {
-  StringAttr intrinsic = b.getStringAttr("llvm.nvvm.sqrt.rn.f");
-  Type f32 = b.getF32Type();
-  auto vectorType = dyn_cast<VectorType>(x.getType());
-  if (!vectorType)
-    return LLVM::CallIntrinsicOp::create(b, loc, f32, intrinsic, x);
-  SmallVector<Value> lanes;
-  for (int64_t i = 0; i < vectorType.getNumElements(); ++i) {
-    Value lane = vector::ExtractOp::create(b, loc, x, i);
-    lanes.push_back(LLVM::CallIntrinsicOp::create(b, loc, f32, intrinsic, lane)
-                        .getResult(0));
-  }
-  return vector::FromElementsOp::create(b, loc, vectorType, lanes);
-}
 
 /// Clones the body of `op` for one element (`width` = 0) or one vector of
 /// `width` elements, reading and writing `buffers` (one per operand of `op`)
@@ -92,57 +77,10 @@ void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op,
     }
     mapping.map(arg, loaded);
   }
-  auto lookup = [&](Value v) -> Value {
-    if (Value mapped = mapping.lookupOrNull(v))
-      return mapped;
-    // A value from outside the body (a per-step coefficient): uniform.
-    if (!width)
-      return v;
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({width}, v.getType()), v);
-    mapping.map(v, splat);
-    return splat;
-  };
-  for (Operation &inner : body->without_terminator()) {
-    SmallVector<Value> operands =
-        llvm::map_to_vector(inner.getOperands(), lookup);
-    SmallVector<Type> types;
-    for (Type t : inner.getResultTypes())
-      types.push_back(width ? VectorType::get({width}, t) : t);
-    Operation *clone;
-    if (isa<linalg::IndexOp>(inner)) {
-      // The element's index (the generic is 1-d): `index`, or for a vector
-      // the lanes index + 0, 1, ..., width - 1.
-      Value at = index;
-      if (width) {
-        // A constant rather than vector.step, which the NVVM lowering
-        // does not convert.
-        SmallVector<APInt> lanes;
-        for (int64_t lane = 0; lane < width; ++lane)
-          lanes.push_back(APInt(64, lane));
-        auto type = cast<VectorType>(types[0]);
-        Value steps = arith::ConstantOp::create(
-            b, loc, type, DenseElementsAttr::get(type, lanes));
-        at = arith::AddIOp::create(
-            b, loc, vector::BroadcastOp::create(b, loc, type, index), steps);
-      }
-      mapping.map(inner.getResult(0), at);
-      continue;
-    }
-    if (preciseMath && isa<math::SqrtOp>(inner) &&
-        getElementTypeOrSelf(types[0]).isF32()) {
-      clone = emitPreciseSqrt(b, loc, operands[0]);
-    } else {
-      OperationState state(loc, inner.getName(), operands, types,
-                           inner.getAttrs());
-      clone = b.create(state);
-    }
-    mapping.map(inner.getResults(), clone->getResults());
-  }
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  SmallVector<Value> yields =
+      cloneGenericBody(b, loc, op, mapping, index, width, preciseMath);
   ValueRange outputs = buffers.drop_front(op.getNumDpsInputs());
-  for (auto [value, buffer] : llvm::zip(yield.getValues(), outputs)) {
-    Value stored = lookup(value);
+  for (auto [stored, buffer] : llvm::zip(yields, outputs)) {
     if (width) {
       auto store = vector::StoreOp::create(b, loc, stored, buffer, index);
       store.setAlignment(alignmentOf(buffer));
@@ -222,16 +160,26 @@ struct OptimMapElementwiseToGPUPass
   using Base::Base;
 
   void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    Value table;
+    for (BlockArgument arg : func.getArguments())
+      if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
+        table = arg;
     // The blocks of 8-bit moments (a decode-update, a block reduction and
-    // an encode per block) have no GPU mapping yet.
-    WalkResult blockwise = getOperation().walk([](linalg::GenericOp op) {
-      if (!op->hasAttr(kQuantBlockAttr))
-        return WalkResult::advance();
-      op.emitError("8-bit blockwise moments cannot be mapped to the GPU yet; "
-                   "use a CPU step");
-      return WalkResult::interrupt();
-    });
-    if (blockwise.wasInterrupted())
+    // an encode per block): a launch per parameter, one block of threads
+    // per quantisation block.
+    if (table) {
+      WalkResult blockwise = func.walk([](linalg::GenericOp op) {
+        if (!op->hasAttr(kQuantBlockAttr))
+          return WalkResult::advance();
+        op.emitError("8-bit blockwise moments cannot use a group table yet");
+        return WalkResult::interrupt();
+      });
+      if (blockwise.wasInterrupted())
+        return signalPassFailure();
+    }
+    if (failed(mapQuantBlockLoops(
+            func, {maxBlocks, preciseMath, testStrideOffset})))
       return signalPassFailure();
     // Runs of candidate generics separated only by side-effect-free ops
     // (the collapse_shape of the next parameter): one step each.
@@ -254,11 +202,6 @@ struct OptimMapElementwiseToGPUPass
         runs.push_back(std::move(run));
     });
     // A group table argument switches every run to the table form.
-    func::FuncOp func = getOperation();
-    Value table;
-    for (BlockArgument arg : func.getArguments())
-      if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
-        table = arg;
     if (table) {
       auto type = dyn_cast<MemRefType>(table.getType());
       if (!type || type.getRank() != 1 || !type.getElementType().isInteger(64)) {

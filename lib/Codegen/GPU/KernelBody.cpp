@@ -1,0 +1,117 @@
+//===- KernelBody.cpp - a generic's body as kernel code -------------------===//
+
+#include "KernelBody.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+
+namespace {
+
+/// sqrt.rn.f32 through the NVVM intrinsic: convert-gpu-to-nvvm would turn
+/// math.sqrt (and llvm.sqrt) into libdevice's __nv_sqrtf, which compiles to
+/// sqrt.approx.f32. Vectors are done lane by lane (PTX has no vector sqrt).
+Operation *emitPreciseSqrt(OpBuilder &b, Location loc, Value x) {
+  StringAttr intrinsic = b.getStringAttr("llvm.nvvm.sqrt.rn.f");
+  Type f32 = b.getF32Type();
+  auto vectorType = dyn_cast<VectorType>(x.getType());
+  if (!vectorType)
+    return LLVM::CallIntrinsicOp::create(b, loc, f32, intrinsic, x);
+  SmallVector<Value> lanes;
+  for (int64_t i = 0; i < vectorType.getNumElements(); ++i) {
+    Value lane = vector::ExtractOp::create(b, loc, x, i);
+    lanes.push_back(LLVM::CallIntrinsicOp::create(b, loc, f32, intrinsic, lane)
+                        .getResult(0));
+  }
+  return vector::FromElementsOp::create(b, loc, vectorType, lanes);
+}
+
+/// The global a constant table (`bufferization.to_tensor` of a
+/// `memref.get_global`) reads, or null.
+memref::GetGlobalOp getTableGlobal(Value tensor) {
+  auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>();
+  if (!toTensor)
+    return nullptr;
+  return toTensor.getBuffer().getDefiningOp<memref::GetGlobalOp>();
+}
+
+} // namespace
+
+SmallVector<Value> mlir::optim::cloneGenericBody(OpBuilder &b, Location loc,
+                                                 linalg::GenericOp op,
+                                                 IRMapping &mapping,
+                                                 Value index, int64_t width,
+                                                 bool preciseMath) {
+  Block *body = op.getBody();
+  auto lookup = [&](Value v) -> Value {
+    if (Value mapped = mapping.lookupOrNull(v))
+      return mapped;
+    // A value from outside the body (a per-step coefficient): uniform.
+    if (!width)
+      return v;
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({width}, v.getType()), v);
+    mapping.map(v, splat);
+    return splat;
+  };
+  for (Operation &inner : body->without_terminator()) {
+    if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
+      // A table lookup: the table is a global the kernel reads directly.
+      memref::GetGlobalOp table = getTableGlobal(extract.getTensor());
+      if (table && !width) {
+        Value global = mapping.lookupOrNull(table.getResult());
+        if (!global) {
+          global = b.clone(*table)->getResult(0);
+          mapping.map(table.getResult(), global);
+        }
+        SmallVector<Value> indices =
+            llvm::map_to_vector(extract.getIndices(), lookup);
+        mapping.map(extract.getResult(),
+                    memref::LoadOp::create(b, loc, global, indices));
+        continue;
+      }
+    }
+    SmallVector<Value> operands =
+        llvm::map_to_vector(inner.getOperands(), lookup);
+    SmallVector<Type> types;
+    for (Type t : inner.getResultTypes())
+      types.push_back(width ? VectorType::get({width}, t) : t);
+    Operation *clone;
+    if (isa<linalg::IndexOp>(inner)) {
+      // The element's index (the generic is 1-d): `index`, or for a vector
+      // the lanes index + 0, 1, ..., width - 1.
+      Value at = index;
+      if (width) {
+        // A constant rather than vector.step, which the NVVM lowering
+        // does not convert.
+        SmallVector<APInt> lanes;
+        for (int64_t lane = 0; lane < width; ++lane)
+          lanes.push_back(APInt(64, lane));
+        auto type = cast<VectorType>(types[0]);
+        Value steps = arith::ConstantOp::create(
+            b, loc, type, DenseElementsAttr::get(type, lanes));
+        at = arith::AddIOp::create(
+            b, loc, vector::BroadcastOp::create(b, loc, type, index), steps);
+      }
+      mapping.map(inner.getResult(0), at);
+      continue;
+    }
+    if (preciseMath && isa<math::SqrtOp>(inner) &&
+        getElementTypeOrSelf(types[0]).isF32()) {
+      clone = emitPreciseSqrt(b, loc, operands[0]);
+    } else {
+      OperationState state(loc, inner.getName(), operands, types,
+                           inner.getAttrs());
+      clone = b.create(state);
+    }
+    mapping.map(inner.getResults(), clone->getResults());
+  }
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  return llvm::map_to_vector(yield.getValues(), lookup);
+}

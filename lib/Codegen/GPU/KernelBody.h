@@ -1,0 +1,31 @@
+//===- KernelBody.h - a generic's body as kernel code -----------*- C++ -*-===//
+//
+// What the GPU mappings share: the body of an element-wise linalg.generic
+// cloned for one element or one vector, with the device's precise sqrt.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_LIB_CODEGEN_GPU_KERNELBODY_H
+#define OPTIM_LIB_CODEGEN_GPU_KERNELBODY_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::optim {
+
+/// Clones the body of `op` (block arguments already mapped in `mapping`)
+/// for one element (`width` = 0) or one vector of `width` elements at
+/// `index`, and returns the values it yields. Values from outside the body
+/// are uniform (splatted for vectors); `linalg.index` is `index` (plus the
+/// lanes); a lookup in a constant table (`tensor.extract` of a
+/// `memref.get_global`) becomes a load of the global, scalar only; with
+/// `preciseMath`, an f32 sqrt is NVVM's sqrt.rn.
+SmallVector<Value> cloneGenericBody(OpBuilder &b, Location loc,
+                                    linalg::GenericOp op, IRMapping &mapping,
+                                    Value index, int64_t width,
+                                    bool preciseMath);
+
+} // namespace mlir::optim
+
+#endif // OPTIM_LIB_CODEGEN_GPU_KERNELBODY_H

@@ -1,0 +1,365 @@
+//===- MapQuantBlocks.cpp - 8-bit moment blocks to gpu.launch -------------===//
+//
+// A parameter with 8-bit moments lowers to a loop over its blocks of 256
+// elements, each block three generics (optim.quant_block): decode and
+// update into a scratch block, the block's new absmaxes (a max reduction),
+// and the encode with them. On the GPU each quantisation block is one block
+// of 256 threads, one element per thread: the scratch becomes each
+// thread's registers, the reduction an atomic max in shared memory between
+// two barriers, and the blocks of threads take quantisation blocks in a
+// grid-stride loop. The partial last block is the same code with the
+// threads past the end contributing 0 (neutral for magnitudes).
+//
+//===----------------------------------------------------------------------===//
+
+#include "MapQuantBlocks.h"
+
+#include "KernelBody.h"
+
+#include "optim/Codegen/Elementwise.h"
+#include "optim/Support/BlockwiseQuant.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+using namespace mlir::optim;
+
+namespace {
+
+bool holdsQuantBlock(Block &block) {
+  return llvm::any_of(block.getOps<linalg::GenericOp>(),
+                      [](linalg::GenericOp op) {
+                        return op->hasAttr(kQuantBlockAttr);
+                      });
+}
+
+/// The buffer `v` views (through subviews).
+Value getRoot(Value v) {
+  while (auto view = v.getDefiningOp<memref::SubViewOp>())
+    v = view.getSource();
+  return v;
+}
+
+/// The scratch of the CPU form (allocas made before the block loop): a
+/// block's new moments (rank 1) and its absmax bits (rank 0).
+bool isScratch(Value v) {
+  return isa<MemRefType>(v.getType()) &&
+         getRoot(v).getDefiningOp<memref::AllocaOp>();
+}
+bool isScalarScratch(Value v) {
+  return isScratch(v) && cast<MemRefType>(v.getType()).getRank() == 0;
+}
+
+/// One quantisation block's ops, rewritten for one thread of the block.
+class BlockBody {
+public:
+  BlockBody(OpBuilder &b, Value thread, Value shared,
+            const llvm::DenseMap<Value, int64_t> &slots, bool preciseMath)
+      : b(b), thread(thread), shared(shared), slots(slots),
+        preciseMath(preciseMath) {}
+
+  LogicalResult convert(Block &source, IRMapping mapping) {
+    for (Operation &op : source.without_terminator()) {
+      Location loc = op.getLoc();
+      if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+        if (!generic->hasAttr(kQuantBlockAttr))
+          return generic.emitError("unexpected generic in a block of 8-bit "
+                                   "moments");
+        if (failed(generic.getNumReductionLoops()
+                       ? convertReduction(generic, mapping)
+                       : convertElementwise(generic, mapping)))
+          return failure();
+        continue;
+      }
+      // The CPU pads a partial block's scratch with 0; here the threads
+      // past the end contribute 0 instead. Views of the scratch are the
+      // scratch (the thread's element).
+      if (auto fill = dyn_cast<linalg::FillOp>(op);
+          fill && llvm::all_of(fill.getOutputs(), isScratch))
+        continue;
+      if (auto view = dyn_cast<memref::SubViewOp>(op);
+          view && isScratch(view.getSource()))
+        continue;
+      if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        Value value = mapping.lookupOrDefault(store.getValueToStore());
+        if (isScalarScratch(store.getMemref())) {
+          // Every thread stores the same value: the reduction's start.
+          memref::StoreOp::create(b, loc, value, shared,
+                                  ValueRange{getSlot(store.getMemref(), loc)});
+          continue;
+        }
+        if (isScratch(store.getMemref()))
+          return store.emitError("unexpected store to the block's scratch");
+        // A block's value (its absmax): stored by thread 0.
+        Value first = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, thread,
+            arith::ConstantIndexOp::create(b, loc, 0));
+        scf::IfOp::create(b, loc, first, [&](OpBuilder &tb, Location) {
+          tb.clone(op, mapping);
+          scf::YieldOp::create(tb, loc);
+        });
+        continue;
+      }
+      if (auto load = dyn_cast<memref::LoadOp>(op);
+          load && isScalarScratch(load.getMemref())) {
+        mapping.map(load.getResult(),
+                    memref::LoadOp::create(
+                        b, loc, shared,
+                        ValueRange{getSlot(load.getMemref(), loc)}));
+        continue;
+      }
+      if (llvm::any_of(op.getOperands(), isScratch))
+        return op.emitError("unexpected use of the block's scratch");
+      b.clone(op, mapping);
+    }
+    // The next block's stores to the shared slots wait for every thread
+    // to have read them.
+    gpu::BarrierOp::create(b, source.getParentOp()->getLoc());
+    return success();
+  }
+
+private:
+  /// The index of the shared slot of an absmax accumulator.
+  Value getSlot(Value scalarScratch, Location loc) {
+    return arith::ConstantIndexOp::create(
+        b, loc, slots.lookup(getRoot(scalarScratch)));
+  }
+
+  /// Decode-update or encode: this thread's element, if the block has it.
+  /// Scratch inputs are the thread's values; scratch outputs become them.
+  LogicalResult convertElementwise(linalg::GenericOp op,
+                                   const IRMapping &outer) {
+    Location loc = op.getLoc();
+    SmallVector<Type> scratchTypes;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      if (!isScratch(init.get()))
+        continue;
+      if (!op.getMatchingBlockArgument(&init).use_empty())
+        return op.emitError("cannot read a scratch output on the GPU");
+      scratchTypes.push_back(
+          cast<MemRefType>(init.get().getType()).getElementType());
+    }
+    Value size = memref::DimOp::create(
+        b, loc, outer.lookupOrDefault(op.getDpsInits()[0]), 0);
+    Value inBlock = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          thread, size);
+    auto guarded = scf::IfOp::create(
+        b, loc, scratchTypes, inBlock, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      // Without results, the branches come with their terminators.
+      auto fill = [&](Block *block) {
+        if (scratchTypes.empty())
+          b.setInsertionPoint(block->getTerminator());
+        else
+          b.setInsertionPointToStart(block);
+      };
+      auto yield = [&](ValueRange values) {
+        if (!scratchTypes.empty())
+          scf::YieldOp::create(b, loc, values);
+      };
+      fill(guarded.thenBlock());
+      IRMapping mapping = outer;
+      for (OpOperand &operand : op->getOpOperands()) {
+        BlockArgument arg = op.getMatchingBlockArgument(&operand);
+        if (arg.use_empty())
+          continue;
+        if (isScratch(operand.get())) {
+          mapping.map(arg, threadValues.lookup(getRoot(operand.get())));
+          continue;
+        }
+        mapping.map(arg, memref::LoadOp::create(
+                             b, loc, outer.lookupOrDefault(operand.get()),
+                             ValueRange{thread}));
+      }
+      SmallVector<Value> yields =
+          cloneGenericBody(b, loc, op, mapping, thread, /*width=*/0,
+                           preciseMath);
+      SmallVector<Value> kept;
+      for (auto [value, init] : llvm::zip(yields, op.getDpsInits())) {
+        if (isScratch(init))
+          kept.push_back(value);
+        else
+          memref::StoreOp::create(b, loc, value, outer.lookupOrDefault(init),
+                                  ValueRange{thread});
+      }
+      yield(kept);
+      fill(guarded.elseBlock());
+      SmallVector<Value> zeros = llvm::map_to_vector(scratchTypes, [&](Type t) {
+        return arith::ConstantOp::create(b, loc, b.getZeroAttr(t)).getResult();
+      });
+      yield(zeros);
+    }
+    unsigned next = 0;
+    for (Value init : op.getDpsInits())
+      if (isScratch(init))
+        threadValues[getRoot(init)] = guarded.getResult(next++);
+    if (llvm::any_of(op.getDpsInputs(), [&](Value in) {
+          return isScratch(in) && !threadValues.lookup(getRoot(in));
+        }))
+      return op.emitError("reads a scratch block no generic wrote");
+    return success();
+  }
+
+  /// The block's absmax bits: each thread's contribution (the body with the
+  /// accumulators at 0, the identity of the unsigned max), then one atomic
+  /// max per thread into the shared slot, between two barriers.
+  LogicalResult convertReduction(linalg::GenericOp op,
+                                 const IRMapping &outer) {
+    Location loc = op.getLoc();
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    IRMapping mapping = outer;
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      Value value = threadValues.lookup(getRoot(in->get()));
+      if (!isScratch(in->get()) || !value)
+        return op.emitError("the block reduction must read the block's "
+                            "scratch");
+      mapping.map(op.getMatchingBlockArgument(in), value);
+    }
+    for (auto [init, value] :
+         llvm::zip(op.getDpsInitsMutable(), yield.getValues())) {
+      BlockArgument acc = op.getMatchingBlockArgument(&init);
+      auto max = value.getDefiningOp<arith::MaxUIOp>();
+      if (!isScalarScratch(init.get()) || !max ||
+          !llvm::is_contained(max->getOperands(), acc) ||
+          llvm::any_of(acc.getUsers(),
+                       [&](Operation *user) { return user != max; }))
+        return op.emitError("a block reduction on the GPU must be an "
+                            "unsigned max into a scalar");
+      mapping.map(acc, arith::ConstantOp::create(
+                           b, loc, b.getZeroAttr(acc.getType())));
+    }
+    // The slots hold their start values.
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> contributions =
+        cloneGenericBody(b, loc, op, mapping, thread, /*width=*/0,
+                         preciseMath);
+    for (auto [value, init] : llvm::zip(contributions, op.getDpsInits()))
+      memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::maxu, value,
+                                  shared, ValueRange{getSlot(init, loc)});
+    // Every thread's contribution is in.
+    gpu::BarrierOp::create(b, loc);
+    return success();
+  }
+
+  OpBuilder &b;
+  Value thread, shared;
+  const llvm::DenseMap<Value, int64_t> &slots;
+  bool preciseMath;
+  /// The scratch blocks (their allocas) as this thread's elements.
+  llvm::DenseMap<Value, Value> threadValues;
+};
+
+/// The scf.if of the partial last block that follows `loop`, or null.
+scf::IfOp findTail(scf::ForOp loop) {
+  for (Operation *op = loop->getNextNode(); op; op = op->getNextNode()) {
+    if (auto tail = dyn_cast<scf::IfOp>(op))
+      return holdsQuantBlock(*tail.thenBlock()) ? tail : nullptr;
+    if (!isMemoryEffectFree(op) || op->getNumRegions())
+      return nullptr;
+  }
+  return nullptr;
+}
+
+LogicalResult mapBlockLoop(scf::ForOp loop,
+                           const QuantBlockMappingOptions &options) {
+  Location loc = loop.getLoc();
+  scf::IfOp tail = findTail(loop);
+  if (!tail || !tail.getElseRegion().empty() || tail.getNumResults() ||
+      !matchPattern(loop.getLowerBound(), m_Zero()) ||
+      !matchPattern(loop.getStep(), m_One()) || loop.getNumResults())
+    return loop.emitError("a loop of 8-bit moment blocks must be a "
+                          "0-based, unit-step scf.for followed by the "
+                          "scf.if of the partial block");
+  // The absmax accumulators, one shared slot each.
+  llvm::DenseMap<Value, int64_t> slots;
+  for (Block *block : {loop.getBody(), tail.thenBlock()})
+    block->walk([&](Operation *op) {
+      for (Value v : op->getOperands())
+        if (isScalarScratch(v))
+          slots.try_emplace(getRoot(v), slots.size());
+    });
+
+  OpBuilder b(tail->getContext());
+  b.setInsertionPointAfter(tail);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value whole = loop.getUpperBound();
+  Value blocks = arith::SelectOp::create(
+      b, loc, tail.getCondition(), arith::AddIOp::create(b, loc, whole, one),
+      whole);
+  Value grid = arith::MinUIOp::create(
+      b, loc, arith::MaxUIOp::create(b, loc, blocks, one),
+      arith::ConstantIndexOp::create(b, loc, options.maxBlocks));
+  Value threads =
+      arith::ConstantIndexOp::create(b, loc, ::optim::kQuantBlockSize);
+  auto sharedType = MemRefType::get(
+      {std::max<int64_t>(1, slots.size())}, b.getI32Type(), AffineMap(),
+      gpu::AddressSpaceAttr::get(b.getContext(),
+                                 gpu::AddressSpace::Workgroup));
+  auto launch = gpu::LaunchOp::create(
+      b, loc, grid, one, one, threads, one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{}, TypeRange{sharedType});
+  Value shared = launch.getWorkgroupAttributions().front();
+  OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+  Value stride = launch.getGridSize().x;
+  if (options.testStrideOffset)
+    stride = arith::AddIOp::create(
+        kb, loc, stride,
+        arith::ConstantIndexOp::create(kb, loc, options.testStrideOffset));
+  auto blockLoop = scf::ForOp::create(kb, loc, launch.getBlockIds().x,
+                                      blocks, stride);
+  kb.setInsertionPoint(blockLoop.getBody()->getTerminator());
+  Value isWhole = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult,
+                                        blockLoop.getInductionVar(), whole);
+  auto which = scf::IfOp::create(kb, loc, isWhole, /*withElseRegion=*/true);
+  Value thread = launch.getThreadIds().x;
+  LogicalResult converted = success();
+  {
+    kb.setInsertionPoint(which.thenBlock()->getTerminator());
+    IRMapping mapping;
+    mapping.map(loop.getInductionVar(), blockLoop.getInductionVar());
+    converted = BlockBody(kb, thread, shared, slots, options.preciseMath)
+                    .convert(*loop.getBody(), mapping);
+  }
+  if (succeeded(converted)) {
+    // The partial block's index is the loop's bound: this iteration's.
+    kb.setInsertionPoint(which.elseBlock()->getTerminator());
+    converted = BlockBody(kb, thread, shared, slots, options.preciseMath)
+                    .convert(*tail.thenBlock(), IRMapping());
+  }
+  kb.setInsertionPointToEnd(&launch.getBody().front());
+  gpu::TerminatorOp::create(kb, loc);
+  if (failed(converted))
+    return failure();
+  tail->erase();
+  loop->erase();
+  return success();
+}
+
+} // namespace
+
+LogicalResult
+mlir::optim::mapQuantBlockLoops(func::FuncOp func,
+                                const QuantBlockMappingOptions &options) {
+  SmallVector<scf::ForOp> loops;
+  func.walk([&](scf::ForOp loop) {
+    if (holdsQuantBlock(*loop.getBody()))
+      loops.push_back(loop);
+  });
+  for (scf::ForOp loop : loops)
+    if (failed(mapBlockLoop(loop, options)))
+      return failure();
+  // The CPU form's scratch, now unused.
+  func.walk([](memref::AllocaOp alloca) {
+    if (alloca->use_empty())
+      alloca->erase();
+  });
+  return success();
+}
