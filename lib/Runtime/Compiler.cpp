@@ -616,7 +616,7 @@ Compiler::Impl::compile(const StepConfig &config) {
   if (!engine)
     return engine.takeError();
   CompiledStep::KernelFn kernel = nullptr;
-  CompiledStep::PackedFn packed = nullptr;
+  CompiledStep::PackedFn packed = nullptr, quantizedPacked = nullptr;
 #ifdef OPTIM_CUDA_RUNTIME_LIBRARY
   const char *cudaRuntimeLibrary = getCudaRuntimeLibrary();
 #else
@@ -640,6 +640,13 @@ Compiler::Impl::compile(const StepConfig &config) {
     if (!address)
       return address.takeError();
     packed = *address;
+    if (config.momentStorage == MomentStorage::blockwise8) {
+      auto quantized = (*engine)->engine->lookupPacked(
+          ("_mlir_ciface_" + ::optim::detail::kQuantizedKernelName).str());
+      if (!quantized)
+        return quantized.takeError();
+      quantizedPacked = *quantized;
+    }
   }
   if (!(*engine)->codegenErrors.empty())
     return llvm::createStringError("code generation failed:\n" +
@@ -651,6 +658,7 @@ Compiler::Impl::compile(const StepConfig &config) {
   auto *step = new CompiledStep(config, std::move(*engine), kernel, pool,
                                 numThreads, millis, std::move(loweredIR));
   step->packed = packed;
+  step->quantizedPacked = quantizedPacked;
   step->gpu = std::move(*gpuState);
   return std::shared_ptr<const CompiledStep>(step);
 }

@@ -115,48 +115,75 @@ GpuState::getDeviceTable(const std::vector<int64_t> &host) {
 
 llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
                                    const double *scalarBlock) const {
-  std::vector<int64_t> table(params.size() * kRowWords, 0);
+  // The tensors whose moments are 8-bit codes get a launch each (a block of
+  // threads per quantisation block); the rest go into the table.
+  std::vector<int64_t> table;
+  std::vector<const ParamBuffers *> quantized;
   int64_t total = 0;
-  for (auto [i, p] : llvm::enumerate(params)) {
+  for (const ParamBuffers &p : params) {
+    if (p.numElements == 0)
+      continue;
+    if (hasQuantizedMoments(config, p.numElements)) {
+      quantized.push_back(&p);
+      continue;
+    }
     const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
                              p.maxExpAvgSq};
-    int64_t *row = &table[i * kRowWords];
+    table.resize(table.size() + kRowWords, 0);
+    int64_t *row = &table[table.size() - kRowWords];
     for (auto [column, buffer] : llvm::enumerate(buffers))
       row[column] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
     row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
     total += p.numElements;
   }
-  if (total == 0)
-    return llvm::Error::success();
-
-  void *tableAddress = table.data();
-  if (gpu->onDevice) {
-    llvm::Expected<uint64_t> device = gpu->getDeviceTable(table);
-    if (!device)
-      return device.takeError();
-    tableAddress = reinterpret_cast<void *>(static_cast<uintptr_t>(*device));
+  // The launchers' arguments: pointers to pointers to descriptors.
+  Descriptor scalars = {const_cast<double *>(scalarBlock),
+                        const_cast<double *>(scalarBlock), 0, kNumScalarSlots,
+                        1};
+  auto call = [&](PackedFn launcher,
+                  llvm::MutableArrayRef<Descriptor> descriptors) {
+    Descriptor *pointers[8];
+    void *args[8];
+    for (auto [i, descriptor] : llvm::enumerate(descriptors)) {
+      pointers[i] = &descriptor;
+      args[i] = &pointers[i];
+    }
+    launcher(args);
+  };
+  if (gpu->onDevice)
+    gpu->errors.clearError();
+  if (total) {
+    void *tableAddress = table.data();
+    if (gpu->onDevice) {
+      llvm::Expected<uint64_t> device = gpu->getDeviceTable(table);
+      if (!device)
+        return device.takeError();
+      tableAddress = reinterpret_cast<void *>(static_cast<uintptr_t>(*device));
+    }
+    // The table, the five templates (only their size, the group's total,
+    // is read: it sizes the grid) and the scalar block.
+    Descriptor descriptors[7] = {
+        {tableAddress, tableAddress, 0, int64_t(table.size()), 1}};
+    for (int i = 1; i <= 5; ++i)
+      descriptors[i] = {nullptr, nullptr, 0, total, 1};
+    descriptors[6] = scalars;
+    call(packed, descriptors);
   }
-  // The table, the five templates (only their size, the group's total, is
-  // read: it sizes the grid) and the scalar block.
-  Descriptor descriptors[7] = {
-      {tableAddress, tableAddress, 0, int64_t(table.size()), 1}};
-  for (int i = 1; i <= 5; ++i)
-    descriptors[i] = {nullptr, nullptr, 0, total, 1};
-  descriptors[6] = {const_cast<double *>(scalarBlock),
-                    const_cast<double *>(scalarBlock), 0, kNumScalarSlots, 1};
-  Descriptor *pointers[7];
-  void *args[7];
-  for (int i = 0; i < 7; ++i) {
-    pointers[i] = &descriptors[i];
-    args[i] = &pointers[i];
+  for (const ParamBuffers *p : quantized) {
+    auto view = [](const void *base, int64_t length) {
+      void *ptr = const_cast<void *>(base);
+      return Descriptor{ptr, ptr, 0, length, 1};
+    };
+    int64_t n = p->numElements, blocks = getNumQuantBlocks(n);
+    Descriptor descriptors[7] = {
+        view(p->param, n),          view(p->grad, n),
+        view(p->expAvg, n),         view(p->expAvgSq, n),
+        view(p->expAvgAbsmax, blocks), view(p->expAvgSqAbsmax, blocks),
+        scalars};
+    call(quantizedPacked, descriptors);
   }
-  if (!gpu->onDevice) {
-    packed(args);
-    return llvm::Error::success();
-  }
-  gpu->errors.clearError();
-  packed(args);
-  if (const char *error = gpu->errors.lastError())
-    return llvm::createStringError(std::string("GPU step failed: ") + error);
+  if (gpu->onDevice)
+    if (const char *error = gpu->errors.lastError())
+      return llvm::createStringError(std::string("GPU step failed: ") + error);
   return llvm::Error::success();
 }

@@ -132,10 +132,6 @@ llvm::Error StepConfig::verify() const {
       return llvm::createStringError(
           "8-bit moments do not support AMSGrad (max_exp_avg_sq has no "
           "8-bit form)");
-    if (target != Target::CPU)
-      return llvm::createStringError(
-          "8-bit moments run on the CPU only for now (the GPU mapping has no "
-          "block reduction yet)");
   }
   if (variant.clipGradNorm && target != Target::CPU)
     return llvm::createStringError(

@@ -726,7 +726,8 @@ Outcome compare(const GoldenCase &c, const std::vector<T> (&state)[kNumStates]);
 
 template <typename T>
 Expected<Outcome> runCase(optim::Compiler &compiler, const GoldenCase &c) {
-  if (c.config.target != optim::Target::GPUEmulated)
+  if (c.config.target != optim::Target::GPUEmulated ||
+      c.config.momentStorage == optim::MomentStorage::blockwise8)
     return runCaseOnce<T>(compiler, c);
   auto step = compiler.getStep(c.config);
   if (!step)
@@ -814,8 +815,8 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
   return outcome;
 }
 
-/// Runs an 8-bit moment case (one tensor, CPU) and compares its params,
-/// decoded moments, codes and absmaxes with the reference's.
+/// Runs an 8-bit moment case (one tensor) and compares its params, decoded
+/// moments, codes and absmaxes with the reference's.
 Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
                                    const GoldenCase &c);
 
@@ -950,12 +951,72 @@ Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
   buffers.expAvgAbsmax = absmax[0].data();
   buffers.expAvgSqAbsmax = absmax[1].data();
   buffers.numElements = n;
+#ifdef OPTIM_HAVE_CUDA
+  // On the GPU the same buffers live in device memory: p, the codes, the
+  // absmaxes, g.
+  const optim::cuda::Driver &driver = optim::cuda::Driver::instance();
+  std::optional<optim::cuda::ScopedContext> context;
+  struct Mirror {
+    void *host;
+    size_t bytes;
+    CUdeviceptr device = 0;
+  } mirrors[] = {{param.data(), n * sizeof(float)},
+                 {codes[0].data(), n},
+                 {codes[1].data(), n},
+                 {absmax[0].data(), blocks * sizeof(float)},
+                 {absmax[1].data(), blocks * sizeof(float)},
+                 {nullptr, n * sizeof(float)}};
+  bool onGpu = c.config.target == optim::Target::GPU;
+  auto freeMirrors = [&] {
+    for (Mirror &mirror : mirrors)
+      if (mirror.device)
+        driver.memFree(mirror.device);
+  };
+  if (onGpu) {
+    context.emplace();
+    if (!context->ok())
+      return fail(context->status().message());
+    for (Mirror &mirror : mirrors) {
+      if (driver.memAlloc(&mirror.device, mirror.bytes) != CUDA_SUCCESS) {
+        freeMirrors();
+        return fail("cuMemAlloc failed");
+      }
+      if (mirror.host)
+        driver.memcpyHtoD(mirror.device, mirror.host, mirror.bytes);
+    }
+    auto ptr = [](CUdeviceptr p) { return reinterpret_cast<void *>(p); };
+    buffers.param = ptr(mirrors[0].device);
+    buffers.expAvg = ptr(mirrors[1].device);
+    buffers.expAvgSq = ptr(mirrors[2].device);
+    buffers.expAvgAbsmax = static_cast<float *>(ptr(mirrors[3].device));
+    buffers.expAvgSqAbsmax = static_cast<float *>(ptr(mirrors[4].device));
+  }
+#endif
   for (size_t i = 0; i < c.grads.size(); ++i) {
     grad.assign(c.grads[i].begin(), c.grads[i].end());
     buffers.grad = grad.data();
-    if (Error error = (*step)->run(buffers, scalarsAt(c, i)))
+#ifdef OPTIM_HAVE_CUDA
+    if (onGpu) {
+      driver.memcpyHtoD(mirrors[5].device, grad.data(), mirrors[5].bytes);
+      buffers.grad = reinterpret_cast<void *>(mirrors[5].device);
+    }
+#endif
+    if (Error error = (*step)->run(buffers, scalarsAt(c, i))) {
+#ifdef OPTIM_HAVE_CUDA
+      if (onGpu)
+        freeMirrors();
+#endif
       return std::move(error);
+    }
   }
+#ifdef OPTIM_HAVE_CUDA
+  if (onGpu) {
+    for (Mirror &mirror : mirrors)
+      if (mirror.host)
+        driver.memcpyDtoH(mirror.host, mirror.device, mirror.bytes);
+    freeMirrors();
+  }
+#endif
   // Codes: equal, or (near a midpoint, where f32 and f64 may round to
   // either side) one apart in at most the allowed fraction. The decoded
   // moments of equal codes, the absmaxes and the params then meet the

@@ -150,8 +150,8 @@ private:
                 int64_t begin, int64_t end) const;
   llvm::Error runImpl(llvm::ArrayRef<ParamBuffers> params,
                       const StepScalars &scalars, bool parallel) const;
-  /// One launch over the group, passed as a table (GpuStep.cpp); errors of
-  /// the CUDA layer are returned.
+  /// One launch over the group, passed as a table, and one per tensor with
+  /// 8-bit moments (GpuStep.cpp); errors of the CUDA layer are returned.
   llvm::Error runOnGpu(llvm::ArrayRef<ParamBuffers> params,
                        const double *scalarBlock) const;
 
@@ -163,6 +163,9 @@ private:
   NormFn normKernel = nullptr;
   /// Steps with 8-bit moments (CPU): the tensors that store them.
   QuantizedKernelFn quantizedKernel = nullptr;
+  /// Steps with 8-bit moments (GPU): the host launcher of one tensor's
+  /// kernel (a block of threads per quantisation block), packed arguments.
+  PackedFn quantizedPacked = nullptr;
   /// GPU steps: the device copies of recent group tables, and the CUDA
   /// layer's error channel.
   std::unique_ptr<detail::GpuState> gpu;
