@@ -170,7 +170,8 @@ def OptimEmulateGPULaunch : Pass<"optim-emulate-gpu-launch", "func::FuncOp"> {
     clusters, async tokens and any other gpu op in the body (shuffles,
     subgroup reductions) are rejected. NVVM intrinsics with an exact host
     equivalent are replaced: `llvm.nvvm.sqrt.rn.{f,d}` (correctly rounded)
-    become `math.sqrt`.
+    become `math.sqrt`; `gpu.alloc` and `gpu.dealloc` (synchronous) become
+    `memref.alloc` and `memref.dealloc`.
   }];
   let options = [
     Option<"blocks", "blocks", "int64_t", /*default=*/"0",

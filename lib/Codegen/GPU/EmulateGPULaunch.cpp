@@ -392,6 +392,34 @@ LogicalResult emulate(gpu::LaunchOp launch, int64_t blocksOverride,
   return success();
 }
 
+/// Device allocations around the launches (a reduction's per-block sums)
+/// are host allocations: on the host every memory is the host's.
+LogicalResult replaceDeviceAllocations(Operation *root) {
+  IRRewriter rewriter(root->getContext());
+  WalkResult result = root->walk([&](Operation *op) {
+    if (auto alloc = dyn_cast<gpu::AllocOp>(op)) {
+      if (alloc.getAsyncToken()) {
+        alloc.emitError("cannot emulate an async gpu.alloc");
+        return WalkResult::interrupt();
+      }
+      rewriter.setInsertionPoint(alloc);
+      rewriter.replaceOpWithNewOp<memref::AllocOp>(
+          alloc, alloc.getMemref().getType(), alloc.getDynamicSizes(),
+          alloc.getSymbolOperands());
+    } else if (auto dealloc = dyn_cast<gpu::DeallocOp>(op)) {
+      if (dealloc.getAsyncToken()) {
+        dealloc.emitError("cannot emulate an async gpu.dealloc");
+        return WalkResult::interrupt();
+      }
+      rewriter.setInsertionPoint(dealloc);
+      rewriter.replaceOpWithNewOp<memref::DeallocOp>(dealloc,
+                                                     dealloc.getMemref());
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 /// llvm.nvvm.sqrt.rn.{f,d} -> math.sqrt (both correctly rounded).
 void replaceDeviceIntrinsics(Operation *root) {
   IRRewriter rewriter(root->getContext());
@@ -425,6 +453,8 @@ struct OptimEmulateGPULaunchPass
       if (failed(emulate(launch, blocks, threads)))
         return signalPassFailure();
     replaceDeviceIntrinsics(getOperation());
+    if (failed(replaceDeviceAllocations(getOperation())))
+      return signalPassFailure();
   }
 };
 

@@ -23,6 +23,7 @@
 
 #include "KernelBody.h"
 #include "MapQuantBlocks.h"
+#include "MapReductionsToGPU.h"
 
 #include "optim/Codegen/Elementwise.h"
 #include "optim/Codegen/GroupTable.h"
@@ -180,6 +181,10 @@ struct OptimMapElementwiseToGPUPass
     }
     if (failed(mapQuantBlockLoops(
             func, {maxBlocks, preciseMath, testStrideOffset})))
+      return signalPassFailure();
+    // The sum reductions of optim.global_norm: a launch per norm.
+    if (failed(mapSumReductions(func,
+                                {blockSize, maxBlocks, testStrideOffset})))
       return signalPassFailure();
     // Runs of candidate generics separated only by side-effect-free ops
     // (the collapse_shape of the next parameter): one step each.
