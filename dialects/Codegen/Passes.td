@@ -117,6 +117,23 @@ def OptimMapElementwiseToGPU
     tensor's last chunk partial, and blocks take chunks with a grid-stride
     loop, finding their tensor by walking the table forward.
 
+    8-bit blockwise moments (the `optim.quant_block` loops of
+    convert-optim-to-linalg: per parameter, an `scf.for` over whole blocks
+    of 256 and the `scf.if` of the partial one) become a launch per
+    parameter with one block of 256 threads per quantisation block, one
+    element per thread, taken in a grid-stride loop: the decode-update keeps
+    the new moments in registers, the block's absmaxes are an atomic
+    unsigned max into shared memory between two barriers, then each thread
+    encodes its element. Threads past a partial block's end contribute 0.
+    Not yet with a group table.
+
+    Flat sum reductions into one 0-d accumulator (`optim.global_norm`, one
+    per gradient) become one launch per accumulator: per-thread partials
+    over grid-stride loops through every gradient, a tree in shared memory
+    per block (a fixed order: the sum depends on the launch shape only), one
+    sum per block in `gpu.alloc host_shared` memory, added to the
+    accumulator by the host in block order after the launch.
+
     Any other
     `linalg.generic` left in the function (a strided parameter) is an error:
     it cannot run on the host over device memory.
