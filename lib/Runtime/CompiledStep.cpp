@@ -347,7 +347,7 @@ llvm::Error CompiledStep::runSerial(llvm::ArrayRef<ParamBuffers> params,
 llvm::Expected<double>
 CompiledStep::computeGradSquaredNorm(llvm::ArrayRef<ParamBuffers> params,
                                      const StepScalars &scalars) const {
-  if (!normKernel)
+  if (!normKernel && !normPacked)
     return llvm::createStringError(
         "this step does not clip by the global norm (its configuration has "
         "no clipGradNorm)");
@@ -362,6 +362,12 @@ CompiledStep::computeGradSquaredNorm(llvm::ArrayRef<ParamBuffers> params,
     return 0.0;
   double block[detail::kNumScalarSlots];
   detail::packScalars(scalars, block);
+  if (config.target != Target::CPU) {
+    llvm::Expected<double> norm = computeGradNormOnGpu(params, block);
+    if (!norm)
+      return norm.takeError();
+    return *norm * *norm;
+  }
   Descriptor scalarDesc{block, block, 0, detail::kNumScalarSlots, 1};
   unsigned size = getElementSize(config.paramType);
 
@@ -409,6 +415,15 @@ CompiledStep::computeGradSquaredNorm(llvm::ArrayRef<ParamBuffers> params,
 llvm::Expected<double>
 CompiledStep::computeGradNorm(llvm::ArrayRef<ParamBuffers> params,
                               const StepScalars &scalars) const {
+  if (config.target != Target::CPU && normPacked) {
+    // The kernel's own norm, not the root of its square.
+    std::vector<Extent> extents;
+    if (llvm::Error error = collectExtents(params, scalars, -1, extents))
+      return std::move(error);
+    double block[detail::kNumScalarSlots];
+    detail::packScalars(scalars, block);
+    return computeGradNormOnGpu(params, block);
+  }
   llvm::Expected<double> squared = computeGradSquaredNorm(params, scalars);
   if (!squared)
     return squared.takeError();

@@ -616,7 +616,8 @@ Compiler::Impl::compile(const StepConfig &config) {
   if (!engine)
     return engine.takeError();
   CompiledStep::KernelFn kernel = nullptr;
-  CompiledStep::PackedFn packed = nullptr, quantizedPacked = nullptr;
+  CompiledStep::PackedFn packed = nullptr, quantizedPacked = nullptr,
+                         normPacked = nullptr;
 #ifdef OPTIM_CUDA_RUNTIME_LIBRARY
   const char *cudaRuntimeLibrary = getCudaRuntimeLibrary();
 #else
@@ -640,6 +641,13 @@ Compiler::Impl::compile(const StepConfig &config) {
     if (!address)
       return address.takeError();
     packed = *address;
+    if (config.variant.clipGradNorm) {
+      auto norm = (*engine)->engine->lookupPacked(
+          ("_mlir_ciface_" + ::optim::detail::kGradNormKernelName).str());
+      if (!norm)
+        return norm.takeError();
+      normPacked = *norm;
+    }
     if (config.momentStorage == MomentStorage::blockwise8) {
       auto quantized = (*engine)->engine->lookupPacked(
           ("_mlir_ciface_" + ::optim::detail::kQuantizedKernelName).str());
@@ -659,6 +667,7 @@ Compiler::Impl::compile(const StepConfig &config) {
                                 numThreads, millis, std::move(loweredIR));
   step->packed = packed;
   step->quantizedPacked = quantizedPacked;
+  step->normPacked = normPacked;
   step->gpu = std::move(*gpuState);
   return std::shared_ptr<const CompiledStep>(step);
 }

@@ -113,6 +113,47 @@ GpuState::getDeviceTable(const std::vector<int64_t> &host) {
 #endif
 }
 
+namespace {
+/// Appends the table row of `p`: its five buffers' addresses and its size.
+void appendRow(std::vector<int64_t> &table, const ParamBuffers &p) {
+  const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
+                           p.maxExpAvgSq};
+  table.resize(table.size() + kRowWords, 0);
+  int64_t *row = &table[table.size() - kRowWords];
+  for (auto [column, buffer] : llvm::enumerate(buffers))
+    row[column] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
+  row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
+}
+
+/// Calls a packed launcher with pointers to `descriptors` (and `result`).
+template <typename DescriptorT>
+void callPacked(void (*launcher)(void **),
+                llvm::MutableArrayRef<DescriptorT> descriptors,
+                void *result = nullptr) {
+  DescriptorT *pointers[8];
+  void *args[9];
+  unsigned count = 0;
+  for (DescriptorT &descriptor : descriptors) {
+    pointers[count] = &descriptor;
+    args[count] = &pointers[count];
+    ++count;
+  }
+  if (result)
+    args[count] = result;
+  launcher(args);
+}
+} // namespace
+
+llvm::Expected<void *>
+CompiledStep::getTableAddress(std::vector<int64_t> &table) const {
+  if (!gpu->onDevice)
+    return table.data();
+  llvm::Expected<uint64_t> device = gpu->getDeviceTable(table);
+  if (!device)
+    return device.takeError();
+  return reinterpret_cast<void *>(static_cast<uintptr_t>(*device));
+}
+
 llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
                                    const double *scalarBlock) const {
   // The tensors whose moments are 8-bit codes get a launch each (a block of
@@ -127,47 +168,26 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
       quantized.push_back(&p);
       continue;
     }
-    const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
-                             p.maxExpAvgSq};
-    table.resize(table.size() + kRowWords, 0);
-    int64_t *row = &table[table.size() - kRowWords];
-    for (auto [column, buffer] : llvm::enumerate(buffers))
-      row[column] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
-    row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
+    appendRow(table, p);
     total += p.numElements;
   }
-  // The launchers' arguments: pointers to pointers to descriptors.
   Descriptor scalars = {const_cast<double *>(scalarBlock),
                         const_cast<double *>(scalarBlock), 0, kNumScalarSlots,
                         1};
-  auto call = [&](PackedFn launcher,
-                  llvm::MutableArrayRef<Descriptor> descriptors) {
-    Descriptor *pointers[8];
-    void *args[8];
-    for (auto [i, descriptor] : llvm::enumerate(descriptors)) {
-      pointers[i] = &descriptor;
-      args[i] = &pointers[i];
-    }
-    launcher(args);
-  };
   if (gpu->onDevice)
     gpu->errors.clearError();
   if (total) {
-    void *tableAddress = table.data();
-    if (gpu->onDevice) {
-      llvm::Expected<uint64_t> device = gpu->getDeviceTable(table);
-      if (!device)
-        return device.takeError();
-      tableAddress = reinterpret_cast<void *>(static_cast<uintptr_t>(*device));
-    }
+    llvm::Expected<void *> tableAddress = getTableAddress(table);
+    if (!tableAddress)
+      return tableAddress.takeError();
     // The table, the five templates (only their size, the group's total,
     // is read: it sizes the grid) and the scalar block.
     Descriptor descriptors[7] = {
-        {tableAddress, tableAddress, 0, int64_t(table.size()), 1}};
+        {*tableAddress, *tableAddress, 0, int64_t(table.size()), 1}};
     for (int i = 1; i <= 5; ++i)
       descriptors[i] = {nullptr, nullptr, 0, total, 1};
     descriptors[6] = scalars;
-    call(packed, descriptors);
+    callPacked(packed, llvm::MutableArrayRef(descriptors));
   }
   for (const ParamBuffers *p : quantized) {
     auto view = [](const void *base, int64_t length) {
@@ -180,10 +200,44 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
         view(p->expAvg, n),         view(p->expAvgSq, n),
         view(p->expAvgAbsmax, blocks), view(p->expAvgSqAbsmax, blocks),
         scalars};
-    call(quantizedPacked, descriptors);
+    callPacked(quantizedPacked, llvm::MutableArrayRef(descriptors));
   }
   if (gpu->onDevice)
     if (const char *error = gpu->errors.lastError())
       return llvm::createStringError(std::string("GPU step failed: ") + error);
   return llvm::Error::success();
+}
+
+llvm::Expected<double>
+CompiledStep::computeGradNormOnGpu(llvm::ArrayRef<ParamBuffers> params,
+                                   const double *scalarBlock) const {
+  std::vector<int64_t> table;
+  int64_t total = 0;
+  for (const ParamBuffers &p : params) {
+    if (p.numElements == 0)
+      continue;
+    appendRow(table, p);
+    total += p.numElements;
+  }
+  if (total == 0)
+    return 0.0;
+  llvm::Expected<void *> tableAddress = getTableAddress(table);
+  if (!tableAddress)
+    return tableAddress.takeError();
+  // The table, the gradient template (its size, the total, sizes the grid)
+  // and the scalar block; the norm comes back through the last pointer.
+  Descriptor descriptors[3] = {
+      {*tableAddress, *tableAddress, 0, int64_t(table.size()), 1},
+      {nullptr, nullptr, 0, total, 1},
+      {const_cast<double *>(scalarBlock), const_cast<double *>(scalarBlock),
+       0, kNumScalarSlots, 1}};
+  double norm = 0;
+  if (gpu->onDevice)
+    gpu->errors.clearError();
+  callPacked(normPacked, llvm::MutableArrayRef(descriptors), &norm);
+  if (gpu->onDevice)
+    if (const char *error = gpu->errors.lastError())
+      return llvm::createStringError(std::string("GPU norm failed: ") +
+                                     error);
+  return norm;
 }

@@ -133,10 +133,6 @@ llvm::Error StepConfig::verify() const {
           "8-bit moments do not support AMSGrad (max_exp_avg_sq has no "
           "8-bit form)");
   }
-  if (variant.clipGradNorm && target != Target::CPU)
-    return llvm::createStringError(
-        "global-norm clipping runs on the CPU only for now (the GPU back end "
-        "has no norm reduction yet)");
   if (variant.stochasticRounding && paramType != ElementType::bf16)
     return llvm::createStringError(
         llvm::formatv("stochastic rounding rounds bf16 parameters, not {0}",

@@ -50,27 +50,38 @@ static Type getMlirType(MLIRContext *ctx, ElementType type) {
   llvm_unreachable("unknown element type");
 }
 
-/// The norm of one piece of a gradient, unscaled by grad_scale when the step
+/// The norm of one piece of a gradient (CPU), or with `table` of every
+/// gradient of the group table (GPU), unscaled by grad_scale when the step
 /// takes one:
 ///
-///   func.func @optim_grad_norm(%g: memref<?xT>, %scalars: memref<?xf64>)
-///       -> f64
+///   func.func @optim_grad_norm([%table: memref<?xi64>,] %g: memref<?xT>,
+///                              %scalars: memref<?xf64>) -> f64
 static void buildGradNormKernel(OpBuilder &b, Location loc, Type gradBuffer,
-                                Type scalarBuffer, bool gradScale) {
+                                Type scalarBuffer, bool gradScale,
+                                bool table) {
   Type f64 = b.getF64Type();
-  auto func = func::FuncOp::create(
-      b, loc, kGradNormKernelName,
-      b.getFunctionType({gradBuffer, scalarBuffer}, {f64}));
+  SmallVector<Type> args = {gradBuffer, scalarBuffer};
+  if (table)
+    args.insert(args.begin(),
+                MemRefType::get({ShapedType::kDynamic}, b.getI64Type()));
+  auto func = func::FuncOp::create(b, loc, kGradNormKernelName,
+                                   b.getFunctionType(args, {f64}));
   func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  if (table) {
+    func.setArgAttr(0, mlir::optim::kGroupTableAttr, b.getUnitAttr());
+    func.setArgAttr(1, mlir::optim::kGroupColumnAttr, b.getI64IntegerAttr(1));
+  }
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(func.addEntryBlock());
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  ValueRange operands = entry->getArguments().drop_front(table ? 1 : 0);
   Value scale;
   if (gradScale) {
     Value index = arith::ConstantIndexOp::create(b, loc, kGradScale);
-    scale = memref::LoadOp::create(b, loc, func.getArgument(1), index);
+    scale = memref::LoadOp::create(b, loc, operands[1], index);
   }
   Value norm = mlir::optim::GlobalNormOp::create(
-      b, loc, f64, ValueRange{func.getArgument(0)}, scale);
+      b, loc, f64, ValueRange{operands[0]}, scale);
   func::ReturnOp::create(b, loc, norm);
 }
 
@@ -127,9 +138,10 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
     buildStepBody(b, loc, config, quantized, /*table=*/false);
   }
 
-  if (variant.clipGradNorm && !table) {
+  if (variant.clipGradNorm) {
     b.setInsertionPointToEnd(module->getBody());
-    buildGradNormKernel(b, loc, paramBuffer, scalarBuffer, variant.gradScale);
+    buildGradNormKernel(b, loc, paramBuffer, scalarBuffer, variant.gradScale,
+                        table);
   }
   return module;
 }

@@ -61,13 +61,15 @@ enum ScalarSlot : unsigned {
 };
 
 constexpr llvm::StringLiteral kKernelName = "optim_step";
-/// With global-norm clipping (CPU steps) the module also defines
+/// With global-norm clipping the module also defines
 ///
 ///   func.func @optim_grad_norm(%g: memref<?xT>, %scalars: memref<?xf64>)
 ///       -> f64
 ///
 /// the norm of one piece of a gradient (unscaled by the grad_scale slot when
-/// the step takes one), summed in f64; the executor combines the pieces.
+/// the step takes one), summed in f64; the executor combines the pieces. On
+/// the GPU it takes the group table first and is the norm of the whole
+/// group (one launch).
 constexpr llvm::StringLiteral kGradNormKernelName = "optim_grad_norm";
 /// With 8-bit moments the module also defines the step of the tensors that
 /// store them (optim_step then serves the smaller ones, with f32 moments):

@@ -765,6 +765,7 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
       for (size_t i = 0; i < piece.size; ++i)
         arena[k][piece.arenaOffset + i] = T(c.init[k][piece.first + i]);
   }
+  Outcome normOutcome;
   std::vector<optim::ParamBuffers> group;
   for (const Piece &piece : layout) {
     optim::ParamBuffers buffers;
@@ -782,7 +783,16 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
       for (size_t i = 0; i < piece.size; ++i)
         arena[kNumStates][piece.arenaOffset + i] =
             T(c.grads[s][piece.first + i]);
-    if (Error error = step.run(group, scalarsAt(c, s)))
+    optim::StepScalars scalars = scalarsAt(c, s);
+    if (c.config.variant.clipGradNorm) {
+      // clip_grad_norm_ over the whole group (one launch), then the step.
+      Expected<double> norm = step.computeGradNorm(group, scalars);
+      if (!norm)
+        return norm.takeError();
+      checkGradNorm(c, s, *norm, normOutcome);
+      scalars.gradNorm = *norm;
+    }
+    if (Error error = step.run(group, scalars))
       return std::move(error);
   }
   // Every element outside the pieces must be untouched.
@@ -810,6 +820,12 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
         final[k][piece.first + i] = arena[k][piece.arenaOffset + i];
   }
   Outcome outcome = compare<T>(c, final);
+  if (!normOutcome.passed ||
+      normOutcome.maxToleranceUsed > outcome.maxToleranceUsed) {
+    outcome.passed = outcome.passed && normOutcome.passed;
+    outcome.maxToleranceUsed = normOutcome.maxToleranceUsed;
+    outcome.worst = normOutcome.worst;
+  }
   if (layout.size() > 1)
     outcome.worst += formatv(" [{0} tensors]", layout.size()).str();
   return outcome;

@@ -70,7 +70,7 @@ public:
   llvm::Error runSerial(llvm::ArrayRef<ParamBuffers> params,
                         const StepScalars &scalars) const;
 
-  /// Global-norm clipping (AdamVariant::clipGradNorm, CPU): the sum of the
+  /// Global-norm clipping (AdamVariant::clipGradNorm): the sum of the
   /// squares of every gradient element of `params`, each first unscaled by
   /// `scalars.gradScale` when the step takes one, as
   /// torch.nn.utils.clip_grad_norm_ sees them after GradScaler.unscale_.
@@ -78,7 +78,10 @@ public:
   /// into fixed chunks whatever the thread count, so the result is the same
   /// bits for any number of threads. Only the gradients are read; they are
   /// checked (null, misaligned, sizes) first. Squared sums of several groups
-  /// add up to the square of their global norm.
+  /// add up to the square of their global norm. On GPU targets the norm is
+  /// one launch over the group (a tree per block, the blocks' sums added on
+  /// the host in block order: the same bits for the same launch shape), and
+  /// this is its square.
   llvm::Expected<double>
   computeGradSquaredNorm(llvm::ArrayRef<ParamBuffers> params,
                          const StepScalars &scalars) const;
@@ -154,6 +157,11 @@ private:
   /// 8-bit moments (GpuStep.cpp); errors of the CUDA layer are returned.
   llvm::Error runOnGpu(llvm::ArrayRef<ParamBuffers> params,
                        const double *scalarBlock) const;
+  /// The table's address for the kernel: `table` itself, or its device copy.
+  llvm::Expected<void *> getTableAddress(std::vector<int64_t> &table) const;
+  /// The group's gradient norm in one launch over its table (GpuStep.cpp).
+  llvm::Expected<double> computeGradNormOnGpu(
+      llvm::ArrayRef<ParamBuffers> params, const double *scalarBlock) const;
 
   StepConfig config;
   std::unique_ptr<detail::JitEngine> engine;
@@ -166,6 +174,8 @@ private:
   /// Steps with 8-bit moments (GPU): the host launcher of one tensor's
   /// kernel (a block of threads per quantisation block), packed arguments.
   PackedFn quantizedPacked = nullptr;
+  /// GPU steps with global-norm clipping: the launcher of the group's norm.
+  PackedFn normPacked = nullptr;
   /// GPU steps: the device copies of recent group tables, and the CUDA
   /// layer's error channel.
   std::unique_ptr<detail::GpuState> gpu;

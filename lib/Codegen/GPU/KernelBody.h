@@ -1,7 +1,8 @@
 //===- KernelBody.h - a generic's body as kernel code -----------*- C++ -*-===//
 //
 // What the GPU mappings share: the body of an element-wise linalg.generic
-// cloned for one element or one vector, with the device's precise sqrt.
+// cloned for one element or one vector, with the device's precise sqrt, and
+// the views of the buffers a group table describes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +26,11 @@ SmallVector<Value> cloneGenericBody(OpBuilder &b, Location loc,
                                     linalg::GenericOp op, IRMapping &mapping,
                                     Value index, int64_t width,
                                     bool preciseMath);
+
+/// A memref<?xT> view of `size` (i64) elements at `address` (i64), for the
+/// buffers a group table describes.
+Value buildTableView(OpBuilder &b, Location loc, MemRefType type,
+                     Value address, Value size);
 
 } // namespace mlir::optim
 

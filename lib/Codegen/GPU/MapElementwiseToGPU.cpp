@@ -122,40 +122,6 @@ Value emitAllAligned(OpBuilder &b, Location loc, ValueRange buffers,
   return aligned;
 }
 
-/// A memref<?xT> view of `size` (i64) elements at `address` (i64), for the
-/// buffers a group table describes. The descriptor is assembled in the LLVM
-/// dialect and cast to the memref type; when the memref ops are lowered
-/// (on the device or on the host), the cast pair folds away.
-Value buildTableView(OpBuilder &b, Location loc, MemRefType type,
-                     Value address, Value size) {
-  MLIRContext *ctx = b.getContext();
-  Type ptr = LLVM::LLVMPointerType::get(ctx);
-  Type i64 = b.getI64Type();
-  Type array = LLVM::LLVMArrayType::get(i64, 1);
-  Type descriptorType =
-      LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64, array, array});
-  // The table holds global-memory addresses: saying so lets LLVM's
-  // address-space inference turn the accesses into ld/st.global on NVPTX
-  // (on the host, the cast is a no-op).
-  Value global = LLVM::IntToPtrOp::create(
-      b, loc, LLVM::LLVMPointerType::get(ctx, /*addressSpace=*/1), address);
-  Value pointer = LLVM::AddrSpaceCastOp::create(b, loc, ptr, global);
-  Value zero = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(0));
-  Value one = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(1));
-  Value descriptor = LLVM::PoisonOp::create(b, loc, descriptorType);
-  auto insert = [&](Value value, ArrayRef<int64_t> position) {
-    descriptor =
-        LLVM::InsertValueOp::create(b, loc, descriptor, value, position);
-  };
-  insert(pointer, {0});
-  insert(pointer, {1});
-  insert(zero, {2});
-  insert(size, {3, 0});
-  insert(one, {4, 0});
-  return UnrealizedConversionCastOp::create(b, loc, type, descriptor)
-      .getResult(0);
-}
-
 struct OptimMapElementwiseToGPUPass
     : optim::impl::OptimMapElementwiseToGPUBase<OptimMapElementwiseToGPUPass> {
   using Base::Base;

@@ -14,6 +14,8 @@
 
 #include "KernelBody.h"
 
+#include "optim/Codegen/GroupTable.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -49,7 +51,9 @@ Value getSumAccumulator(linalg::GenericOp op) {
   return op.getDpsInits()[0];
 }
 
-void mapRun(ArrayRef<linalg::GenericOp> run,
+/// `table` (or null) is the function's group table, `column` the table
+/// column of the run's one gradient, a template whose size is the total.
+void mapRun(ArrayRef<linalg::GenericOp> run, Value table, int64_t column,
             const ReductionMappingOptions &options) {
   linalg::GenericOp last = run.back();
   Location loc = last.getLoc();
@@ -102,13 +106,12 @@ void mapRun(ArrayRef<linalg::GenericOp> run,
     stride = arith::AddIOp::create(kb, loc, stride,
                                    constant(kb, options.testStrideOffset));
 
-  // This thread's partial sum over every gradient.
-  Value partial =
-      arith::ConstantOp::create(kb, loc, kb.getZeroAttr(element));
-  for (linalg::GenericOp op : run) {
-    Value input = op.getDpsInputs()[0];
-    Value n = memref::DimOp::create(kb, loc, input, 0);
-    auto loop = scf::ForOp::create(kb, loc, first, n, stride,
+  // This thread's partial sum over every gradient: a grid-stride loop
+  // through each.
+  auto accumulate = [&](OpBuilder &builder, linalg::GenericOp op,
+                        Value input, Value partial) -> Value {
+    Value n = memref::DimOp::create(builder, loc, input, 0);
+    auto loop = scf::ForOp::create(builder, loc, first, n, stride,
                                    ValueRange{partial});
     OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
     IRMapping mapping;
@@ -121,7 +124,40 @@ void mapRun(ArrayRef<linalg::GenericOp> run,
         cloneGenericBody(lb, loc, op, mapping, loop.getInductionVar(),
                          /*width=*/0, /*preciseMath=*/true);
     scf::YieldOp::create(lb, loc, sum);
-    partial = loop.getResult(0);
+    return loop.getResult(0);
+  };
+  Value partial =
+      arith::ConstantOp::create(kb, loc, kb.getZeroAttr(element));
+  if (!table) {
+    for (linalg::GenericOp op : run)
+      partial = accumulate(kb, op, op.getDpsInputs()[0], partial);
+  } else {
+    // Every tensor of the table in turn, each spread over the whole grid.
+    linalg::GenericOp op = run.front();
+    Value input = op.getDpsInputs()[0];
+    Value rowWords = constant(kb, kGroupTableRowWords);
+    Value rows = arith::DivUIOp::create(
+        kb, loc, memref::DimOp::create(kb, loc, table, 0), rowWords);
+    auto rowLoop = scf::ForOp::create(kb, loc, constant(kb, 0), rows,
+                                      constant(kb, 1), ValueRange{partial});
+    OpBuilder rb = OpBuilder::atBlockBegin(rowLoop.getBody());
+    Value row = arith::MulIOp::create(rb, loc, rowLoop.getInductionVar(),
+                                      rowWords);
+    auto word = [&](int64_t k) {
+      return memref::LoadOp::create(
+                 rb, loc, table,
+                 ValueRange{arith::AddIOp::create(rb, loc, row,
+                                                  constant(rb, k))})
+          .getResult();
+    };
+    Value size = word(kGroupTableSizeColumn);
+    Value view = buildTableView(rb, loc, cast<MemRefType>(input.getType()),
+                                word(column), size);
+    scf::YieldOp::create(
+        rb, loc,
+        ValueRange{accumulate(rb, op, view,
+                              rowLoop.getRegionIterArg(0))});
+    partial = rowLoop.getResult(0);
   }
 
   // The block's sum: a tree over the threads' partials, in shared memory.
@@ -212,7 +248,29 @@ mlir::optim::mapSumReductions(func::FuncOp func,
     if (!run.empty())
       runs.push_back(std::move(run));
   });
-  for (auto &run : runs)
-    mapRun(run, options);
+  Value table;
+  for (BlockArgument arg : func.getArguments())
+    if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
+      table = arg;
+  for (auto &run : runs) {
+    int64_t column = -1;
+    if (table) {
+      // The template: one gradient, a function argument with its column.
+      auto arg = dyn_cast<BlockArgument>(run.front().getDpsInputs()[0]);
+      IntegerAttr attr;
+      if (arg && arg.getOwner()->isEntryBlock() &&
+          arg.getOwner()->getParentOp() == func)
+        attr = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                  kGroupColumnAttr);
+      if (run.size() != 1 || !attr || attr.getInt() < 0 ||
+          attr.getInt() >= kGroupTableMaxColumns)
+        return run.front().emitError()
+               << "a sum reduction over a group table must be one generic "
+                  "reading a function argument marked "
+               << kGroupColumnAttr;
+      column = attr.getInt();
+    }
+    mapRun(run, table, column, options);
+  }
   return success();
 }
