@@ -9,6 +9,9 @@
 // RUN: %python %S/Inputs/extract-ptx.py --index 1 < %t.mlir > %t.1.ptx
 // RUN: ptxas -arch=sm_90 -v %t.0.ptx -o %t.0.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
 // RUN: ptxas -arch=sm_90 -v %t.1.ptx -o %t.1.cubin 2>&1 | FileCheck %s --check-prefix=STEP
+// The runtime's form, over a group table: ptxas too.
+// RUN: %python %S/Inputs/extract-ptx.py --index 2 < %t.mlir > %t.2.ptx
+// RUN: ptxas -arch=sm_90 -v %t.2.ptx -o %t.2.cubin 2>&1 | FileCheck %s --check-prefix=TABLE
 // RUN: FileCheck %s --check-prefix=PTX < %t.0.ptx
 // RUN: optim-opt %s --convert-optim-to-linalg --optim-map-elementwise-to-gpu | FileCheck %s --check-prefix=MAP
 
@@ -17,6 +20,10 @@
 // PTXAS: used 1 barriers, 2048 bytes smem
 // STEP: Compiling entry function 'clipped_step_kernel'
 // STEP: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+
+// TABLE: Compiling entry function 'table_norm_kernel'
+// TABLE: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// TABLE: used 1 barriers, 2048 bytes smem
 
 // The norm kernel squares in f64 and adds the block's partials as a tree.
 // PTX-LABEL: .entry clipped_step_kernel(
@@ -50,4 +57,18 @@ func.func @clipped_step(%p0: memref<?xf32>, %g0: memref<?xf32>, %m0: memref<?xf3
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
       grad_scale(%scale) clip_grad_norm(%norm, %max)
   return %norm : f32
+}
+
+// Every tensor of the table in turn, each over the whole grid: one launch.
+// MAP-LABEL: func @table_norm
+// MAP: gpu.launch
+// MAP: scf.for {{.*}} iter_args
+// MAP: memref.load %{{.*}} : memref<?xi64>
+// MAP: scf.for {{.*}} iter_args
+// MAP: gpu.barrier
+// MAP-NOT: gpu.launch
+func.func @table_norm(%table: memref<?xi64> {optim.group_table},
+                      %g: memref<?xf32> {optim.group_column = 1 : i64}) -> f64 {
+  %n = optim.global_norm %g : memref<?xf32> -> f64
+  return %n : f64
 }
