@@ -114,8 +114,10 @@ GpuState::getDeviceTable(const std::vector<int64_t> &host) {
 }
 
 namespace {
-/// Appends the table row of `p`: its five buffers' addresses and its size.
-void appendRow(std::vector<int64_t> &table, const ParamBuffers &p) {
+/// Appends the table row of `p`, the group's tensor `index`: its five
+/// buffers' addresses, its size and its rounding stream.
+void appendRow(std::vector<int64_t> &table, const ParamBuffers &p,
+               int64_t index) {
   const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
                            p.maxExpAvgSq};
   table.resize(table.size() + kRowWords, 0);
@@ -123,6 +125,7 @@ void appendRow(std::vector<int64_t> &table, const ParamBuffers &p) {
   for (auto [column, buffer] : llvm::enumerate(buffers))
     row[column] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
   row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
+  row[mlir::optim::kGroupTableStreamColumn] = index;
 }
 
 /// Calls a packed launcher with pointers to `descriptors` (and `result`).
@@ -159,16 +162,16 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
   // The tensors whose moments are 8-bit codes get a launch each (a block of
   // threads per quantisation block); the rest go into the table.
   std::vector<int64_t> table;
-  std::vector<const ParamBuffers *> quantized;
+  std::vector<size_t> quantized;
   int64_t total = 0;
-  for (const ParamBuffers &p : params) {
+  for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements == 0)
       continue;
     if (hasQuantizedMoments(config, p.numElements)) {
-      quantized.push_back(&p);
+      quantized.push_back(i);
       continue;
     }
-    appendRow(table, p);
+    appendRow(table, p, i);
     total += p.numElements;
   }
   Descriptor scalars = {const_cast<double *>(scalarBlock),
@@ -189,7 +192,16 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
     descriptors[6] = scalars;
     callPacked(packed, llvm::MutableArrayRef(descriptors));
   }
-  for (const ParamBuffers *p : quantized) {
+  // Each 8-bit tensor's launch gets its own stream in a copy of the block,
+  // as the CPU executor does.
+  double block[kNumScalarSlots];
+  std::memcpy(block, scalarBlock, sizeof block);
+  uint64_t streamBase;
+  std::memcpy(&streamBase, &block[detail::kRoundingStream], sizeof streamBase);
+  Descriptor tensorScalars = {block, block, 0, kNumScalarSlots, 1};
+  for (size_t i : quantized) {
+    const ParamBuffers *p = &params[i];
+    detail::storeSlotBits(block[detail::kRoundingStream], streamBase + i);
     auto view = [](const void *base, int64_t length) {
       void *ptr = const_cast<void *>(base);
       return Descriptor{ptr, ptr, 0, length, 1};
@@ -199,7 +211,7 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
         view(p->param, n),          view(p->grad, n),
         view(p->expAvg, n),         view(p->expAvgSq, n),
         view(p->expAvgAbsmax, blocks), view(p->expAvgSqAbsmax, blocks),
-        scalars};
+        tensorScalars};
     callPacked(quantizedPacked, llvm::MutableArrayRef(descriptors));
   }
   if (gpu->onDevice)
@@ -213,10 +225,10 @@ CompiledStep::computeGradNormOnGpu(llvm::ArrayRef<ParamBuffers> params,
                                    const double *scalarBlock) const {
   std::vector<int64_t> table;
   int64_t total = 0;
-  for (const ParamBuffers &p : params) {
+  for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements == 0)
       continue;
-    appendRow(table, p);
+    appendRow(table, p, i);
     total += p.numElements;
   }
   if (total == 0)

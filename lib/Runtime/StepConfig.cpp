@@ -138,10 +138,6 @@ llvm::Error StepConfig::verify() const {
         llvm::formatv("stochastic rounding rounds bf16 parameters, not {0}",
                       stringifyElementType(paramType))
             .str());
-  if (variant.stochasticRounding && target != Target::CPU)
-    return llvm::createStringError(
-        "stochastic rounding runs on the CPU only for now (the GPU group "
-        "table carries no per-tensor rounding stream yet)");
   if (target == Target::GPU) {
     unsigned version = 0;
     if (!llvm::StringRef(gpuChip).consume_front("sm_") ||

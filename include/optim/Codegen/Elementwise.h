@@ -10,9 +10,16 @@ namespace mlir::optim {
 /// Marks the generics of one block of a blockwise-quantised tensor (8-bit
 /// moments): a decode-update, a block reduction and an encode, inside the
 /// serial loop over the tensor's blocks. The CPU schedule only vectorises
-/// them (a block is already part of a thread's share); the GPU mapping has
-/// no form for them yet.
+/// them (a block is already part of a thread's share); the GPU mapping
+/// gives each block a block of threads.
 inline constexpr llvm::StringLiteral kQuantBlockAttr = "optim.quant_block";
+
+/// Marks the first op of a parameter's stochastic-rounding key derivation:
+/// its first operand is the parameter's stream (stream base + its index).
+/// The GPU's group-table form recomputes the chain from there per tensor,
+/// with the stream the table row holds.
+inline constexpr llvm::StringLiteral kRoundingStreamAttr =
+    "optim.rounding_stream";
 
 /// A 1-d, all-parallel, identity-indexed linalg.generic on memrefs: what
 /// convert-optim-to-linalg produces for a contiguous parameter, and what

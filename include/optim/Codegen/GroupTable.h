@@ -25,10 +25,13 @@ constexpr llvm::StringLiteral kGroupColumnAttr = "optim.group_column";
 /// One 64-byte row per tensor, of i64 words: the buffers' addresses in
 /// columns 0..kGroupTableMaxColumns-1 (param, grad, exp_avg, exp_avg_sq,
 /// max_exp_avg_sq for an optimizer step), the element count in
-/// kGroupTableSizeColumn, the rest reserved (zero).
+/// kGroupTableSizeColumn, the tensor's stochastic-rounding stream (its
+/// index in the group, added to the step's stream base) in
+/// kGroupTableStreamColumn, the rest reserved (zero).
 constexpr int64_t kGroupTableRowWords = 8;
 constexpr int64_t kGroupTableMaxColumns = 5;
 constexpr int64_t kGroupTableSizeColumn = 5;
+constexpr int64_t kGroupTableStreamColumn = 6;
 
 } // namespace mlir::optim
 

@@ -39,6 +39,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Analysis/SliceAnalysis.h"
 
 namespace mlir::optim {
 #define GEN_PASS_DEF_OPTIMMAPELEMENTWISETOGPU
@@ -55,10 +56,20 @@ namespace {
 /// at `index`. A vector access claims the alignment of its own bytes, at
 /// most `vectorBytes`: the callers only take the vector path when every
 /// buffer is `vectorBytes`-aligned and `index` is a multiple of `width`.
+/// `uniform` maps values from outside the body to the kernel's own (a
+/// tensor's rounding keys, computed per table row).
 void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op,
               ValueRange buffers, Value index, int64_t width,
-              int64_t vectorBytes, bool preciseMath) {
+              int64_t vectorBytes, bool preciseMath,
+              const IRMapping *uniform = nullptr) {
   IRMapping mapping;
+  if (uniform)
+    for (auto [from, to] : uniform->getValueMap())
+      mapping.map(from, width ? vector::BroadcastOp::create(
+                                    b, loc,
+                                    VectorType::get({width}, to.getType()), to)
+                                    .getResult()
+                              : to);
   Block *body = op.getBody();
   auto alignmentOf = [&](Value buffer) {
     int64_t bytes =
@@ -274,12 +285,40 @@ struct OptimMapElementwiseToGPUPass
   /// the template of each.
   LogicalResult mapTableRun(linalg::GenericOp op, Value table) {
     func::FuncOp func = getOperation();
-    // The template's element indices would restart in every tensor of the
-    // table while its per-tensor values (a stochastic-rounding stream) stay
-    // those of the template: refuse rather than repeat draws.
-    if (!op.getBody()->getOps<linalg::IndexOp>().empty())
-      return op.emitError("a step over a group table cannot use element "
-                          "indices (stochastic rounding)");
+    // Element indices (stochastic rounding) restart in every tensor of the
+    // table, so each tensor needs its own stream: the template's key
+    // derivation is recomputed per row from the stream the row holds.
+    // Without one, refuse rather than repeat draws.
+    Operation *keyStart = nullptr;
+    if (!op.getBody()->getOps<linalg::IndexOp>().empty()) {
+      func.walk([&](Operation *candidate) {
+        if (candidate->hasAttr(kRoundingStreamAttr) &&
+            candidate->getBlock() == op->getBlock())
+          keyStart = candidate;
+      });
+      if (!keyStart)
+        return op.emitError()
+               << "a step over a group table cannot use element indices "
+                  "without a rounding stream ("
+               << kRoundingStreamAttr << ")";
+    }
+    // The ops from the stream to the body's keys, in order.
+    SmallVector<Operation *> keyChain;
+    if (keyStart) {
+      llvm::SetVector<Operation *> slice;
+      getForwardSlice(keyStart, &slice);
+      keyChain.push_back(keyStart);
+      for (Operation *user : slice)
+        if (user->getBlock() == op->getBlock() && user != op.getOperation()) {
+          if (!isMemoryEffectFree(user) || user->getNumRegions())
+            return user->emitError("a rounding key must be computed by "
+                                   "side-effect-free ops");
+          keyChain.push_back(user);
+        }
+      llvm::sort(keyChain, [](Operation *a, Operation *b) {
+        return a->isBeforeInBlock(b);
+      });
+    }
     // Each operand of the template is a marked function argument: its column.
     SmallVector<int64_t> columns;
     for (Value v : op->getOperands()) {
@@ -405,6 +444,26 @@ struct OptimMapElementwiseToGPUPass
             base = after->getArgument(2);
       Value n = loadSize(kb, i);
       Value nWord = arith::IndexCastOp::create(kb, loc, kb.getI64Type(), n);
+      // This tensor's rounding keys: the template's, from its stream.
+      IRMapping rowKeys;
+      if (keyStart) {
+        Value base = keyStart->getOperand(0);
+        Value stream = arith::AddIOp::create(
+            kb, loc, base,
+            arith::TruncIOp::create(kb, loc, base.getType(),
+                                    loadWord(kb, i, kGroupTableStreamColumn)));
+        IRMapping chain;
+        chain.map(base, stream);
+        for (Operation *keyOp : keyChain)
+          kb.clone(*keyOp, chain);
+        // The body's captured values that the chain recomputes.
+        op.getBody()->walk([&](Operation *inner) {
+          for (Value v : inner->getOperands())
+            if (Value mapped = chain.lookupOrNull(v);
+                mapped && v.getParentBlock() == op->getBlock())
+              rowKeys.map(v, mapped);
+        });
+      }
       SmallVector<Value> views(kGroupTableMaxColumns);
       SmallVector<Value> buffers;
       for (auto [operand, column] : llvm::zip(op->getOperands(), columns)) {
@@ -427,7 +486,7 @@ struct OptimMapElementwiseToGPUPass
                                        constant(builder, 1));
         OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
         emitBody(sb, loc, op, buffers, loop.getInductionVar(), /*width=*/0,
-                 vectorBytes, preciseMath);
+                 vectorBytes, preciseMath, &rowKeys);
       };
       if (width > 1) {
         Value whole = arith::CmpIOp::create(
@@ -443,7 +502,7 @@ struct OptimMapElementwiseToGPUPass
             kb, loc, vector,
             [&](OpBuilder &tb, Location) {
               emitBody(tb, loc, op, buffers, start, width, vectorBytes,
-                       preciseMath);
+                       preciseMath, &rowKeys);
               scf::YieldOp::create(tb, loc);
             },
             [&](OpBuilder &eb, Location) {

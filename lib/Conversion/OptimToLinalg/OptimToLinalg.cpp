@@ -201,6 +201,10 @@ void emitParamRoundingKey(OpBuilder &b, Location loc,
                 k.offsetLo, k.offsetHi, k.zero};
   for (int round = 0; round < ::optim::kPhiloxRounds; ++round) {
     auto p0 = arith::MulUIExtendedOp::create(b, loc, c[0], k.m0);
+    // Its first operand is the parameter's stream (which folds away for
+    // parameter 0): marked for the GPU's group-table form.
+    if (round == 0)
+      p0->setAttr(mlir::optim::kRoundingStreamAttr, b.getUnitAttr());
     auto p1 = arith::MulUIExtendedOp::create(b, loc, c[2], k.m1);
     Value n0 = arith::XOrIOp::create(
         b, loc, arith::XOrIOp::create(b, loc, p1.getHigh(), c[1]),

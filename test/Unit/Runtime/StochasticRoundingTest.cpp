@@ -154,6 +154,46 @@ TEST(StochasticRounding, SameSeedSameBitsWithOneAndTwoThreads) {
   EXPECT_GT(differ, base.p[0].size() / 10);
 }
 
+// The GPU step (emulated on the host) draws what the CPU step draws: each
+// tensor of the group table recomputes its rounding keys from the stream
+// its row holds (its index in the group, an empty tensor included), and
+// its elements are indexed within it, through the vector and scalar paths.
+// Over three steps the bf16 parameters are the CPU's bit for bit.
+TEST(StochasticRounding, EmulatedGpuDrawsTheCpuBits) {
+  StepConfig gpuConfig = roundedConfig();
+  gpuConfig.target = Target::GPUEmulated;
+  auto gpu = llvm::cantFail(getCompiler().getStep(gpuConfig));
+  auto cpu = llvm::cantFail(getCompiler().getStep(roundedConfig()));
+  const size_t sizes[] = {37, 0, 70001, 1000};
+  Bf16Group onGpu(sizes), onCpu(sizes), start(sizes);
+  for (int64_t t = 1; t <= 3; ++t) {
+    StepScalars s = roundedScalars(0xfeedbeef12345678ull, t);
+    s.roundingStream = 9;
+    ASSERT_FALSE(bool(gpu->run(onGpu.buffers(), s)));
+    ASSERT_FALSE(bool(cpu->run(onCpu.buffers(), s)));
+  }
+  size_t moved = 0;
+  for (size_t i = 0; i < onGpu.p.size(); ++i)
+    for (size_t j = 0; j < onGpu.p[i].size(); ++j) {
+      ASSERT_EQ(onGpu.p[i][j], onCpu.p[i][j])
+          << "tensor " << i << " element " << j;
+      ASSERT_EQ(onGpu.m[i][j], onCpu.m[i][j]);
+      moved += onGpu.p[i][j] != start.p[i][j];
+    }
+  EXPECT_GT(moved, size_t(71038 / 2));
+  // The streams matter: the first tensor moved behind the empty one (its
+  // stream 10 instead of 9) rounds otherwise.
+  Bf16Group swapped(sizes);
+  std::vector<ParamBuffers> buffers = swapped.buffers();
+  std::swap(buffers[0], buffers[1]);
+  StepScalars s = roundedScalars(0xfeedbeef12345678ull, 1);
+  s.roundingStream = 9;
+  ASSERT_FALSE(bool(gpu->run(buffers, s)));
+  Bf16Group once(sizes);
+  ASSERT_FALSE(bool(cpu->run(once.buffers(), s)));
+  EXPECT_NE(swapped.p[0], once.p[0]);
+}
+
 // Unbiased: 2^16 elements that all update to the same f32 value x between
 // two bf16 neighbours, at five positions between them. Each rounds up with
 // probability q = (x - lo) / ulp, so the mean of the rounded values has
@@ -264,10 +304,6 @@ TEST(StochasticRounding, RejectsWhatItCannotRound) {
   f32.paramType = ElementType::f32;
   test::expectError(getCompiler().getStep(f32).takeError(),
                     "stochastic rounding rounds bf16 parameters, not f32");
-  StepConfig gpu = roundedConfig();
-  gpu.target = Target::GPUEmulated;
-  test::expectError(getCompiler().getStep(gpu).takeError(),
-                    "stochastic rounding runs on the CPU only");
   OptimizerOptions options = AdamWOptions().stochasticRounding(1);
   std::vector<float> w(8);
   test::expectError(
