@@ -6,8 +6,9 @@
 #   liboptim_cuda_runtime.so the mgpu* layer it calls (dlopens libcuda)
 #   bench_gpu_torch.py       torch.optim.AdamW(fused=True) and a copy probe
 #   conformance.tar.xz       optim-conformance with the shared libraries it
-#                            needs (LLVM, MLIR, ...), libdevice and both golden
-#                            corpora, for GPU conformance on the device
+#                            needs (LLVM, MLIR, ...), libdevice and the golden
+#                            corpora (PyTorch's, 8-bit moments, clipping), for
+#                            GPU conformance on the device
 # Then, on the GPU machine (e.g. through the device tool, carrying .device):
 #   .device/run.sh
 # which runs, in order: GPU conformance on every golden case (the JIT path:
@@ -41,6 +42,10 @@ ldd "$build/bin/optim-conformance" | awk '/=> \// {print $3}' |
   grep -Ev '/(libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+)\.so' |
   xargs -I{} cp -L {} "$stage/conformance/lib/"
 cp -r "$here/test/Conformance/golden" "$stage/conformance/golden"
+# Issue 10's GPU forms: 8-bit moments (a block of threads per quantisation
+# block) and global-norm clipping (the norm as one launch).
+cp -r "$here/test/Conformance/golden-8bit" "$stage/conformance/golden-8bit"
+cp -r "$here/test/Conformance/golden-clip" "$stage/conformance/golden-clip"
 cp /usr/local/cuda/nvvm/libdevice/libdevice.10.bc \
   "$stage/conformance/nvvm/libdevice/" 2>/dev/null || true
 tar -C "$stage" -cf - conformance | xz -T0 -6 > "$out/conformance.tar.xz"
@@ -55,7 +60,8 @@ if [ -f conformance.tar.xz ]; then
   # The NVVM serialiser finds libdevice through CUDA_HOME.
   CUDA_HOME="$PWD/conformance" LD_LIBRARY_PATH="$PWD/conformance/lib" \
     OPTIM_CUDA_RUNTIME_LIBRARY="$PWD/conformance/lib/liboptim_cuda_runtime.so" \
-    ./conformance/optim-conformance --target=gpu conformance/golden || status=1
+    ./conformance/optim-conformance --target=gpu conformance/golden \
+    conformance/golden-8bit conformance/golden-clip || status=1
 fi
 ./aot-gpu check 10000019 || status=1
 PYTHONUNBUFFERED=1 python3 bench_gpu_torch.py --optim-cmd "./aot-gpu bench" "$@" || status=1
