@@ -686,35 +686,43 @@ Value emitDecode(OpBuilder &b, Location loc, Value map, Value code,
   return arith::MulFOp::create(b, loc, value, absmax);
 }
 
-/// The code of x / absmax (x / absmax read as 0 for absmax = 0): the number
-/// of midpoints below it, by a branch-free radix-4 search: 4 levels of 3
-/// independent probes, so the chain of dependent lookups is 4 long
-/// (encodeQuantized of optim/Support/BlockwiseQuant.h).
-Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
-                 Value x, Value absmax) {
+/// The divisor of a block's coding: its absmax, or 1 when that is 0 (then
+/// every moment of the block is 0 and codes as 0 / 1 = 0). Block-uniform,
+/// so the element loop divides without a select.
+Value emitEncodeDivisor(OpBuilder &b, Location loc, Value absmax) {
   Type f32 = b.getF32Type();
   Value zero = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0));
+  Value one = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(1));
   Value isZero =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, absmax, zero);
-  Value normalised = arith::SelectOp::create(
-      b, loc, isZero, zero, arith::DivFOp::create(b, loc, x, absmax));
+  return arith::SelectOp::create(b, loc, isZero, one, absmax);
+}
+
+/// The code of x / divisor (emitEncodeDivisor): the number of midpoints
+/// below it, by a branch-free radix-4 search: 4 levels of 3 independent
+/// probes, so the chain of dependent lookups is 4 long
+/// (encodeQuantized of optim/Support/BlockwiseQuant.h). A level's digit is
+/// accumulated as `select(probe, acc + 1, acc)`, which the CPU back end
+/// emits as one masked add per probe.
+Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
+                 Value x, Value divisor) {
+  Value normalised = arith::DivFOp::create(b, loc, x, divisor);
   Value prefix = i32Constant(b, loc, 0);
+  Value one = i32Constant(b, loc, 1);
   Value two = i32Constant(b, loc, 2);
   for (const std::array<Value, 3> &quarters : tables.levels) {
     Value index =
         arith::IndexCastUIOp::create(b, loc, b.getIndexType(), prefix);
-    Value digit;
+    Value digits = arith::ShLIOp::create(b, loc, prefix, two);
     for (Value table : quarters) {
       Value point =
           tensor::ExtractOp::create(b, loc, table, ValueRange{index});
-      Value below = arith::ExtUIOp::create(
-          b, loc, b.getI32Type(),
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, point,
-                                normalised));
-      digit = digit ? arith::AddIOp::create(b, loc, digit, below) : below;
+      Value below = arith::CmpFOp::create(
+          b, loc, arith::CmpFPredicate::OLT, point, normalised);
+      digits = arith::SelectOp::create(
+          b, loc, below, arith::AddIOp::create(b, loc, digits, one), digits);
     }
-    prefix = arith::OrIOp::create(
-        b, loc, arith::ShLIOp::create(b, loc, prefix, two), digit);
+    prefix = digits;
   }
   return arith::TruncIOp::create(b, loc, b.getI8Type(), prefix);
 }
@@ -891,6 +899,8 @@ void emitQuantizedParamUpdate(
     memref::StoreOp::create(b, loc, newAbsmaxM, absmaxM, block);
     memref::StoreOp::create(b, loc, newAbsmaxV, absmaxV, block);
     // 3. Code the new moments.
+    Value divisorM = emitEncodeDivisor(b, loc, newAbsmaxM);
+    Value divisorV = emitEncodeDivisor(b, loc, newAbsmaxV);
     auto encode = linalg::GenericOp::create(
         b, loc, TypeRange(), ValueRange{newM, newV},
         ValueRange{codesM, codesV}, SmallVector<AffineMap>(4, identity),
@@ -898,8 +908,8 @@ void emitQuantizedParamUpdate(
           linalg::YieldOp::create(
               nb, nl,
               ValueRange{
-                  emitEncode(nb, nl, signedTables, args[0], newAbsmaxM),
-                  emitEncode(nb, nl, unsignedTables, args[1], newAbsmaxV)});
+                  emitEncode(nb, nl, signedTables, args[0], divisorM),
+                  emitEncode(nb, nl, unsignedTables, args[1], divisorV)});
         });
     for (Operation *generic : {decodeUpdate, reduce, encode})
       generic->setAttr(kQuantBlockAttr, b.getUnitAttr());
