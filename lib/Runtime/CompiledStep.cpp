@@ -241,8 +241,10 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
   // element draws the same bits however the group is split.
   double block[detail::kNumScalarSlots];
   std::memcpy(block, scalarBlock, sizeof block);
-  uint64_t streamBase;
+  uint64_t streamBase, firstElement;
   std::memcpy(&streamBase, &block[detail::kRoundingStream], sizeof streamBase);
+  std::memcpy(&firstElement, &block[detail::kRoundingElement],
+              sizeof firstElement);
   Descriptor scalars{block, block, 0, detail::kNumScalarSlots, 1};
   int64_t start = 0;
   for (auto [i, p] : llvm::enumerate(params)) {
@@ -265,7 +267,8 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
       int64_t offset = lo - start, length = hi - lo;
       unsigned momentSize = getMomentElementSize(config, p.numElements);
       detail::storeSlotBits(block[detail::kRoundingStream], streamBase + i);
-      detail::storeSlotBits(block[detail::kRoundingElement], offset);
+      detail::storeSlotBits(block[detail::kRoundingElement],
+                            offset + (i == 0 ? firstElement : 0));
       Descriptor dp = descriptor(p.param, offset, paramSize, length);
       Descriptor dg = descriptor(p.grad, offset, paramSize, length);
       Descriptor dm = descriptor(p.expAvg, offset, momentSize, length);

@@ -260,6 +260,12 @@ llvm::Error StepScalars::verify(const StepConfig &config) const {
       return llvm::createStringError(
           "grad_norm must be non-negative, got " + formatScalar(gradNorm));
   }
+  // The device's table gives each tensor its stream, not an element origin.
+  if (v.stochasticRounding && roundingElement != 0 &&
+      config.target != Target::CPU)
+    return llvm::createStringError(
+        "rounding_element must be 0 on GPU targets: they round every tensor "
+        "from its element 0");
   // The executor reads found_inf whatever the variant: non-zero skips.
   if (llvm::Error error = check(ScalarRole::FoundInf, foundInf))
     return error;

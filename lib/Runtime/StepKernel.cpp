@@ -32,7 +32,7 @@ void packScalars(const StepScalars &s, double (&block)[kNumScalarSlots]) {
   storeSlotBits(block[kRoundingSeed], s.roundingSeed);
   storeSlotBits(block[kRoundingOffset], s.roundingOffset);
   storeSlotBits(block[kRoundingStream], s.roundingStream);
-  storeSlotBits(block[kRoundingElement], 0);
+  storeSlotBits(block[kRoundingElement], s.roundingElement);
 }
 
 static Type getMlirType(MLIRContext *ctx, ElementType type) {

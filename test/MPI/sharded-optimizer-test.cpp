@@ -61,8 +61,40 @@ T unwrap(llvm::Expected<T> value, llvm::StringRef what) {
 }
 
 /// A parameter group of odd sizes, so that shards begin and end inside
-/// tensors and one shard spans several.
-const std::vector<int64_t> kSizes = {1000, 37, 1, 4099, 3, 250};
+/// tensors and one shard spans several, with an empty tensor inside the
+/// last rank's shard (W = 2 and 4).
+const std::vector<int64_t> kSizes = {1000, 37, 1, 4099, 0, 3, 250};
+
+/// bf16 as the tests hold it: conversions round to nearest even, and the
+/// arithmetic the reference needs (the reduction's sum and mean) rounds once
+/// per operation, as the communicator's bf16 sum and mean do.
+struct BFloat16 {
+  uint16_t bits = 0;
+  BFloat16() = default;
+  explicit BFloat16(double x) : bits(round(static_cast<float>(x))) {}
+  explicit operator double() const {
+    uint32_t u = uint32_t(bits) << 16;
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+  }
+  BFloat16 &operator+=(BFloat16 other) {
+    bits = round(static_cast<float>(double(*this)) +
+                 static_cast<float>(double(other)));
+    return *this;
+  }
+  BFloat16 &operator/=(BFloat16 other) {
+    bits = round(static_cast<float>(double(*this) / double(other)));
+    return *this;
+  }
+  static uint16_t round(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+      return uint16_t((u >> 16) | 0x40);
+    return uint16_t((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+  }
+};
 
 template <typename T> struct Model {
   std::vector<std::vector<T>> params;
@@ -159,6 +191,7 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
   StepScalars hyper = StepScalars::forPreset(Preset::TorchAdamW);
   hyper.lr = 1e-2;
   hyper.weightDecay = 1e-2;
+  hyper.roundingSeed = 0x5eed;
   bool clip = config.variant.clipGradNorm;
   if (clip)
     name += " clipped";
@@ -215,6 +248,8 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
       b.grad = g.data();
     StepScalars s = hyper;
     s.step = k;
+    // Optimizer's draws: afresh each step, tensor i with stream i.
+    s.roundingOffset = k;
     if (clip) {
       // clip_grad_norm_ on the reduced gradients, as DDP users call it.
       s.gradNorm = unwrap(step->computeGradNorm(buffers, s), "norm");
@@ -264,15 +299,18 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
   CHECK(worldSize > 2 || worst == 0 || (clip && worst <= 1e-6),
         name + ": two ranks differ from the unsharded step");
 
-  // Memory: 1/W of the unsharded moments, plus at most a 64-byte line of
-  // padding per buffer; and the allocation measured around create().
+  // Memory: 1/W of the unsharded moments, plus the padding of the shard to
+  // a 64-byte line of parameters per buffer; and the allocation measured
+  // around create().
   ShardLayout layout = opt->getLayout();
   ShardedMemory memory = opt->getMemory();
   int64_t numBuffers = config.variant.amsgrad ? 3 : 2;
   int64_t unsharded = total * momentSize * numBuffers;
   int64_t ideal = llvm::divideCeil(total, worldSize) * momentSize * numBuffers;
+  int64_t padding =
+      numBuffers * (64 / int64_t(sizeof(T))) * int64_t(momentSize);
   CHECK(memory.stateBytes >= ideal &&
-            memory.stateBytes <= ideal + numBuffers * 64,
+            memory.stateBytes <= ideal + padding,
         llvm::formatv("{0}: state {1} bytes per rank, 1/W is {2}", name,
                       memory.stateBytes, ideal)
             .str());
@@ -297,6 +335,22 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
         name, worldSize, total, layout.shardElements, layout.ownedElements,
         memory.stateBytes, double(memory.stateBytes) / unsharded, unsharded,
         1.0 / worldSize, memory.bufferBytes, measured, worst, worstElement);
+}
+
+/// Ranks with different rounding seeds would round their shards apart.
+void checkRoundingSeedMismatch(Compiler &compiler, Communicator &comm) {
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::bf16);
+  config.variant.stochasticRounding = true;
+  StepScalars hyper = StepScalars::forPreset(Preset::TorchAdamW);
+  hyper.roundingSeed = rank == worldSize - 1 ? 8 : 7;
+  Model<BFloat16> m;
+  uint64_t before = m.hash();
+  expectSameError(
+      ShardedOptimizer::create(compiler, comm, config, hyper, m.refs())
+          .takeError(),
+      "ranks disagree on the hyperparameters", "rounding seeds differ");
+  CHECK(m.hash() == before, "rejected create wrote the parameters");
 }
 
 void checkMismatches(Compiler &compiler, Communicator &comm) {
@@ -384,10 +438,10 @@ void checkMismatches(Compiler &compiler, Communicator &comm) {
     opt->setLearningRate(hyper.lr);
     auto ptrs = pointers(g);
     if (rank == last)
-      ptrs[4] = nullptr;
+      ptrs[5] = nullptr;
     expectSameError(opt->step(ptrs),
                     llvm::formatv("sharded step 2 not taken: rank {0} of {1}: "
-                                  "gradient #4 is null",
+                                  "gradient #5 is null",
                                   last, worldSize)
                         .str(),
                     "null gradient on one rank");
@@ -578,6 +632,16 @@ int main(int argc, char **argv) {
       // moment by one ulp, 2^-8 of itself.
       checkAgainstUnsharded<float>(*compiler, *comm, narrow,
                                    GradReduction::Mean, 1e-3);
+      // Stochastic rounding: every element draws by its unsharded tensor
+      // and element index, so two ranks give the unsharded step's bits
+      // (shards start inside tensors); with more ranks a reordered
+      // gradient sum can move a rounding by one bf16 ulp.
+      StepConfig rounded =
+          StepConfig::forPreset(Preset::TorchAdamW, ElementType::bf16);
+      rounded.variant.stochasticRounding = true;
+      checkAgainstUnsharded<BFloat16>(*compiler, *comm, rounded,
+                                      GradReduction::Mean, 1e-2);
+      checkRoundingSeedMismatch(*compiler, *comm);
       checkMismatches(*compiler, *comm);
       checkCheckpoints(*compiler, *comm);
       int total = 0;

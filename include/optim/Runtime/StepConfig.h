@@ -150,6 +150,11 @@ struct StepScalars {
   uint64_t roundingSeed = 0;
   uint64_t roundingOffset = 0;
   uint64_t roundingStream = 0;
+  /// The index, within its tensor, of the first tensor's first element: 0
+  /// unless that buffer is the tail of a tensor whose head is elsewhere, as
+  /// a shard's first piece is (ShardedOptimizer), so that it draws the bits
+  /// the whole tensor would. CPU steps only.
+  uint64_t roundingElement = 0;
 
   /// The defaults users of `preset`'s framework expect (lr, betas, eps,
   /// weight decay; e.g. eps 1e-6 for MXNet, weight decay 1e-2 for AdamW).

@@ -42,8 +42,14 @@ uint64_t hashScalars(const StepScalars &s) {
                      s.eps,         s.weightDecay, static_cast<double>(s.step),
                      s.beta1Power,  s.beta2Power, s.rescaleGrad,
                      s.clipGradient, s.gradScale};
+  // The rounding's seed and offset, by their bits (doubles would round
+  // them); the stream and element are where each rank's shard starts.
+  uint64_t words[] = {s.roundingSeed, s.roundingOffset};
   return llvm::xxh3_64bits(llvm::ArrayRef(
-      reinterpret_cast<const uint8_t *>(values), sizeof(values)));
+             reinterpret_cast<const uint8_t *>(values), sizeof(values))) ^
+         (llvm::xxh3_64bits(llvm::ArrayRef(
+              reinterpret_cast<const uint8_t *>(words), sizeof(words))) *
+          0x9e3779b97f4a7c15ull);
 }
 
 uint64_t hashWords(llvm::ArrayRef<uint64_t> words) {
@@ -93,13 +99,21 @@ void ShardedOptimizer::allocate() {
 
   // The kernel's pieces: the parts of the tensors inside [begin, end). Their
   // parameters are the caller's memory, updated in place; gradients and
-  // moments are at the same offsets in the shard's buffers.
+  // moments are at the same offsets in the shard's buffers. Pieces follow
+  // the tensors one to one from the first (empty tensors inside the shard
+  // are empty pieces), so piece k is tensor firstTensor + k.
   int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
   int64_t offset = 0;
-  for (const ShardedParam &p : params) {
+  for (auto [k, p] : llvm::enumerate(params)) {
     int64_t lo = std::max(begin, offset);
     int64_t hi = std::min(end, offset + p.numElements);
-    if (lo < hi) {
+    if (lo >= hi && p.numElements == 0 && !pieces.empty() && offset < end) {
+      pieces.emplace_back();
+    } else if (lo < hi) {
+      if (pieces.empty()) {
+        firstTensor = k;
+        firstElement = lo - offset;
+      }
       ParamBuffers piece;
       piece.param = static_cast<char *>(p.data) + (lo - offset) * paramSize;
       int64_t local = lo - begin;
@@ -134,11 +148,6 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
       return llvm::createStringError(
           "sharded steps run on host buffers (Target::CPU); a GPU version "
           "would reduce over NCCL on device buffers");
-    if (config.variant.stochasticRounding)
-      return llvm::createStringError(
-          "sharded steps do not round stochastically yet (a shard's pieces "
-          "would have to draw with their unsharded tensor and element "
-          "indices)");
     if (config.momentStorage == MomentStorage::blockwise8)
       return llvm::createStringError(
           "sharded steps do not store 8-bit moments yet (shard boundaries "
@@ -247,6 +256,12 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   int64_t t = firstStep + stepCount;
   StepScalars s = hyper;
   s.step = t;
+  if (config.variant.stochasticRounding) {
+    // As Optimizer draws: afresh each step, each tensor its own stream.
+    s.roundingOffset = uint64_t(t);
+    s.roundingStream = hyper.roundingStream + firstTensor;
+    s.roundingElement = firstElement;
+  }
   if (config.variant.givenPowers) {
     s.beta1Power = std::pow(s.beta1, static_cast<double>(t));
     s.beta2Power = std::pow(s.beta2, static_cast<double>(t));
@@ -290,7 +305,9 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   char *flatBytes = flat.get();
   int64_t offset = 0;
   for (auto [p, g] : llvm::zip(params, grads)) {
-    std::memcpy(flatBytes + offset * paramSize, g, p.numElements * paramSize);
+    if (p.numElements) // (an empty tensor's gradient may be null)
+      std::memcpy(flatBytes + offset * paramSize, g,
+                  p.numElements * paramSize);
     offset += p.numElements;
   }
   timings.pack += secondsSince(start);

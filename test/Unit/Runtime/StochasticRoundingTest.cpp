@@ -298,6 +298,48 @@ TEST(StochasticRounding, TracksTheF32RunWhereNearestStalls) {
       << "f32 " << mean(f32) << " stochastic " << mean(stochastic);
 }
 
+// A buffer that is the tail of a tensor (a shard's first piece) draws with
+// roundingElement, the index of its first element in the tensor: it gets
+// the bits of the same elements stepped as part of the whole tensor, and
+// the tensors after it keep their own streams. Without the origin the tail
+// rounds differently. GPU targets refuse an origin.
+TEST(StochasticRounding, TailOfATensorDrawsTheWholeTensorsBits) {
+  auto rounded = llvm::cantFail(getCompiler().getStep(roundedConfig()));
+  const size_t sizes[] = {5000, 300};
+  const size_t cut = 1234;
+  Bf16Group whole(sizes), tail(sizes), unaligned(sizes);
+  StepScalars s = roundedScalars(99, 3);
+  s.roundingStream = 7;
+  ASSERT_FALSE(bool(rounded->run(whole.buffers(), s)));
+  auto shifted = [&](Bf16Group &group) {
+    std::vector<ParamBuffers> buffers = group.buffers();
+    ParamBuffers &first = buffers[0];
+    first.param = group.p[0].data() + cut;
+    first.grad = group.g[0].data() + cut;
+    first.expAvg = group.m[0].data() + cut;
+    first.expAvgSq = group.v[0].data() + cut;
+    first.numElements -= cut;
+    return buffers;
+  };
+  StepScalars withOrigin = s;
+  withOrigin.roundingElement = cut;
+  ASSERT_FALSE(bool(rounded->run(shifted(tail), withOrigin)));
+  ASSERT_FALSE(bool(rounded->run(shifted(unaligned), s)));
+  for (size_t j = cut; j < sizes[0]; ++j)
+    ASSERT_EQ(tail.p[0][j], whole.p[0][j]) << "element " << j;
+  EXPECT_EQ(tail.p[1], whole.p[1]);
+  EXPECT_EQ(unaligned.p[1], whole.p[1]);
+  size_t differ = 0;
+  for (size_t j = cut; j < sizes[0]; ++j)
+    differ += unaligned.p[0][j] != whole.p[0][j];
+  EXPECT_GT(differ, (sizes[0] - cut) / 10);
+
+  StepConfig gpu = roundedConfig();
+  gpu.target = Target::GPUEmulated;
+  test::expectError(withOrigin.verify(gpu),
+                    "rounding_element must be 0 on GPU targets");
+}
+
 // What a step with stochastic rounding cannot be.
 TEST(StochasticRounding, RejectsWhatItCannotRound) {
   StepConfig f32 = roundedConfig();

@@ -110,6 +110,13 @@ public:
   /// rank must pass the same configuration, hyperparameters, parameter sizes
   /// and initial parameter values; otherwise every rank returns the same
   /// error. `comm` must outlive the optimizer.
+  ///
+  /// Stochastic rounding (AdamVariant::stochasticRounding, bf16 params):
+  /// `hyper.roundingSeed` is the seed and `hyper.roundingStream` the first
+  /// tensor's stream. Step t draws with offset t and tensor k with stream
+  /// roundingStream + k, each element by its index in the whole tensor, so
+  /// every element rounds as in the unsharded step on the same gradients,
+  /// whatever the number of ranks.
   static llvm::Expected<std::unique_ptr<ShardedOptimizer>>
   create(Compiler &compiler, Communicator &comm, const StepConfig &config,
          const StepScalars &hyper, std::vector<ShardedParam> params,
@@ -197,6 +204,9 @@ private:
   Storage shardGrad;
   /// The kernel's arguments: the pieces of the tensors the shard covers.
   std::vector<ParamBuffers> pieces;
+  /// Where pieces[0] starts: its tensor's index in the group and its first
+  /// element's index in that tensor (stochastic rounding draws by them).
+  uint64_t firstTensor = 0, firstElement = 0;
   int64_t firstStep;
   int64_t stepCount = 0;
   double lastGradNorm = std::numeric_limits<double>::quiet_NaN();
