@@ -247,33 +247,20 @@ inline float getQuantMidpoint(QuantMap map, unsigned k) {
                                    : kUnsignedDynamicMidpointBits[k]);
 }
 
-/// The levels of the radix-4 search of a code (4 levels of 2 bits).
-inline constexpr unsigned kQuantSearchLevels = 4;
-
-/// The radix-4 search tree of `map`'s midpoints: once the code's first
-/// level-1 base-4 digits are `prefix`, level `level` (1..4) compares with
-/// the three midpoints that split the remaining codes into quarters;
-/// `quarter` (1..3) picks one. The compiled steps keep one small table per
-/// level and quarter (4^(level-1) entries), so that the three probes of a
-/// level are independent lookups.
-inline float getQuantSearchPoint(QuantMap map, unsigned level,
-                                 unsigned quarter, unsigned prefix) {
-  unsigned span = 1u << (2 * (kQuantSearchLevels - level));
-  return getQuantMidpoint(map, prefix * 4 * span + quarter * span - 1);
-}
-
 /// The code of the normalised value `x` (x / absmax): the number of
-/// midpoints below it, found by the branch-free radix-4 search the compiled
-/// steps run (4 levels of 3 probes). NaN has code 0.
+/// midpoints below it (the nearest map value, ties to the lower code). NaN
+/// has code 0. This is the definition; the compiled steps compute it with a
+/// QuantEncodeTable (optim/Support/QuantEncodeTable.h).
 inline uint8_t encodeQuantized(QuantMap map, float x) {
-  unsigned prefix = 0;
-  for (unsigned level = 1; level <= kQuantSearchLevels; ++level) {
-    unsigned digit = 0;
-    for (unsigned quarter = 1; quarter <= 3; ++quarter)
-      digit += getQuantSearchPoint(map, level, quarter, prefix) < x;
-    prefix = 4 * prefix + digit;
+  unsigned lo = 0, hi = 256; // the count lies in [lo, hi]
+  while (lo < hi) {
+    unsigned mid = (lo + hi) / 2;
+    if (getQuantMidpoint(map, mid) < x)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
-  return uint8_t(prefix);
+  return uint8_t(lo);
 }
 
 } // namespace optim

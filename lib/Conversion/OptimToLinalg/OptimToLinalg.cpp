@@ -24,6 +24,7 @@
 #include "optim/Dialect/Optim/IR/OptimOps.h"
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
 #include "optim/Support/BlockwiseQuant.h"
+#include "optim/Support/QuantEncodeTable.h"
 #include "optim/Support/Philox.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -603,38 +604,32 @@ SmallVector<Value> emitParamUpdate(OpBuilder &b, Location loc,
 // 8-bit blockwise moments
 //===----------------------------------------------------------------------===//
 
-/// The code tables of 8-bit moments (optim/Support/BlockwiseQuant.h): per
-/// map the 256 values and, for each of the 4 levels of its midpoints'
-/// radix-4 search tree, three tables (one per quarter boundary) of 1, 4, 16
-/// and 64 entries: memref.globals the pass adds to the module, viewed as
-/// tensors so that the vectoriser turns a lookup (tensor.extract) into a
-/// gather; the CPU schedule then reads the globals directly, or, on
-/// AVX-512, turns the lookups into in-register permutes.
+/// The code tables of 8-bit moments, per map: its 256 values (the decode)
+/// and its encode table (optim/Support/QuantEncodeTable.h): memref.globals
+/// the pass adds to the module, viewed as tensors so that the vectoriser
+/// turns a lookup (tensor.extract) into a gather; the CPU schedule then
+/// reads the globals directly, or, on AVX-512, turns the lookups in the
+/// 256 values into in-register permutes.
 struct QuantTables {
   Value values;
-  /// levels[level - 1][quarter - 1]
-  SmallVector<std::array<Value, 3>, 4> levels;
+  Value encode;
+  const ::optim::QuantEncodeTable *layout = nullptr;
 };
 
-std::string getQuantTableName(::optim::QuantMap map, unsigned level = 0,
-                              unsigned quarter = 0) {
+std::string getQuantTableName(::optim::QuantMap map, bool encode = false) {
   std::string name = map == ::optim::QuantMap::signedDynamic
                          ? "__optim_dynamic_map_signed"
                          : "__optim_dynamic_map_unsigned";
-  if (level)
-    name += llvm::formatv("_search{0}_{1}", level, quarter).str();
-  return name;
+  return encode ? name + "_encode" : name;
 }
 
 /// Adds the tables to `module` unless they are there already.
 void addQuantTableGlobals(OpBuilder &b, Operation *module) {
-  auto add = [&](StringRef name, ArrayRef<float> values) {
+  auto add = [&](StringRef name, DenseElementsAttr init) {
     if (SymbolTable::lookupSymbolIn(module, name))
       return;
-    auto type = MemRefType::get({int64_t(values.size())}, b.getF32Type());
-    auto init = DenseElementsAttr::get(
-        RankedTensorType::get(type.getShape(), type.getElementType()),
-        values);
+    auto type = MemRefType::get(init.getType().getShape(),
+                                init.getType().getElementType());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&module->getRegion(0).front());
     memref::GlobalOp::create(b, module->getLoc(), name,
@@ -646,34 +641,33 @@ void addQuantTableGlobals(OpBuilder &b, Operation *module) {
     SmallVector<float> values;
     for (unsigned code = 0; code < 256; ++code)
       values.push_back(::optim::getQuantMapValue(map, code));
-    add(getQuantTableName(map), values);
-    for (unsigned level = 1; level <= ::optim::kQuantSearchLevels; ++level)
-      for (unsigned quarter = 1; quarter <= 3; ++quarter) {
-        SmallVector<float> points;
-        for (unsigned prefix = 0; prefix < (1u << (2 * (level - 1)));
-             ++prefix)
-          points.push_back(
-              ::optim::getQuantSearchPoint(map, level, quarter, prefix));
-        add(getQuantTableName(map, level, quarter), points);
-      }
+    add(getQuantTableName(map),
+        DenseElementsAttr::get(RankedTensorType::get({256}, b.getF32Type()),
+                               ArrayRef(values)));
+    const ::optim::QuantEncodeTable &table = ::optim::getQuantEncodeTable(map);
+    SmallVector<int32_t> entries(table.entries.begin(), table.entries.end());
+    add(getQuantTableName(map, /*encode=*/true),
+        DenseElementsAttr::get(
+            RankedTensorType::get({int64_t(entries.size())},
+                                  b.getI32Type()),
+            ArrayRef(entries)));
   }
 }
 
 QuantTables emitQuantTables(OpBuilder &b, Location loc,
                             ::optim::QuantMap map) {
-  auto view = [&](unsigned level, unsigned quarter) -> Value {
-    int64_t size = level ? int64_t(1) << (2 * (level - 1)) : 256;
-    auto type = MemRefType::get({size}, b.getF32Type());
-    Value buffer = memref::GetGlobalOp::create(
-        b, loc, type, getQuantTableName(map, level, quarter));
+  auto view = [&](StringRef name, int64_t size, Type element) -> Value {
+    auto type = MemRefType::get({size}, element);
+    Value buffer = memref::GetGlobalOp::create(b, loc, type, name);
     return bufferization::ToTensorOp::create(
-        b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
-        buffer, /*restrict=*/true);
+        b, loc, RankedTensorType::get(type.getShape(), element), buffer,
+        /*restrict=*/true);
   };
-  QuantTables tables{view(0, 0), {}};
-  for (unsigned level = 1; level <= ::optim::kQuantSearchLevels; ++level)
-    tables.levels.push_back(
-        {view(level, 1), view(level, 2), view(level, 3)});
+  QuantTables tables;
+  tables.layout = &::optim::getQuantEncodeTable(map);
+  tables.values = view(getQuantTableName(map), 256, b.getF32Type());
+  tables.encode = view(getQuantTableName(map, /*encode=*/true),
+                       tables.layout->entries.size(), b.getI32Type());
   return tables;
 }
 
@@ -698,33 +692,45 @@ Value emitEncodeDivisor(OpBuilder &b, Location loc, Value absmax) {
   return arith::SelectOp::create(b, loc, isZero, one, absmax);
 }
 
-/// The code of x / divisor (emitEncodeDivisor): the number of midpoints
-/// below it, by a branch-free radix-4 search: 4 levels of 3 independent
-/// probes, so the chain of dependent lookups is 4 long
-/// (encodeQuantized of optim/Support/BlockwiseQuant.h). A level's digit is
-/// accumulated as `select(probe, acc + 1, acc)`, which the CPU back end
-/// emits as one masked add per probe.
+/// The code of y = x / divisor (emitEncodeDivisor), the number of midpoints
+/// below y, by the encode table (encodeWithTable of
+/// optim/Support/QuantEncodeTable.h): the bucket of y's bits, one lookup,
+/// one compare of the low bits. Integer arithmetic throughout; on the CPU
+/// the lookup is one gather from an L1-resident table.
 Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
                  Value x, Value divisor) {
-  Value normalised = arith::DivFOp::create(b, loc, x, divisor);
-  Value prefix = i32Constant(b, loc, 0);
-  Value one = i32Constant(b, loc, 1);
-  Value two = i32Constant(b, loc, 2);
-  for (const std::array<Value, 3> &quarters : tables.levels) {
-    Value index =
-        arith::IndexCastUIOp::create(b, loc, b.getIndexType(), prefix);
-    Value digits = arith::ShLIOp::create(b, loc, prefix, two);
-    for (Value table : quarters) {
-      Value point =
-          tensor::ExtractOp::create(b, loc, table, ValueRange{index});
-      Value below = arith::CmpFOp::create(
-          b, loc, arith::CmpFPredicate::OLT, point, normalised);
-      digits = arith::SelectOp::create(
-          b, loc, below, arith::AddIOp::create(b, loc, digits, one), digits);
-    }
-    prefix = digits;
-  }
-  return arith::TruncIOp::create(b, loc, b.getI8Type(), prefix);
+  const ::optim::QuantEncodeTable &layout = *tables.layout;
+  auto constant = [&](uint32_t value) {
+    return i32Constant(b, loc, value);
+  };
+  Value y = arith::DivFOp::create(b, loc, x, divisor);
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), y);
+  Value magnitude = arith::AndIOp::create(b, loc, bits, constant(0x7fffffff));
+  Value bucket = arith::ShRUIOp::create(b, loc, magnitude,
+                                        constant(layout.shift));
+  bucket = arith::MinUIOp::create(
+      b, loc,
+      arith::MaxUIOp::create(b, loc, bucket, constant(layout.lowest)),
+      constant(layout.lowest + layout.numBuckets - 1));
+  // All ones for negative y, else 0.
+  Value sign = arith::ShRSIOp::create(b, loc, bits, constant(31));
+  Value entryIndex = arith::AddIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, bucket, constant(layout.lowest)),
+      arith::AndIOp::create(b, loc, sign, constant(layout.numBuckets)));
+  Value entry = tensor::ExtractOp::create(
+      b, loc, tables.encode,
+      ValueRange{arith::IndexCastUIOp::create(b, loc, b.getIndexType(),
+                                              entryIndex)});
+  Value lowMask = constant(layout.getLowMask());
+  Value low = arith::AndIOp::create(
+      b, loc, arith::XOrIOp::create(b, loc, bits, sign), lowMask);
+  Value code = arith::ShRUIOp::create(b, loc, entry, constant(layout.shift));
+  Value above = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult,
+      arith::AndIOp::create(b, loc, entry, lowMask), low);
+  code = arith::SelectOp::create(
+      b, loc, above, arith::AddIOp::create(b, loc, code, constant(1)), code);
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), code);
 }
 
 /// The update of parameter `i` whose moments are 8-bit codes with absmaxes

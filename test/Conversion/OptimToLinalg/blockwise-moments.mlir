@@ -8,19 +8,19 @@
 // (table lookup times the block's absmax), updates p in place and keeps the
 // new f32 moments in scratch; one reduction takes their largest magnitudes
 // (an unsigned max of |x|'s bits: NaN propagates), which replace the
-// absmaxes; one generic codes each moment by a radix-4 search of its
-// midpoints: 4 levels of 3 independent probes. Other parameters of the group keep their one
+// absmaxes; one generic codes each moment with the map's encode table
+// (optim/Support/QuantEncodeTable.h): the bucket of its bits, one lookup,
+// one compare of the low bits. Other parameters of the group keep their one
 // fused generic.
 
 // CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed : memref<256xf32> = dense<"0x33337EBF
 // CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned : memref<256xf32>
-// The radix-4 search tree, three tables per level (one per quarter
-// boundary) of 1, 4, 16 and 64 midpoints. The root's middle boundary is
-// the midpoint between codes 127 (0) and 128 (the smallest positive value).
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search1_2 : memref<1xf32> = dense<2.75000019E-7>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search2_1 : memref<4xf32>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_search4_3 : memref<64xf32>
-// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned_search4_3 : memref<64xf32>
+// The encode tables: buckets of 2^17 (signed map) and 2^16 (unsigned) bit
+// patterns, 1402 and 2901 per sign. The first signed entry is the lowest
+// bucket's: code 127 (the count of negative midpoints) and no midpoint
+// (low bits all ones).
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_signed_encode : memref<2804xi32> = dense<"0xFFFFFF00
+// CHECK-DAG: memref.global "private" constant @__optim_dynamic_map_unsigned_encode : memref<5802xi32>
 // CHECK-LABEL: func @q8
 // CHECK-SAME: %[[P:[a-z0-9_]+]]: memref<4100xf32>, %[[G:[a-z0-9_]+]]: memref<4100xf32>, %[[M:[a-z0-9_]+]]: memref<4100xi8>, %[[V:[a-z0-9_]+]]: memref<4100xi8>, %[[AM:[a-z0-9_]+]]: memref<17xf32>, %[[AV:[a-z0-9_]+]]: memref<17xf32>
 // CHECK: %[[SMAP:.*]] = memref.get_global @__optim_dynamic_map_signed
@@ -53,10 +53,24 @@
 // CHECK: %[[DIVM:.*]] = arith.select %[[ZEROM]], %{{.*}}, %[[NEWM]] : f32
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%[[SM]], %{{.*}} : memref<256xf32>, memref<256xf32>) outs(%{{.*}}, %{{.*}} : memref<256xi8, strided<[1], offset: ?>>, memref<256xi8, strided<[1], offset: ?>>)
-// CHECK: arith.divf %{{.*}}, %[[DIVM]]
-// CHECK-NOT: arith.extui
-// CHECK-COUNT-12: arith.cmpf olt
-// CHECK: arith.trunci %{{.*}} : i32 to i8
+// CHECK: %[[Y:.*]] = arith.divf %{{.*}}, %[[DIVM]]
+// CHECK: %[[YBITS:.*]] = arith.bitcast %[[Y]] : f32 to i32
+// CHECK: %[[MAG:.*]] = arith.andi %[[YBITS]], %c2147483647_i32
+// CHECK: %[[BUCKET:.*]] = arith.shrui %[[MAG]], %c17_i32
+// CHECK: arith.maxui %[[BUCKET]], %c6728_i32
+// CHECK: arith.minui %{{.*}}, %c8129_i32
+// CHECK: %[[SIGN:.*]] = arith.shrsi %[[YBITS]], %c31_i32
+// CHECK: arith.andi %[[SIGN]], %c1402_i32
+// CHECK: %[[ENTRY:.*]] = tensor.extract %{{.*}} : tensor<2804xi32>
+// CHECK: %[[FLIPPED:.*]] = arith.xori %[[YBITS]], %[[SIGN]]
+// CHECK: %[[LOW:.*]] = arith.andi %[[FLIPPED]], %c131071_i32
+// CHECK: %[[BASE:.*]] = arith.shrui %[[ENTRY]], %c17_i32
+// CHECK: %[[MIDLOW:.*]] = arith.andi %[[ENTRY]], %c131071_i32
+// CHECK: %[[ABOVE:.*]] = arith.cmpi ult, %[[MIDLOW]], %[[LOW]]
+// CHECK: %[[NEXT:.*]] = arith.addi %[[BASE]], %c1_i32
+// CHECK: %[[CODE8:.*]] = arith.select %[[ABOVE]], %[[NEXT]], %[[BASE]]
+// CHECK: arith.trunci %[[CODE8]] : i32 to i8
+// CHECK: tensor.extract %{{.*}} : tensor<5802xi32>
 // The partial last block: scratch zeroed, so the reduction stays static.
 // CHECK: scf.if
 // CHECK: linalg.fill

@@ -16,11 +16,13 @@
 #include "SharedCompiler.h"
 
 #include "optim/Runtime/Optimizer.h"
+#include "optim/Support/QuantEncodeTable.h"
 
 #include "gtest/gtest.h"
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 
 using namespace optim;
@@ -29,6 +31,7 @@ namespace {
 Compiler &getCompiler() { return test::getSharedCompiler(); }
 
 using test::bitsOf;
+using test::fromBits;
 using test::expectError;
 
 StepConfig blockwiseConfig() {
@@ -154,6 +157,65 @@ TEST(BlockwiseMoments, CodeTablesAndNearestCode) {
   EXPECT_EQ(getQuantMapValue(QuantMap::unsignedDynamic, 0), 0.0f);
   EXPECT_EQ(encodeQuantized(QuantMap::signedDynamic, 0.0f), 127);
   EXPECT_EQ(encodeQuantized(QuantMap::signedDynamic, NAN), 0);
+}
+
+// The encode table the compiled steps code with gives encodeQuantized's
+// code for every value where that can change: each midpoint, the floats
+// next to it and every bucket's edges, of both signs; and for zeros,
+// subnormals, +-1, NaNs of both signs and 2^20 random values in [-1, 1].
+// Its buckets are as coarse as one midpoint per bucket allows.
+TEST(BlockwiseMoments, EncodeTableGivesTheNearestCode) {
+  for (QuantMap map : {QuantMap::signedDynamic, QuantMap::unsignedDynamic}) {
+    const QuantEncodeTable &table = getQuantEncodeTable(map);
+    ASSERT_EQ(table.entries.size(), 2 * size_t(table.numBuckets));
+    size_t checked = 0;
+    auto check = [&](float y) {
+      if (!(std::fabs(y) <= 1.0f) && !std::isnan(y))
+        return;
+      ASSERT_EQ(encodeWithTable(table, y), encodeQuantized(map, y))
+          << "y = " << y << " (bits " << std::hex << bitsOf(y) << ")";
+      ++checked;
+    };
+    for (unsigned k = 0; k < 255; ++k) {
+      float m = getQuantMidpoint(map, k);
+      for (float y : {m, std::nextafter(m, 2.0f), std::nextafter(m, -2.0f),
+                      -m, -std::nextafter(m, 2.0f)})
+        check(y);
+    }
+    uint32_t last = table.lowest + table.numBuckets - 1;
+    for (uint32_t bucket = table.lowest; bucket < last; ++bucket) {
+      uint32_t bottom = bucket << table.shift;
+      uint32_t top = bottom | table.getLowMask();
+      for (uint32_t bits : {bottom, top, bottom + 1, top - 1}) {
+        check(fromBits(bits));
+        check(fromBits(bits | 0x80000000u));
+      }
+    }
+    for (float y : {0.0f, -0.0f, 1.0f, -1.0f, 1e-45f, -1e-45f, 1e-38f,
+                    -1e-38f, float(NAN), -float(NAN)})
+      check(y);
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<uint32_t> bits;
+    for (int i = 0; i < (1 << 20); ++i) {
+      // Uniform over bit patterns: every exponent, not just the large ones.
+      float y = fromBits(bits(rng) & 0xbfffffffu);
+      check(y);
+    }
+    EXPECT_GT(checked, size_t(1) << 20);
+    // One bit coarser and some bucket would hold two midpoints: the table
+    // is as small as it can be.
+    std::map<uint32_t, unsigned> perBucket;
+    bool crowded = false;
+    for (unsigned k = 0; k < 255; ++k) {
+      uint32_t m = bitsOf(getQuantMidpoint(map, k));
+      uint32_t coarse = (m >> 31) << 31 | (m & 0x7fffffffu) >> (table.shift + 1);
+      crowded |= ++perBucket[coarse] > 1;
+    }
+    EXPECT_TRUE(crowded) << "shift " << table.shift << " could be coarser";
+  }
+  // The signed map's buckets are 2^17 patterns, the unsigned one's 2^16.
+  EXPECT_EQ(getQuantEncodeTable(QuantMap::signedDynamic).shift, 17u);
+  EXPECT_EQ(getQuantEncodeTable(QuantMap::unsignedDynamic).shift, 16u);
 }
 
 // One step: whole blocks, a partial last block, a block of zero state, and
