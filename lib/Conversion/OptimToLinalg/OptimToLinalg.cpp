@@ -717,10 +717,12 @@ Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
   Value entryIndex = arith::AddIOp::create(
       b, loc, arith::SubIOp::create(b, loc, bucket, constant(layout.lowest)),
       arith::AndIOp::create(b, loc, sign, constant(layout.numBuckets)));
+  // A signed cast (the index is below 2^31): the sign extension it becomes
+  // is what x86 needs to gather with 32-bit indices, 16 lanes at a time.
   Value entry = tensor::ExtractOp::create(
       b, loc, tables.encode,
-      ValueRange{arith::IndexCastUIOp::create(b, loc, b.getIndexType(),
-                                              entryIndex)});
+      ValueRange{arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                            entryIndex)});
   Value lowMask = constant(layout.getLowMask());
   Value low = arith::AndIOp::create(
       b, loc, arith::XOrIOp::create(b, loc, bits, sign), lowMask);
