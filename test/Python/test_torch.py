@@ -642,6 +642,48 @@ class Extensions(TestCase):
             optim.torch.AdamW(c.parameters(), amsgrad=True,
                               moment_dtype=torch.uint8)
 
+    def test_stochastic_rounding_moves_bf16_where_nearest_stalls(self):
+        # lr 1e-3 on weights at 1.0 (half a bf16 ulp there is 2^-9): a
+        # constant gradient moves the f32 run by about lr per step, the
+        # nearest-rounded bf16 run not at all, the stochastic one with it.
+        def run(dtype, **options):
+            w = torch.nn.Parameter(torch.ones(4096, dtype=dtype))
+            opt = optim.torch.AdamW([w], lr=1e-3, weight_decay=0.0,
+                                    **options)
+            for _ in range(100):
+                w.grad = torch.ones_like(w)
+                opt.step()
+            return w.detach()
+        wide = run(torch.float32).double().mean().item()
+        nearest = run(torch.bfloat16)
+        rounded = run(torch.bfloat16, stochastic_rounding=1234)
+        self.assertTrue(torch.equal(nearest, torch.ones_like(nearest)))
+        travel = 1.0 - wide
+        self.assertGreater(travel, 0.09)
+        self.assertLess(abs(rounded.double().mean().item() - wide),
+                        0.02 * travel)
+        # The same seed repeats every bit, another seed draws others.
+        self.assertTrue(torch.equal(
+            rounded, run(torch.bfloat16, stochastic_rounding=1234)))
+        self.assertFalse(torch.equal(
+            rounded, run(torch.bfloat16, stochastic_rounding=1235)))
+        # Other dtypes in such a group round as usual: f32 is unchanged.
+        self.assertEqual(
+            run(torch.float32, stochastic_rounding=7).double().mean().item(),
+            wide)
+        # Two equal tensors of one step draw from different streams.
+        a = torch.nn.Parameter(torch.ones(4096, dtype=torch.bfloat16))
+        b = torch.nn.Parameter(torch.ones(4096, dtype=torch.bfloat16))
+        opt = optim.torch.AdamW([a, b], lr=1e-3, weight_decay=0.0,
+                                stochastic_rounding=5)
+        for _ in range(10):
+            a.grad, b.grad = torch.ones_like(a), torch.ones_like(b)
+            opt.step()
+        self.assertFalse(torch.equal(a, b))
+        for bad in (-1, 2**64, 1.5, True, "7"):
+            with self.assertRaisesRegex(ValueError, "stochastic_rounding"):
+                optim.torch.AdamW([a], stochastic_rounding=bad)
+
     def test_bad_extension_options(self):
         model = make_model()
         with self.assertRaisesRegex(ValueError, "max_grad_norm"):

@@ -25,6 +25,16 @@ uint8 ``exp_avg``/``exp_avg_sq`` codes and float32 ``exp_avg_absmax``/
 ``exp_avg_sq_absmax`` (one per block of 256), smaller ones float32
 moments. Such a checkpoint loads into an optimizer with the same option
 only (float moments are not re-coded on load).
+
+``stochastic_rounding=seed`` rounds updated bfloat16 parameters
+stochastically (an integer seed; other dtypes round as usual): the f32
+result rounds up with probability (dropped bits) / 2^16, drawn from a
+counter-based generator keyed by the seed, the step, the tensor and the
+element, so equal seeds give equal bits on any number of threads. Updates
+below half a bf16 ulp, which round-to-nearest drops, then add up in
+expectation. Each tensor of a step draws from its own stream: the tensors
+are numbered in group order, then in parameter order within each of the
+group's step calls (one per dtype, device and step count).
 """
 
 import ctypes
@@ -104,9 +114,16 @@ def _ptr_or_none(t):
     return None if t is None else t.data_ptr()
 
 
-def _check_extensions(max_grad_norm, moment_dtype):
-    """optim's options beyond torch's: fused global-norm clipping and the
-    moments' storage dtype."""
+def _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding=None):
+    """optim's options beyond torch's: fused global-norm clipping, the
+    moments' storage dtype and stochastic rounding of bf16 parameters."""
+    if stochastic_rounding is not None and not (
+            isinstance(stochastic_rounding, int)
+            and not isinstance(stochastic_rounding, bool)
+            and 0 <= stochastic_rounding < 2**64):
+        raise ValueError(f"stochastic_rounding must be a seed (an integer "
+                         f"in [0, 2**64)) or None, got "
+                         f"{stochastic_rounding!r}")
     if max_grad_norm is not None and not (
             isinstance(max_grad_norm, (int, float)) and max_grad_norm >= 0):
         raise ValueError(f"max_grad_norm must be a number >= 0 or None, got "
@@ -160,7 +177,8 @@ class _AdamBase(torch.optim.Optimizer):
                  foreach=None, fused=None, capturable=False,
                  differentiable=False, bias_correction="standard",
                  decay_rate="lr", rescale_grad=None, clip_gradient=None,
-                 max_grad_norm=None, moment_dtype=None, compiler=None):
+                 max_grad_norm=None, moment_dtype=None,
+                 stochastic_rounding=None, compiler=None):
         if isinstance(lr, torch.Tensor):
             lr = lr.item()
         if not 0.0 <= lr:
@@ -186,7 +204,7 @@ class _AdamBase(torch.optim.Optimizer):
         if decay_rate != "lr" and not self._decoupled:
             raise ValueError("decay_rate applies to decoupled weight decay "
                              "(AdamW) only")
-        _check_extensions(max_grad_norm, moment_dtype)
+        _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding)
         if moment_dtype == torch.uint8 and amsgrad:
             raise ValueError("moment_dtype=torch.uint8 (8-bit moments) does "
                              "not support amsgrad")
@@ -198,7 +216,8 @@ class _AdamBase(torch.optim.Optimizer):
                         decay_rate=decay_rate, rescale_grad=rescale_grad,
                         clip_gradient=clip_gradient,
                         max_grad_norm=max_grad_norm,
-                        moment_dtype=moment_dtype)
+                        moment_dtype=moment_dtype,
+                        stochastic_rounding=stochastic_rounding)
         # clip_grad_norm_'s result at the last step (max_grad_norm groups).
         self.last_grad_norm = None
         self._compiler = compiler or _capi.default_compiler()
@@ -222,7 +241,8 @@ class _AdamBase(torch.optim.Optimizer):
         for group in self.param_groups:
             for key in ("bias_correction", "decay_rate", "rescale_grad",
                         "clip_gradient", "maximize", "amsgrad",
-                        "max_grad_norm", "moment_dtype"):
+                        "max_grad_norm", "moment_dtype",
+                        "stochastic_rounding"):
                 group.setdefault(key, self.defaults.get(key))
         if not hasattr(self, "_compiler"):
             self._compiler = _capi.default_compiler()
@@ -409,10 +429,16 @@ class _AdamBase(torch.optim.Optimizer):
                     _capi.verify_scalars(run.step.config, plan.scalars)
         if any(plan.key[7] for plan in plans):
             self._clip(plans)
+        stream = 0
         for plan in plans:
             scalars = plan.scalars
             for run in plan.runs:
                 scalars.step = run.t + 1
+                # Stochastic rounding: a fresh draw per step, a stream per
+                # tensor (read only by bf16 steps that round).
+                scalars.roundingOffset = run.t + 1
+                scalars.roundingStream = stream
+                stream += run.count
                 run.step.run(run.array, run.count, scalars, run.serial)
                 run.t += 1
                 run.steps_np += 1
@@ -444,11 +470,12 @@ class _AdamBase(torch.optim.Optimizer):
                 group.get("rescale_grad") is not None,
                 group.get("clip_gradient") is not None,
                 group.get("max_grad_norm") is not None,
-                group.get("moment_dtype"))
+                group.get("moment_dtype"),
+                group.get("stochastic_rounding") is not None)
 
     def _config(self, key, dtype, device):
         (amsgrad, maximize, decay, bias, rate, rescale, clip, clip_norm,
-         moment_dtype) = key
+         moment_dtype, rounding) = key
         c = _capi.StepConfig()
         c.biasCorrection = _capi.BIAS_CORRECTION[bias]
         if not decay:
@@ -465,6 +492,8 @@ class _AdamBase(torch.optim.Optimizer):
                            torch.uint8: _capi.MOMENTS_BLOCKWISE8}.get(
                                moment_dtype, _capi.MOMENTS_COMPUTE)
         c.paramType = _ELEMENT_TYPES[dtype]
+        # Only bf16 parameters have bits to round stochastically.
+        c.stochasticRounding = rounding and dtype == torch.bfloat16
         if device.type == "cuda":
             c.target = _capi.TARGET_GPU
         return c
@@ -484,6 +513,10 @@ class _AdamBase(torch.optim.Optimizer):
         bound = group.get("max_grad_norm")
         if bound is not None:
             s.maxGradNorm = bound
+        seed = group.get("stochastic_rounding")
+        if seed is not None:
+            _check_extensions(None, None, seed)
+            s.roundingSeed = seed
 
     def _refresh_grads(self, plan, group, grads, grad_ptrs, complete, key):
         """New gradient tensors for an unchanged group: check them and
