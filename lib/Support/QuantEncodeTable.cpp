@@ -26,8 +26,8 @@ QuantEncodeTable tryBuild(QuantMap map, unsigned shift) {
   uint32_t lowMask = table.getLowMask();
   uint32_t smallest = kOneBits;
   for (unsigned k = 0; k < 255; ++k)
-    smallest = std::min(smallest, bitsOf(getQuantMidpoint(map, k)) &
-                                      0x7fffffffu);
+    smallest =
+        std::min(smallest, bitsOf(getQuantMidpoint(map, k)) & 0x7fffffffu);
   table.lowest = (smallest >> shift) - 1;
   uint32_t one = kOneBits >> shift;
   // lowest .. one, then NaN's.

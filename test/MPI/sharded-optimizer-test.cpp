@@ -309,8 +309,7 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
   int64_t ideal = llvm::divideCeil(total, worldSize) * momentSize * numBuffers;
   int64_t padding =
       numBuffers * (64 / int64_t(sizeof(T))) * int64_t(momentSize);
-  CHECK(memory.stateBytes >= ideal &&
-            memory.stateBytes <= ideal + padding,
+  CHECK(memory.stateBytes >= ideal && memory.stateBytes <= ideal + padding,
         llvm::formatv("{0}: state {1} bytes per rank, 1/W is {2}", name,
                       memory.stateBytes, ideal)
             .str());

@@ -31,6 +31,7 @@
 #include "optim/Support/BlockwiseQuant.h"
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace optim {
@@ -56,8 +57,8 @@ inline uint8_t encodeWithTable(const QuantEncodeTable &table, float y) {
   std::memcpy(&bits, &y, sizeof bits);
   uint32_t bucket = (bits & 0x7fffffffu) >> table.shift;
   uint32_t last = table.lowest + table.numBuckets - 1;
-  bucket = bucket < table.lowest ? table.lowest
-                                 : (bucket > last ? last : bucket);
+  bucket =
+      bucket < table.lowest ? table.lowest : (bucket > last ? last : bucket);
   uint32_t sign = bits >> 31 ? 0xffffffffu : 0;
   uint32_t entry =
       table.entries[bucket - table.lowest + (sign & table.numBuckets)];

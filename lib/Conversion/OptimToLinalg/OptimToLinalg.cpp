@@ -24,8 +24,8 @@
 #include "optim/Dialect/Optim/IR/OptimOps.h"
 #include "optim/Dialect/Optim/Utils/AdamVariant.h"
 #include "optim/Support/BlockwiseQuant.h"
-#include "optim/Support/QuantEncodeTable.h"
 #include "optim/Support/Philox.h"
+#include "optim/Support/QuantEncodeTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -648,8 +648,7 @@ void addQuantTableGlobals(OpBuilder &b, Operation *module) {
     SmallVector<int32_t> entries(table.entries.begin(), table.entries.end());
     add(getQuantTableName(map, /*encode=*/true),
         DenseElementsAttr::get(
-            RankedTensorType::get({int64_t(entries.size())},
-                                  b.getI32Type()),
+            RankedTensorType::get({int64_t(entries.size())}, b.getI32Type()),
             ArrayRef(entries)));
   }
 }
@@ -697,20 +696,17 @@ Value emitEncodeDivisor(OpBuilder &b, Location loc, Value absmax) {
 /// optim/Support/QuantEncodeTable.h): the bucket of y's bits, one lookup,
 /// one compare of the low bits. Integer arithmetic throughout; on the CPU
 /// the lookup is one gather from an L1-resident table.
-Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
-                 Value x, Value divisor) {
+Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables, Value x,
+                 Value divisor) {
   const ::optim::QuantEncodeTable &layout = *tables.layout;
-  auto constant = [&](uint32_t value) {
-    return i32Constant(b, loc, value);
-  };
+  auto constant = [&](uint32_t value) { return i32Constant(b, loc, value); };
   Value y = arith::DivFOp::create(b, loc, x, divisor);
   Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), y);
   Value magnitude = arith::AndIOp::create(b, loc, bits, constant(0x7fffffff));
-  Value bucket = arith::ShRUIOp::create(b, loc, magnitude,
-                                        constant(layout.shift));
+  Value bucket =
+      arith::ShRUIOp::create(b, loc, magnitude, constant(layout.shift));
   bucket = arith::MinUIOp::create(
-      b, loc,
-      arith::MaxUIOp::create(b, loc, bucket, constant(layout.lowest)),
+      b, loc, arith::MaxUIOp::create(b, loc, bucket, constant(layout.lowest)),
       constant(layout.lowest + layout.numBuckets - 1));
   // All ones for negative y, else 0.
   Value sign = arith::ShRSIOp::create(b, loc, bits, constant(31));
@@ -719,17 +715,17 @@ Value emitEncode(OpBuilder &b, Location loc, const QuantTables &tables,
       arith::AndIOp::create(b, loc, sign, constant(layout.numBuckets)));
   // A signed cast (the index is below 2^31): the sign extension it becomes
   // is what x86 needs to gather with 32-bit indices, 16 lanes at a time.
-  Value entry = tensor::ExtractOp::create(
-      b, loc, tables.encode,
-      ValueRange{arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                            entryIndex)});
+  Value entry =
+      tensor::ExtractOp::create(b, loc, tables.encode,
+                                ValueRange{arith::IndexCastOp::create(
+                                    b, loc, b.getIndexType(), entryIndex)});
   Value lowMask = constant(layout.getLowMask());
   Value low = arith::AndIOp::create(
       b, loc, arith::XOrIOp::create(b, loc, bits, sign), lowMask);
   Value code = arith::ShRUIOp::create(b, loc, entry, constant(layout.shift));
-  Value above = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ult,
-      arith::AndIOp::create(b, loc, entry, lowMask), low);
+  Value above =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                            arith::AndIOp::create(b, loc, entry, lowMask), low);
   code = arith::SelectOp::create(
       b, loc, above, arith::AddIOp::create(b, loc, code, constant(1)), code);
   return arith::TruncIOp::create(b, loc, b.getI8Type(), code);
@@ -910,9 +906,9 @@ void emitQuantizedParamUpdate(
     Value divisorM = emitEncodeDivisor(b, loc, newAbsmaxM);
     Value divisorV = emitEncodeDivisor(b, loc, newAbsmaxV);
     auto encode = linalg::GenericOp::create(
-        b, loc, TypeRange(), ValueRange{newM, newV},
-        ValueRange{codesM, codesV}, SmallVector<AffineMap>(4, identity),
-        parallel, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        b, loc, TypeRange(), ValueRange{newM, newV}, ValueRange{codesM, codesV},
+        SmallVector<AffineMap>(4, identity), parallel,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
           linalg::YieldOp::create(
               nb, nl,
               ValueRange{

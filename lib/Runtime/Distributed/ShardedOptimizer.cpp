@@ -306,8 +306,7 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   int64_t offset = 0;
   for (auto [p, g] : llvm::zip(params, grads)) {
     if (p.numElements) // (an empty tensor's gradient may be null)
-      std::memcpy(flatBytes + offset * paramSize, g,
-                  p.numElements * paramSize);
+      std::memcpy(flatBytes + offset * paramSize, g, p.numElements * paramSize);
     offset += p.numElements;
   }
   timings.pack += secondsSince(start);

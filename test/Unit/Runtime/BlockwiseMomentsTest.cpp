@@ -31,8 +31,8 @@ namespace {
 Compiler &getCompiler() { return test::getSharedCompiler(); }
 
 using test::bitsOf;
-using test::fromBits;
 using test::expectError;
+using test::fromBits;
 
 StepConfig blockwiseConfig() {
   StepConfig config =
@@ -178,8 +178,8 @@ TEST(BlockwiseMoments, EncodeTableGivesTheNearestCode) {
     };
     for (unsigned k = 0; k < 255; ++k) {
       float m = getQuantMidpoint(map, k);
-      for (float y : {m, std::nextafter(m, 2.0f), std::nextafter(m, -2.0f),
-                      -m, -std::nextafter(m, 2.0f)})
+      for (float y : {m, std::nextafter(m, 2.0f), std::nextafter(m, -2.0f), -m,
+                      -std::nextafter(m, 2.0f)})
         check(y);
     }
     uint32_t last = table.lowest + table.numBuckets - 1;
@@ -191,8 +191,8 @@ TEST(BlockwiseMoments, EncodeTableGivesTheNearestCode) {
         check(fromBits(bits | 0x80000000u));
       }
     }
-    for (float y : {0.0f, -0.0f, 1.0f, -1.0f, 1e-45f, -1e-45f, 1e-38f,
-                    -1e-38f, float(NAN), -float(NAN)})
+    for (float y : {0.0f, -0.0f, 1.0f, -1.0f, 1e-45f, -1e-45f, 1e-38f, -1e-38f,
+                    float(NAN), -float(NAN)})
       check(y);
     std::mt19937 rng(11);
     std::uniform_int_distribution<uint32_t> bits;
@@ -208,7 +208,8 @@ TEST(BlockwiseMoments, EncodeTableGivesTheNearestCode) {
     bool crowded = false;
     for (unsigned k = 0; k < 255; ++k) {
       uint32_t m = bitsOf(getQuantMidpoint(map, k));
-      uint32_t coarse = (m >> 31) << 31 | (m & 0x7fffffffu) >> (table.shift + 1);
+      uint32_t coarse =
+          (m >> 31) << 31 | (m & 0x7fffffffu) >> (table.shift + 1);
       crowded |= ++perBucket[coarse] > 1;
     }
     EXPECT_TRUE(crowded) << "shift " << table.shift << " could be coarser";
