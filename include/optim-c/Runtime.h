@@ -199,7 +199,9 @@ typedef struct OptimStepScalars {
 /// f16/bf16 parameters, the parameter type otherwise). With
 /// OptimMomentStorageBlockwise8 and at least 4096 elements the moments are
 /// one byte each and the absmaxes hold (numElements + 255) / 256 floats
-/// (zero for fresh moments); they are NULL otherwise.
+/// (zero for fresh moments); they are NULL otherwise. tensorElements is 0,
+/// or the whole tensor's element count when the buffers are a piece of it
+/// that starts on one of its 256-element blocks (it decides the coding).
 typedef struct OptimParamBuffers {
   void *param;
   const void *grad;
@@ -209,6 +211,7 @@ typedef struct OptimParamBuffers {
   int64_t numElements;
   float *expAvgAbsmax;
   float *expAvgSqAbsmax;
+  int64_t tensorElements;
 } OptimParamBuffers;
 
 /// The configuration of `preset` for parameters of `paramType`, on the CPU,

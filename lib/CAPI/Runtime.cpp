@@ -18,24 +18,24 @@
 
 using namespace optim;
 
-static_assert(sizeof(OptimParamBuffers) == sizeof(ParamBuffers) &&
-                  offsetof(OptimParamBuffers, param) ==
-                      offsetof(ParamBuffers, param) &&
-                  offsetof(OptimParamBuffers, grad) ==
-                      offsetof(ParamBuffers, grad) &&
-                  offsetof(OptimParamBuffers, expAvg) ==
-                      offsetof(ParamBuffers, expAvg) &&
-                  offsetof(OptimParamBuffers, expAvgSq) ==
-                      offsetof(ParamBuffers, expAvgSq) &&
-                  offsetof(OptimParamBuffers, maxExpAvgSq) ==
-                      offsetof(ParamBuffers, maxExpAvgSq) &&
-                  offsetof(OptimParamBuffers, numElements) ==
-                      offsetof(ParamBuffers, numElements) &&
-                  offsetof(OptimParamBuffers, expAvgAbsmax) ==
-                      offsetof(ParamBuffers, expAvgAbsmax) &&
-                  offsetof(OptimParamBuffers, expAvgSqAbsmax) ==
-                      offsetof(ParamBuffers, expAvgSqAbsmax),
-              "OptimParamBuffers is passed to CompiledStep::run as is");
+static_assert(
+    sizeof(OptimParamBuffers) == sizeof(ParamBuffers) &&
+        offsetof(OptimParamBuffers, param) == offsetof(ParamBuffers, param) &&
+        offsetof(OptimParamBuffers, grad) == offsetof(ParamBuffers, grad) &&
+        offsetof(OptimParamBuffers, expAvg) == offsetof(ParamBuffers, expAvg) &&
+        offsetof(OptimParamBuffers, expAvgSq) ==
+            offsetof(ParamBuffers, expAvgSq) &&
+        offsetof(OptimParamBuffers, maxExpAvgSq) ==
+            offsetof(ParamBuffers, maxExpAvgSq) &&
+        offsetof(OptimParamBuffers, numElements) ==
+            offsetof(ParamBuffers, numElements) &&
+        offsetof(OptimParamBuffers, expAvgAbsmax) ==
+            offsetof(ParamBuffers, expAvgAbsmax) &&
+        offsetof(OptimParamBuffers, expAvgSqAbsmax) ==
+            offsetof(ParamBuffers, expAvgSqAbsmax) &&
+        offsetof(OptimParamBuffers, tensorElements) ==
+            offsetof(ParamBuffers, tensorElements),
+    "OptimParamBuffers is passed to CompiledStep::run as is");
 
 namespace {
 /// What a step handle points to: one reference to the shared step.

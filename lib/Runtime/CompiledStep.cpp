@@ -146,19 +146,24 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
           llvm::formatv("{0}: negative element count {1}",
                         nameParam(group, i), p.numElements)
               .str());
+    if (p.tensorElements != 0 && p.tensorElements < p.numElements)
+      return llvm::createStringError(
+          llvm::formatv("{0}: a piece of {1} elements of a tensor of {2}",
+                        nameParam(group, i), p.numElements, p.tensorElements)
+              .str());
     if (!amsgrad && p.maxExpAvgSq)
       return llvm::createStringError(
           llvm::formatv("{0}: max_exp_avg_sq given but the step is not "
                         "AMSGrad",
                         nameParam(group, i))
               .str());
-    bool quantized = hasQuantizedMoments(config, p.numElements);
+    bool quantized = hasQuantizedMoments(config, p.getTensorElements());
     if (!quantized && (p.expAvgAbsmax || p.expAvgSqAbsmax))
       return llvm::createStringError(
           llvm::formatv("{0}: absmax given but its moments are not 8-bit "
                         "codes ({1} elements; 8-bit moments need "
                         "blockwise8 storage and at least {2})",
-                        nameParam(group, i), p.numElements,
+                        nameParam(group, i), p.getTensorElements(),
                         kMinQuantizedElements)
               .str());
     if (p.numElements == 0)
@@ -173,7 +178,7 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
     if (total > kMaxParamElements)
       return llvm::createStringError(
           "the parameter group holds too many elements in total");
-    unsigned momentSize = getMomentElementSize(config, p.numElements);
+    unsigned momentSize = getMomentElementSize(config, p.getTensorElements());
     // An absmax buffer has one f32 per block: its extent in "elements" of
     // the moment is counted in blocks below.
     struct Buffer {
@@ -250,7 +255,7 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
   for (auto [i, p] : llvm::enumerate(params)) {
     int64_t stop = start + p.numElements;
     int64_t lo = std::max(begin, start), hi = std::min(end, stop);
-    bool quantized = hasQuantizedMoments(config, p.numElements);
+    bool quantized = hasQuantizedMoments(config, p.getTensorElements());
     if (quantized) {
       // A block is updated whole, by the range that holds its first
       // element: both ends move down to a block boundary of the tensor
@@ -265,7 +270,7 @@ void CompiledStep::runRange(llvm::ArrayRef<ParamBuffers> params,
     }
     if (lo < hi) {
       int64_t offset = lo - start, length = hi - lo;
-      unsigned momentSize = getMomentElementSize(config, p.numElements);
+      unsigned momentSize = getMomentElementSize(config, p.getTensorElements());
       detail::storeSlotBits(block[detail::kRoundingStream], streamBase + i);
       detail::storeSlotBits(block[detail::kRoundingElement],
                             offset + (i == 0 ? firstElement : 0));

@@ -167,7 +167,7 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
   for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements == 0)
       continue;
-    if (hasQuantizedMoments(config, p.numElements)) {
+    if (hasQuantizedMoments(config, p.getTensorElements())) {
       quantized.push_back(i);
       continue;
     }

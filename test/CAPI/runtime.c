@@ -90,8 +90,8 @@ static void testAdamWF32(OptimCompiler compiler) {
     m1[i] = v1[i] = 0;
     rm1[i] = rv1[i] = 0;
   }
-  OptimParamBuffers buffers[2] = {{p0, g0, m0, v0, NULL, N, NULL, NULL},
-                                  {p1, g1, m1, v1, NULL, M, NULL, NULL}};
+  OptimParamBuffers buffers[2] = {{p0, g0, m0, v0, NULL, N, NULL, NULL, 0},
+                                  {p1, g1, m1, v1, NULL, M, NULL, NULL, 0}};
   OptimStepScalars scalars = optimStepScalarsForPreset(OptimPresetTorchAdamW);
   CHECK(scalars.weightDecay == 1e-2 && scalars.lr == 1e-3);
   for (int t = 1; t <= STEPS; ++t) {
@@ -146,7 +146,7 @@ static void testAdamAmsgradF64(OptimCompiler compiler) {
     v[i] = 0.02;
     vmax[i] = 0.03;
   }
-  OptimParamBuffers buffers = {p, g, m, v, vmax, M, NULL, NULL};
+  OptimParamBuffers buffers = {p, g, m, v, vmax, M, NULL, NULL, 0};
   OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdam);
   s.weightDecay = 0.1;
   s.step = 3;
@@ -187,9 +187,9 @@ static void testClippingAndMomentStorage(OptimCompiler compiler) {
     g[i] = sin(0.3 * i);
     squares += g[i] * g[i];
   }
-  OptimParamBuffers halves[2] = {{p, g, m, v, NULL, 20, NULL, NULL},
-                                 {p + 20, g + 20, m + 20, v + 20, NULL,
-                                  M - 20, NULL, NULL}};
+  OptimParamBuffers halves[2] = {
+      {p, g, m, v, NULL, 20, NULL, NULL, 0},
+      {p + 20, g + 20, m + 20, v + 20, NULL, M - 20, NULL, NULL, 0}};
   OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdamW);
   s.maxGradNorm = 0.5;
   double squared = -1;
@@ -242,7 +242,7 @@ static void testClippingAndMomentStorage(OptimCompiler compiler) {
       pf[i] = 1.0f;
       gf[i] = 0.25f;
     }
-    OptimParamBuffers b = {pf, gf, mh, vh, NULL, M, NULL, NULL};
+    OptimParamBuffers b = {pf, gf, mh, vh, NULL, M, NULL, NULL, 0};
     OptimStepScalars t = optimStepScalarsForPreset(OptimPresetTorchAdamW);
     CHECK(ok(optimStepRun(narrowStep, &b, 1, &t), "bf16-moment step"));
     // m = 0.1 * 0.25 = 0.025: bf16 0x3CCD (nearest even of 0x3CCCCCCD).
@@ -272,8 +272,8 @@ static void testErrors(OptimCompiler compiler) {
       storage[b][i] = (float)(b + 1) * 0.25f + (float)i;
   static float snapshot[5][65];
   memcpy(snapshot, storage, sizeof(storage));
-  OptimParamBuffers good = {storage[0], storage[1], storage[2], storage[3],
-                            NULL, 64, NULL, NULL};
+  OptimParamBuffers good = {
+      storage[0], storage[1], storage[2], storage[3], NULL, 64, NULL, NULL, 0};
   OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdamW);
 
   OptimStep nullStep = {NULL};
@@ -396,7 +396,7 @@ static void testBlockwiseMomentsAndRounding(OptimCompiler compiler) {
     p[i] = 1.0f;
     g[i] = (i % 2 ? 1.0f : -1.0f) * (1 + i % 5);
   }
-  OptimParamBuffers buffers = {p, g, m, v, NULL, N, absM, absV};
+  OptimParamBuffers buffers = {p, g, m, v, NULL, N, absM, absV, 0};
   OptimStepScalars s = optimStepScalarsForPreset(OptimPresetTorchAdamW);
   CHECK(ok(optimStepRun(step, &buffers, 1, &s), "8-bit step"));
   // exp_avg = 0.1 g: block 0's largest |g| is 5, so its absmax is 0.5 and
@@ -435,7 +435,7 @@ static void testBlockwiseMomentsAndRounding(OptimCompiler compiler) {
         p16[k][i] = 0x3F80;
       memset(m32, 0, K * 4);
       memset(v32, 0, K * 4);
-      OptimParamBuffers b = {p16[k], g16, m32, v32, NULL, K, NULL, NULL};
+      OptimParamBuffers b = {p16[k], g16, m32, v32, NULL, K, NULL, NULL, 0};
       OptimStepScalars t = optimStepScalarsForPreset(OptimPresetTorchAdamW);
       t.lr = 1e-3; // below half a bf16 ulp of 1.0 (2^-8)
       t.roundingSeed = 1 + k;
@@ -479,7 +479,7 @@ static void testStepOutlivesCompiler(void) {
     return;
   float p[8] = {1, 2, 3, 4, 5, 6, 7, 8}, g[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   float m[8] = {0}, v[8] = {0};
-  OptimParamBuffers buffers = {p, g, m, v, NULL, 8, NULL, NULL};
+  OptimParamBuffers buffers = {p, g, m, v, NULL, 8, NULL, NULL, 0};
   OptimStepScalars s = optimStepScalarsForPreset(OptimPresetMXNetAdamW);
   CHECK(s.eps == 1e-6);
   CHECK(ok(optimStepRun(step, &buffers, 1, &s), "run after destroy"));

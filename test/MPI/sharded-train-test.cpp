@@ -7,7 +7,10 @@
 // trained unsharded on the whole batches with optim::Optimizer. After the
 // run the parameters must be identical on every rank and within 1e-6
 // (relative to the largest) of the unsharded run, and the held-out losses
-// must agree. Once plainly and once with global-norm clipping.
+// must agree. Once plainly, once with global-norm clipping, and once with
+// 8-bit moments (a wider model, whose first layer is coded: there the
+// reordered gradient sums can move a code by one, so the runs agree to
+// 1e-3, not to the last bits).
 //
 // Exits 0 when every check passed on every rank.
 //
@@ -62,13 +65,21 @@ uint64_t hashOf(Mlp &m) {
   return h;
 }
 
-void trainBoth(Compiler &compiler, Communicator &comm, double maxGradNorm) {
-  constexpr int kHidden = 64, kBatch = 128, kSteps = 120;
+void trainBoth(Compiler &compiler, Communicator &comm, double maxGradNorm,
+               MomentStorage storage = MomentStorage::compute,
+               int hidden = 64) {
+  constexpr int kBatch = 128, kSteps = 120;
   constexpr double kPeakLr = 3e-3;
   Dataset data;
-  Mlp sharded(kHidden), reference(kHidden);
+  Mlp sharded(hidden), reference(hidden);
   StepConfig config =
       StepConfig::forPreset(Preset::TorchAdamW, ElementType::f32);
+  config.momentStorage = storage;
+  bool coded = storage == MomentStorage::blockwise8;
+  double tolerance = coded ? 1e-3 : 1e-6;
+  if (coded)
+    check(hasQuantizedMoments(config, sharded.w1.size()),
+          "the 8-bit run's first layer is not coded");
   StepScalars hyper;
   hyper.lr = kPeakLr;
   hyper.weightDecay = 1e-2;
@@ -144,14 +155,16 @@ void trainBoth(Compiler &compiler, Communicator &comm, double maxGradNorm) {
       largest = std::max(largest, std::fabs(double(y)));
     }
   worst /= largest;
-  check(worst <= 1e-6, llvm::formatv("{0}: parameters {1:e} (relative) from "
-                                     "the unsharded run",
-                                     name, worst)
-                           .str());
+  check(worst <= tolerance,
+        llvm::formatv("{0}: parameters {1:e} (relative) from "
+                      "the unsharded run",
+                      name, worst)
+            .str());
   double shardedLoss = sharded.run(data, evalRows, false);
   double referenceLoss = reference.run(data, evalRows, false);
   check(referenceLoss < 0.5 * firstLoss, name + ": the loss did not fall");
-  check(std::fabs(shardedLoss - referenceLoss) <= 1e-5 * referenceLoss,
+  check(std::fabs(shardedLoss - referenceLoss) <=
+            (coded ? 1e-3 : 1e-5) * referenceLoss,
         llvm::formatv("{0}: held-out loss {1} vs {2} unsharded", name,
                       shardedLoss, referenceLoss)
             .str());
@@ -188,6 +201,8 @@ int main(int argc, char **argv) {
                    << " ranks, optim-train's model\n";
     trainBoth(*compiler, *comm, /*maxGradNorm=*/0);
     trainBoth(*compiler, *comm, /*maxGradNorm=*/0.5);
+    trainBoth(*compiler, *comm, /*maxGradNorm=*/0, MomentStorage::blockwise8,
+              /*hidden=*/256);
   }
   int total = 0;
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);

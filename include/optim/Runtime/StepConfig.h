@@ -187,6 +187,16 @@ struct ParamBuffers {
   int64_t numElements = 0;
   float *expAvgAbsmax = nullptr;
   float *expAvgSqAbsmax = nullptr;
+  /// When the buffers are a piece of a larger tensor (a sharded step's
+  /// shard): the whole tensor's element count; 0 when they are the tensor.
+  /// Whether moments are codes is the tensor's property, so a piece of a
+  /// coded tensor is coded however short it is; such a piece starts on one
+  /// of the tensor's quantisation blocks.
+  int64_t tensorElements = 0;
+
+  int64_t getTensorElements() const {
+    return tensorElements ? tensorElements : numElements;
+  }
 };
 
 } // namespace optim

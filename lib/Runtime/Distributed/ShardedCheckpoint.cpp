@@ -10,8 +10,9 @@
 
 #include "optim/Runtime/Distributed/ShardedOptimizer.h"
 
-#include "ShardedAgreement.h"
 #include "../StateBlob.h"
+#include "FlatLayout.h"
+#include "ShardedAgreement.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -28,16 +29,16 @@ constexpr llvm::StringLiteral kVersion = "v1";
 constexpr llvm::StringLiteral kWhat = "sharded optim state";
 } // namespace
 
-/// A checked shard of a checkpoint; the moments point into the blob.
+/// A checked shard of a checkpoint; the moments and absmaxes point into the
+/// blob.
 struct ShardedOptimizer::ParsedShard {
   int64_t worldSize = 0, rank = 0, shardElements = 0, steps = 0;
   llvm::StringRef moments[3];
+  llvm::StringRef absmaxes[2];
 };
 
 std::string ShardedOptimizer::exportState() const {
   const StepConfig &config = compiled->getConfig();
-  size_t bytes = layout.shardElements *
-                 getElementSize(getMomentElementType(config));
   std::string blob =
       llvm::formatv("{0}{1} {2} {3} {4} {5} {6} {7}\n", kMagic, kVersion,
                     config.key(), layout.worldSize, layout.rank,
@@ -45,7 +46,11 @@ std::string ShardedOptimizer::exportState() const {
           .str();
   for (const Storage *buffer : {&expAvg, &expAvgSq, &maxExpAvgSq})
     if (buffer->get())
-      blob.append(buffer->get(), bytes);
+      blob.append(buffer->get(), momentBytes);
+  for (const Storage *buffer : {&expAvgAbsmax, &expAvgSqAbsmax})
+    if (buffer->get())
+      blob.append(buffer->get(),
+                  layout.shardElements / kQuantBlockSize * sizeof(float));
   detail::sealStateBlob(blob);
   return blob;
 }
@@ -79,12 +84,9 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
                       "optimizer has {1}",
                       total, layout.totalElements)
             .str());
-  unsigned paramSize = getElementSize(config.paramType);
-  if (out.worldSize < 1 || out.worldSize > (int64_t(1) << 24) ||
-      out.rank < 0 || out.rank >= out.worldSize ||
-      out.shardElements !=
-          static_cast<int64_t>(llvm::alignTo(
-              llvm::divideCeil(total, out.worldSize), 64 / paramSize)))
+  if (out.worldSize < 1 || out.worldSize > (int64_t(1) << 24) || out.rank < 0 ||
+      out.rank >= out.worldSize ||
+      out.shardElements != getShardElements(config, total, int(out.worldSize)))
     return llvm::createStringError(
         "malformed sharded state header: inconsistent ranks and shard size");
   if (out.steps < 0 || firstStep + out.steps > kMaxStepCount + 1)
@@ -94,20 +96,52 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
                       out.steps)
             .str());
   unsigned numBuffers = config.variant.amsgrad ? 3 : 2;
-  size_t momentSize = getElementSize(getMomentElementType(config));
-  size_t bytes = out.shardElements * momentSize;
-  if (rest.size() != numBuffers * bytes)
+  bool coded = config.momentStorage == MomentStorage::blockwise8;
+  int64_t savedBegin = out.rank * out.shardElements;
+  size_t bytes = getShardMomentBytes(savedBegin, out.shardElements);
+  size_t absmaxBytes =
+      coded ? out.shardElements / kQuantBlockSize * sizeof(float) : 0;
+  size_t expected = numBuffers * bytes + 2 * absmaxBytes;
+  if (rest.size() != expected)
     return llvm::createStringError(
         llvm::formatv("sharded state holds {0} bytes of moments, {1} "
                       "expected",
-                      rest.size(), numBuffers * bytes)
+                      rest.size(), expected)
             .str());
   static constexpr const char *kRoles[] = {"exp_avg", "exp_avg_sq",
                                            "max_exp_avg_sq"};
   for (unsigned b = 0; b < numBuffers; ++b) {
     out.moments[b] = rest.substr(b * bytes, bytes);
-    if (llvm::Error error = detail::checkMomentValues(
-            out.moments[b], momentSize, /*nonNegative=*/b > 0, kRoles[b]))
+    if (!coded) {
+      if (llvm::Error error = detail::checkMomentValues(
+              out.moments[b], getElementSize(getMomentElementType(config)),
+              /*nonNegative=*/b > 0, kRoles[b]))
+        return error;
+      continue;
+    }
+    // Any byte is a code; the f32 parts of the tensors too small to be
+    // coded must be finite (and exp_avg_sq non-negative).
+    int64_t savedEnd = std::min(savedBegin + out.shardElements, total);
+    for (auto [k, n] : llvm::enumerate(sizes)) {
+      int64_t lo = std::max(savedBegin, flatOffsets[k]);
+      int64_t hi = std::min(savedEnd, flatOffsets[k] + n);
+      if (lo >= hi || hasQuantizedMoments(config, n))
+        continue;
+      if (llvm::Error error = detail::checkMomentValues(
+              out.moments[b].substr(getMomentBytes(savedBegin, lo),
+                                    (hi - lo) * sizeof(float)),
+              sizeof(float), /*nonNegative=*/b > 0, kRoles[b]))
+        return error;
+    }
+  }
+  static constexpr const char *kAbsmaxRoles[] = {"exp_avg absmax",
+                                                 "exp_avg_sq absmax"};
+  for (unsigned b = 0; b < 2 && coded; ++b) {
+    out.absmaxes[b] =
+        rest.substr(numBuffers * bytes + b * absmaxBytes, absmaxBytes);
+    if (llvm::Error error =
+            detail::checkMomentValues(out.absmaxes[b], sizeof(float),
+                                      /*nonNegative=*/true, kAbsmaxRoles[b]))
       return error;
   }
   return llvm::Error::success();
@@ -174,12 +208,18 @@ llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
   // Every rank accepted: copy the overlaps of the saved shards with this
   // rank's (the padding stays zero, as a step leaves it).
   const StepConfig &config = compiled->getConfig();
+  bool coded = config.momentStorage == MomentStorage::blockwise8;
   size_t momentSize = getElementSize(getMomentElementType(config));
   int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
   Storage *buffers[] = {&expAvg, &expAvgSq, &maxExpAvgSq};
+  Storage *absmaxes[] = {&expAvgAbsmax, &expAvgSqAbsmax};
+  size_t absmaxBytes = layout.shardElements / kQuantBlockSize * sizeof(float);
   for (Storage *buffer : buffers)
     if (buffer->get())
-      std::memset(buffer->get(), 0, layout.shardElements * momentSize);
+      std::memset(buffer->get(), 0, momentBytes);
+  for (Storage *buffer : absmaxes)
+    if (buffer->get())
+      std::memset(buffer->get(), 0, absmaxBytes);
   for (const ParsedShard &shard : shards) {
     int64_t savedBegin = shard.rank * shard.shardElements;
     int64_t lo = std::max(begin, savedBegin);
@@ -187,11 +227,41 @@ llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
                            layout.totalElements});
     if (lo >= hi)
       continue;
-    for (unsigned b = 0; b < 3; ++b)
-      if (buffers[b]->get())
-        std::memcpy(buffers[b]->get() + (lo - begin) * momentSize,
-                    shard.moments[b].data() + (lo - savedBegin) * momentSize,
-                    (hi - lo) * momentSize);
+    if (!coded) {
+      for (unsigned b = 0; b < 3; ++b)
+        if (buffers[b]->get())
+          std::memcpy(buffers[b]->get() + (lo - begin) * momentSize,
+                      shard.moments[b].data() + (lo - savedBegin) * momentSize,
+                      (hi - lo) * momentSize);
+      continue;
+    }
+    // Tensor by tensor: a part's bytes start where the buffer's earlier
+    // parts end (FlatLayout.h), in the saved shard and in this one.
+    for (auto [k, n] : llvm::enumerate(sizes)) {
+      int64_t partLo = std::max(lo, flatOffsets[k]);
+      int64_t partHi = std::min(hi, flatOffsets[k] + n);
+      if (partLo >= partHi)
+        continue;
+      size_t size = getMomentElementSize(config, n);
+      auto at = [&](int64_t shardBegin) {
+        int64_t partStart = std::max(shardBegin, flatOffsets[k]);
+        return getMomentBytes(shardBegin, partStart) +
+               (partLo - partStart) * int64_t(size);
+      };
+      int64_t to = at(begin), from = at(savedBegin);
+      for (unsigned b = 0; b < 3; ++b)
+        if (buffers[b]->get())
+          std::memcpy(buffers[b]->get() + to, shard.moments[b].data() + from,
+                      (partHi - partLo) * size);
+    }
+    // Absmaxes by block (lo is on one: shards start on blocks).
+    int64_t blocks = llvm::divideCeil(hi - lo, kQuantBlockSize);
+    for (unsigned b = 0; b < 2; ++b)
+      std::memcpy(absmaxes[b]->get() +
+                      (lo - begin) / kQuantBlockSize * sizeof(float),
+                  shard.absmaxes[b].data() +
+                      (lo - savedBegin) / kQuantBlockSize * sizeof(float),
+                  blocks * sizeof(float));
   }
   stepCount = steps;
   return llvm::Error::success();

@@ -11,6 +11,7 @@
 #include "optim/Runtime/Distributed/ShardedOptimizer.h"
 
 #include "Elementwise.h"
+#include "FlatLayout.h"
 #include "ShardedAgreement.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -57,30 +58,44 @@ uint64_t hashWords(llvm::ArrayRef<uint64_t> words) {
       reinterpret_cast<const uint8_t *>(words.data()),
       words.size() * sizeof(uint64_t)));
 }
-
-/// Elements per shard: T / W rounded up to whole 64-byte lines.
-int64_t getShardElements(int64_t total, int worldSize, unsigned elementSize) {
-  int64_t perLine = kAlignment / elementSize;
-  return llvm::alignTo(llvm::divideCeil(total, worldSize), perLine);
-}
 } // namespace
 
 void ShardedOptimizer::Buffer::operator()(void *p) const { std::free(p); }
 
-ShardedOptimizer::ShardedOptimizer(
-    std::shared_ptr<const CompiledStep> compiled, Communicator &comm,
-    const StepScalars &hyper, std::vector<ShardedParam> params,
-    ShardLayout layout, const ShardedOptions &options)
+ShardedOptimizer::ShardedOptimizer(std::shared_ptr<const CompiledStep> compiled,
+                                   Communicator &comm, const StepScalars &hyper,
+                                   std::vector<ShardedParam> params,
+                                   ShardLayout layout,
+                                   const ShardedOptions &options)
     : compiled(std::move(compiled)), comm(comm), hyper(hyper),
       params(std::move(params)), layout(layout), options(options),
-      firstStep(hyper.step) {}
+      firstStep(hyper.step) {
+  for (const ShardedParam &p : this->params)
+    sizes.push_back(p.numElements);
+  flatOffsets = getFlatOffsets(this->compiled->getConfig(), sizes);
+}
 
 ShardedOptimizer::~ShardedOptimizer() = default;
+
+int64_t ShardedOptimizer::getMomentBytes(int64_t lo, int64_t hi) const {
+  return distributed::getMomentBytes(compiled->getConfig(), sizes, flatOffsets,
+                                     lo, hi);
+}
+
+int64_t ShardedOptimizer::getShardMomentBytes(int64_t begin,
+                                              int64_t shardElements) const {
+  const StepConfig &config = compiled->getConfig();
+  // Moments of one element type hold S elements, the padding's included
+  // (element i at flat index begin + i); 8-bit steps mix codes and f32.
+  if (config.momentStorage != MomentStorage::blockwise8)
+    return shardElements * getElementSize(getMomentElementType(config));
+  return getMomentBytes(begin,
+                        std::min(begin + shardElements, layout.totalElements));
+}
 
 void ShardedOptimizer::allocate() {
   const StepConfig &config = compiled->getConfig();
   size_t paramSize = getElementSize(config.paramType);
-  size_t momentSize = getElementSize(getMomentElementType(config));
   auto zeroed = [](size_t bytes) {
     bytes = llvm::alignTo(std::max<size_t>(bytes, 1), kAlignment);
     void *p = std::aligned_alloc(kAlignment, bytes);
@@ -90,21 +105,30 @@ void ShardedOptimizer::allocate() {
     return Storage(static_cast<char *>(p));
   };
   int64_t s = layout.shardElements;
-  expAvg = zeroed(s * momentSize);
-  expAvgSq = zeroed(s * momentSize);
+  int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
+  momentBytes = getShardMomentBytes(begin, s);
+  expAvg = zeroed(momentBytes);
+  expAvgSq = zeroed(momentBytes);
   if (config.variant.amsgrad)
-    maxExpAvgSq = zeroed(s * momentSize);
+    maxExpAvgSq = zeroed(momentBytes);
+  if (config.momentStorage == MomentStorage::blockwise8) {
+    // One entry per block of the shard, by its flat index (the gaps' and
+    // the f32 tensors' entries stay 0).
+    expAvgAbsmax = zeroed(s / kQuantBlockSize * sizeof(float));
+    expAvgSqAbsmax = zeroed(s / kQuantBlockSize * sizeof(float));
+  }
   flat = zeroed(s * layout.worldSize * paramSize);
   shardGrad = zeroed(s * paramSize);
 
   // The kernel's pieces: the parts of the tensors inside [begin, end). Their
-  // parameters are the caller's memory, updated in place; gradients and
-  // moments are at the same offsets in the shard's buffers. Pieces follow
-  // the tensors one to one from the first (empty tensors inside the shard
-  // are empty pieces), so piece k is tensor firstTensor + k.
-  int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
-  int64_t offset = 0;
+  // parameters are the caller's memory, updated in place; gradients are at
+  // the same flat offsets in the shard's buffer, moments follow each other
+  // in the moment buffers at their own sizes. Pieces follow the tensors one
+  // to one from the first (empty tensors inside the shard are empty
+  // pieces), so piece k is tensor firstTensor + k.
+  int64_t momentOffset = 0;
   for (auto [k, p] : llvm::enumerate(params)) {
+    int64_t offset = flatOffsets[k];
     int64_t lo = std::max(begin, offset);
     int64_t hi = std::min(end, offset + p.numElements);
     if (lo >= hi && p.numElements == 0 && !pieces.empty() && offset < end) {
@@ -116,16 +140,24 @@ void ShardedOptimizer::allocate() {
       }
       ParamBuffers piece;
       piece.param = static_cast<char *>(p.data) + (lo - offset) * paramSize;
-      int64_t local = lo - begin;
-      piece.grad = shardGrad.get() + local * paramSize;
-      piece.expAvg = expAvg.get() + local * momentSize;
-      piece.expAvgSq = expAvgSq.get() + local * momentSize;
+      piece.grad = shardGrad.get() + (lo - begin) * paramSize;
+      piece.expAvg = expAvg.get() + momentOffset;
+      piece.expAvgSq = expAvgSq.get() + momentOffset;
       if (maxExpAvgSq)
-        piece.maxExpAvgSq = maxExpAvgSq.get() + local * momentSize;
+        piece.maxExpAvgSq = maxExpAvgSq.get() + momentOffset;
       piece.numElements = hi - lo;
+      piece.tensorElements = p.numElements;
+      if (hasQuantizedMoments(config, p.numElements)) {
+        // lo is on a block: tensors and shards start on them.
+        int64_t block = (lo - begin) / kQuantBlockSize;
+        piece.expAvgAbsmax =
+            reinterpret_cast<float *>(expAvgAbsmax.get()) + block;
+        piece.expAvgSqAbsmax =
+            reinterpret_cast<float *>(expAvgSqAbsmax.get()) + block;
+      }
+      momentOffset += getMomentBytes(lo, hi);
       pieces.push_back(piece);
     }
-    offset += p.numElements;
   }
 }
 
@@ -148,10 +180,6 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
       return llvm::createStringError(
           "sharded steps run on host buffers (Target::CPU); a GPU version "
           "would reduce over NCCL on device buffers");
-    if (config.momentStorage == MomentStorage::blockwise8)
-      return llvm::createStringError(
-          "sharded steps do not store 8-bit moments yet (shard boundaries "
-          "would have to fall on quantisation blocks)");
     if (llvm::Error error = config.verify())
       return error;
     if (llvm::Error error = verifyStepCount(hyper.step))
@@ -160,6 +188,7 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
       return error;
     if (params.empty())
       return llvm::createStringError("the parameter group is empty");
+    std::vector<int64_t> sizes;
     for (auto [i, p] : llvm::enumerate(params)) {
       if (p.numElements < 0 || p.numElements > kMaxParamElements)
         return llvm::createStringError(
@@ -175,15 +204,18 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
                           "elements",
                           i, p.data, paramSize)
                 .str());
-      layout.totalElements += p.numElements;
+      sizes.push_back(p.numElements);
+      // (Each tensor adds at most a block of padding to the space.)
+      layout.totalElements += p.numElements + kQuantBlockSize;
       if (layout.totalElements > kMaxParamElements)
         return llvm::createStringError(
             "the parameter group holds too many elements in total");
     }
+    layout.totalElements = getFlatOffsets(config, sizes).back();
     if (layout.totalElements == 0)
       return llvm::createStringError("the parameter group has no elements");
     layout.shardElements =
-        getShardElements(layout.totalElements, worldSize, paramSize);
+        getShardElements(config, layout.totalElements, worldSize);
     if (layout.shardElements > kMaxBlockElements)
       return llvm::createStringError(
           llvm::formatv("a shard of {0} elements exceeds the {1} elements a "
@@ -241,10 +273,11 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
 ShardedMemory ShardedOptimizer::getMemory() const {
   const StepConfig &config = compiled->getConfig();
   int64_t paramSize = getElementSize(config.paramType);
-  int64_t momentSize = getElementSize(getMomentElementType(config));
   int64_t s = layout.shardElements;
   ShardedMemory memory;
-  memory.stateBytes = s * momentSize * (config.variant.amsgrad ? 3 : 2);
+  memory.stateBytes = momentBytes * (config.variant.amsgrad ? 3 : 2);
+  if (expAvgAbsmax)
+    memory.stateBytes += 2 * (s / kQuantBlockSize) * int64_t(sizeof(float));
   memory.bufferBytes = (int64_t(layout.worldSize) + 1) * s * paramSize;
   return memory;
 }
@@ -303,12 +336,10 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   //    reduce-scattered: this rank's shard of the sum.
   start = Clock::now();
   char *flatBytes = flat.get();
-  int64_t offset = 0;
-  for (auto [p, g] : llvm::zip(params, grads)) {
+  for (auto [k, p] : llvm::enumerate(params))
     if (p.numElements) // (an empty tensor's gradient may be null)
-      std::memcpy(flatBytes + offset * paramSize, g, p.numElements * paramSize);
-    offset += p.numElements;
-  }
+      std::memcpy(flatBytes + flatOffsets[k] * paramSize, grads[k],
+                  p.numElements * paramSize);
   timings.pack += secondsSince(start);
   start = Clock::now();
   llvm::Error failure = comm.reduceScatterSum(
@@ -360,15 +391,14 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   //    in place, and every other rank's part copied back.
   start = Clock::now();
   int64_t begin = layout.shardBegin, end = begin + layout.ownedElements;
-  offset = 0;
-  for (const ShardedParam &p : params) {
+  for (auto [k, p] : llvm::enumerate(params)) {
+    int64_t offset = flatOffsets[k];
     int64_t lo = std::max(begin, offset);
     int64_t hi = std::min(end, offset + p.numElements);
     if (lo < hi)
       std::memcpy(flatBytes + lo * paramSize,
                   static_cast<char *>(p.data) + (lo - offset) * paramSize,
                   (hi - lo) * paramSize);
-    offset += p.numElements;
   }
   timings.unpack += secondsSince(start);
   start = Clock::now();
@@ -377,18 +407,16 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   if (failure)
     return llvm::joinErrors(std::move(updateError), std::move(failure));
   start = Clock::now();
-  offset = 0;
-  for (const ShardedParam &p : params) {
+  for (auto [k, p] : llvm::enumerate(params)) {
     // The parts below and above this rank's shard.
-    int64_t pEnd = offset + p.numElements;
+    int64_t offset = flatOffsets[k], pEnd = offset + p.numElements;
     auto *data = static_cast<char *>(p.data);
     if (int64_t hi = std::min(pEnd, begin); hi > offset)
       std::memcpy(data, flatBytes + offset * paramSize,
                   (hi - offset) * paramSize);
     if (int64_t lo = std::max(offset, end); lo < pEnd)
-      std::memcpy(data + (lo - offset) * paramSize,
-                  flatBytes + lo * paramSize, (pEnd - lo) * paramSize);
-    offset = pEnd;
+      std::memcpy(data + (lo - offset) * paramSize, flatBytes + lo * paramSize,
+                  (pEnd - lo) * paramSize);
   }
   timings.unpack += secondsSince(start);
   if (updateError)

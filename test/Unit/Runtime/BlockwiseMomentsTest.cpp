@@ -249,6 +249,46 @@ TEST(BlockwiseMoments, StepIsTheF32StepOfTheDecodedStateCodedOnce) {
   }
 }
 
+// A piece of a coded tensor (a sharded step's shard) is coded whatever its
+// length: tensorElements names the whole tensor. Pieces cut on blocks give
+// the whole tensor's step, and a piece said to be of a smaller tensor is
+// refused.
+TEST(BlockwiseMoments, PiecesOfACodedTensorAreCoded) {
+  auto step = llvm::cantFail(getCompiler().getStep(blockwiseConfig()));
+  StepScalars s;
+  s.lr = 1e-2;
+  s.step = 2;
+  const int64_t n = 4096 + 300, cut = 3 * kQuantBlockSize;
+  QuantizedTensor got(n, 5), want(n, 5);
+  ParamBuffers whole = got.buffers();
+  ParamBuffers pieces[2] = {whole, whole};
+  pieces[0].numElements = cut;
+  pieces[1].numElements = n - cut;
+  pieces[1].param = got.p.data() + cut;
+  pieces[1].grad = got.g.data() + cut;
+  pieces[1].expAvg = got.m.data() + cut;
+  pieces[1].expAvgSq = got.v.data() + cut;
+  pieces[1].expAvgAbsmax = got.absM.data() + cut / kQuantBlockSize;
+  pieces[1].expAvgSqAbsmax = got.absV.data() + cut / kQuantBlockSize;
+  for (ParamBuffers &piece : pieces)
+    piece.tensorElements = n;
+  // Without tensorElements both pieces are under 4096 elements: f32
+  // moments, and so no absmaxes.
+  ParamBuffers bare = pieces[0];
+  bare.tensorElements = 0;
+  expectError(step->run(bare, s), "absmax given but its moments are not");
+  ParamBuffers shrunk = pieces[1];
+  shrunk.tensorElements = 100;
+  expectError(step->run(shrunk, s), "a piece of 3628 elements of a tensor "
+                                    "of 100");
+  for (ParamBuffers &piece : pieces) {
+    llvm::Error error = step->run(piece, s);
+    ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
+  }
+  referenceQuantizedStep(s, want);
+  expectSameState(got, want, "pieces");
+}
+
 // Twenty AdamW steps with 8-bit moments track the double reference (exact
 // moments): the coding error of a moment is a few percent of its block's
 // absmax, so each step's update is off by a few percent of lr at most.

@@ -63,9 +63,12 @@ struct ShardedOptions {
 struct ShardLayout {
   int rank = 0;
   int worldSize = 1;
-  /// T: the parameters' elements.
+  /// T: the parameters' elements. With 8-bit moments each tensor starts on
+  /// a multiple of 256 (a quantisation block), and T counts the gaps.
   int64_t totalElements = 0;
-  /// S: elements per shard, T / W rounded up to whole 64-byte lines.
+  /// S: elements per shard, T / W rounded up to whole 64-byte lines (with
+  /// 8-bit moments to whole blocks of 256, so that shards update whole
+  /// blocks: the result does not depend on the number of ranks).
   int64_t shardElements = 0;
   /// This rank's shard is [shardBegin, shardBegin + shardElements); the part
   /// at or beyond T is padding.
@@ -149,10 +152,20 @@ public:
   void resetTimings() { timings = {}; }
 
   /// This rank's moments (moment element type), S elements each; element i
-  /// belongs to flat index getLayout().shardBegin + i.
+  /// belongs to flat index getLayout().shardBegin + i. With 8-bit moments
+  /// (MomentStorage::blockwise8) each buffer holds the shard's part of
+  /// each tensor in turn, codes for a coded tensor (hasQuantizedMoments of
+  /// the whole tensor) and f32 otherwise, each part from a 64-byte line;
+  /// the absmaxes have an entry per 256 elements of the shard.
   const void *getExpAvg() const { return expAvg.get(); }
   const void *getExpAvgSq() const { return expAvgSq.get(); }
   const void *getMaxExpAvgSq() const { return maxExpAvgSq.get(); }
+  const float *getExpAvgAbsmax() const {
+    return reinterpret_cast<const float *>(expAvgAbsmax.get());
+  }
+  const float *getExpAvgSqAbsmax() const {
+    return reinterpret_cast<const float *>(expAvgSqAbsmax.get());
+  }
 
   /// This rank's shard of the state:
   ///
@@ -185,6 +198,10 @@ private:
                    std::vector<ShardedParam> params, ShardLayout layout,
                    const ShardedOptions &options);
   void allocate();
+  /// Bytes of one moment buffer for the flat range [lo, hi) (FlatLayout.h).
+  int64_t getMomentBytes(int64_t lo, int64_t hi) const;
+  /// Bytes of one moment buffer of the shard [begin, begin + S).
+  int64_t getShardMomentBytes(int64_t begin, int64_t shardElements) const;
   llvm::Error parseShard(llvm::StringRef blob, ParsedShard &out) const;
   /// Agrees with the other ranks on `local` (this rank's verdict on
   /// `shards`), then copies the shards' overlap with this rank's shard.
@@ -197,7 +214,15 @@ private:
   std::vector<ShardedParam> params;
   ShardLayout layout;
   ShardedOptions options;
+  /// The tensors' sizes and their first indices in the flat space
+  /// (FlatLayout.h; one more entry, the extent T).
+  std::vector<int64_t> sizes, flatOffsets;
   Storage expAvg, expAvgSq, maxExpAvgSq;
+  /// Bytes of each moment buffer.
+  int64_t momentBytes = 0;
+  /// With 8-bit moments: S / 256 absmaxes each, entry j for the block at
+  /// flat index shardBegin + 256 j.
+  Storage expAvgAbsmax, expAvgSqAbsmax;
   /// W * S parameter-type elements: gradients in, parameters out.
   Storage flat;
   /// The reduced gradients of the shard (S elements).

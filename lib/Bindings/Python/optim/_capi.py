@@ -67,7 +67,8 @@ class ParamBuffers(ctypes.Structure):
                 ("maxExpAvgSq", ctypes.c_void_p),
                 ("numElements", ctypes.c_int64),
                 ("expAvgAbsmax", ctypes.c_void_p),
-                ("expAvgSqAbsmax", ctypes.c_void_p)]
+                ("expAvgSqAbsmax", ctypes.c_void_p),
+                ("tensorElements", ctypes.c_int64)]
 
 
 def _candidates():
