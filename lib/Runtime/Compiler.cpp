@@ -269,9 +269,12 @@ struct Compiler::Impl {
       llvm::function_ref<LogicalResult(OpPassManager &, llvm::raw_ostream &)>;
 
   /// Runs a pipeline to the LLVM dialect and builds an ExecutionEngine.
+  /// `stepKernels`: the module is buildStepKernel's, whose kernels only
+  /// ever see non-overlapping buffers (markKernelBuffersNoAlias).
   llvm::Expected<std::unique_ptr<::optim::detail::JitEngine>>
   lower(ModuleOp module, PipelineBuilder buildPipeline,
-        llvm::ArrayRef<llvm::StringRef> sharedLibs, std::string *loweredIR) {
+        llvm::ArrayRef<llvm::StringRef> sharedLibs, std::string *loweredIR,
+        bool stepKernels = false) {
     MLIRContext &context = getContext();
     DiagnosticCollector diagnostics(&context);
     PassManager pm(&context);
@@ -291,8 +294,14 @@ struct Compiler::Impl {
     if (!targetMachine)
       return targetMachine.takeError();
     auto jit = std::make_unique<::optim::detail::JitEngine>();
-    jit->transformer = makeOptimizingTransformer(
-        /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
+    jit->transformer =
+        [optimize = makeOptimizingTransformer(
+             /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get()),
+         stepKernels](llvm::Module *module) {
+          if (stepKernels)
+            ::optim::detail::markKernelBuffersNoAlias(*module);
+          return optimize(module);
+        };
     ExecutionEngineOptions engineOptions;
     // Code generation errors are kept for the caller (see
     // collectCodegenErrors).
@@ -457,6 +466,7 @@ llvm::Expected<std::string> Compiler::Impl::emitStepObject(
   llvmModule->setDataLayout((*targetMachine)->createDataLayout());
   llvmModule->setTargetTriple((*targetMachine)->getTargetTriple());
   times.translateMs = stopwatch.lap();
+  ::optim::detail::markKernelBuffersNoAlias(*llvmModule);
   if (llvm::Error error = makeOptimizingTransformer(
           /*optLevel=*/3, /*sizeLevel=*/0,
           targetMachine->get())(llvmModule.get()))
@@ -612,7 +622,7 @@ Compiler::Impl::compile(const StepConfig &config) {
       [&](OpPassManager &pm, llvm::raw_ostream &os) {
         return buildStepPipeline(config, pm, os);
       },
-      sharedLibs, keepIR);
+      sharedLibs, keepIR, /*stepKernels=*/true);
   if (!engine)
     return engine.takeError();
   CompiledStep::KernelFn kernel = nullptr;
@@ -765,7 +775,8 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
   if (!table) {
     os << "/* One tensor per call: param, grad, exp_avg, exp_avg_sq, "
           "max_exp_avg_sq\n   (AMSGrad only; otherwise ignored), then the "
-          "scalar block. */\n"
+          "scalar block. The buffers\n   must not overlap (the code assumes "
+          "they do not: C's restrict). */\n"
        << "void _mlir_ciface_optim_step(optim_memref1d *p, optim_memref1d *g, "
           "optim_memref1d *m,\n    optim_memref1d *v, optim_memref1d *vmax, "
           "optim_memref1d *scalars);\n";

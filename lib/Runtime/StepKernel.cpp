@@ -11,6 +11,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/IR/Module.h"
+
 using namespace mlir;
 
 namespace optim::detail {
@@ -215,6 +217,21 @@ static void buildStepBody(OpBuilder &b, Location loc, const StepConfig &config,
   }
   mlir::optim::buildAdamStep(b, loc, kernelVariant, {state}, s);
   func::ReturnOp::create(b, loc);
+}
+
+void markKernelBuffersNoAlias(llvm::Module &module) {
+  for (llvm::StringRef name :
+       {kKernelName, kQuantizedKernelName, kGradNormKernelName}) {
+    llvm::Function *function = module.getFunction(name);
+    if (!function)
+      continue;
+    // A memref<?xT> argument is (allocated, aligned, offset, size, stride):
+    // two pointers in a row, the second the one loads and stores use.
+    for (unsigned i = 0; i + 1 < function->arg_size(); ++i)
+      if (function->getArg(i)->getType()->isPointerTy() &&
+          function->getArg(i + 1)->getType()->isPointerTy())
+        function->addParamAttr(++i, llvm::Attribute::NoAlias);
+  }
 }
 
 } // namespace optim::detail

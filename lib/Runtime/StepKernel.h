@@ -30,6 +30,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+namespace llvm {
+class Module;
+} // namespace llvm
+
 #include <cstring>
 
 namespace optim::detail {
@@ -97,6 +101,15 @@ inline bool usesGroupTable(const StepConfig &config) {
 /// Builds the kernel module for `config` (see the file comment).
 mlir::OwningOpRef<mlir::ModuleOp> buildStepKernel(mlir::MLIRContext *context,
                                                   const StepConfig &config);
+
+/// Marks the data pointers of the step kernels' buffers noalias in their
+/// LLVM IR (before it is optimised): the executors call the kernels only on
+/// buffers that CompiledStep checked do not overlap (gradients, which may,
+/// are only read). Without it LLVM must keep every load of an iteration
+/// behind the stores before it, and when buffers sit a few vectors apart
+/// modulo 4 KiB (PyTorch's allocator staggers tensors by 128 bytes) the
+/// loads wait on stores they only appear to depend on.
+void markKernelBuffersNoAlias(llvm::Module &module);
 
 } // namespace optim::detail
 

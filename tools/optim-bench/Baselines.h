@@ -17,6 +17,12 @@ struct AdamArgs {
 /// [, vmax]; write p, m, v [, vmax]) with trivial arithmetic.
 template <typename T>
 void probe(T *p, const T *g, T *m, T *v, T *vmax, int64_t n, int threads);
+/// The probe's traffic with the least arithmetic an exact Adam step does:
+/// one correctly rounded square root and one division per element (in
+/// cache, where the traffic is cheap, the limit of the divider).
+template <typename T>
+void sqrtDivProbe(T *p, const T *g, T *m, T *v, T *vmax, int64_t n,
+                  int threads);
 
 /// AdamW as users write it: bias corrections inside the loop, compiled with
 /// -O3 -march=native -fopenmp (math-errno left on, as by default).

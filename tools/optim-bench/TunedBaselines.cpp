@@ -35,6 +35,30 @@ void probe(T *__restrict p, const T *__restrict g, T *__restrict m,
 }
 
 template <typename T>
+void sqrtDivProbe(T *__restrict p, const T *__restrict g, T *__restrict m,
+                  T *__restrict v, T *__restrict vmax, int64_t n, int threads) {
+  const T eps = T(1e-8);
+  if (vmax) {
+#pragma omp parallel for simd schedule(static) num_threads(threads)
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = g[i], vi = v[i] + gi;
+      m[i] += gi;
+      v[i] = vi;
+      vmax[i] += gi;
+      p[i] += gi / (std::sqrt(vi) + eps);
+    }
+    return;
+  }
+#pragma omp parallel for simd schedule(static) num_threads(threads)
+  for (int64_t i = 0; i < n; ++i) {
+    T gi = g[i], vi = v[i] + gi;
+    m[i] += gi;
+    v[i] = vi;
+    p[i] += gi / (std::sqrt(vi) + eps);
+  }
+}
+
+template <typename T>
 void tunedAdamW(T *__restrict p, const T *__restrict g, T *__restrict m,
                 T *__restrict v, T *__restrict vmax, int64_t n,
                 const AdamArgs &a, int threads) {
@@ -80,6 +104,10 @@ template void probe<float>(float *, const float *, float *, float *, float *,
                            int64_t, int);
 template void probe<double>(double *, const double *, double *, double *,
                             double *, int64_t, int);
+template void sqrtDivProbe<float>(float *, const float *, float *, float *,
+                                  float *, int64_t, int);
+template void sqrtDivProbe<double>(double *, const double *, double *, double *,
+                                   double *, int64_t, int);
 template void tunedAdamW<float>(float *, const float *, float *, float *,
                                 float *, int64_t, const AdamArgs &, int);
 template void tunedAdamW<double>(double *, const double *, double *, double *,

@@ -6,6 +6,9 @@
 //   probe  the step's own in-place access pattern with trivial arithmetic:
 //          the limit (28 bytes per f32 element for Adam/AdamW, 36 with
 //          AMSGrad's vmax);
+//   sqrtdiv-probe  the same with one square root and one division per
+//          element, the least an exact step computes: in cache, where
+//          the traffic is cheap, the divider's limit;
 //   naive  AdamW as users write it (bias corrections in the loop);
 //   tuned  AdamW hand-tuned (hoisted scalars, omp simd, -fno-math-errno);
 //   optim  the JIT-compiled steps (Adam, AdamW, AMSGrad);
@@ -242,6 +245,10 @@ void benchSize(int64_t n, StringRef variant, int threads,
   std::vector<std::pair<std::string, std::function<void()>>> runs = {
       {"probe",
        [&] { probe<T>(p.data, g.data, m.data, v.data, vm, n, threads); }},
+      {"sqrtdiv-probe",
+       [&] {
+         sqrtDivProbe<T>(p.data, g.data, m.data, v.data, vm, n, threads);
+       }},
       {"naive",
        [&] {
          naiveAdamW<T>(p.data, g.data, m.data, v.data, vm, n, args, threads);
