@@ -79,7 +79,8 @@ struct ShardLayout {
 
 /// Memory this rank's optimizer holds, in bytes.
 struct ShardedMemory {
-  /// Moments (and AMSGrad's maximum) of the local shard: S elements each.
+  /// Moments (and AMSGrad's maximum) of the local shard: S elements each
+  /// (with 8-bit moments the shard's codes and f32 parts, and its absmaxes).
   int64_t stateBytes = 0;
   /// Communication buffers: the flat W * S gradient / parameter buffer and
   /// the reduced shard of S gradients.
@@ -171,7 +172,9 @@ public:
   ///
   ///   optim-sharded-state-v1 <config key> <ranks> <rank> <elements>
   ///       <shard elements> <steps taken>\n
-  ///   <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]   (S raw moment elements)
+  ///   <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]   (S raw moment elements;
+  ///       with 8-bit moments the buffers as getExpAvg() describes them,
+  ///       then the two absmax arrays)
   ///   xxh3 <16 hex digits>\n
   std::string exportState() const;
   /// Collective: restores the shard exportState wrote on this rank with the
