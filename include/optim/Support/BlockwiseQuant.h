@@ -35,10 +35,15 @@ inline constexpr int64_t kQuantBlockSize = 256;
 /// bytes they save.
 inline constexpr int64_t kMinQuantizedElements = 4096;
 
-/// The absmax entries of a tensor of `numElements` elements.
+/// The absmax entries of a tensor of `numElements` (>= 0) elements. Written
+/// so that it cannot overflow: the verifier calls it on static shapes up to
+/// INT64_MAX elements.
 inline constexpr int64_t getNumQuantBlocks(int64_t numElements) {
-  return (numElements + kQuantBlockSize - 1) / kQuantBlockSize;
+  return numElements / kQuantBlockSize +
+         (numElements % kQuantBlockSize != 0 ? 1 : 0);
 }
+static_assert(getNumQuantBlocks(0) == 0 && getNumQuantBlocks(257) == 2 &&
+              getNumQuantBlocks(INT64_MAX) == INT64_MAX / 256 + 1);
 
 /// The f32 bit patterns of the two maps (ascending) and of their midpoints.
 inline constexpr uint32_t kSignedDynamicMapBits[256] = {

@@ -615,3 +615,32 @@ func.func @absmax_with_short_types(%p: memref<512xf32>, %a: memref<2xf32>, %lr: 
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
   return
 }
+
+// -----
+
+// The largest static 8-bit tensor: its block count is computed without
+// overflow (the ASan + UBSan suite runs this file too).
+func.func @absmax_of_the_largest_tensor(%p: memref<9223372036854775807xf32>, %g: memref<9223372036854775807xf32>, %m: memref<9223372036854775807xi8>, %v: memref<9223372036854775807xi8>, %a: memref<16xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op exp_avg absmax of param #0 has type 'memref<16xf32>', expected a 1-d f32 memref of 36028797018963968 elements (one per block of 256)}}
+  optim.adamw (%p, %g, %m, %v) absmax(%a, %a) : (memref<9223372036854775807xf32>, memref<9223372036854775807xf32>, memref<9223372036854775807xi8>, memref<9223372036854775807xi8>, memref<16xf32>, memref<16xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// 2^62 x 4 elements: more than an int64_t counts.
+func.func @param_with_too_many_elements(%p: memref<4611686018427387904x4xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op param #0 has type 'memref<4611686018427387904x4xf32>', more elements than a 64-bit count holds}}
+  optim.adamw (%p, %p, %p, %p) : memref<4611686018427387904x4xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+func.func @global_norm_with_too_many_elements(%g: memref<8xf32>, %h: memref<4611686018427387904x4xf32>) -> f32 {
+  // expected-error @+1 {{'optim.global_norm' op grad #1 has type 'memref<4611686018427387904x4xf32>', more elements than a 64-bit count holds}}
+  %n = optim.global_norm %g, %h : memref<8xf32>, memref<4611686018427387904x4xf32> -> f32
+  return %n : f32
+}

@@ -18,6 +18,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -369,6 +370,17 @@ static LogicalResult verifyQuantizedMoments(AdamStepOpInterface op,
   return success();
 }
 
+/// True when a static shape has more elements than an int64_t counts:
+/// ShapedType::getNumElements would overflow, and the lowering flattens
+/// every operand to that many elements.
+static bool hasTooManyElements(ShapedType type) {
+  int64_t count = 1;
+  for (int64_t dim : type.getShape())
+    if (!ShapedType::isDynamic(dim) && llvm::MulOverflow(count, dim, count))
+      return true;
+  return false;
+}
+
 LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
   auto op = cast<AdamStepOpInterface>(operation);
   // Parsing fills in the defaults, but C++ can still store a null (setAttr
@@ -411,6 +423,10 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
       return op.emitOpError("param #")
              << i << " has unsupported element type " << elementType
              << " (expected f16, bf16, f32 or f64)";
+    if (hasTooManyElements(paramType))
+      return op.emitOpError("param #")
+             << i << " has type " << paramType
+             << ", more elements than a 64-bit count holds";
     if (!computeType)
       computeType = groupComputeType;
     else if (computeType != groupComputeType)
@@ -553,6 +569,10 @@ LogicalResult GlobalNormOp::verify() {
       return emitOpError("grad #")
              << i << " has unsupported element type " << elementType
              << " (expected f16, bf16, f32 or f64)";
+    if (hasTooManyElements(cast<ShapedType>(grad.getType())))
+      return emitOpError("grad #")
+             << i << " has type " << grad.getType()
+             << ", more elements than a 64-bit count holds";
     if (!computeType)
       computeType = gradComputeType;
     else if (gradComputeType != computeType)
