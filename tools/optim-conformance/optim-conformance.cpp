@@ -560,8 +560,8 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
                           norms->size(), grads->size()));
     for (auto [i, value] : llvm::enumerate(*norms)) {
       std::optional<double> d = value.getAsNumber();
-      if (!d || !(*d >= 0))
-        return fail(formatv("'expected_grad_norm[{0}]' must be a "
+      if (!d || !(*d >= 0) || !std::isfinite(*d))
+        return fail(formatv("'expected_grad_norm[{0}]' must be a finite, "
                             "non-negative number",
                             i));
       c.expectedGradNorm.push_back(*d);
@@ -720,6 +720,17 @@ void checkGradNorm(const GoldenCase &c, size_t i, double got,
   });
 }
 
+/// Folds the grad-norm checks into the state's outcome: a failed or worse
+/// norm becomes the case's worst.
+void mergeNormOutcome(Outcome &outcome, const Outcome &normOutcome) {
+  if (normOutcome.passed &&
+      normOutcome.maxToleranceUsed <= outcome.maxToleranceUsed)
+    return;
+  outcome.passed = outcome.passed && normOutcome.passed;
+  outcome.maxToleranceUsed = normOutcome.maxToleranceUsed;
+  outcome.worst = normOutcome.worst;
+}
+
 /// Compares `state` with the case's expectations.
 template <typename T>
 Outcome compare(const GoldenCase &c, const std::vector<T> (&state)[kNumStates]);
@@ -820,12 +831,7 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
         final[k][piece.first + i] = arena[k][piece.arenaOffset + i];
   }
   Outcome outcome = compare<T>(c, final);
-  if (!normOutcome.passed ||
-      normOutcome.maxToleranceUsed > outcome.maxToleranceUsed) {
-    outcome.passed = outcome.passed && normOutcome.passed;
-    outcome.maxToleranceUsed = normOutcome.maxToleranceUsed;
-    outcome.worst = normOutcome.worst;
-  }
+  mergeNormOutcome(outcome, normOutcome);
   if (layout.size() > 1)
     outcome.worst += formatv(" [{0} tensors]", layout.size()).str();
   return outcome;
@@ -916,12 +922,7 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
   }
 #endif
   Outcome outcome = compare<T>(c, state);
-  if (!normOutcome.passed ||
-      normOutcome.maxToleranceUsed > outcome.maxToleranceUsed) {
-    outcome.passed = outcome.passed && normOutcome.passed;
-    outcome.maxToleranceUsed = normOutcome.maxToleranceUsed;
-    outcome.worst = normOutcome.worst;
-  }
+  mergeNormOutcome(outcome, normOutcome);
   return outcome;
 }
 
@@ -960,6 +961,7 @@ Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
     absmax[k].assign(blocks, 0.0f);
   }
   std::vector<float> grad;
+  Outcome normOutcome;
   optim::ParamBuffers buffers;
   buffers.param = param.data();
   buffers.expAvg = codes[0].data();
@@ -1017,7 +1019,21 @@ Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
       buffers.grad = reinterpret_cast<void *>(mirrors[5].device);
     }
 #endif
-    if (Error error = (*step)->run(buffers, scalarsAt(c, i))) {
+    optim::StepScalars scalars = scalarsAt(c, i);
+    Error error = Error::success();
+    if (c.config.variant.clipGradNorm) {
+      // clip_grad_norm_ before the step, as in the other cases.
+      Expected<double> norm = (*step)->computeGradNorm(buffers, scalars);
+      if (norm) {
+        checkGradNorm(c, i, *norm, normOutcome);
+        scalars.gradNorm = *norm;
+      } else {
+        error = norm.takeError();
+      }
+    }
+    if (!error)
+      error = (*step)->run(buffers, scalars);
+    if (error) {
 #ifdef OPTIM_HAVE_CUDA
       if (onGpu)
         freeMirrors();
@@ -1092,6 +1108,7 @@ Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
     }
   if (mismatched)
     outcome.worst += formatv("; {0} codes one apart", mismatched).str();
+  mergeNormOutcome(outcome, normOutcome);
   return outcome;
 }
 
