@@ -47,8 +47,12 @@ LogicalResult
 mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                            const CPUPipelineOptions &options,
                                            llvm::raw_ostream &errorStream) {
-  if (options.vectorSize < 1) {
-    errorStream << "optim-lower-to-llvm: vector-size must be positive, got "
+  // Wider vectors than the runtime allows (64 lanes) only make LLVM build
+  // ever larger values: 2^32 lanes ran out of memory.
+  if (options.vectorSize < 1 || options.vectorSize > 64 ||
+      !llvm::isPowerOf2_64(options.vectorSize)) {
+    errorStream << "optim-lower-to-llvm: vector-size must be a power of two "
+                   "from 1 to 64, got "
                 << options.vectorSize;
     return failure();
   }

@@ -2,6 +2,7 @@
 // RUN: optim-opt %s --optim-lower-to-llvm="openmp=0 c-interface=1 fast-math=1 vector-size=8 chunk-size=0" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU-OPTS
 // RUN: optim-opt %s --optim-lower-to-nvvm="chip=sm_80 block-size=128 precise-math=0" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPU
 // RUN: not optim-opt %s --optim-lower-to-llvm="vector-size=0" 2>&1 | FileCheck %s --check-prefix=BAD-CPU
+// RUN: not optim-opt %s --optim-lower-to-llvm="vector-size=4294967296" 2>&1 | FileCheck %s --check-prefix=HUGE-CPU
 // RUN: not optim-opt %s --optim-lower-to-nvvm="format=elf" 2>&1 | FileCheck %s --check-prefix=BAD-GPU
 
 // The registered pipelines are built from the passes' create functions and
@@ -64,7 +65,8 @@
 // GPU:        gpu-to-llvm{
 // GPU-NEXT:   gpu-module-to-binary{format=isa
 
-// BAD-CPU: error: optim-lower-to-llvm: vector-size must be positive, got 0
+// BAD-CPU: error: optim-lower-to-llvm: vector-size must be a power of two from 1 to 64, got 0
+// HUGE-CPU: error: optim-lower-to-llvm: vector-size must be a power of two from 1 to 64, got 4294967296
 // BAD-GPU: error: optim-lower-to-nvvm: format must be isa, bin or fatbin, got 'elf'
 
 module {

@@ -410,6 +410,18 @@ class BadInput(TestCase):
             else:
                 self.assertNotIn(p, opt.state)
 
+    def test_parameter_listed_twice_is_an_optim_error(self):
+        # Its two entries overlap: the step is refused with the runtime's
+        # message (not a KeyError from undoing its state twice), and
+        # nothing is written.
+        p = torch.nn.Parameter(torch.ones(10))
+        opt = optim.torch.AdamW([p, p], lr=1e-3)
+        p.grad = torch.ones(10)
+        with self.assertRaisesRegex(optim.OptimError, "buffers overlap"):
+            opt.step()
+        self.assertTrue(torch.equal(p.detach(), torch.ones(10)))
+        self.assertNotIn(p, opt.state)
+
     def stepped(self, cls=optim.torch.AdamW, n=3, **kw):
         params = [torch.nn.Parameter(torch.randn(4, 6)) for _ in range(n)]
         opt = cls(params, lr=1e-2, **kw)

@@ -218,8 +218,10 @@ struct OptimVectorizeElementwisePass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorSize < 1) {
-      getOperation().emitError("vector-size must be positive");
+    if (vectorSize < 1 || vectorSize > 64 || !llvm::isPowerOf2_64(vectorSize)) {
+      getOperation().emitError("vector-size must be a power of two from 1 to "
+                               "64, got ")
+          << static_cast<int64_t>(vectorSize);
       return signalPassFailure();
     }
     SmallVector<linalg::GenericOp> candidates, blockReductions;

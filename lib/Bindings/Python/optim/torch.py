@@ -589,8 +589,9 @@ class _AdamBase(torch.optim.Optimizer):
             return self._make_plan(group, grads, key, live)
         except BaseException:
             # A rejected step creates no state either.
+            # pop: a parameter listed twice is in `fresh` twice.
             for p in fresh:
-                del self.state[p]
+                self.state.pop(p, None)
             raise
 
     def _make_plan(self, group, grads, key, live):
