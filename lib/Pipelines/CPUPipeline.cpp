@@ -11,6 +11,7 @@
 
 #include "optim/Codegen/Passes.h"
 #include "optim/Conversion/Passes.h"
+#include "optim/Support/VectorSize.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -47,10 +48,7 @@ LogicalResult
 mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                            const CPUPipelineOptions &options,
                                            llvm::raw_ostream &errorStream) {
-  // Wider vectors than the runtime allows (64 lanes) only make LLVM build
-  // ever larger values: 2^32 lanes ran out of memory.
-  if (options.vectorSize < 1 || options.vectorSize > 64 ||
-      !llvm::isPowerOf2_64(options.vectorSize)) {
+  if (!::optim::isValidVectorSize(options.vectorSize)) {
     errorStream << "optim-lower-to-llvm: vector-size must be a power of two "
                    "from 1 to 64, got "
                 << options.vectorSize;

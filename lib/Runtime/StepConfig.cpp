@@ -3,6 +3,7 @@
 #include "optim/Runtime/StepConfig.h"
 
 #include "optim/Support/BlockwiseQuant.h"
+#include "optim/Support/VectorSize.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -104,7 +105,8 @@ llvm::Error StepConfig::verify() const {
       variant.decayRate != DecayRate::lr)
     return llvm::createStringError(
         "decay rate 'effective' needs decoupled weight decay");
-  if (vectorSize > 64 || (vectorSize & (vectorSize - 1)))
+  // 0: the runtime's default for the host.
+  if (vectorSize != 0 && !isValidVectorSize(vectorSize))
     return llvm::createStringError(llvm::formatv(
         "vector size {0} is not a power of two <= 64", vectorSize));
   if (target != Target::CPU &&

@@ -731,6 +731,24 @@ void mergeNormOutcome(Outcome &outcome, const Outcome &normOutcome) {
   outcome.worst = normOutcome.worst;
 }
 
+/// The scalars of step `i` of `c` for the gradients in `params`; with a
+/// clipping bound, clip_grad_norm_ first (one pass over all of them, one
+/// launch on a GPU), its norm checked into `normOutcome`.
+Expected<optim::StepScalars>
+getClippedScalars(const optim::CompiledStep &step,
+                  ArrayRef<optim::ParamBuffers> params, const GoldenCase &c,
+                  size_t i, Outcome &normOutcome) {
+  optim::StepScalars scalars = scalarsAt(c, i);
+  if (!c.config.variant.clipGradNorm)
+    return scalars;
+  Expected<double> norm = step.computeGradNorm(params, scalars);
+  if (!norm)
+    return norm.takeError();
+  checkGradNorm(c, i, *norm, normOutcome);
+  scalars.gradNorm = *norm;
+  return scalars;
+}
+
 /// Compares `state` with the case's expectations.
 template <typename T>
 Outcome compare(const GoldenCase &c, const std::vector<T> (&state)[kNumStates]);
@@ -794,16 +812,11 @@ Expected<Outcome> runLayout(const optim::CompiledStep &step,
       for (size_t i = 0; i < piece.size; ++i)
         arena[kNumStates][piece.arenaOffset + i] =
             T(c.grads[s][piece.first + i]);
-    optim::StepScalars scalars = scalarsAt(c, s);
-    if (c.config.variant.clipGradNorm) {
-      // clip_grad_norm_ over the whole group (one launch), then the step.
-      Expected<double> norm = step.computeGradNorm(group, scalars);
-      if (!norm)
-        return norm.takeError();
-      checkGradNorm(c, s, *norm, normOutcome);
-      scalars.gradNorm = *norm;
-    }
-    if (Error error = step.run(group, scalars))
+    Expected<optim::StepScalars> scalars =
+        getClippedScalars(step, group, c, s, normOutcome);
+    if (!scalars)
+      return scalars.takeError();
+    if (Error error = step.run(group, *scalars))
       return std::move(error);
   }
   // Every element outside the pieces must be untouched.
@@ -900,16 +913,11 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
       buffers.grad = reinterpret_cast<void *>(device[4]);
     }
 #endif
-    optim::StepScalars scalars = scalarsAt(c, i);
-    if (c.config.variant.clipGradNorm) {
-      // clip_grad_norm_ before the step: the norm is checked too.
-      Expected<double> norm = (*step)->computeGradNorm(buffers, scalars);
-      if (!norm)
-        return norm.takeError();
-      checkGradNorm(c, i, *norm, normOutcome);
-      scalars.gradNorm = *norm;
-    }
-    if (Error error = (*step)->run(buffers, scalars))
+    Expected<optim::StepScalars> scalars =
+        getClippedScalars(**step, buffers, c, i, normOutcome);
+    if (!scalars)
+      return scalars.takeError();
+    if (Error error = (*step)->run(buffers, *scalars))
       return std::move(error);
   }
 #ifdef OPTIM_HAVE_CUDA
@@ -1019,20 +1027,10 @@ Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
       buffers.grad = reinterpret_cast<void *>(mirrors[5].device);
     }
 #endif
-    optim::StepScalars scalars = scalarsAt(c, i);
-    Error error = Error::success();
-    if (c.config.variant.clipGradNorm) {
-      // clip_grad_norm_ before the step, as in the other cases.
-      Expected<double> norm = (*step)->computeGradNorm(buffers, scalars);
-      if (norm) {
-        checkGradNorm(c, i, *norm, normOutcome);
-        scalars.gradNorm = *norm;
-      } else {
-        error = norm.takeError();
-      }
-    }
-    if (!error)
-      error = (*step)->run(buffers, scalars);
+    Expected<optim::StepScalars> scalars =
+        getClippedScalars(**step, buffers, c, i, normOutcome);
+    Error error =
+        scalars ? (*step)->run(buffers, *scalars) : scalars.takeError();
     if (error) {
 #ifdef OPTIM_HAVE_CUDA
       if (onGpu)

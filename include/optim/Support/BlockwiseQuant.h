@@ -23,6 +23,8 @@
 #ifndef OPTIM_SUPPORT_BLOCKWISEQUANT_H
 #define OPTIM_SUPPORT_BLOCKWISEQUANT_H
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cstdint>
 #include <cstring>
 
@@ -35,12 +37,11 @@ inline constexpr int64_t kQuantBlockSize = 256;
 /// bytes they save.
 inline constexpr int64_t kMinQuantizedElements = 4096;
 
-/// The absmax entries of a tensor of `numElements` (>= 0) elements. Written
-/// so that it cannot overflow: the verifier calls it on static shapes up to
-/// INT64_MAX elements.
+/// The absmax entries of a tensor of `numElements` (>= 0) elements.
+/// llvm::divideCeil cannot overflow: the verifier calls this on static
+/// shapes up to INT64_MAX elements.
 inline constexpr int64_t getNumQuantBlocks(int64_t numElements) {
-  return numElements / kQuantBlockSize +
-         (numElements % kQuantBlockSize != 0 ? 1 : 0);
+  return static_cast<int64_t>(llvm::divideCeil(numElements, kQuantBlockSize));
 }
 static_assert(getNumQuantBlocks(0) == 0 && getNumQuantBlocks(257) == 2 &&
               getNumQuantBlocks(INT64_MAX) == INT64_MAX / 256 + 1);

@@ -17,6 +17,7 @@
 #include "optim/Codegen/Passes.h"
 
 #include "optim/Codegen/Elementwise.h"
+#include "optim/Support/VectorSize.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -78,7 +79,8 @@ LogicalResult canonicalize(Operation *root) {
 bool isBlockReduction(linalg::GenericOp op) {
   constexpr int64_t kMaxBlock = 1024;
   if (!op.hasPureBufferSemantics() || op.getNumLoops() != 1 ||
-      op.getNumReductionLoops() != 1 || !op->hasAttr(optim::kQuantBlockAttr))
+      op.getNumReductionLoops() != 1 ||
+      !op->hasAttr(mlir::optim::kQuantBlockAttr))
     return false;
   int64_t size = op.getStaticLoopRanges()[0];
   return !ShapedType::isDynamic(size) && size <= kMaxBlock;
@@ -213,12 +215,12 @@ LogicalResult lowerGatherToPermutes(RewriterBase &rewriter,
 }
 
 struct OptimVectorizeElementwisePass
-    : optim::impl::OptimVectorizeElementwiseBase<
+    : mlir::optim::impl::OptimVectorizeElementwiseBase<
           OptimVectorizeElementwisePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorSize < 1 || vectorSize > 64 || !llvm::isPowerOf2_64(vectorSize)) {
+    if (!::optim::isValidVectorSize(vectorSize)) {
       getOperation().emitError("vector-size must be a power of two from 1 to "
                                "64, got ")
           << static_cast<int64_t>(vectorSize);
@@ -226,7 +228,7 @@ struct OptimVectorizeElementwisePass
     }
     SmallVector<linalg::GenericOp> candidates, blockReductions;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (optim::isFlatElementwiseGeneric(op))
+      if (mlir::optim::isFlatElementwiseGeneric(op))
         candidates.push_back(op);
       else if (isBlockReduction(op))
         blockReductions.push_back(op);
@@ -243,7 +245,7 @@ struct OptimVectorizeElementwisePass
     for (linalg::GenericOp op : candidates) {
       // The generics of one 8-bit block are a block (256 elements), part
       // of a thread's share: they are only vectorised.
-      if (chunkSize > 0 && !op->hasAttr(optim::kQuantBlockAttr)) {
+      if (chunkSize > 0 && !op->hasAttr(mlir::optim::kQuantBlockAttr)) {
         auto chunked = tile(rewriter, op, chunkSize,
                             scf::SCFTilingOptions::LoopType::ForallOp);
         if (failed(chunked))
@@ -265,7 +267,7 @@ struct OptimVectorizeElementwisePass
     // Vectorise every tile: full tiles are static, the tail is masked.
     SmallVector<linalg::GenericOp> tiles;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (!optim::isFlatElementwiseGeneric(op))
+      if (!mlir::optim::isFlatElementwiseGeneric(op))
         return;
       int64_t size = op.getStaticLoopRanges()[0];
       // A dynamic tile is only bounded by V inside the vector-tile loop.

@@ -15,6 +15,8 @@
 
 #include "optim/Codegen/Passes.h"
 
+#include "optim/Support/VectorSize.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -239,11 +241,12 @@ void scheduleReduction(RewriterBase &rewriter, FlatSumReduction reduction,
 }
 
 struct OptimVectorizeReductionPass
-    : optim::impl::OptimVectorizeReductionBase<OptimVectorizeReductionPass> {
+    : mlir::optim::impl::OptimVectorizeReductionBase<
+          OptimVectorizeReductionPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorSize < 1 || vectorSize > 64 || !llvm::isPowerOf2_64(vectorSize)) {
+    if (!::optim::isValidVectorSize(vectorSize)) {
       getOperation().emitError("vector-size must be a power of two from 1 to "
                                "64, got ")
           << static_cast<int64_t>(vectorSize);

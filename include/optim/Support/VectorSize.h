@@ -1,0 +1,33 @@
+//===- VectorSize.h - The vector widths optim compiles for ------*- C++ -*-===//
+//
+// One rule for every entry point that takes a vector width (the CPU
+// pipeline, the CPU vectorisers, the runtime's StepConfig): a power of two
+// from 1 to kMaxVectorSize lanes. Wider vectors only make LLVM build ever
+// larger values (2^32 lanes ran out of memory).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_SUPPORT_VECTORSIZE_H
+#define OPTIM_SUPPORT_VECTORSIZE_H
+
+#include "llvm/Support/MathExtras.h"
+
+#include <cstdint>
+
+namespace optim {
+
+/// The widest vector, in lanes, that optim compiles for.
+inline constexpr int64_t kMaxVectorSize = 64;
+
+/// Whether `lanes` is a vector width optim compiles for.
+inline constexpr bool isValidVectorSize(int64_t lanes) {
+  return lanes >= 1 && lanes <= kMaxVectorSize && llvm::isPowerOf2_64(lanes);
+}
+
+static_assert(isValidVectorSize(1) && isValidVectorSize(64) &&
+              !isValidVectorSize(0) && !isValidVectorSize(48) &&
+              !isValidVectorSize(128) && !isValidVectorSize(-64));
+
+} // namespace optim
+
+#endif // OPTIM_SUPPORT_VECTORSIZE_H
