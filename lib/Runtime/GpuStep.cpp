@@ -5,7 +5,8 @@
 // per tensor: the five buffer addresses and the element count, see
 // optim/Codegen/GroupTable.h) that the kernel walks, so any number of
 // tensors is one launch and the kernel's chunks are balanced by total
-// elements. On a device the table is uploaded once and reused while the
+// elements. Tensors with 8-bit moments take a second launch over a table
+// of their own. On a device the table is uploaded once and reused while the
 // group stays the same.
 //
 //===----------------------------------------------------------------------===//
@@ -114,16 +115,27 @@ GpuState::getDeviceTable(const std::vector<int64_t> &host) {
 }
 
 namespace {
-/// Appends the table row of `p`, the group's tensor `index`: its five
-/// buffers' addresses, its size and its rounding stream.
+/// Appends the table row of `p`, the group's tensor `index`: its buffers'
+/// addresses (with 8-bit moments, `quantized`, the absmaxes' in place of
+/// max_exp_avg_sq's and in the last word), its size and its rounding
+/// stream.
 void appendRow(std::vector<int64_t> &table, const ParamBuffers &p,
-               int64_t index) {
-  const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
-                           p.maxExpAvgSq};
+               int64_t index, bool quantized = false) {
   table.resize(table.size() + kRowWords, 0);
   int64_t *row = &table[table.size() - kRowWords];
+  auto address = [](const void *buffer) {
+    return static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
+  };
+  const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq};
   for (auto [column, buffer] : llvm::enumerate(buffers))
-    row[column] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
+    row[column] = address(buffer);
+  if (quantized) {
+    row[mlir::optim::kGroupTableExpAvgAbsmaxColumn] = address(p.expAvgAbsmax);
+    row[mlir::optim::kGroupTableExpAvgSqAbsmaxColumn] =
+        address(p.expAvgSqAbsmax);
+  } else {
+    row[4] = address(p.maxExpAvgSq);
+  }
   row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
   row[mlir::optim::kGroupTableStreamColumn] = index;
 }
@@ -133,6 +145,7 @@ template <typename DescriptorT>
 void callPacked(void (*launcher)(void **),
                 llvm::MutableArrayRef<DescriptorT> descriptors,
                 void *result = nullptr) {
+  assert(descriptors.size() <= 8 && "the launchers take at most 8 buffers");
   DescriptorT *pointers[8];
   void *args[9];
   unsigned count = 0;
@@ -159,16 +172,17 @@ CompiledStep::getTableAddress(std::vector<int64_t> &table) const {
 
 llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
                                    const double *scalarBlock) const {
-  // The tensors whose moments are 8-bit codes get a launch each (a block of
-  // threads per quantisation block); the rest go into the table.
-  std::vector<int64_t> table;
-  std::vector<size_t> quantized;
-  int64_t total = 0;
+  // Two launches at most: the tensors whose moments are 8-bit codes (a
+  // block of threads per quantisation block) and the rest, each over a
+  // table of its own.
+  std::vector<int64_t> table, quantizedTable;
+  int64_t total = 0, quantizedTotal = 0;
   for (auto [i, p] : llvm::enumerate(params)) {
     if (p.numElements == 0)
       continue;
     if (hasQuantizedMoments(config, p.getTensorElements())) {
-      quantized.push_back(i);
+      appendRow(quantizedTable, p, i, /*quantized=*/true);
+      quantizedTotal += p.numElements;
       continue;
     }
     appendRow(table, p, i);
@@ -177,41 +191,41 @@ llvm::Error CompiledStep::runOnGpu(llvm::ArrayRef<ParamBuffers> params,
   Descriptor scalars = {const_cast<double *>(scalarBlock),
                         const_cast<double *>(scalarBlock), 0, kNumScalarSlots,
                         1};
+  auto tableDescriptor = [](void *address, const std::vector<int64_t> &t) {
+    return Descriptor{address, address, 0, int64_t(t.size()), 1};
+  };
+  // A template: only its size is read (it sizes the grid).
+  auto sized = [](int64_t size) {
+    return Descriptor{nullptr, nullptr, 0, size, 1};
+  };
   if (gpu->onDevice)
     gpu->errors.clearError();
   if (total) {
     llvm::Expected<void *> tableAddress = getTableAddress(table);
     if (!tableAddress)
       return tableAddress.takeError();
-    // The table, the five templates (only their size, the group's total,
-    // is read: it sizes the grid) and the scalar block.
-    Descriptor descriptors[7] = {
-        {*tableAddress, *tableAddress, 0, int64_t(table.size()), 1}};
+    // The table, the five templates and the scalar block.
+    Descriptor descriptors[7] = {tableDescriptor(*tableAddress, table)};
     for (int i = 1; i <= 5; ++i)
-      descriptors[i] = {nullptr, nullptr, 0, total, 1};
+      descriptors[i] = sized(total);
     descriptors[6] = scalars;
     callPacked(packed, llvm::MutableArrayRef(descriptors));
   }
-  // Each 8-bit tensor's launch gets its own stream in a copy of the block,
-  // as the CPU executor does.
-  double block[kNumScalarSlots];
-  std::memcpy(block, scalarBlock, sizeof block);
-  uint64_t streamBase;
-  std::memcpy(&streamBase, &block[detail::kRoundingStream], sizeof streamBase);
-  Descriptor tensorScalars = {block, block, 0, kNumScalarSlots, 1};
-  for (size_t i : quantized) {
-    const ParamBuffers *p = &params[i];
-    detail::storeSlotBits(block[detail::kRoundingStream], streamBase + i);
-    auto view = [](const void *base, int64_t length) {
-      void *ptr = const_cast<void *>(base);
-      return Descriptor{ptr, ptr, 0, length, 1};
-    };
-    int64_t n = p->numElements, blocks = getNumQuantBlocks(n);
-    Descriptor descriptors[7] = {
-        view(p->param, n),          view(p->grad, n),
-        view(p->expAvg, n),         view(p->expAvgSq, n),
-        view(p->expAvgAbsmax, blocks), view(p->expAvgSqAbsmax, blocks),
-        tensorScalars};
+  if (quantizedTotal) {
+    llvm::Expected<void *> tableAddress = getTableAddress(quantizedTable);
+    if (!tableAddress)
+      return tableAddress.takeError();
+    // The table, the templates of p, g, m, v (the total) and of the
+    // absmaxes (its blocks, as the step checks), the scalar block.
+    int64_t blocks = getNumQuantBlocks(quantizedTotal);
+    Descriptor descriptors[8] = {tableDescriptor(*tableAddress, quantizedTable),
+                                 sized(quantizedTotal),
+                                 sized(quantizedTotal),
+                                 sized(quantizedTotal),
+                                 sized(quantizedTotal),
+                                 sized(blocks),
+                                 sized(blocks),
+                                 scalars};
     callPacked(quantizedPacked, llvm::MutableArrayRef(descriptors));
   }
   if (gpu->onDevice)

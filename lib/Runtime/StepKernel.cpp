@@ -131,13 +131,28 @@ OwningOpRef<ModuleOp> buildStepKernel(MLIRContext *ctx,
   if (config.momentStorage == MomentStorage::blockwise8) {
     b.setInsertionPointToEnd(module->getBody());
     Type codes = dynamic(b.getI8Type()), absmax = dynamic(b.getF32Type());
+    SmallVector<Type> quantizedTypes;
+    if (table)
+      quantizedTypes.push_back(dynamic(b.getI64Type()));
+    quantizedTypes.append(
+        {paramBuffer, paramBuffer, codes, codes, absmax, absmax, scalarBuffer});
     auto quantized = func::FuncOp::create(
-        b, loc, kQuantizedKernelName,
-        b.getFunctionType({paramBuffer, paramBuffer, codes, codes, absmax,
-                           absmax, scalarBuffer},
-                          {}));
+        b, loc, kQuantizedKernelName, b.getFunctionType(quantizedTypes, {}));
     quantized->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-    buildStepBody(b, loc, config, quantized, /*table=*/false);
+    if (table) {
+      // p, g, m, v, then the absmaxes (8-bit moments have no vmax).
+      const int64_t columns[] = {0,
+                                 1,
+                                 2,
+                                 3,
+                                 mlir::optim::kGroupTableExpAvgAbsmaxColumn,
+                                 mlir::optim::kGroupTableExpAvgSqAbsmaxColumn};
+      quantized.setArgAttr(0, mlir::optim::kGroupTableAttr, b.getUnitAttr());
+      for (auto [i, column] : llvm::enumerate(columns))
+        quantized.setArgAttr(1 + i, mlir::optim::kGroupColumnAttr,
+                             b.getI64IntegerAttr(column));
+    }
+    buildStepBody(b, loc, config, quantized, table);
   }
 
   if (variant.clipGradNorm) {

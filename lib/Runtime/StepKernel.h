@@ -20,6 +20,11 @@
 // where the five template buffers are never read: their size is the group's
 // total element count (it sizes the grid), their pointers may be null.
 //
+// With 8-bit moments a second function, @optim_step_q8, takes the tensors
+// whose moments are coded: (p, g, m: i8, v: i8, the two absmaxes, the
+// scalars), on the GPU behind a table of their own whose rows hold the
+// absmaxes in columns 4 and 7 (its templates: the total, and its blocks).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef OPTIM_LIB_RUNTIME_STEPKERNEL_H

@@ -33,6 +33,18 @@ constexpr int64_t kGroupTableMaxColumns = 5;
 constexpr int64_t kGroupTableSizeColumn = 5;
 constexpr int64_t kGroupTableStreamColumn = 6;
 
+/// A table of tensors with 8-bit moments (which have no max_exp_avg_sq)
+/// also holds the addresses of the moments' absmaxes (one f32 per block):
+/// exp_avg's in max_exp_avg_sq's column, exp_avg_sq's in the last word.
+constexpr int64_t kGroupTableExpAvgAbsmaxColumn = 4;
+constexpr int64_t kGroupTableExpAvgSqAbsmaxColumn = 7;
+
+/// Whether word `column` of a row may hold a buffer's address.
+constexpr bool isGroupTableAddressColumn(int64_t column) {
+  return column >= 0 && column < kGroupTableRowWords &&
+         column != kGroupTableSizeColumn && column != kGroupTableStreamColumn;
+}
+
 } // namespace mlir::optim
 
 #endif // OPTIM_CODEGEN_GROUPTABLE_H

@@ -8,7 +8,9 @@
 // thread of the block completes before the next begins), and shared memory
 // is one host buffer; that is exact for kernels whose threads interact only
 // through barriers, shared memory and atomics, which is all this pass
-// accepts.
+// accepts. Barriers may sit under scf.for, scf.if and scf.while whose
+// operands are block-uniform: pure values of uniform operands, and loads
+// of buffers the kernel does not write (a group table).
 //
 //===----------------------------------------------------------------------===//
 
@@ -104,6 +106,15 @@ public:
   /// where a barrier sits under thread-dependent control flow.
   LogicalResult analyse() {
     Block &body = launch.getBody().front();
+    // The buffers the kernel writes: a load from any other is the same for
+    // every thread when its operands are.
+    body.walk([&](MemoryEffectOpInterface op) {
+      SmallVector<MemoryEffects::EffectInstance> effects;
+      op.getEffects(effects);
+      for (const MemoryEffects::EffectInstance &effect : effects)
+        if (isa<MemoryEffects::Write>(effect.getEffect()) && effect.getValue())
+          written.insert(effect.getValue());
+    });
     for (Value v : getDims(launch.getBlockIds()))
       uniform.insert(v);
     for (Value v : getDims(launch.getGridSize()))
@@ -128,11 +139,39 @@ private:
     return !launch.getBody().isAncestor(defined) || uniform.contains(v);
   }
 
-  bool isUniformPure(Operation *op) {
-    return op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
-           llvm::all_of(op->getOperands(),
-                        [&](Value v) { return isUniform(v); });
+  /// A load, at uniform indices, from a uniform buffer that no op of the
+  /// kernel writes (a group table).
+  bool isReadOnlyLoad(Operation *op) {
+    auto load = dyn_cast<memref::LoadOp>(op);
+    return load && !written.contains(load.getMemref());
   }
+
+  /// Whether `op` computes the same for every thread: its operands are
+  /// uniform or defined inside `scope`, and it is pure, a read-only load,
+  /// or structured control flow (with no barrier) over such ops. Such ops
+  /// run once per block, outside the thread loops.
+  bool isUniformComputation(Operation *op, Operation *scope) {
+    for (Value v : op->getOperands()) {
+      // Defined inside `scope`: its results' ops, its regions' arguments.
+      Operation *def = v.getDefiningOp();
+      bool inside = def ? def != scope && scope->isAncestor(def)
+                        : scope->isAncestor(v.getParentBlock()->getParentOp());
+      if (!inside && !isUniform(v))
+        return false;
+    }
+    if (op->getNumRegions() == 0)
+      return isMemoryEffectFree(op) || isReadOnlyLoad(op);
+    if (!isa<scf::SCFDialect>(op->getDialect()) || containsBarrier(op))
+      return false;
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Operation &inner : block)
+          if (!isUniformComputation(&inner, scope))
+            return false;
+    return true;
+  }
+
+  bool isUniformPure(Operation *op) { return uniformOps.contains(op); }
 
   LogicalResult analyse(Block &block) {
     int phase = nextPhase++;
@@ -143,27 +182,66 @@ private:
       }
       if (!containsBarrier(&op)) {
         phaseOf[&op] = phase;
-        if (isUniformPure(&op))
+        if (isUniformComputation(&op, &op)) {
+          uniformOps.insert(&op);
           uniform.insert(op.getResults().begin(), op.getResults().end());
+        }
         continue;
       }
       // Control flow around a barrier: every thread must take it alike.
-      if (op.getNumResults() || !isa<scf::ForOp, scf::IfOp>(op))
+      bool isWhile = isa<scf::WhileOp>(op);
+      if ((op.getNumResults() && !isWhile) ||
+          !isa<scf::ForOp, scf::IfOp, scf::WhileOp>(op))
         return op.emitError("cannot emulate a barrier inside '")
                << op.getName() << "' (only scf.for and scf.if without "
-               << "results, on block-uniform operands)";
+               << "results, and scf.while, on block-uniform operands)";
       for (Value operand : op.getOperands())
         if (!isUniform(operand))
           return op.emitError("cannot emulate a barrier under control flow "
                               "that depends on the thread");
       if (auto loop = dyn_cast<scf::ForOp>(op))
         uniform.insert(loop.getInductionVar());
+      if (auto loop = dyn_cast<scf::WhileOp>(op)) {
+        if (failed(analyseWhile(loop)))
+          return failure();
+        phase = nextPhase++;
+        continue;
+      }
       for (Region &region : op.getRegions())
         for (Block &inner : region)
           if (failed(analyse(inner)))
             return failure();
       phase = nextPhase++;
     }
+    return success();
+  }
+
+  /// A loop around barriers: its condition must be uniform (computed once
+  /// per block, before the threads run), and so must what each iteration
+  /// passes on.
+  LogicalResult analyseWhile(scf::WhileOp loop) {
+    Block &before = loop.getBefore().front();
+    if (llvm::any_of(before, [](Operation &op) {
+          return isa<gpu::BarrierOp>(op) || containsBarrier(&op);
+        }))
+      return loop.emitError("cannot emulate a barrier in the condition of "
+                            "an scf.while");
+    uniform.insert(before.getArguments().begin(), before.getArguments().end());
+    for (Operation &op : before) {
+      if (!isUniformComputation(&op, &op))
+        return op.emitError("cannot emulate a barrier under an scf.while "
+                            "whose condition depends on the thread");
+      uniform.insert(op.getResults().begin(), op.getResults().end());
+    }
+    Block &after = loop.getAfter().front();
+    uniform.insert(after.getArguments().begin(), after.getArguments().end());
+    uniform.insert(loop.getResults().begin(), loop.getResults().end());
+    if (failed(analyse(after)))
+      return failure();
+    for (Value v : after.getTerminator()->getOperands())
+      if (!isUniform(v))
+        return loop.emitError("cannot emulate a barrier inside an scf.while "
+                              "that carries values of a thread");
     return success();
   }
 
@@ -199,6 +277,32 @@ private:
 
   LogicalResult emitUniformControl(Operation &op, IRMapping &mapping) {
     Location loc = op.getLoc();
+    if (auto loop = dyn_cast<scf::WhileOp>(op)) {
+      auto clone = scf::WhileOp::create(
+          rewriter, loc, loop.getResultTypes(),
+          llvm::map_to_vector(loop.getInits(), [&](Value v) {
+            return mapping.lookupOrDefault(v);
+          }));
+      OpBuilder::InsertionGuard guard(rewriter);
+      auto cloneBlock = [&](Block &from, Region &to) {
+        SmallVector<Location> locs(from.getNumArguments(), loc);
+        Block *block =
+            rewriter.createBlock(&to, {}, from.getArgumentTypes(), locs);
+        for (auto [a, b] :
+             llvm::zip(from.getArguments(), block->getArguments()))
+          mapping.map(a, b);
+      };
+      cloneBlock(loop.getBefore().front(), clone.getBefore());
+      for (Operation &inner : loop.getBefore().front())
+        rewriter.clone(inner, mapping);
+      cloneBlock(loop.getAfter().front(), clone.getAfter());
+      if (failed(emit(loop.getAfter().front(), mapping)))
+        return failure();
+      rewriter.clone(*loop.getAfter().front().getTerminator(), mapping);
+      for (auto [a, b] : llvm::zip(loop.getResults(), clone.getResults()))
+        mapping.map(a, b);
+      return success();
+    }
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
       auto clone = scf::ForOp::create(
           rewriter, loc, mapping.lookupOrDefault(loop.getLowerBound()),
@@ -313,6 +417,8 @@ private:
   ArrayRef<Value> blockSize;
   OpBuilder slots;
   llvm::DenseSet<Value> uniform;
+  llvm::DenseSet<Operation *> uniformOps;
+  llvm::DenseSet<Value> written;
   llvm::DenseMap<Operation *, int> phaseOf;
   llvm::DenseMap<Value, Value> spillSlots;
   Value threads; // Of the block, for the slots.

@@ -2,11 +2,14 @@
 
 #include "KernelBody.h"
 
+#include "optim/Codegen/GroupTable.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -149,4 +152,87 @@ Value mlir::optim::buildTableView(OpBuilder &b, Location loc,
   insert(one, {4, 0});
   return UnrealizedConversionCastOp::create(b, loc, type, descriptor)
       .getResult(0);
+}
+
+Value mlir::optim::loadTableWord(OpBuilder &b, Location loc, Value table,
+                                 Value row, int64_t column) {
+  Value at = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(
+          b, loc, row,
+          arith::ConstantIndexOp::create(b, loc, kGroupTableRowWords)),
+      arith::ConstantIndexOp::create(b, loc, column));
+  return memref::LoadOp::create(b, loc, table, at);
+}
+
+Value mlir::optim::loadTableSize(OpBuilder &b, Location loc, Value table,
+                                 Value row) {
+  return arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      loadTableWord(b, loc, table, row, kGroupTableSizeColumn));
+}
+
+void mlir::optim::buildTableChunkLoop(
+    OpBuilder &b, Location loc, Value table, Value first, Value stride,
+    function_ref<Value(OpBuilder &, Value)> getRowChunks,
+    function_ref<void(OpBuilder &, Value, Value, Value)> buildChunk) {
+  Type index = b.getIndexType();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value rows = arith::DivUIOp::create(
+      b, loc, memref::DimOp::create(b, loc, table, 0),
+      arith::ConstantIndexOp::create(b, loc, kGroupTableRowWords));
+  // (chunk, row, the row's first chunk): the rows before `row` hold the
+  // chunks below `base`.
+  SmallVector<Type> state(3, index);
+  SmallVector<Location> locs(3, loc);
+  OpBuilder::InsertionGuard guard(b);
+  auto chunks =
+      scf::WhileOp::create(b, loc, state, ValueRange{first, zero, zero});
+  {
+    Block *before = b.createBlock(&chunks.getBefore(), {}, state, locs);
+    Value c = before->getArgument(0);
+    auto walk = scf::WhileOp::create(
+        b, loc, TypeRange{index, index},
+        ValueRange{before->getArgument(1), before->getArgument(2)});
+    Block *walkBefore =
+        b.createBlock(&walk.getBefore(), {}, {index, index}, {loc, loc});
+    Value i = walkBefore->getArgument(0), base = walkBefore->getArgument(1);
+    Value inTable =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, rows);
+    auto past = scf::IfOp::create(
+        b, loc, inTable,
+        [&](OpBuilder &tb, Location) {
+          Value end = arith::AddIOp::create(tb, loc, base, getRowChunks(tb, i));
+          Value isPast =
+              arith::CmpIOp::create(tb, loc, arith::CmpIPredicate::uge, c, end);
+          scf::YieldOp::create(tb, loc, isPast);
+        },
+        [&](OpBuilder &eb, Location) {
+          scf::YieldOp::create(
+              eb, loc, ValueRange{arith::ConstantIntOp::create(eb, loc, 0, 1)});
+        });
+    scf::ConditionOp::create(b, loc, past.getResult(0), ValueRange{i, base});
+    Block *walkAfter =
+        b.createBlock(&walk.getAfter(), {}, {index, index}, {loc, loc});
+    i = walkAfter->getArgument(0);
+    base = walkAfter->getArgument(1);
+    Value next = arith::AddIOp::create(b, loc, base, getRowChunks(b, i));
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{arith::AddIOp::create(
+                       b, loc, i, arith::ConstantIndexOp::create(b, loc, 1)),
+                   next});
+    b.setInsertionPointAfter(walk);
+    Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                       walk.getResult(0), rows);
+    scf::ConditionOp::create(
+        b, loc, more, ValueRange{c, walk.getResult(0), walk.getResult(1)});
+  }
+  Block *after = b.createBlock(&chunks.getAfter(), {}, state, locs);
+  Value c = after->getArgument(0);
+  buildChunk(b, c, after->getArgument(1), after->getArgument(2));
+  scf::YieldOp::create(b, loc,
+                       ValueRange{arith::AddIOp::create(b, loc, c, stride),
+                                  after->getArgument(1),
+                                  after->getArgument(2)});
 }

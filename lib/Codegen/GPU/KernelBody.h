@@ -2,7 +2,7 @@
 //
 // What the GPU mappings share: the body of an element-wise linalg.generic
 // cloned for one element or one vector, with the device's precise sqrt, and
-// the views of the buffers a group table describes.
+// the walk over a group table and the views of the buffers it describes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +31,24 @@ SmallVector<Value> cloneGenericBody(OpBuilder &b, Location loc,
 /// buffers a group table describes.
 Value buildTableView(OpBuilder &b, Location loc, MemRefType type,
                      Value address, Value size);
+
+/// Word `column` of row `row` of the group table `table`, as an i64.
+Value loadTableWord(OpBuilder &b, Location loc, Value table, Value row,
+                    int64_t column);
+
+/// Row `row`'s element count (kGroupTableSizeColumn) as an index.
+Value loadTableSize(OpBuilder &b, Location loc, Value table, Value row);
+
+/// A block of threads' loop over the chunks of a group table: chunk c =
+/// `first`, `first + stride`, ..., where row i holds `getRowChunks(i)`
+/// chunks, [base_i, base_i + getRowChunks(i)). Chunks only grow, so the
+/// loop finds each chunk's row by walking the table forward. Emits
+/// `buildChunk(c, i, base_i)` for each chunk that lies in a row.
+void buildTableChunkLoop(
+    OpBuilder &b, Location loc, Value table, Value first, Value stride,
+    function_ref<Value(OpBuilder &, Value row)> getRowChunks,
+    function_ref<void(OpBuilder &, Value chunk, Value row, Value base)>
+        buildChunk);
 
 } // namespace mlir::optim
 

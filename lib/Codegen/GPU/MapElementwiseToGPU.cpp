@@ -144,20 +144,10 @@ struct OptimMapElementwiseToGPUPass
       if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
         table = arg;
     // The blocks of 8-bit moments (a decode-update, a block reduction and
-    // an encode per block): a launch per parameter, one block of threads
-    // per quantisation block.
-    if (table) {
-      WalkResult blockwise = func.walk([](linalg::GenericOp op) {
-        if (!op->hasAttr(kQuantBlockAttr))
-          return WalkResult::advance();
-        op.emitError("8-bit blockwise moments cannot use a group table yet");
-        return WalkResult::interrupt();
-      });
-      if (blockwise.wasInterrupted())
-        return signalPassFailure();
-    }
+    // an encode per block): a launch per parameter, or one over the table,
+    // a block of threads per quantisation block.
     if (failed(mapQuantBlockLoops(
-            func, {maxBlocks, preciseMath, testStrideOffset})))
+            func, {maxBlocks, preciseMath, testStrideOffset}, table)))
       return signalPassFailure();
     // The sum reductions of optim.global_norm: a launch per norm.
     if (failed(mapSumReductions(func,
@@ -355,15 +345,10 @@ struct OptimMapElementwiseToGPUPass
         gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
     OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
 
-    Type index = kb.getIndexType();
     auto constant = [&](OpBuilder &builder, int64_t value) -> Value {
       return arith::ConstantIndexOp::create(builder, loc, value);
     };
-    Value zero = constant(kb, 0);
     Value widthValue = constant(kb, width);
-    Value rowWords = constant(kb, kGroupTableRowWords);
-    Value rows = arith::DivUIOp::create(
-        kb, loc, memref::DimOp::create(kb, loc, table, 0), rowWords);
     Value chunk =
         arith::MulIOp::create(kb, loc, launch.getBlockSize().x, widthValue);
     Value chunkStride = launch.getGridSize().x;
@@ -372,151 +357,91 @@ struct OptimMapElementwiseToGPUPass
                                           constant(kb, testStrideOffset));
     Value lane =
         arith::MulIOp::create(kb, loc, launch.getThreadIds().x, widthValue);
-    // The table word `column` of row `row`, as an i64.
     auto loadWord = [&](OpBuilder &builder, Value row, int64_t column) {
-      Value at = arith::AddIOp::create(
-          builder, loc, arith::MulIOp::create(builder, loc, row, rowWords),
-          constant(builder, column));
-      return memref::LoadOp::create(builder, loc, table, at).getResult();
-    };
-    auto loadSize = [&](OpBuilder &builder, Value row) {
-      return arith::IndexCastOp::create(builder, loc, index,
-                                        loadWord(builder, row,
-                                                 kGroupTableSizeColumn))
-          .getResult();
+      return loadTableWord(builder, loc, table, row, column);
     };
 
-    // Blocks take chunks c = blockIdx, blockIdx + gridDim, ...; tensor i
-    // holds chunks [base_i, base_i + ceil(n_i / chunk)). Chunks only grow,
-    // so each block finds its tensor by walking the table forward.
-    SmallVector<Type> state(3, index);
-    SmallVector<Location> locs(3, loc);
-    auto chunks = scf::WhileOp::create(
-        kb, loc, state, ValueRange{launch.getBlockIds().x, zero, zero});
-    {
-      Block *before = kb.createBlock(&chunks.getBefore(), {}, state, locs);
-      Value c = before->getArgument(0);
-      auto walk = scf::WhileOp::create(
-          kb, loc, TypeRange{index, index},
-          ValueRange{before->getArgument(1), before->getArgument(2)});
-      Block *walkBefore =
-          kb.createBlock(&walk.getBefore(), {}, {index, index}, {loc, loc});
-      Value i = walkBefore->getArgument(0), base = walkBefore->getArgument(1);
-      Value inTable = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult,
-                                            i, rows);
-      auto past = scf::IfOp::create(
-          kb, loc, inTable,
-          [&](OpBuilder &tb, Location) {
-            Value end = arith::AddIOp::create(
-                tb, loc, base,
-                arith::CeilDivUIOp::create(tb, loc, loadSize(tb, i), chunk));
-            Value isPast = arith::CmpIOp::create(
-                tb, loc, arith::CmpIPredicate::uge, c, end);
-            scf::YieldOp::create(tb, loc, isPast);
-          },
-          [&](OpBuilder &eb, Location) {
-            scf::YieldOp::create(eb, loc,
-                                 ValueRange{arith::ConstantIntOp::create(
-                                     eb, loc, 0, 1)});
-          });
-      scf::ConditionOp::create(kb, loc, past.getResult(0),
-                               ValueRange{i, base});
-      Block *walkAfter =
-          kb.createBlock(&walk.getAfter(), {}, {index, index}, {loc, loc});
-      i = walkAfter->getArgument(0);
-      base = walkAfter->getArgument(1);
-      Value next = arith::AddIOp::create(
-          kb, loc, base,
-          arith::CeilDivUIOp::create(kb, loc, loadSize(kb, i), chunk));
-      scf::YieldOp::create(
-          kb, loc,
-          ValueRange{arith::AddIOp::create(kb, loc, i, constant(kb, 1)),
-                     next});
-      kb.setInsertionPointAfter(walk);
-      Value more = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult,
-                                         walk.getResult(0), rows);
-      scf::ConditionOp::create(
-          kb, loc, more, ValueRange{c, walk.getResult(0), walk.getResult(1)});
-    }
-    {
-      Block *after = kb.createBlock(&chunks.getAfter(), {}, state, locs);
-      Value c = after->getArgument(0), i = after->getArgument(1),
-            base = after->getArgument(2);
-      Value n = loadSize(kb, i);
-      Value nWord = arith::IndexCastOp::create(kb, loc, kb.getI64Type(), n);
-      // This tensor's rounding keys: the template's, from its stream.
-      IRMapping rowKeys;
-      if (keyStart) {
-        Value base = keyStart->getOperand(0);
-        Value stream = arith::AddIOp::create(
-            kb, loc, base,
-            arith::TruncIOp::create(kb, loc, base.getType(),
-                                    loadWord(kb, i, kGroupTableStreamColumn)));
-        IRMapping chain;
-        chain.map(base, stream);
-        for (Operation *keyOp : keyChain)
-          kb.clone(*keyOp, chain);
-        // The body's captured values that the chain recomputes.
-        op.getBody()->walk([&](Operation *inner) {
-          for (Value v : inner->getOperands())
-            if (Value mapped = chain.lookupOrNull(v);
-                mapped && v.getParentBlock() == op->getBlock())
-              rowKeys.map(v, mapped);
-        });
-      }
-      SmallVector<Value> views(kGroupTableMaxColumns);
-      SmallVector<Value> buffers;
-      for (auto [operand, column] : llvm::zip(op->getOperands(), columns)) {
-        if (!views[column])
-          views[column] = buildTableView(
-              kb, loc, cast<MemRefType>(operand.getType()),
-              loadWord(kb, i, column), nWord);
-        buffers.push_back(views[column]);
-      }
-      Value start = arith::AddIOp::create(
-          kb, loc,
-          arith::MulIOp::create(kb, loc, arith::SubIOp::create(kb, loc, c, base),
-                                chunk),
-          lane);
-      Value end = arith::MinUIOp::create(
-          kb, loc, arith::AddIOp::create(kb, loc, start, widthValue), n);
-      auto scalarTail = [&](OpBuilder &builder) {
-        // Unaligned buffers and the tensor's last elements: one at a time.
-        auto loop = scf::ForOp::create(builder, loc, start, end,
-                                       constant(builder, 1));
-        OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
-        emitBody(sb, loc, op, buffers, loop.getInductionVar(), /*width=*/0,
-                 vectorBytes, preciseMath, &rowKeys);
-      };
-      if (width > 1) {
-        Value whole = arith::CmpIOp::create(
-            kb, loc, arith::CmpIPredicate::ule,
-            arith::AddIOp::create(kb, loc, start, widthValue), n);
-        Value vector = arith::AndIOp::create(
-            kb, loc, whole,
-            emitAllAligned(kb, loc,
-                           llvm::to_vector(llvm::make_filter_range(
-                               views, [](Value v) { return bool(v); })),
-                           vectorBytes));
-        scf::IfOp::create(
-            kb, loc, vector,
-            [&](OpBuilder &tb, Location) {
-              emitBody(tb, loc, op, buffers, start, width, vectorBytes,
-                       preciseMath, &rowKeys);
-              scf::YieldOp::create(tb, loc);
-            },
-            [&](OpBuilder &eb, Location) {
-              scalarTail(eb);
-              scf::YieldOp::create(eb, loc);
+    // Blocks take chunks of one vector per thread; tensor i holds
+    // ceil(n_i / chunk) of them.
+    auto getRowChunks = [&](OpBuilder &builder, Value row) -> Value {
+      return arith::CeilDivUIOp::create(
+          builder, loc, loadTableSize(builder, loc, table, row), chunk);
+    };
+    buildTableChunkLoop(
+        kb, loc, table, launch.getBlockIds().x, chunkStride, getRowChunks,
+        [&](OpBuilder &kb, Value c, Value i, Value base) {
+          Value n = loadTableSize(kb, loc, table, i);
+          Value nWord = arith::IndexCastOp::create(kb, loc, kb.getI64Type(), n);
+          // This tensor's rounding keys: the template's, from its stream.
+          IRMapping rowKeys;
+          if (keyStart) {
+            Value streamBase = keyStart->getOperand(0);
+            Value stream = arith::AddIOp::create(
+                kb, loc, streamBase,
+                arith::TruncIOp::create(
+                    kb, loc, streamBase.getType(),
+                    loadWord(kb, i, kGroupTableStreamColumn)));
+            IRMapping chain;
+            chain.map(streamBase, stream);
+            for (Operation *keyOp : keyChain)
+              kb.clone(*keyOp, chain);
+            // The body's captured values that the chain recomputes.
+            op.getBody()->walk([&](Operation *inner) {
+              for (Value v : inner->getOperands())
+                if (Value mapped = chain.lookupOrNull(v);
+                    mapped && v.getParentBlock() == op->getBlock())
+                  rowKeys.map(v, mapped);
             });
-      } else {
-        scalarTail(kb);
-      }
-      scf::YieldOp::create(
-          kb, loc,
-          ValueRange{arith::AddIOp::create(kb, loc, c, chunkStride), i, base});
-    }
-    kb.setInsertionPointAfter(chunks);
+          }
+          SmallVector<Value> views(kGroupTableMaxColumns);
+          SmallVector<Value> buffers;
+          for (auto [operand, column] : llvm::zip(op->getOperands(), columns)) {
+            if (!views[column])
+              views[column] =
+                  buildTableView(kb, loc, cast<MemRefType>(operand.getType()),
+                                 loadWord(kb, i, column), nWord);
+            buffers.push_back(views[column]);
+          }
+          Value start = arith::AddIOp::create(
+              kb, loc,
+              arith::MulIOp::create(
+                  kb, loc, arith::SubIOp::create(kb, loc, c, base), chunk),
+              lane);
+          Value end = arith::MinUIOp::create(
+              kb, loc, arith::AddIOp::create(kb, loc, start, widthValue), n);
+          auto scalarTail = [&](OpBuilder &builder) {
+            // Unaligned buffers and the tensor's last elements: one at a time.
+            auto loop = scf::ForOp::create(builder, loc, start, end,
+                                           constant(builder, 1));
+            OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
+            emitBody(sb, loc, op, buffers, loop.getInductionVar(), /*width=*/0,
+                     vectorBytes, preciseMath, &rowKeys);
+          };
+          if (width > 1) {
+            Value whole = arith::CmpIOp::create(
+                kb, loc, arith::CmpIPredicate::ule,
+                arith::AddIOp::create(kb, loc, start, widthValue), n);
+            Value vector = arith::AndIOp::create(
+                kb, loc, whole,
+                emitAllAligned(kb, loc,
+                               llvm::to_vector(llvm::make_filter_range(
+                                   views, [](Value v) { return bool(v); })),
+                               vectorBytes));
+            scf::IfOp::create(
+                kb, loc, vector,
+                [&](OpBuilder &tb, Location) {
+                  emitBody(tb, loc, op, buffers, start, width, vectorBytes,
+                           preciseMath, &rowKeys);
+                  scf::YieldOp::create(tb, loc);
+                },
+                [&](OpBuilder &eb, Location) {
+                  scalarTail(eb);
+                  scf::YieldOp::create(eb, loc);
+                });
+          } else {
+            scalarTail(kb);
+          }
+        });
     gpu::TerminatorOp::create(kb, loc);
     op->erase();
     return success();

@@ -10,6 +10,13 @@
 // grid-stride loop. The partial last block is the same code with the
 // threads past the end contributing 0 (neutral for magnitudes).
 //
+// With a group table the parameter is the template of every tensor in the
+// table and the launch is one for the group: blocks of threads take the
+// quantisation blocks of all its tensors in turn, and for each tensor the
+// kernel recomputes what the template's block loop derives from its
+// buffers (the block count, the partial block's size, the rounding keys)
+// from the views of the tensor's row.
+//
 //===----------------------------------------------------------------------===//
 
 #include "MapQuantBlocks.h"
@@ -17,14 +24,20 @@
 #include "KernelBody.h"
 
 #include "optim/Codegen/Elementwise.h"
+#include "optim/Codegen/GroupTable.h"
 #include "optim/Support/BlockwiseQuant.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/MapVector.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::optim;
@@ -267,8 +280,135 @@ scf::IfOp findTail(scf::ForOp loop) {
   return nullptr;
 }
 
+/// The template of a group table: its buffers (function arguments) and
+/// their columns.
+struct TableTemplate {
+  Value table;
+  llvm::MapVector<Value, int64_t> columns;
+};
+
+/// What a table row recomputes of the template's block loop: the ops
+/// before `loop` that derive, from the template's buffers or its rounding
+/// stream, values that the loop or `tail` use (in order), and the buffers
+/// indexed by block (the absmaxes), whose views have a block's length.
+struct RowTemplate {
+  SmallVector<Operation *> chain;
+  Operation *keyStart = nullptr;
+  llvm::SmallDenseSet<Value> perBlock;
+};
+
+FailureOr<RowTemplate> getRowTemplate(scf::ForOp loop, scf::IfOp tail,
+                                      const TableTemplate &table) {
+  RowTemplate row;
+  Block *block = loop->getBlock();
+  auto inPrologue = [&](Operation *op) {
+    return op->getBlock() == block && op->isBeforeInBlock(loop);
+  };
+  for (Operation &op : *block)
+    if (op.hasAttr(kRoundingStreamAttr) && inPrologue(&op))
+      row.keyStart = &op;
+  bool usesIndices = false;
+  for (Operation *region : {loop.getOperation(), tail.getOperation()})
+    region->walk([&](linalg::IndexOp) { usesIndices = true; });
+  if (usesIndices && !row.keyStart)
+    return loop.emitError()
+           << "8-bit blocks over a group table cannot use element indices "
+              "without a rounding stream ("
+           << kRoundingStreamAttr << ")";
+
+  llvm::SetVector<Operation *> derived;
+  auto addSlice = [&](auto root) {
+    llvm::SetVector<Operation *> slice;
+    getForwardSlice(root, &slice);
+    for (Operation *op : slice)
+      if (inPrologue(op))
+        derived.insert(op);
+  };
+  for (auto [buffer, column] : table.columns)
+    addSlice(buffer);
+  if (row.keyStart) {
+    derived.insert(row.keyStart);
+    addSlice(row.keyStart);
+  }
+  // The derived ops that the loop and the tail need, transitively.
+  SmallVector<Value> worklist;
+  llvm::SmallDenseSet<Operation *> needed;
+  for (Operation *region : {loop.getOperation(), tail.getOperation()})
+    region->walk([&](Operation *op) {
+      llvm::append_range(worklist, op->getOperands());
+    });
+  while (!worklist.empty()) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || !derived.contains(def) || !needed.insert(def).second)
+      continue;
+    if (!isMemoryEffectFree(def) || def->getNumRegions())
+      return def->emitError("a value of a table row must be computed by "
+                            "side-effect-free ops");
+    llvm::append_range(worklist, def->getOperands());
+  }
+  for (Operation *op : derived)
+    if (needed.contains(op))
+      row.chain.push_back(op);
+  llvm::sort(row.chain,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+
+  // Every buffer the blocks touch must come from the table.
+  Value iv = loop.getInductionVar();
+  WalkResult walk = loop.getBody()->walk([&](Operation *op) -> WalkResult {
+    for (Value v : op->getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      if (!arg || !isa<MemRefType>(v.getType()) || arg.getOwner() != block ||
+          table.columns.contains(v))
+        continue;
+      op->emitError() << "with a group table, the buffers of 8-bit "
+                         "blocks must be function arguments marked "
+                      << kGroupColumnAttr;
+      return WalkResult::interrupt();
+    }
+    auto isBlockAccess = [&](Value memref, ValueRange indices) {
+      if (table.columns.contains(memref) && indices.size() == 1 &&
+          indices[0] == iv)
+        row.perBlock.insert(memref);
+    };
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      isBlockAccess(load.getMemref(), load.getIndices());
+    if (auto store = dyn_cast<memref::StoreOp>(op))
+      isBlockAccess(store.getMemref(), store.getIndices());
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return row;
+}
+
+/// Emits one quantisation block, `index` of the loop: a whole block while
+/// `index` < `whole`, else the partial one. `mapping` holds a table row's
+/// values (empty without a table).
+LogicalResult emitQuantBlock(OpBuilder &kb, Location loc, scf::ForOp loop,
+                             scf::IfOp tail, Value index, Value whole,
+                             const IRMapping &mapping, Value thread,
+                             Value shared,
+                             const llvm::DenseMap<Value, int64_t> &slots,
+                             bool preciseMath) {
+  OpBuilder::InsertionGuard guard(kb);
+  Value isWhole =
+      arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult, index, whole);
+  auto which = scf::IfOp::create(kb, loc, isWhole, /*withElseRegion=*/true);
+  kb.setInsertionPoint(which.thenBlock()->getTerminator());
+  IRMapping wholeMapping = mapping;
+  wholeMapping.map(loop.getInductionVar(), index);
+  if (failed(BlockBody(kb, thread, shared, slots, preciseMath)
+                 .convert(*loop.getBody(), wholeMapping)))
+    return failure();
+  // The partial block's index is the loop's bound: this iteration's.
+  kb.setInsertionPoint(which.elseBlock()->getTerminator());
+  return BlockBody(kb, thread, shared, slots, preciseMath)
+      .convert(*tail.thenBlock(), mapping);
+}
+
 LogicalResult mapBlockLoop(scf::ForOp loop,
-                           const QuantBlockMappingOptions &options) {
+                           const QuantBlockMappingOptions &options,
+                           const TableTemplate *table) {
   Location loc = loop.getLoc();
   scf::IfOp tail = findTail(loop);
   if (!tail || !tail.getElseRegion().empty() || tail.getNumResults() ||
@@ -277,6 +417,13 @@ LogicalResult mapBlockLoop(scf::ForOp loop,
     return loop.emitError("a loop of 8-bit moment blocks must be a "
                           "0-based, unit-step scf.for followed by the "
                           "scf.if of the partial block");
+  RowTemplate row;
+  if (table) {
+    FailureOr<RowTemplate> rowTemplate = getRowTemplate(loop, tail, *table);
+    if (failed(rowTemplate))
+      return failure();
+    row = std::move(*rowTemplate);
+  }
   // The absmax accumulators, one shared slot each.
   llvm::DenseMap<Value, int64_t> slots;
   for (Block *block : {loop.getBody(), tail.thenBlock()})
@@ -289,6 +436,8 @@ LogicalResult mapBlockLoop(scf::ForOp loop,
   OpBuilder b(tail->getContext());
   b.setInsertionPointAfter(tail);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  // The template's blocks (with a table, the group's total, as a tensor):
+  // they bound the grid.
   Value whole = loop.getUpperBound();
   Value blocks = arith::SelectOp::create(
       b, loc, tail.getCondition(), arith::AddIOp::create(b, loc, whole, one),
@@ -313,26 +462,59 @@ LogicalResult mapBlockLoop(scf::ForOp loop,
     stride = arith::AddIOp::create(
         kb, loc, stride,
         arith::ConstantIndexOp::create(kb, loc, options.testStrideOffset));
-  auto blockLoop = scf::ForOp::create(kb, loc, launch.getBlockIds().x,
-                                      blocks, stride);
-  kb.setInsertionPoint(blockLoop.getBody()->getTerminator());
-  Value isWhole = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::ult,
-                                        blockLoop.getInductionVar(), whole);
-  auto which = scf::IfOp::create(kb, loc, isWhole, /*withElseRegion=*/true);
   Value thread = launch.getThreadIds().x;
   LogicalResult converted = success();
-  {
-    kb.setInsertionPoint(which.thenBlock()->getTerminator());
-    IRMapping mapping;
-    mapping.map(loop.getInductionVar(), blockLoop.getInductionVar());
-    converted = BlockBody(kb, thread, shared, slots, options.preciseMath)
-                    .convert(*loop.getBody(), mapping);
-  }
-  if (succeeded(converted)) {
-    // The partial block's index is the loop's bound: this iteration's.
-    kb.setInsertionPoint(which.elseBlock()->getTerminator());
-    converted = BlockBody(kb, thread, shared, slots, options.preciseMath)
-                    .convert(*tail.thenBlock(), IRMapping());
+  if (!table) {
+    auto blockLoop =
+        scf::ForOp::create(kb, loc, launch.getBlockIds().x, blocks, stride);
+    kb.setInsertionPoint(blockLoop.getBody()->getTerminator());
+    converted =
+        emitQuantBlock(kb, loc, loop, tail, blockLoop.getInductionVar(), whole,
+                       IRMapping(), thread, shared, slots, options.preciseMath);
+  } else {
+    // Tensor i holds ceil(n_i / 256) quantisation blocks.
+    Value blockSize =
+        arith::ConstantIndexOp::create(kb, loc, ::optim::kQuantBlockSize);
+    auto getRowBlocks = [&](OpBuilder &rb, Value i) -> Value {
+      return arith::CeilDivUIOp::create(
+          rb, loc, loadTableSize(rb, loc, table->table, i), blockSize);
+    };
+    buildTableChunkLoop(
+        kb, loc, table->table, launch.getBlockIds().x, stride, getRowBlocks,
+        [&](OpBuilder &rb, Value c, Value i, Value base) {
+          Type i64 = rb.getI64Type();
+          Value n = loadTableSize(rb, loc, table->table, i);
+          Value nWord = arith::IndexCastOp::create(rb, loc, i64, n);
+          Value blocksWord = arith::IndexCastOp::create(
+              rb, loc, i64, arith::CeilDivUIOp::create(rb, loc, n, blockSize));
+          IRMapping mapping;
+          for (auto [buffer, column] : table->columns)
+            mapping.map(
+                buffer,
+                buildTableView(rb, loc, cast<MemRefType>(buffer.getType()),
+                               loadTableWord(rb, loc, table->table, i, column),
+                               row.perBlock.contains(buffer) ? blocksWord
+                                                             : nWord));
+          if (row.keyStart) {
+            // This tensor's rounding stream: the template's plus the row's.
+            Value streamBase = row.keyStart->getOperand(0);
+            mapping.map(streamBase,
+                        arith::AddIOp::create(
+                            rb, loc, streamBase,
+                            arith::TruncIOp::create(
+                                rb, loc, streamBase.getType(),
+                                loadTableWord(rb, loc, table->table, i,
+                                              kGroupTableStreamColumn))));
+          }
+          for (Operation *op : row.chain)
+            rb.clone(*op, mapping);
+          Value index = arith::SubIOp::create(rb, loc, c, base);
+          if (failed(emitQuantBlock(
+                  rb, loc, loop, tail, index,
+                  mapping.lookupOrDefault(loop.getUpperBound()), mapping,
+                  thread, shared, slots, options.preciseMath)))
+            converted = failure();
+        });
   }
   kb.setInsertionPointToEnd(&launch.getBody().front());
   gpu::TerminatorOp::create(kb, loc);
@@ -343,18 +525,53 @@ LogicalResult mapBlockLoop(scf::ForOp loop,
   return success();
 }
 
+/// The template of the group table `table` in `func`.
+FailureOr<TableTemplate> getTableTemplate(func::FuncOp func, Value table) {
+  TableTemplate result;
+  result.table = table;
+  for (BlockArgument arg : func.getArguments()) {
+    auto column = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                     kGroupColumnAttr);
+    if (!column)
+      continue;
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!isGroupTableAddressColumn(column.getInt()) || !type ||
+        type.getRank() != 1 || !type.isDynamicDim(0) ||
+        !type.getLayout().isIdentity())
+      return func.emitError()
+             << "argument " << arg.getArgNumber() << ": a " << kGroupColumnAttr
+             << " of 8-bit blocks must be an address column of the table "
+                "(not its size or stream) on a memref<?xT>";
+    result.columns.insert({arg, column.getInt()});
+  }
+  return result;
+}
+
 } // namespace
 
-LogicalResult
-mlir::optim::mapQuantBlockLoops(func::FuncOp func,
-                                const QuantBlockMappingOptions &options) {
+LogicalResult mlir::optim::mapQuantBlockLoops(
+    func::FuncOp func, const QuantBlockMappingOptions &options, Value table) {
   SmallVector<scf::ForOp> loops;
   func.walk([&](scf::ForOp loop) {
     if (holdsQuantBlock(*loop.getBody()))
       loops.push_back(loop);
   });
+  if (loops.empty())
+    return success();
+  std::optional<TableTemplate> tableTemplate;
+  if (table) {
+    if (loops.size() != 1)
+      return loops[1].emitError("a step over a group table must be one "
+                                "parameter (the template of every tensor "
+                                "in the table)");
+    FailureOr<TableTemplate> found = getTableTemplate(func, table);
+    if (failed(found))
+      return failure();
+    tableTemplate = std::move(*found);
+  }
   for (scf::ForOp loop : loops)
-    if (failed(mapBlockLoop(loop, options)))
+    if (failed(mapBlockLoop(loop, options,
+                            tableTemplate ? &*tableTemplate : nullptr)))
       return failure();
   // The CPU form's scratch, now unused.
   func.walk([](memref::AllocaOp alloca) {

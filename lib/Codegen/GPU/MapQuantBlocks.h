@@ -16,9 +16,13 @@ struct QuantBlockMappingOptions {
 
 /// Maps the block loops of 8-bit moments in `func` (per parameter, the
 /// scf.for over its whole blocks and the scf.if of its partial last block,
-/// as convert-optim-to-linalg emits them) to one gpu.launch each.
+/// as convert-optim-to-linalg emits them) to one gpu.launch each. With a
+/// group `table` (the function argument marked optim.group_table) `func`
+/// must hold one such parameter, the template of every tensor of the
+/// table, and its launch takes the blocks of them all.
 LogicalResult mapQuantBlockLoops(func::FuncOp func,
-                                 const QuantBlockMappingOptions &options);
+                                 const QuantBlockMappingOptions &options,
+                                 Value table = nullptr);
 
 } // namespace mlir::optim
 

@@ -140,17 +140,101 @@ func.func @divergent_barrier(%n: index) {
 
 // -----
 
-func.func @barrier_in_while(%n: index) {
+func.func @barrier_in_while_condition(%n: index) {
   %c0 = arith.constant 0 : index
   gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
              threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
     %false = arith.constant false
-    // expected-error @+1 {{cannot emulate a barrier inside 'scf.while'}}
+    // expected-error @+1 {{cannot emulate a barrier in the condition of an scf.while}}
     scf.while : () -> () {
       gpu.barrier
       scf.condition(%false)
     } do {
       scf.yield
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A walk over a table the kernel only reads (a group table): its loads are
+// the same for every thread, so an scf.while around barriers runs once
+// per block, with the threads' phases inside.
+// CHECK-LABEL: func @uniform_while
+// CHECK-SAME: (%[[N:[^:]*]]: index, %[[TABLE:[^:]*]]: memref<?xindex>
+// CHECK: scf.for %[[BX:.*]] = %c0 to %[[N]] step
+// CHECK: scf.while (%[[ROW:.*]] = %[[BX]])
+// CHECK-NEXT: memref.load %[[TABLE]][%[[ROW]]]
+// CHECK: scf.condition
+// CHECK: } do {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]]
+// CHECK: memref.store
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]]
+// CHECK: memref.load
+// CHECK: scf.yield
+func.func @uniform_while(%n: index, %table: memref<?xindex>,
+                         %buf: memref<?xf32>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %c1, %g2 = %c1)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %c1, %s2 = %c1) {
+    %end = scf.while (%row = %b0) : (index) -> index {
+      %next = memref.load %table[%row] : memref<?xindex>
+      %more = arith.cmpi ult, %next, %n : index
+      scf.condition(%more) %next : index
+    } do {
+    ^bb0(%row: index):
+      %x = arith.constant 1.0 : f32
+      memref.store %x, %buf[%t0] : memref<?xf32>
+      gpu.barrier
+      %y = memref.load %buf[%row] : memref<?xf32>
+      memref.store %y, %buf[%t0] : memref<?xf32>
+      scf.yield %row : index
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A load from a buffer the kernel writes differs between the phases: a
+// while loop around barriers cannot depend on it.
+func.func @written_while_condition(%n: index, %buf: memref<?xindex>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %c1, %g2 = %c1)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %c1, %s2 = %c1) {
+    scf.while (%row = %b0) : (index) -> () {
+      // expected-error @+1 {{cannot emulate a barrier under an scf.while whose condition depends on the thread}}
+      %next = memref.load %buf[%row] : memref<?xindex>
+      %more = arith.cmpi ult, %next, %n : index
+      scf.condition(%more)
+    } do {
+      memref.store %t0, %buf[%t0] : memref<?xindex>
+      gpu.barrier
+      scf.yield %b0 : index
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// What an iteration passes on must be the same for every thread.
+func.func @thread_carried_while(%n: index, %table: memref<?xindex>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %c1, %g2 = %c1)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %c1, %s2 = %c1) {
+    // expected-error @+1 {{cannot emulate a barrier inside an scf.while that carries values of a thread}}
+    scf.while (%row = %b0) : (index) -> () {
+      %next = memref.load %table[%row] : memref<?xindex>
+      %more = arith.cmpi ult, %next, %n : index
+      scf.condition(%more)
+    } do {
+      gpu.barrier
+      scf.yield %t0 : index
     }
     gpu.terminator
   }

@@ -426,6 +426,110 @@ TEST(BlockwiseMoments, EmulatedGpuStepMatchesTheCpu) {
   EXPECT_NE(bitsOf(plain[1][0][7]), bitsOf(0.07f));
 }
 
+// On the GPU the coded tensors of a group are one launch over a table of
+// their own: blocks of threads take the quantisation blocks of every row in
+// turn. With 3 blocks of threads for 5 tensors (whole, one-element and
+// 255-element partial blocks), each walks into rows the others started;
+// the result is the CPU's bit for bit, and a wrong block stride is caught.
+TEST(BlockwiseMoments, EmulatedGpuTableWalksEveryCodedTensor) {
+  const int64_t sizes[] = {4096, 4096 + 1, 4096 + 255, 5000, 8192 + 128};
+  auto run = [&](const StepConfig &config, std::vector<QuantizedTensor> &t) {
+    auto step = llvm::cantFail(getCompiler().getStep(config));
+    std::vector<ParamBuffers> group;
+    for (QuantizedTensor &tensor : t)
+      group.push_back(tensor.buffers());
+    StepScalars s;
+    s.lr = 1e-2;
+    s.weightDecay = 0.01;
+    for (int64_t k = 1; k <= 2; ++k) {
+      s.step = k;
+      ASSERT_FALSE(bool(step->run(group, s)));
+    }
+  };
+  auto makeGroup = [&] {
+    std::vector<QuantizedTensor> t;
+    for (auto [i, n] : llvm::enumerate(sizes))
+      t.emplace_back(n, 20 + i);
+    return t;
+  };
+  std::vector<QuantizedTensor> onCpu = makeGroup(), onGpu = makeGroup(),
+                               strided = makeGroup();
+  StepConfig gpuConfig = blockwiseConfig();
+  gpuConfig.target = Target::GPUEmulated;
+  gpuConfig.gpuMaxBlocks = 3;
+  run(blockwiseConfig(), onCpu);
+  run(gpuConfig, onGpu);
+  for (size_t i = 0; i < onCpu.size(); ++i)
+    expectSameState(onGpu[i], onCpu[i], "gpu table row");
+  gpuConfig.gpuTestStrideOffset = 1;
+  run(gpuConfig, strided);
+  bool differs = false;
+  for (size_t i = 0; i < onCpu.size(); ++i)
+    differs |= strided[i].absM != onCpu[i].absM;
+  EXPECT_TRUE(differs) << "a wrong block stride went unnoticed";
+}
+
+// bf16 parameters rounded stochastically with 8-bit moments: each row of
+// the GPU's table draws from its own stream (its index in the group), so
+// the parameters are the CPU's bit for bit, and two rows with the same
+// state draw differently.
+TEST(BlockwiseMoments, EmulatedGpuTableRoundsEachTensorFromItsStream) {
+  const int64_t n = 4096 + 40;
+  struct Bf16Coded {
+    std::vector<uint16_t> p, g;
+    QuantizedTensor state;
+    explicit Bf16Coded(unsigned seed) : state(n, seed) {
+      for (int64_t i = 0; i < n; ++i) {
+        p.push_back(test::toBF16(state.p[i]));
+        g.push_back(test::toBF16(state.g[i]));
+      }
+    }
+    ParamBuffers buffers() {
+      ParamBuffers b = state.buffers();
+      b.param = p.data();
+      b.grad = g.data();
+      return b;
+    }
+  };
+  StepConfig config =
+      StepConfig::forPreset(Preset::TorchAdamW, ElementType::bf16);
+  config.momentStorage = MomentStorage::blockwise8;
+  config.variant.stochasticRounding = true;
+  auto run = [&](const StepConfig &c, std::vector<Bf16Coded> &t) {
+    auto step = llvm::cantFail(getCompiler().getStep(c));
+    std::vector<ParamBuffers> group;
+    for (Bf16Coded &tensor : t)
+      group.push_back(tensor.buffers());
+    StepScalars s;
+    s.lr = 1e-3;
+    s.roundingSeed = 99;
+    for (int64_t t = 1; t <= 2; ++t) {
+      s.step = t;
+      s.roundingOffset = uint64_t(t);
+      ASSERT_FALSE(bool(step->run(group, s)));
+    }
+  };
+  // Rows 0 and 1 start from the same state.
+  auto makeGroup = [] {
+    std::vector<Bf16Coded> t;
+    t.emplace_back(7);
+    t.emplace_back(7);
+    t.emplace_back(8);
+    return t;
+  };
+  std::vector<Bf16Coded> onCpu = makeGroup(), onGpu = makeGroup();
+  run(config, onCpu);
+  config.target = Target::GPUEmulated;
+  run(config, onGpu);
+  for (size_t r = 0; r < onCpu.size(); ++r) {
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(onGpu[r].p[i], onCpu[r].p[i]) << "row " << r << ", " << i;
+    EXPECT_EQ(onGpu[r].state.m, onCpu[r].state.m) << "row " << r;
+    EXPECT_EQ(onGpu[r].state.absV, onCpu[r].state.absV) << "row " << r;
+  }
+  EXPECT_NE(onGpu[0].p, onGpu[1].p) << "two rows drew the same bits";
+}
+
 TEST(BlockwiseMoments, RejectsWhatItCannotStore) {
   StepConfig config = blockwiseConfig();
   config.variant.amsgrad = true;

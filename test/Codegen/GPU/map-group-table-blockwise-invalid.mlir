@@ -1,0 +1,73 @@
+// RUN: optim-opt %s -split-input-file --convert-optim-to-linalg --optim-map-elementwise-to-gpu -verify-diagnostics
+
+// A table row holds the addresses of the tensor's buffers: an absmax that
+// is not in the table would be the template's for every row.
+func.func @absmax_outside_the_table(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xi8> {optim.group_column = 2 : i64},
+    %v: memref<?xi8> {optim.group_column = 3 : i64},
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32>, %lr: f32, %t: i64) {
+  // expected-error @+1 {{with a group table, the buffers of 8-bit blocks must be function arguments marked optim.group_column}}
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// Word 5 is the row's size, not an address.
+// expected-error @+1 {{argument 6: a optim.group_column of 8-bit blocks must be an address column of the table (not its size or stream) on a memref<?xT>}}
+func.func @absmax_in_the_size_word(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xi8> {optim.group_column = 2 : i64},
+    %v: memref<?xi8> {optim.group_column = 3 : i64},
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32> {optim.group_column = 5 : i64}, %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// A table row's view has the row's size: a statically shaped template
+// would claim one size for every row.
+// expected-error @+1 {{argument 1: a optim.group_column of 8-bit blocks must be an address column of the table (not its size or stream) on a memref<?xT>}}
+func.func @static_template(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<4096xf32> {optim.group_column = 0 : i64},
+    %g: memref<4096xf32> {optim.group_column = 1 : i64},
+    %m: memref<4096xi8> {optim.group_column = 2 : i64},
+    %v: memref<4096xi8> {optim.group_column = 3 : i64},
+    %am: memref<16xf32> {optim.group_column = 4 : i64},
+    %av: memref<16xf32> {optim.group_column = 7 : i64}, %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<4096xf32>, memref<4096xf32>, memref<4096xi8>, memref<4096xi8>, memref<16xf32>, memref<16xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// One template per table: a second coded parameter has no rows of its own.
+func.func @two_templates(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xi8> {optim.group_column = 2 : i64},
+    %v: memref<?xi8> {optim.group_column = 3 : i64},
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32> {optim.group_column = 7 : i64},
+    %p2: memref<?xf32>, %g2: memref<?xf32>, %m2: memref<?xi8>,
+    %v2: memref<?xi8>, %am2: memref<?xf32>, %av2: memref<?xf32>,
+    %lr: f32, %t: i64) {
+  // expected-error @+1 {{a step over a group table must be one parameter (the template of every tensor in the table)}}
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>),
+              (%p2, %g2, %m2, %v2) absmax(%am2, %av2) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
