@@ -1,13 +1,13 @@
 //===- GpuStep.cpp - running a GPU step -----------------------------------===//
 //
-// A GPU step (on a device, or emulated on the host) is one launch over the
-// whole parameter group: the group is written into a table (one 64-byte row
-// per tensor: the five buffer addresses and the element count, see
+// A GPU step (on a device, or emulated on the host) is one launch over a
+// table of the group's tensors (one 64-byte row per tensor: the buffer
+// addresses, the element count and the rounding stream, see
 // optim/Codegen/GroupTable.h) that the kernel walks, so any number of
 // tensors is one launch and the kernel's chunks are balanced by total
-// elements. Tensors with 8-bit moments take a second launch over a table
-// of their own. On a device the table is uploaded once and reused while the
-// group stays the same.
+// elements; tensors with 8-bit moments take a second launch over a table
+// of their own. On a device each table is uploaded once and reused while
+// the group stays the same.
 //
 //===----------------------------------------------------------------------===//
 
@@ -126,16 +126,15 @@ void appendRow(std::vector<int64_t> &table, const ParamBuffers &p,
   auto address = [](const void *buffer) {
     return static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
   };
-  const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq};
+  static_assert(mlir::optim::kGroupTableExpAvgAbsmaxColumn == 4,
+                "exp_avg's absmax takes max_exp_avg_sq's column");
+  const void *buffers[] = {p.param, p.grad, p.expAvg, p.expAvgSq,
+                           quantized ? p.expAvgAbsmax : p.maxExpAvgSq};
   for (auto [column, buffer] : llvm::enumerate(buffers))
     row[column] = address(buffer);
-  if (quantized) {
-    row[mlir::optim::kGroupTableExpAvgAbsmaxColumn] = address(p.expAvgAbsmax);
+  if (quantized)
     row[mlir::optim::kGroupTableExpAvgSqAbsmaxColumn] =
         address(p.expAvgSqAbsmax);
-  } else {
-    row[4] = address(p.maxExpAvgSq);
-  }
   row[mlir::optim::kGroupTableSizeColumn] = p.numElements;
   row[mlir::optim::kGroupTableStreamColumn] = index;
 }

@@ -27,7 +27,8 @@ constexpr llvm::StringLiteral kGroupColumnAttr = "optim.group_column";
 /// max_exp_avg_sq for an optimizer step), the element count in
 /// kGroupTableSizeColumn, the tensor's stochastic-rounding stream (its
 /// index in the group, added to the step's stream base) in
-/// kGroupTableStreamColumn, the rest reserved (zero).
+/// kGroupTableStreamColumn, the rest reserved (zero). A table of tensors
+/// with 8-bit moments uses words 4 and 7 for the absmaxes (below).
 constexpr int64_t kGroupTableRowWords = 8;
 constexpr int64_t kGroupTableMaxColumns = 5;
 constexpr int64_t kGroupTableSizeColumn = 5;

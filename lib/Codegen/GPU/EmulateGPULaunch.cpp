@@ -21,6 +21,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -34,6 +35,24 @@ namespace mlir::optim {
 using namespace mlir;
 
 namespace {
+
+/// The buffer `v` views (through view-like ops), or `v` if not a memref.
+Value getViewRoot(Value v) {
+  if (auto memref = dyn_cast<MemrefValue>(v))
+    return memref::skipViewLikeOps(memref);
+  return v;
+}
+
+/// The device's correctly rounded sqrt (which the host's math.sqrt
+/// replaces): the only NVVM intrinsic the emulation accepts.
+bool isPreciseSqrt(StringRef intrinsic) {
+  return intrinsic == "llvm.nvvm.sqrt.rn.f" ||
+         intrinsic == "llvm.nvvm.sqrt.rn.d";
+}
+bool isPreciseSqrt(Operation *op) {
+  auto call = dyn_cast<LLVM::CallIntrinsicOp>(op);
+  return call && isPreciseSqrt(call.getIntrin());
+}
 
 /// Why `launch` cannot be emulated exactly, or success. Barriers are
 /// accepted under block-uniform control flow only (checked while the body
@@ -66,8 +85,7 @@ LogicalResult checkEmulatable(gpu::LaunchOp launch) {
     }
     if (auto call = dyn_cast<LLVM::CallIntrinsicOp>(op)) {
       StringRef name = call.getIntrin();
-      if (name.starts_with("llvm.nvvm.") && name != "llvm.nvvm.sqrt.rn.f" &&
-          name != "llvm.nvvm.sqrt.rn.d") {
+      if (name.starts_with("llvm.nvvm.") && !isPreciseSqrt(name)) {
         op->emitError("cannot emulate '") << name << "' on the host";
         return WalkResult::interrupt();
       }
@@ -92,9 +110,11 @@ bool containsBarrier(Operation *op) {
 /// (a loop over the threads) before the next piece starts, which is what a
 /// barrier guarantees. Values a thread computes in one phase and uses in a
 /// later one go through a spill slot per thread. Ops that do not depend on
-/// the thread (pure, on block-uniform operands) run once, outside the
-/// thread loops, so that the loops and branches around barriers, which
-/// must be block-uniform, can be emitted once per block.
+/// the thread (pure ops, loads of buffers the kernel does not write, and
+/// barrier-free structured control flow over them, on block-uniform
+/// operands) run once, outside the thread loops, so that the loops and
+/// branches around barriers, which must be block-uniform, can be emitted
+/// once per block.
 class BlockEmitter {
 public:
   BlockEmitter(IRRewriter &rewriter, gpu::LaunchOp launch,
@@ -106,14 +126,29 @@ public:
   /// where a barrier sits under thread-dependent control flow.
   LogicalResult analyse() {
     Block &body = launch.getBody().front();
-    // The buffers the kernel writes: a load from any other is the same for
-    // every thread when its operands are.
-    body.walk([&](MemoryEffectOpInterface op) {
+    // The buffers the kernel writes (the roots of their views): a load
+    // from any other is the same for every thread when its operands are.
+    // Buffers made from distinct addresses are taken not to overlap (the
+    // runtime checks that the group's do not); a write to an unknown
+    // target makes no load read-only.
+    body.walk([&](Operation *op) {
+      auto effecting = dyn_cast<MemoryEffectOpInterface>(op);
+      if (!effecting) {
+        if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+            !isa<gpu::BarrierOp>(op) && !isPreciseSqrt(op))
+          unknownWrites = true;
+        return;
+      }
       SmallVector<MemoryEffects::EffectInstance> effects;
-      op.getEffects(effects);
-      for (const MemoryEffects::EffectInstance &effect : effects)
-        if (isa<MemoryEffects::Write>(effect.getEffect()) && effect.getValue())
-          written.insert(effect.getValue());
+      effecting.getEffects(effects);
+      for (const MemoryEffects::EffectInstance &effect : effects) {
+        if (!isa<MemoryEffects::Write>(effect.getEffect()))
+          continue;
+        if (Value target = effect.getValue())
+          written.insert(getViewRoot(target));
+        else
+          unknownWrites = true;
+      }
     });
     for (Value v : getDims(launch.getBlockIds()))
       uniform.insert(v);
@@ -139,11 +174,12 @@ private:
     return !launch.getBody().isAncestor(defined) || uniform.contains(v);
   }
 
-  /// A load, at uniform indices, from a uniform buffer that no op of the
-  /// kernel writes (a group table).
+  /// A load from a buffer that no op of the kernel writes (a group table);
+  /// uniform when its operands are (isUniformComputation checks them).
   bool isReadOnlyLoad(Operation *op) {
     auto load = dyn_cast<memref::LoadOp>(op);
-    return load && !written.contains(load.getMemref());
+    return load && !unknownWrites &&
+           !written.contains(getViewRoot(load.getMemref()));
   }
 
   /// Whether `op` computes the same for every thread: its operands are
@@ -171,7 +207,8 @@ private:
     return true;
   }
 
-  bool isUniformPure(Operation *op) { return uniformOps.contains(op); }
+  /// Whether `op` runs once per block (see isUniformComputation).
+  bool isHoisted(Operation *op) { return uniformOps.contains(op); }
 
   LogicalResult analyse(Block &block) {
     int phase = nextPhase++;
@@ -261,7 +298,7 @@ private:
         continue;
       }
       if (!containsBarrier(&op)) {
-        if (isUniformPure(&op))
+        if (isHoisted(&op))
           rewriter.clone(op, mapping);
         else
           phase.push_back(&op);
@@ -419,6 +456,7 @@ private:
   llvm::DenseSet<Value> uniform;
   llvm::DenseSet<Operation *> uniformOps;
   llvm::DenseSet<Value> written;
+  bool unknownWrites = false;
   llvm::DenseMap<Operation *, int> phaseOf;
   llvm::DenseMap<Value, Value> spillSlots;
   Value threads; // Of the block, for the slots.
@@ -530,8 +568,7 @@ LogicalResult replaceDeviceAllocations(Operation *root) {
 void replaceDeviceIntrinsics(Operation *root) {
   IRRewriter rewriter(root->getContext());
   root->walk([&](LLVM::CallIntrinsicOp call) {
-    StringRef name = call.getIntrin();
-    if (name != "llvm.nvvm.sqrt.rn.f" && name != "llvm.nvvm.sqrt.rn.d")
+    if (!isPreciseSqrt(call))
       return;
     rewriter.setInsertionPoint(call);
     rewriter.replaceOpWithNewOp<math::SqrtOp>(call, call.getArgs().front());

@@ -43,7 +43,8 @@ Value loadTableSize(OpBuilder &b, Location loc, Value table, Value row);
 /// `first`, `first + stride`, ..., where row i holds `getRowChunks(i)`
 /// chunks, [base_i, base_i + getRowChunks(i)). Chunks only grow, so the
 /// loop finds each chunk's row by walking the table forward. Emits
-/// `buildChunk(c, i, base_i)` for each chunk that lies in a row.
+/// `buildChunk(c, i, base_i)` for each chunk that lies in a row, which must
+/// leave its builder at the end of the loop body it was given.
 void buildTableChunkLoop(
     OpBuilder &b, Location loc, Value table, Value first, Value stride,
     function_ref<Value(OpBuilder &, Value row)> getRowChunks,

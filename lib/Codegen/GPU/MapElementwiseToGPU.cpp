@@ -143,6 +143,19 @@ struct OptimMapElementwiseToGPUPass
     for (BlockArgument arg : func.getArguments())
       if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
         table = arg;
+    if (table) {
+      auto type = dyn_cast<MemRefType>(table.getType());
+      if (!type || type.getRank() != 1 ||
+          !type.getElementType().isInteger(64)) {
+        func.emitError() << "the " << kGroupTableAttr
+                         << " argument must be a 1-d memref of i64";
+        return signalPassFailure();
+      }
+    }
+    bool hasQuantBlocks = false;
+    func.walk([&](linalg::GenericOp op) {
+      hasQuantBlocks |= op->hasAttr(kQuantBlockAttr);
+    });
     // The blocks of 8-bit moments (a decode-update, a block reduction and
     // an encode per block): a launch per parameter, or one over the table,
     // a block of threads per quantisation block.
@@ -173,14 +186,14 @@ struct OptimMapElementwiseToGPUPass
       if (!run.empty())
         runs.push_back(std::move(run));
     });
-    // A group table argument switches every run to the table form.
-    if (table) {
-      auto type = dyn_cast<MemRefType>(table.getType());
-      if (!type || type.getRank() != 1 || !type.getElementType().isInteger(64)) {
-        func.emitError() << "the " << kGroupTableAttr
-                         << " argument must be a 1-d memref of i64";
-        return signalPassFailure();
-      }
+    // A group table argument switches every run to the table form. Its
+    // rows are of one kind: those of 8-bit tensors hold absmaxes where the
+    // others hold max_exp_avg_sq.
+    if (table && hasQuantBlocks && !runs.empty()) {
+      runs.front().front().emitError(
+          "a step over a group table cannot mix 8-bit moments with other "
+          "moments (a table's rows are of one kind)");
+      return signalPassFailure();
     }
     for (auto &run : runs) {
       if (!table) {

@@ -32,6 +32,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -51,12 +52,8 @@ bool holdsQuantBlock(Block &block) {
                       });
 }
 
-/// The buffer `v` views (through subviews).
-Value getRoot(Value v) {
-  while (auto view = v.getDefiningOp<memref::SubViewOp>())
-    v = view.getSource();
-  return v;
-}
+/// The buffer `v` (a memref) views, through view-like ops.
+Value getRoot(Value v) { return memref::skipViewLikeOps(cast<MemrefValue>(v)); }
 
 /// The scratch of the CPU form (allocas made before the block loop): a
 /// block's new moments (rank 1) and its absmax bits (rank 0).
@@ -288,9 +285,10 @@ struct TableTemplate {
 };
 
 /// What a table row recomputes of the template's block loop: the ops
-/// before `loop` that derive, from the template's buffers or its rounding
-/// stream, values that the loop or `tail` use (in order), and the buffers
-/// indexed by block (the absmaxes), whose views have a block's length.
+/// before `tail` (outside `loop`, in its block or the blocks around it)
+/// that derive, from the template's buffers or its rounding stream, values
+/// that the loop or `tail` use, in program order; and the buffers indexed
+/// by block (the absmaxes), whose views have one element per block.
 struct RowTemplate {
   SmallVector<Operation *> chain;
   Operation *keyStart = nullptr;
@@ -300,13 +298,21 @@ struct RowTemplate {
 FailureOr<RowTemplate> getRowTemplate(scf::ForOp loop, scf::IfOp tail,
                                       const TableTemplate &table) {
   RowTemplate row;
-  Block *block = loop->getBlock();
-  auto inPrologue = [&](Operation *op) {
-    return op->getBlock() == block && op->isBeforeInBlock(loop);
+  auto func = loop->getParentOfType<func::FuncOp>();
+  auto inBlocks = [&](Operation *op) {
+    return loop->isAncestor(op) || tail->isAncestor(op);
   };
-  for (Operation &op : *block)
-    if (op.hasAttr(kRoundingStreamAttr) && inPrologue(&op))
-      row.keyStart = &op;
+  // Before the tail (so before the loop, or between the two), in the
+  // tail's block or one around it.
+  auto inPrologue = [&](Operation *op) {
+    Operation *ancestor = op->getBlock()->findAncestorOpInBlock(*tail);
+    return ancestor && ancestor != op && op->isBeforeInBlock(ancestor) &&
+           !inBlocks(op);
+  };
+  func.walk([&](Operation *op) {
+    if (op->hasAttr(kRoundingStreamAttr) && inPrologue(op))
+      row.keyStart = op;
+  });
   bool usesIndices = false;
   for (Operation *region : {loop.getOperation(), tail.getOperation()})
     region->walk([&](linalg::IndexOp) { usesIndices = true; });
@@ -316,7 +322,7 @@ FailureOr<RowTemplate> getRowTemplate(scf::ForOp loop, scf::IfOp tail,
               "without a rounding stream ("
            << kRoundingStreamAttr << ")";
 
-  llvm::SetVector<Operation *> derived;
+  llvm::SmallDenseSet<Operation *> derived;
   auto addSlice = [&](auto root) {
     llvm::SetVector<Operation *> slice;
     getForwardSlice(root, &slice);
@@ -346,25 +352,33 @@ FailureOr<RowTemplate> getRowTemplate(scf::ForOp loop, scf::IfOp tail,
                             "side-effect-free ops");
     llvm::append_range(worklist, def->getOperands());
   }
-  for (Operation *op : derived)
+  // Program order (a pre-order walk), which the uses respect.
+  func.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (needed.contains(op))
       row.chain.push_back(op);
-  llvm::sort(row.chain,
-             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  });
 
-  // Every buffer the blocks touch must come from the table.
-  Value iv = loop.getInductionVar();
-  WalkResult walk = loop.getBody()->walk([&](Operation *op) -> WalkResult {
+  // Every buffer the blocks touch must come from the table: a function
+  // argument they reach, directly or through views, must be a column.
+  Block &entry = func.getBody().front();
+  auto fromTable = [&](Operation *op) -> WalkResult {
     for (Value v : op->getOperands()) {
-      auto arg = dyn_cast<BlockArgument>(v);
-      if (!arg || !isa<MemRefType>(v.getType()) || arg.getOwner() != block ||
-          table.columns.contains(v))
+      if (!isa<MemRefType>(v.getType()))
+        continue;
+      auto arg = dyn_cast<BlockArgument>(getRoot(v));
+      if (!arg || arg.getOwner() != &entry || table.columns.contains(arg))
         continue;
       op->emitError() << "with a group table, the buffers of 8-bit "
                          "blocks must be function arguments marked "
                       << kGroupColumnAttr;
       return WalkResult::interrupt();
     }
+    return WalkResult::advance();
+  };
+  Value iv = loop.getInductionVar();
+  WalkResult walk = loop.getBody()->walk([&](Operation *op) -> WalkResult {
+    if (fromTable(op).wasInterrupted())
+      return WalkResult::interrupt();
     auto isBlockAccess = [&](Value memref, ValueRange indices) {
       if (table.columns.contains(memref) && indices.size() == 1 &&
           indices[0] == iv)
@@ -376,6 +390,8 @@ FailureOr<RowTemplate> getRowTemplate(scf::ForOp loop, scf::IfOp tail,
       isBlockAccess(store.getMemref(), store.getIndices());
     return WalkResult::advance();
   });
+  if (!walk.wasInterrupted())
+    walk = tail.thenBlock()->walk(fromTable);
   if (walk.wasInterrupted())
     return failure();
   return row;

@@ -222,6 +222,29 @@ func.func @written_while_condition(%n: index, %buf: memref<?xindex>) {
 
 // -----
 
+// Written through a view, the buffer is written all the same.
+func.func @written_through_a_view(%n: index, %buf: memref<?xindex>) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %c1, %g2 = %c1)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %c1, %s2 = %c1) {
+    %view = memref.subview %buf[1] [%n] [1] : memref<?xindex> to memref<?xindex, strided<[1], offset: 1>>
+    scf.while (%row = %b0) : (index) -> () {
+      // expected-error @+1 {{cannot emulate a barrier under an scf.while whose condition depends on the thread}}
+      %next = memref.load %buf[%row] : memref<?xindex>
+      %more = arith.cmpi ult, %next, %n : index
+      scf.condition(%more)
+    } do {
+      memref.store %t0, %view[%t0] : memref<?xindex, strided<[1], offset: 1>>
+      gpu.barrier
+      scf.yield %b0 : index
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 // What an iteration passes on must be the same for every thread.
 func.func @thread_carried_while(%n: index, %table: memref<?xindex>) {
   %c1 = arith.constant 1 : index

@@ -71,3 +71,60 @@ func.func @two_templates(
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
   return
 }
+
+// -----
+
+// A buffer outside the table reached through a view (the flattening of a
+// 2-d parameter) is refused like one used directly.
+func.func @unmarked_through_a_view(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?x4xf32>, %g: memref<?x4xf32>, %m: memref<?x4xi8>,
+    %v: memref<?x4xi8>,
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32> {optim.group_column = 7 : i64}, %lr: f32, %t: i64) {
+  // expected-error @+1 {{with a group table, the buffers of 8-bit blocks must be function arguments marked optim.group_column}}
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?x4xf32>, memref<?x4xf32>, memref<?x4xi8>, memref<?x4xi8>, memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// The rows of one table are of one kind: 8-bit rows hold absmaxes where
+// the others hold max_exp_avg_sq.
+func.func @mixed_moments(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xi8> {optim.group_column = 2 : i64},
+    %v: memref<?xi8> {optim.group_column = 3 : i64},
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32> {optim.group_column = 7 : i64},
+    %p2: memref<?xf32> {optim.group_column = 0 : i64},
+    %g2: memref<?xf32> {optim.group_column = 1 : i64},
+    %m2: memref<?xf32> {optim.group_column = 2 : i64},
+    %v2: memref<?xf32> {optim.group_column = 3 : i64}, %lr: f32, %t: i64) {
+  // expected-error @+1 {{a step over a group table cannot mix 8-bit moments with other moments (a table's rows are of one kind)}}
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>),
+              (%p2, %g2, %m2, %v2) : memref<?xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// The table must be a memref of i64 words: anything else is refused before
+// the 8-bit blocks read it.
+// expected-error @+1 {{the optim.group_table argument must be a 1-d memref of i64}}
+func.func @table_not_a_memref(
+    %table: i64 {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xi8> {optim.group_column = 2 : i64},
+    %v: memref<?xi8> {optim.group_column = 3 : i64},
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32> {optim.group_column = 7 : i64}, %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}

@@ -116,6 +116,22 @@ void referenceQuantizedStep(const StepScalars &s, QuantizedTensor &t) {
   }
 }
 
+/// Steps 1 and 2 of `config` over the group of `tensors` (anything with
+/// `buffers()`), from `s`; each step's rounding offset is its count.
+template <typename TensorT>
+void runTwoSteps(const StepConfig &config, std::vector<TensorT> &tensors,
+                 StepScalars s) {
+  auto step = llvm::cantFail(getCompiler().getStep(config));
+  std::vector<ParamBuffers> group;
+  for (TensorT &tensor : tensors)
+    group.push_back(tensor.buffers());
+  for (int64_t t = 1; t <= 2; ++t) {
+    s.step = t;
+    s.roundingOffset = uint64_t(t);
+    ASSERT_FALSE(bool(step->run(group, s)));
+  }
+}
+
 void expectSameState(const QuantizedTensor &got, const QuantizedTensor &want,
                      const char *what) {
   ASSERT_EQ(got.p.size(), want.p.size());
@@ -433,19 +449,9 @@ TEST(BlockwiseMoments, EmulatedGpuStepMatchesTheCpu) {
 // the result is the CPU's bit for bit, and a wrong block stride is caught.
 TEST(BlockwiseMoments, EmulatedGpuTableWalksEveryCodedTensor) {
   const int64_t sizes[] = {4096, 4096 + 1, 4096 + 255, 5000, 8192 + 128};
-  auto run = [&](const StepConfig &config, std::vector<QuantizedTensor> &t) {
-    auto step = llvm::cantFail(getCompiler().getStep(config));
-    std::vector<ParamBuffers> group;
-    for (QuantizedTensor &tensor : t)
-      group.push_back(tensor.buffers());
-    StepScalars s;
-    s.lr = 1e-2;
-    s.weightDecay = 0.01;
-    for (int64_t k = 1; k <= 2; ++k) {
-      s.step = k;
-      ASSERT_FALSE(bool(step->run(group, s)));
-    }
-  };
+  StepScalars s;
+  s.lr = 1e-2;
+  s.weightDecay = 0.01;
   auto makeGroup = [&] {
     std::vector<QuantizedTensor> t;
     for (auto [i, n] : llvm::enumerate(sizes))
@@ -457,12 +463,12 @@ TEST(BlockwiseMoments, EmulatedGpuTableWalksEveryCodedTensor) {
   StepConfig gpuConfig = blockwiseConfig();
   gpuConfig.target = Target::GPUEmulated;
   gpuConfig.gpuMaxBlocks = 3;
-  run(blockwiseConfig(), onCpu);
-  run(gpuConfig, onGpu);
+  runTwoSteps(blockwiseConfig(), onCpu, s);
+  runTwoSteps(gpuConfig, onGpu, s);
   for (size_t i = 0; i < onCpu.size(); ++i)
     expectSameState(onGpu[i], onCpu[i], "gpu table row");
   gpuConfig.gpuTestStrideOffset = 1;
-  run(gpuConfig, strided);
+  runTwoSteps(gpuConfig, strided, s);
   bool differs = false;
   for (size_t i = 0; i < onCpu.size(); ++i)
     differs |= strided[i].absM != onCpu[i].absM;
@@ -495,20 +501,9 @@ TEST(BlockwiseMoments, EmulatedGpuTableRoundsEachTensorFromItsStream) {
       StepConfig::forPreset(Preset::TorchAdamW, ElementType::bf16);
   config.momentStorage = MomentStorage::blockwise8;
   config.variant.stochasticRounding = true;
-  auto run = [&](const StepConfig &c, std::vector<Bf16Coded> &t) {
-    auto step = llvm::cantFail(getCompiler().getStep(c));
-    std::vector<ParamBuffers> group;
-    for (Bf16Coded &tensor : t)
-      group.push_back(tensor.buffers());
-    StepScalars s;
-    s.lr = 1e-3;
-    s.roundingSeed = 99;
-    for (int64_t t = 1; t <= 2; ++t) {
-      s.step = t;
-      s.roundingOffset = uint64_t(t);
-      ASSERT_FALSE(bool(step->run(group, s)));
-    }
-  };
+  StepScalars s;
+  s.lr = 1e-3;
+  s.roundingSeed = 99;
   // Rows 0 and 1 start from the same state.
   auto makeGroup = [] {
     std::vector<Bf16Coded> t;
@@ -518,9 +513,9 @@ TEST(BlockwiseMoments, EmulatedGpuTableRoundsEachTensorFromItsStream) {
     return t;
   };
   std::vector<Bf16Coded> onCpu = makeGroup(), onGpu = makeGroup();
-  run(config, onCpu);
+  runTwoSteps(config, onCpu, s);
   config.target = Target::GPUEmulated;
-  run(config, onGpu);
+  runTwoSteps(config, onGpu, s);
   for (size_t r = 0; r < onCpu.size(); ++r) {
     for (int64_t i = 0; i < n; ++i)
       ASSERT_EQ(onGpu[r].p[i], onCpu[r].p[i]) << "row " << r << ", " << i;
