@@ -12,6 +12,7 @@
 
 #include "Bf16.h"
 #include "ExpectError.h"
+#include "GpuTargets.h"
 #include "Reference.h"
 #include "SharedCompiler.h"
 
@@ -128,7 +129,7 @@ void runTwoSteps(const StepConfig &config, std::vector<TensorT> &tensors,
   for (int64_t t = 1; t <= 2; ++t) {
     s.step = t;
     s.roundingOffset = uint64_t(t);
-    ASSERT_FALSE(bool(step->run(group, s)));
+    ASSERT_FALSE(bool(test::runOnTarget(*step, group, s)));
   }
 }
 
@@ -392,14 +393,17 @@ TEST(BlockwiseMoments, StateRoundTripsAndIsItsOwnConfiguration) {
   expectError(wide->importState(state), "+m8");
 }
 
-// What 8-bit moments refuse, with nothing written.
-// The GPU step (emulated on the host: every block of threads, phase by
-// phase between its barriers) gives the CPU's bits, for a group that mixes
-// 8-bit tensors (a launch each, one with a partial block) with one too small
-// to be coded (f32 moments, in the group table).
-TEST(BlockwiseMoments, EmulatedGpuStepMatchesTheCpu) {
+/// The 8-bit GPU step, emulated on the host (every block of threads, phase
+/// by phase between its barriers) and on a device when one is present.
+class BlockwiseMomentsGpu : public test::GpuTargetTest {};
+OPTIM_INSTANTIATE_ON_GPU_TARGETS(BlockwiseMomentsGpu);
+
+// The GPU step gives the CPU's bits for a group that mixes 8-bit tensors
+// (one with a partial block) with one too small to be coded (f32 moments):
+// two launches, each over a table of its own.
+TEST_P(BlockwiseMomentsGpu, StepMatchesTheCpu) {
   StepConfig gpuConfig = blockwiseConfig();
-  gpuConfig.target = Target::GPUEmulated;
+  gpuConfig.target = GetParam();
   auto cpu = llvm::cantFail(getCompiler().getStep(blockwiseConfig()));
   auto gpu = llvm::cantFail(getCompiler().getStep(gpuConfig));
   const int64_t sizes[] = {4096 + 10, 2 * 4096};
@@ -428,7 +432,7 @@ TEST(BlockwiseMoments, EmulatedGpuStepMatchesTheCpu) {
   for (int64_t t = 1; t <= 2; ++t) {
     s.step = t;
     ASSERT_FALSE(bool(cpu->run(group(onCpu, plain[0]), s)));
-    ASSERT_FALSE(bool(gpu->run(group(onGpu, plain[1]), s)));
+    ASSERT_FALSE(bool(test::runOnTarget(*gpu, group(onGpu, plain[1]), s)));
   }
   expectSameState(onGpu[0], onCpu[0], "gpu tensor 0");
   expectSameState(onGpu[1], onCpu[1], "gpu tensor 2");
@@ -447,7 +451,7 @@ TEST(BlockwiseMoments, EmulatedGpuStepMatchesTheCpu) {
 // turn. With 3 blocks of threads for 5 tensors (whole, one-element and
 // 255-element partial blocks), each walks into rows the others started;
 // the result is the CPU's bit for bit, and a wrong block stride is caught.
-TEST(BlockwiseMoments, EmulatedGpuTableWalksEveryCodedTensor) {
+TEST_P(BlockwiseMomentsGpu, TableWalksEveryCodedTensor) {
   const int64_t sizes[] = {4096, 4096 + 1, 4096 + 255, 5000, 8192 + 128};
   StepScalars s;
   s.lr = 1e-2;
@@ -461,7 +465,7 @@ TEST(BlockwiseMoments, EmulatedGpuTableWalksEveryCodedTensor) {
   std::vector<QuantizedTensor> onCpu = makeGroup(), onGpu = makeGroup(),
                                strided = makeGroup();
   StepConfig gpuConfig = blockwiseConfig();
-  gpuConfig.target = Target::GPUEmulated;
+  gpuConfig.target = GetParam();
   gpuConfig.gpuMaxBlocks = 3;
   runTwoSteps(blockwiseConfig(), onCpu, s);
   runTwoSteps(gpuConfig, onGpu, s);
@@ -479,7 +483,7 @@ TEST(BlockwiseMoments, EmulatedGpuTableWalksEveryCodedTensor) {
 // the GPU's table draws from its own stream (its index in the group), so
 // the parameters are the CPU's bit for bit, and two rows with the same
 // state draw differently.
-TEST(BlockwiseMoments, EmulatedGpuTableRoundsEachTensorFromItsStream) {
+TEST_P(BlockwiseMomentsGpu, TableRoundsEachTensorFromItsStream) {
   const int64_t n = 4096 + 40;
   struct Bf16Coded {
     std::vector<uint16_t> p, g;
@@ -514,7 +518,7 @@ TEST(BlockwiseMoments, EmulatedGpuTableRoundsEachTensorFromItsStream) {
   };
   std::vector<Bf16Coded> onCpu = makeGroup(), onGpu = makeGroup();
   runTwoSteps(config, onCpu, s);
-  config.target = Target::GPUEmulated;
+  config.target = GetParam();
   runTwoSteps(config, onGpu, s);
   for (size_t r = 0; r < onCpu.size(); ++r) {
     for (int64_t i = 0; i < n; ++i)
@@ -525,6 +529,7 @@ TEST(BlockwiseMoments, EmulatedGpuTableRoundsEachTensorFromItsStream) {
   EXPECT_NE(onGpu[0].p, onGpu[1].p) << "two rows drew the same bits";
 }
 
+// What 8-bit moments refuse, with nothing written.
 TEST(BlockwiseMoments, RejectsWhatItCannotStore) {
   StepConfig config = blockwiseConfig();
   config.variant.amsgrad = true;

@@ -3,10 +3,12 @@
 // Target::GPUEmulated compiles the device kernel (group table, launch shape,
 // vector and alignment branches) and runs its blocks and threads as host
 // loops. These tests hold it to the CPU step, bit for bit: both round
-// every operation correctly, in the same order.
+// every operation correctly, in the same order. The TEST_Ps run on a CUDA
+// device too, when one is present (GpuTargets.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "GpuTargets.h"
 #include "SharedCompiler.h"
 #include "TestTensor.h"
 
@@ -69,7 +71,7 @@ void expectSameAsCpu(const StepConfig &gpuConfig,
       gpuBuffers.push_back(onGpu[i].buffers(amsgrad));
       cpuBuffers.push_back(onCpu[i].buffers(amsgrad));
     }
-    ASSERT_FALSE(bool(gpu->run(gpuBuffers, s)));
+    ASSERT_FALSE(bool(test::runOnTarget(*gpu, gpuBuffers, s)));
     ASSERT_FALSE(bool(cpu->run(cpuBuffers, s)));
   }
   for (size_t i = 0; i < sizes.size(); ++i) {
@@ -90,48 +92,56 @@ void expectSameAsCpu(const StepConfig &gpuConfig,
   }
 }
 
-StepConfig emulated(Preset preset, ElementType type, unsigned blockSize,
-                    unsigned maxBlocks) {
+StepConfig onTarget(Target target, Preset preset, ElementType type,
+                    unsigned blockSize, unsigned maxBlocks) {
   StepConfig config = StepConfig::forPreset(preset, type);
-  config.target = Target::GPUEmulated;
+  config.target = target;
   config.gpuBlockSize = blockSize;
   config.gpuMaxBlocks = maxBlocks;
   return config;
 }
 
-TEST(GpuEmulated, Gpt2GroupIsOneLaunchAndMatchesTheCpu) {
+StepConfig emulated(Preset preset, ElementType type, unsigned blockSize,
+                    unsigned maxBlocks) {
+  return onTarget(Target::GPUEmulated, preset, type, blockSize, maxBlocks);
+}
+
+/// The GPU step on the emulation and on a device.
+class GpuStep : public test::GpuTargetTest {};
+OPTIM_INSTANTIATE_ON_GPU_TARGETS(GpuStep);
+
+TEST_P(GpuStep, Gpt2GroupIsOneLaunchAndMatchesTheCpu) {
   // 148 tensors in one launch: the device's shape and a tiny grid whose
   // chunk loop wraps thousands of times.
   std::vector<int64_t> sizes = getScaledGpt2Sizes();
   ASSERT_EQ(sizes.size(), 148u);
   expectSameAsCpu<float>(
-      emulated(Preset::TorchAdamW, ElementType::f32, 256, 2048), sizes);
+      onTarget(GetParam(), Preset::TorchAdamW, ElementType::f32, 256, 2048),
+      sizes);
   expectSameAsCpu<float>(
-      emulated(Preset::TorchAdamW, ElementType::f32, 32, 3), sizes);
+      onTarget(GetParam(), Preset::TorchAdamW, ElementType::f32, 32, 3), sizes);
 }
 
-TEST(GpuEmulated, VariantsAndTypesMatchTheCpu) {
+TEST_P(GpuStep, VariantsAndTypesMatchTheCpu) {
   std::vector<int64_t> sizes = {1, 0, 5, 4099, 64, 3, 1000};
   for (auto [blocks, threads] : {std::pair<unsigned, unsigned>{2048, 256},
                                  {1, 32},
                                  {3, 64}}) {
-    expectSameAsCpu<double>(
-        emulated(Preset::TorchAdamW, ElementType::f64, threads, blocks),
-        sizes);
-    StepConfig amsgrad = StepConfig::forPreset(
-        Preset::MindSporeApplyAdamWithAmsgradV2, ElementType::f32);
-    amsgrad.target = Target::GPUEmulated;
-    amsgrad.gpuBlockSize = threads;
-    amsgrad.gpuMaxBlocks = blocks;
-    expectSameAsCpu<float>(amsgrad, sizes);
+    expectSameAsCpu<double>(onTarget(GetParam(), Preset::TorchAdamW,
+                                     ElementType::f64, threads, blocks),
+                            sizes);
+    expectSameAsCpu<float>(onTarget(GetParam(),
+                                    Preset::MindSporeApplyAdamWithAmsgradV2,
+                                    ElementType::f32, threads, blocks),
+                           sizes);
   }
 }
 
-TEST(GpuEmulated, MisalignedTensorsMatchTheCpu) {
+TEST_P(GpuStep, MisalignedTensorsMatchTheCpu) {
   // Tensors that start 4, 8 and 12 bytes past a 16-byte boundary take the
   // scalar branch; the aligned one takes vectors. Compared with the CPU.
   StepConfig config =
-      emulated(Preset::TorchAdam, ElementType::f32, 32, 2);
+      onTarget(GetParam(), Preset::TorchAdam, ElementType::f32, 32, 2);
   StepConfig cpuConfig = config;
   cpuConfig.target = Target::CPU;
   auto gpu = getStep(config), cpu = getStep(cpuConfig);
@@ -156,7 +166,7 @@ TEST(GpuEmulated, MisalignedTensorsMatchTheCpu) {
     ga.push_back(x);
     gb.push_back(y);
   }
-  ASSERT_FALSE(bool(gpu->run(ga, defaultScalars())));
+  ASSERT_FALSE(bool(test::runOnTarget(*gpu, ga, defaultScalars())));
   ASSERT_FALSE(bool(cpu->run(gb, defaultScalars())));
   EXPECT_EQ(a.p, b.p);
   EXPECT_EQ(a.m, b.m);

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ExpectError.h"
+#include "GpuTargets.h"
 #include "Reference.h"
 #include "SharedCompiler.h"
 
@@ -230,15 +231,19 @@ TEST(GradNormClip, BadInputIsAnErrorAndWritesNothing) {
   expectError(norm.takeError(), "does not clip by the global norm");
 }
 
-// On the GPU (emulated on the host) the norm is one launch over the group
-// table: within 1e-12 of the f64 reference, the same bits on every call,
-// and the clipped step with it gives the CPU's bits. Bad gradients are named
-// as on the CPU.
-TEST(GradNormClip, EmulatedGpuNormIsOneLaunchOverTheGroup) {
+/// The norm and the clipped step on the GPU, emulated on the host and on a
+/// device when one is present.
+class GradNormClipGpu : public test::GpuTargetTest {};
+OPTIM_INSTANTIATE_ON_GPU_TARGETS(GradNormClipGpu);
+
+// On the GPU the norm is one launch over the group table: within 1e-12 of
+// the f64 reference, the same bits on every call, and the clipped step with
+// it gives the CPU's bits. Bad gradients are named as on the CPU.
+TEST_P(GradNormClipGpu, NormIsOneLaunchOverTheGroup) {
   StepConfig config = clippedAdamW(ElementType::f32);
   config.variant.gradScale = true;
   StepConfig gpuConfig = config;
-  gpuConfig.target = Target::GPUEmulated;
+  gpuConfig.target = GetParam();
   Group onGpu({70000, 3, 0, 131072, 17}, /*gradScale=*/1024.0f);
   Group onCpu({70000, 3, 0, 131072, 17}, /*gradScale=*/1024.0f);
   StepScalars s;
@@ -255,14 +260,16 @@ TEST(GradNormClip, EmulatedGpuNormIsOneLaunchOverTheGroup) {
 
   auto gpu = llvm::cantFail(getCompiler().getStep(gpuConfig));
   auto cpu = llvm::cantFail(getCompiler().getStep(config));
-  llvm::Expected<double> norm = gpu->computeGradNorm(onGpu.buffers, s);
+  llvm::Expected<double> norm =
+      test::computeGradNormOnTarget(*gpu, onGpu.buffers, s);
   ASSERT_TRUE(bool(norm)) << llvm::toString(norm.takeError());
   EXPECT_NEAR(*norm, reference, 1e-12 * reference);
-  llvm::Expected<double> again = gpu->computeGradNorm(onGpu.buffers, s);
+  llvm::Expected<double> again =
+      test::computeGradNormOnTarget(*gpu, onGpu.buffers, s);
   ASSERT_TRUE(bool(again));
   EXPECT_EQ(std::memcmp(&*norm, &*again, sizeof(double)), 0);
   llvm::Expected<double> squared =
-      gpu->computeGradSquaredNorm(onGpu.buffers, s);
+      test::computeGradSquaredNormOnTarget(*gpu, onGpu.buffers, s);
   ASSERT_TRUE(bool(squared));
   EXPECT_NEAR(*squared, reference * reference, 1e-12 * reference * reference);
 
@@ -270,7 +277,7 @@ TEST(GradNormClip, EmulatedGpuNormIsOneLaunchOverTheGroup) {
   // CPU's with the same norm.
   ASSERT_GT(*norm, 10 * s.maxGradNorm);
   s.gradNorm = *norm;
-  ASSERT_FALSE(bool(gpu->run(onGpu.buffers, s)));
+  ASSERT_FALSE(bool(test::runOnTarget(*gpu, onGpu.buffers, s)));
   ASSERT_FALSE(bool(cpu->run(onCpu.buffers, s)));
   for (size_t t = 0; t < onGpu.p.size(); ++t)
     for (size_t i = 0; i < onGpu.p[t].size(); ++i) {
@@ -281,7 +288,7 @@ TEST(GradNormClip, EmulatedGpuNormIsOneLaunchOverTheGroup) {
     }
 
   onGpu.buffers[3].grad = nullptr;
-  norm = gpu->computeGradNorm(onGpu.buffers, s);
+  norm = test::computeGradNormOnTarget(*gpu, onGpu.buffers, s);
   ASSERT_FALSE(bool(norm));
   expectError(norm.takeError(), "param #3: grad is null");
 }

@@ -15,6 +15,7 @@
 
 #include "Bf16.h"
 #include "ExpectError.h"
+#include "GpuTargets.h"
 #include "SharedCompiler.h"
 
 #include "optim/Runtime/Optimizer.h"
@@ -154,14 +155,19 @@ TEST(StochasticRounding, SameSeedSameBitsWithOneAndTwoThreads) {
   EXPECT_GT(differ, base.p[0].size() / 10);
 }
 
-// The GPU step (emulated on the host) draws what the CPU step draws: each
-// tensor of the group table recomputes its rounding keys from the stream
-// its row holds (its index in the group, an empty tensor included), and
-// its elements are indexed within it, through the vector and scalar paths.
-// Over three steps the bf16 parameters are the CPU's bit for bit.
-TEST(StochasticRounding, EmulatedGpuDrawsTheCpuBits) {
+/// Stochastic rounding on the GPU, emulated on the host and on a device
+/// when one is present.
+class StochasticRoundingGpu : public test::GpuTargetTest {};
+OPTIM_INSTANTIATE_ON_GPU_TARGETS(StochasticRoundingGpu);
+
+// The GPU step draws what the CPU step draws: each tensor of the group
+// table recomputes its rounding keys from the stream its row holds (its
+// index in the group, an empty tensor included), and its elements are
+// indexed within it, through the vector and scalar paths. Over three steps
+// the bf16 parameters are the CPU's bit for bit.
+TEST_P(StochasticRoundingGpu, DrawsTheCpuBits) {
   StepConfig gpuConfig = roundedConfig();
-  gpuConfig.target = Target::GPUEmulated;
+  gpuConfig.target = GetParam();
   auto gpu = llvm::cantFail(getCompiler().getStep(gpuConfig));
   auto cpu = llvm::cantFail(getCompiler().getStep(roundedConfig()));
   const size_t sizes[] = {37, 0, 70001, 1000};
@@ -169,7 +175,7 @@ TEST(StochasticRounding, EmulatedGpuDrawsTheCpuBits) {
   for (int64_t t = 1; t <= 3; ++t) {
     StepScalars s = roundedScalars(0xfeedbeef12345678ull, t);
     s.roundingStream = 9;
-    ASSERT_FALSE(bool(gpu->run(onGpu.buffers(), s)));
+    ASSERT_FALSE(bool(test::runOnTarget(*gpu, onGpu.buffers(), s)));
     ASSERT_FALSE(bool(cpu->run(onCpu.buffers(), s)));
   }
   size_t moved = 0;
@@ -188,7 +194,7 @@ TEST(StochasticRounding, EmulatedGpuDrawsTheCpuBits) {
   std::swap(buffers[0], buffers[1]);
   StepScalars s = roundedScalars(0xfeedbeef12345678ull, 1);
   s.roundingStream = 9;
-  ASSERT_FALSE(bool(gpu->run(buffers, s)));
+  ASSERT_FALSE(bool(test::runOnTarget(*gpu, buffers, s)));
   Bf16Group once(sizes);
   ASSERT_FALSE(bool(cpu->run(once.buffers(), s)));
   EXPECT_NE(swapped.p[0], once.p[0]);

@@ -5,16 +5,19 @@
 #                            step for the chip (check | bench modes)
 #   liboptim_cuda_runtime.so the mgpu* layer it calls (dlopens libcuda)
 #   bench_gpu_torch.py       torch.optim.AdamW(fused=True) and a copy probe
-#   conformance.tar.xz       optim-conformance with the shared libraries it
-#                            needs (LLVM, MLIR, ...), libdevice and the golden
-#                            corpora (PyTorch's, 8-bit moments, clipping), for
-#                            GPU conformance on the device
+#   checks.tar.xz            optim-conformance, the runtime's and the CUDA
+#                            layer's unit tests, the shared libraries they
+#                            need (LLVM, MLIR, ...), libdevice and the golden
+#                            corpora (PyTorch's, 8-bit moments, clipping)
 # Then, on the GPU machine (e.g. through the device tool, carrying .device):
 #   .device/run.sh
 # which runs, in order: GPU conformance on every golden case (the JIT path:
-# one launch per group, device table), the AOT step's check, and the
-# benchmark (optim vs torch fused AdamW vs a device-to-device copy, one 2^28
-# tensor and the GPT-2-small list), printing the ratios.
+# one launch per group, device table), the unit tests that hold the device
+# kernels to the CPU bit for bit (GpuTargets/*/Device: f32 and f64 groups,
+# bf16 and 8-bit moments, stochastic rounding, the global norm) and the CUDA
+# layer's device tests, the AOT step's check, and the benchmark (optim vs
+# torch fused AdamW vs a device-to-device copy, one 2^28 tensor and the
+# GPT-2-small list), printing the ratios.
 #
 #   tools/optim-bench/gpu/prepare-device.sh [BUILD_DIR] [CHIP]
 set -euo pipefail
@@ -30,38 +33,46 @@ cp "$build/lib/Runtime/CUDA/liboptim_cuda_runtime.so" "$out/"
   "$here/test/Integration/AOT/Inputs/aot-host.cpp" "$out/adamw.o" \
   -L"$out" -loptim_cuda_runtime -Wl,-rpath,'$ORIGIN' -o "$out/aot-gpu"
 cp "$here/tools/optim-bench/gpu/bench_gpu_torch.py" "$out/"
-# optim-conformance and every non-system library it loads; libc and
-# libstdc++ are the device's own.
+# optim-conformance, the unit tests and every non-system library they load;
+# libc and libstdc++ are the device's own.
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/conformance/lib" \
-  "$stage/conformance/nvvm/libdevice"
-cp "$build/bin/optim-conformance" "$stage/conformance/"
-cp "$build/lib/Runtime/CUDA/liboptim_cuda_runtime.so" "$stage/conformance/lib/"
-ldd "$build/bin/optim-conformance" | awk '/=> \// {print $3}' |
+mkdir -p "$stage/checks/lib" "$stage/checks/nvvm/libdevice"
+binaries=("$build/bin/optim-conformance" "$build/test/Unit/OptimRuntimeTests")
+[ -x "$build/test/Unit/OptimCudaDriverTests" ] &&
+  binaries+=("$build/test/Unit/OptimCudaDriverTests")
+cp "${binaries[@]}" "$stage/checks/"
+cp "$build/lib/Runtime/CUDA/liboptim_cuda_runtime.so" "$stage/checks/lib/"
+for binary in "${binaries[@]}"; do ldd "$binary"; done |
+  awk '/=> \// {print $3}' | sort -u |
   grep -Ev '/(libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+)\.so' |
-  xargs -I{} cp -L {} "$stage/conformance/lib/"
-cp -r "$here/test/Conformance/golden" "$stage/conformance/golden"
+  xargs -I{} cp -L {} "$stage/checks/lib/"
+cp -r "$here/test/Conformance/golden" "$stage/checks/golden"
 # Issue 10's GPU forms: 8-bit moments (a block of threads per quantisation
 # block) and global-norm clipping (the norm as one launch).
-cp -r "$here/test/Conformance/golden-8bit" "$stage/conformance/golden-8bit"
-cp -r "$here/test/Conformance/golden-clip" "$stage/conformance/golden-clip"
+cp -r "$here/test/Conformance/golden-8bit" "$stage/checks/golden-8bit"
+cp -r "$here/test/Conformance/golden-clip" "$stage/checks/golden-clip"
 cp /usr/local/cuda/nvvm/libdevice/libdevice.10.bc \
-  "$stage/conformance/nvvm/libdevice/" 2>/dev/null || true
-tar -C "$stage" -cf - conformance | xz -T0 -6 > "$out/conformance.tar.xz"
+  "$stage/checks/nvvm/libdevice/" 2>/dev/null || true
+tar -C "$stage" -cf - checks | xz -T0 -9e > "$out/checks.tar.xz"
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine: correctness first, then the benchmark, in one run.
 set -uo pipefail
 cd "$(dirname "$0")"
 status=0
-if [ -f conformance.tar.xz ]; then
-  rm -rf conformance && tar -xJf conformance.tar.xz
+if [ -f checks.tar.xz ]; then
+  rm -rf checks && tar -xJf checks.tar.xz
   # The NVVM serialiser finds libdevice through CUDA_HOME.
-  CUDA_HOME="$PWD/conformance" LD_LIBRARY_PATH="$PWD/conformance/lib" \
-    OPTIM_CUDA_RUNTIME_LIBRARY="$PWD/conformance/lib/liboptim_cuda_runtime.so" \
-    ./conformance/optim-conformance --target=gpu conformance/golden \
-    conformance/golden-8bit conformance/golden-clip || status=1
+  export CUDA_HOME="$PWD/checks" LD_LIBRARY_PATH="$PWD/checks/lib" \
+    OPTIM_CUDA_RUNTIME_LIBRARY="$PWD/checks/lib/liboptim_cuda_runtime.so"
+  ./checks/optim-conformance --target=gpu checks/golden \
+    checks/golden-8bit checks/golden-clip || status=1
+  ./checks/OptimRuntimeTests --gtest_brief=1 \
+    --gtest_filter='GpuTargets/*/Device:CompiledStep.Gpu*' || status=1
+  if [ -x checks/OptimCudaDriverTests ]; then
+    ./checks/OptimCudaDriverTests --gtest_brief=1 || status=1
+  fi
 fi
 ./aot-gpu check 10000019 || status=1
 PYTHONUNBUFFERED=1 python3 bench_gpu_torch.py --optim-cmd "./aot-gpu bench" "$@" || status=1
