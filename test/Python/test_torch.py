@@ -4,10 +4,13 @@ Run with Debian's interpreter (python3-torch): /usr/bin/python3, with the
 build tree's package on PYTHONPATH (ctest sets it up).
 """
 
+import collections
+import copy
 import glob
 import io
 import json
 import os
+import pickle
 import sys
 import unittest
 
@@ -489,7 +492,6 @@ class BadInput(TestCase):
         snap = self.snapshot(opt, params)
         opt.state[params[1]]["exp_avg"] = torch.zeros(4, 6,
                                                       dtype=torch.float64)
-        opt._plans = []  # as a load would
         with self.assertRaisesRegex(ValueError, "exp_avg"):
             opt.step()
         opt.state[params[1]]["exp_avg"] = snap[1][id(params[1])]["exp_avg"]
@@ -528,11 +530,128 @@ class BadInput(TestCase):
         p = torch.nn.Parameter(base[:6])
         q = torch.nn.Parameter(base[4:])
         p.grad, q.grad = torch.randn(6), torch.randn(6)
+        before = base.clone()
         opt = optim.torch.Adam([p, q])
         with self.assertRaisesRegex(optim.OptimError, "overlap"):
             opt.step()
-        self.assertTrue(torch.equal(base, base.clone()))
+        self.assertTrue(torch.equal(base, before))
         self.assertEqual(len(opt.state), 0)
+        # In two groups they are two calls, checked against each other.
+        opt = optim.torch.Adam([{"params": [p]}, {"params": [q]}])
+        with self.assertRaisesRegex(ValueError, "overlap"):
+            opt.step()
+        self.assertTrue(torch.equal(base, before))
+        self.assertEqual(len(opt.state), 0)
+
+    def test_rejected_second_group_creates_no_state(self):
+        a = torch.nn.Parameter(torch.randn(5))
+        b = torch.nn.Parameter(torch.randn(4, 6))
+        opt = optim.torch.AdamW([{"params": [a]}, {"params": [b]}])
+        a.grad, b.grad = torch.randn(5), torch.randn(6, 4).t()
+        snap = self.snapshot(opt, [a, b])
+        with self.assertRaisesRegex(ValueError, "parameter 0 of group 1: "
+                                    "the gradient is not contiguous"):
+            opt.step()
+        self.assertUnchanged(opt, [a, b], snap)
+        self.assertEqual(len(opt.state), 0)
+        b.grad = torch.randn(4, 6)
+        opt.step()
+        self.assertEqual(float(opt.state[a]["step"]), 1)
+
+    def test_narrow_moments_in_several_calls(self):
+        # A group whose tensors are at different step counts is two calls;
+        # their buffers are checked against each other at the moments' own
+        # sizes (2 bytes, 1 byte and the absmaxes), not at 4 bytes.
+        for moment_dtype in (torch.bfloat16, torch.uint8):
+            a = torch.nn.Parameter(torch.randn(5000))
+            b = torch.nn.Parameter(torch.randn(5000))
+            opt = optim.torch.AdamW([a, b], lr=1e-3,
+                                    moment_dtype=moment_dtype)
+            a.grad = torch.randn(5000)
+            opt.step()
+            a.grad, b.grad = torch.randn(5000), torch.randn(5000)
+            before = b.detach().clone()
+            opt.step()
+            self.assertEqual(float(opt.state[a]["step"]), 2)
+            self.assertEqual(float(opt.state[b]["step"]), 1)
+            self.assertFalse(torch.equal(b.detach(), before))
+
+
+class StateEdits(TestCase):
+    """Changes to ``opt.state`` between steps act as in torch.optim: the
+    next step reads the state as it is then (the cached pointer table is
+    rebuilt), never tensors the state no longer holds."""
+
+    def run_both(self, edit, dtype=torch.float64, steps=4):
+        torch.manual_seed(3)
+        a = torch.nn.Parameter(torch.randn(300, dtype=dtype))
+        b = torch.nn.Parameter(a.detach().clone())
+        oa = torch.optim.AdamW([a], lr=1e-2)
+        ob = optim.torch.AdamW([b], lr=1e-2)
+        for step in range(steps):
+            if step == 2:
+                edit(oa, a)
+                edit(ob, b)
+            g = torch.randn(300, dtype=dtype)
+            a.grad, b.grad = g.clone(), g.clone()
+            oa.step()
+            ob.step()
+            self.assertClose(b, a, F64_TOL, f"step {step + 1}")
+            for key in ("exp_avg", "exp_avg_sq"):
+                self.assertClose(ob.state[b][key], oa.state[a][key], F64_TOL,
+                                 f"{key} at step {step + 1}")
+            self.assertEqual(float(ob.state[b]["step"]),
+                             float(oa.state[a]["step"]))
+        return ob
+
+    def test_cleared_state_restarts(self):
+        ob = self.run_both(lambda opt, p: opt.state.clear())
+        self.assertEqual(len(ob.state), 1)
+
+    def test_removed_state_restarts(self):
+        def edit(opt, p):
+            del opt.state[p]
+        self.run_both(edit)
+
+    def test_replaced_tensors_are_used(self):
+        def edit(opt, p):
+            opt.state[p]["exp_avg"] = torch.zeros_like(p)
+            opt.state[p]["exp_avg_sq"] = torch.full_like(p, 0.5)
+            opt.state[p]["step"] = torch.tensor(0.0)
+        self.run_both(edit)
+
+    def test_replaced_state_dict_is_used(self):
+        def edit(opt, p):
+            opt.state[p] = {"step": torch.tensor(10.0),
+                            "exp_avg": torch.ones_like(p),
+                            "exp_avg_sq": torch.ones_like(p)}
+        self.run_both(edit)
+
+    def test_new_state_container_is_used(self):
+        def edit(opt, p):
+            opt.state = collections.defaultdict(dict)
+        self.run_both(edit)
+
+    def test_in_place_edits_need_no_rebuild(self):
+        def edit(opt, p):
+            opt.state[p]["exp_avg"].mul_(0.5)
+        self.run_both(edit)
+
+    def test_pickle_and_deepcopy(self):
+        torch.manual_seed(4)
+        p = torch.nn.Parameter(torch.randn(64))
+        opt = optim.torch.AdamW([p], lr=1e-2)
+        p.grad = torch.randn(64)
+        opt.step()
+        for clone in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+            q = clone.param_groups[0]["params"][0]
+            self.assertTrue(torch.equal(q, p))
+            self.assertIsNot(clone.state[q]["exp_avg"],
+                             opt.state[p]["exp_avg"])
+            q.grad = p.grad.clone()
+            clone.step()
+            self.assertEqual(float(clone.state[q]["step"]), 2)
+        self.assertEqual(float(opt.state[p]["step"]), 1)
 
 
 class Extensions(TestCase):
@@ -653,6 +772,41 @@ class Extensions(TestCase):
         with self.assertRaisesRegex(ValueError, "amsgrad"):
             optim.torch.AdamW(c.parameters(), amsgrad=True,
                               moment_dtype=torch.uint8)
+        # Absmaxes that no step writes are refused, and so is an unknown
+        # moment dtype.
+        for name, value in (("exp_avg_absmax", float("nan")),
+                            ("exp_avg_sq_absmax", -1.0)):
+            edited = ob.state_dict()
+            # The checkpoint's tensors are the live state's: edit a copy.
+            edited["state"][2][name] = edited["state"][2][name].clone()
+            edited["state"][2][name][3] = value
+            with self.assertRaisesRegex(ValueError, name):
+                oc.load_state_dict(edited)
+        edited = ob.state_dict()
+        edited["param_groups"][0]["moment_dtype"] = torch.int8
+        with self.assertRaisesRegex(ValueError, "group 0: moment_dtype"):
+            oc.load_state_dict(edited)
+        oc.step()  # still the state it had
+
+    def test_torch_checkpoint_into_narrow_moments(self):
+        # torch's checkpoint has no moment_dtype: the optimizer's own
+        # applies, so float moments become bf16 on load, and 8-bit codes
+        # (which are not re-coded from floats) are refused up front.
+        torch.manual_seed(5)
+        w = torch.nn.Parameter(torch.randn(5000))
+        ref = torch.optim.AdamW([w], lr=1e-2)
+        w.grad = torch.randn(5000)
+        ref.step()
+        saved = ref.state_dict()
+        ours = optim.torch.AdamW([w], lr=1e-2, moment_dtype=torch.bfloat16)
+        ours.load_state_dict(saved)
+        self.assertEqual(ours.state[w]["exp_avg"].dtype, torch.bfloat16)
+        ours.step()
+        self.assertEqual(float(ours.state[w]["step"]), 2)
+        coded = optim.torch.AdamW([w], lr=1e-2, moment_dtype=torch.uint8)
+        with self.assertRaisesRegex(ValueError, "not re-coded"):
+            coded.load_state_dict(saved)
+        self.assertEqual(len(coded.state), 0)
 
     def test_stochastic_rounding_moves_bf16_where_nearest_stalls(self):
         # lr 1e-3 on weights at 1.0 (half a bf16 ulp there is 2^-9): a

@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 
+#include <ostream>
 #include <string>
 
 namespace optim::test {
@@ -58,6 +59,15 @@ protected:
 std::string getGpuTargetName(const ::testing::TestParamInfo<Target> &info);
 
 } // namespace optim::test
+
+namespace optim {
+/// How gtest names a Target parameter (found by argument-dependent lookup).
+inline void PrintTo(Target target, std::ostream *os) {
+  *os << (target == Target::GPU           ? "Target::GPU"
+          : target == Target::GPUEmulated ? "Target::GPUEmulated"
+                                          : "Target::CPU");
+}
+} // namespace optim
 
 /// Instantiates the TEST_Ps of `fixture` (a GpuTargetTest) for the
 /// emulation and the device.

@@ -11,7 +11,9 @@ checkpoints move between ``torch.optim`` and ``optim.torch`` both ways.
 
 Per step, a group costs a few list comprehensions over its tensors (the
 gradients and their addresses, compared with the cached pointer table) and
-one C call; the table is rebuilt only when a tensor changes.
+one C call; the table is rebuilt only when a tensor or the state changes
+(``opt.state.clear()``, a new ``exp_avg`` or step count: the next step
+reads the state as torch.optim would).
 
 bf16 and f16 parameters keep f32 moments (computed in f32, as optim does);
 in ``state_dict()`` they appear as float32 ``exp_avg``/``exp_avg_sq``
@@ -41,6 +43,7 @@ import ctypes
 import importlib
 import math
 import operator
+from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
 
@@ -99,7 +102,7 @@ class _Run:
     (0-d views of one float32 tensor, so a step advances them in one op)."""
 
     __slots__ = ("step", "positions", "array", "table", "count", "t",
-                 "steps", "steps_np", "serial")
+                 "steps", "steps_np", "serial", "param_size", "moment_sizes")
 
 
 class _Plan:
@@ -107,7 +110,110 @@ class _Plan:
 
     __slots__ = ("group", "params", "key", "param_ptrs", "grad_ptrs",
                  "present", "complete", "runs", "scalars", "numels",
-                 "dtypes")
+                 "dtypes", "state_refs", "state_map", "state_version",
+                 "fresh")
+
+
+class _ParamState(dict):
+    """One parameter's state. Setting or removing an entry bumps its owner's
+    version (see _StateMap); a tensor changed in place needs nothing, since
+    the tables point at its memory."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.owner.version += 1
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.owner.version += 1
+
+    def pop(self, *args):
+        self.owner.version += 1
+        return super().pop(*args)
+
+    def popitem(self):
+        self.owner.version += 1
+        return super().popitem()
+
+    def clear(self):
+        super().clear()
+        self.owner.version += 1
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self.owner.version += 1
+
+    def setdefault(self, key, default=None):
+        self.owner.version += 1
+        return super().setdefault(key, default)
+
+    def __reduce__(self):
+        return dict, (dict(self),)
+
+
+class _StateMap(defaultdict):
+    """``optimizer.state``: torch's defaultdict(dict), with a version that
+    every change of it or of a parameter's state bumps. A cached pointer
+    table is valid for the version it was built at: after
+    ``opt.state.clear()``, ``opt.state[p]["exp_avg"] = torch.zeros(...)``
+    or a new step count the next step rebuilds it from the state as it is
+    (as torch.optim would read it), never through pointers to tensors the
+    state no longer holds."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self.version = 0
+        self.default_factory = self._new_state
+        for key, value in dict(items).items():
+            self[key] = value
+
+    def _new_state(self):
+        return _ParamState(self)
+
+    def __setitem__(self, key, value):
+        if type(value) is not _ParamState or value.owner is not self:
+            value = _ParamState(self, value)
+        super().__setitem__(key, value)
+        self.version += 1
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.version += 1
+
+    def pop(self, *args):
+        self.version += 1
+        return super().pop(*args)
+
+    def popitem(self):
+        self.version += 1
+        return super().popitem()
+
+    def clear(self):
+        super().clear()
+        self.version += 1
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = {} if default is None else default
+        return self[key]
+
+    def __reduce__(self):
+        return _plain_state, (dict(self),)
+
+
+def _plain_state(items):
+    """torch's state container, for pickles and copies."""
+    return defaultdict(dict, {k: dict(v) for k, v in items.items()})
 
 
 def _ptr_or_none(t):
@@ -223,6 +329,7 @@ class _AdamBase(torch.optim.Optimizer):
         self._compiler = compiler or _capi.default_compiler()
         self._plans = []
         super().__init__(params, defaults)
+        self.state = _StateMap(self.state)
 
     def _prepare(self, group):
         """Compiles (or loads) the group's steps now rather than in its first
@@ -246,11 +353,13 @@ class _AdamBase(torch.optim.Optimizer):
                 group.setdefault(key, self.defaults.get(key))
         if not hasattr(self, "_compiler"):
             self._compiler = _capi.default_compiler()
+        self.state = _StateMap(self.state)
         self.last_grad_norm = None
         self._plans = []
 
     def __getstate__(self):
-        return {"defaults": self.defaults, "state": self.state,
+        return {"defaults": self.defaults,
+                "state": _plain_state(self.state),
                 "param_groups": self.param_groups}
 
     def add_param_group(self, param_group):
@@ -293,12 +402,26 @@ class _AdamBase(torch.optim.Optimizer):
                                               for g in saved_groups),
                           chain.from_iterable(g["params"] for g in groups)))
         amsgrad_of, dtype_of = {}, {}
-        for group, saved in zip(groups, saved_groups):
+        for index, (group, saved) in enumerate(zip(groups, saved_groups)):
+            # The loaded group's options replace this one's (torch's rule),
+            # its moment dtype among them; options it lacks (a torch.optim
+            # checkpoint has none of optim's) are this optimizer's defaults,
+            # as __setstate__ fills them in.
+            options = {key: saved.get(key, self.defaults.get(key))
+                       for key in ("amsgrad", "max_grad_norm",
+                                   "moment_dtype", "stochastic_rounding")}
+            try:
+                _check_extensions(options["max_grad_norm"],
+                                  options["moment_dtype"],
+                                  options["stochastic_rounding"])
+            except ValueError as e:
+                raise ValueError(f"loaded parameter group {index}: {e}")
+            if options["moment_dtype"] == torch.uint8 and options["amsgrad"]:
+                raise ValueError(f"loaded parameter group {index}: 8-bit "
+                                 f"moments do not support amsgrad")
             for p in group["params"]:
-                amsgrad_of[p] = bool(saved.get("amsgrad", False))
-                # The loaded group's options replace this one's (torch's
-                # rule), its moment dtype among them.
-                dtype_of[p] = _moment_dtype(p, saved)
+                amsgrad_of[p] = bool(options["amsgrad"])
+                dtype_of[p] = _moment_dtype(p, options)
         converted = {}
         for key, value in state_dict["state"].items():
             p = id_map.get(key)
@@ -349,6 +472,14 @@ class _AdamBase(torch.optim.Optimizer):
                     device=p.device, dtype=torch.float32,
                     memory_format=torch.contiguous_format, copy=True)
         _check_absmaxes(f"state of parameter {key}", p, out, dtype)
+        for name in _ABSMAXES:
+            # An absmax scales its block's codes: a negative or non-finite
+            # one is no state a step writes (the C++ import refuses it too).
+            t = out.get(name)
+            if t is not None and not bool(
+                    (torch.isfinite(t) & (t >= 0)).all()):
+                raise ValueError(f"state of parameter {key}: {name} holds "
+                                 f"a negative or non-finite absmax")
         return out
 
     def step(self, closure=None):
@@ -395,40 +526,67 @@ class _AdamBase(torch.optim.Optimizer):
         if len(plans) != len(groups):
             plans = self._plans = [None] * len(groups)
         calls = 0
-        for i, group in enumerate(groups):
-            params = group["params"]
-            grads = list(map(_grad, params))
-            plan = plans[i]
-            key = self._group_key(group)
-            if (plan is None or plan.group is not group
-                    or plan.params is not params or plan.key != key
-                    or list(map(_data_ptr, params)) != plan.param_ptrs):
-                plan = plans[i] = None
-                plan = plans[i] = self._build_plan(group, grads, key)
-            else:
-                try:
-                    grad_ptrs = list(map(_data_ptr, grads))
-                    complete = True
-                except TypeError:  # some parameters have no gradient
-                    grad_ptrs = list(map(_ptr_or_none, grads))
-                    complete = False
-                if grad_ptrs != plan.grad_ptrs:
-                    # Until the new gradients pass their checks the table
-                    # is not valid.
-                    plans[i] = None
-                    plan = plans[i] = self._refresh_grads(
-                        plan, group, grads, grad_ptrs, complete, key)
-            self._fill_scalars(plan.scalars, group)
-            calls += len(plan.runs)
-        if calls > 1:
-            # Several calls: check every call's scalars before the first one
-            # writes, so that a rejected step changes nothing.
+        changed = False  # a table was built or given new gradients
+        created = []  # state this step created, undone if it is rejected
+        state = self.state
+        if type(state) is not _StateMap:  # the caller assigned a new one
+            state = self.state = _StateMap(state)
+        try:
+            for i, group in enumerate(groups):
+                params = group["params"]
+                grads = list(map(_grad, params))
+                plan = plans[i]
+                key = self._group_key(group)
+                if (plan is None or plan.group is not group
+                        or plan.params is not params or plan.key != key
+                        or list(map(_data_ptr, params)) != plan.param_ptrs
+                        or plan.state_map is not state
+                        or plan.state_version != state.version):
+                    plan = plans[i] = None
+                    plan = plans[i] = self._build_plan(group, grads, key)
+                    changed = True
+                else:
+                    try:
+                        grad_ptrs = list(map(_data_ptr, grads))
+                        complete = True
+                    except TypeError:  # some parameters have no gradient
+                        grad_ptrs = list(map(_ptr_or_none, grads))
+                        complete = False
+                    if grad_ptrs != plan.grad_ptrs:
+                        # Until the new gradients pass their checks the
+                        # table is not valid.
+                        plans[i] = None
+                        plan = plans[i] = self._refresh_grads(
+                            plan, group, grads, grad_ptrs, complete, key)
+                        changed = True
+                created.extend(plan.fresh)
+                plan.fresh = ()
+                self._fill_scalars(plan.scalars, group)
+                calls += len(plan.runs)
+            if calls > 1:
+                # Several calls: check their buffers against each other and
+                # every call's scalars before the first one writes, so that
+                # a rejected step changes nothing.
+                if changed:
+                    self._check_overlap(plans)
+                for plan in plans:
+                    for run in plan.runs:
+                        plan.scalars.step = run.t + 1
+                        _capi.verify_scalars(run.step.config, plan.scalars)
+            if any(plan.key[7] for plan in plans):
+                self._clip(plans)
+            # Every table now matches the state, whichever built it last.
             for plan in plans:
-                for run in plan.runs:
-                    plan.scalars.step = run.t + 1
-                    _capi.verify_scalars(run.step.config, plan.scalars)
-        if any(plan.key[7] for plan in plans):
-            self._clip(plans)
+                plan.state_map = state
+                plan.state_version = state.version
+        except BaseException:
+            # A rejected step creates no state, in any group; the tables
+            # that point at it go too.
+            for p in created:
+                self.state.pop(p, None)
+            if created:
+                self._plans = []
+            raise
         stream = 0
         for plan in plans:
             scalars = plan.scalars
@@ -586,7 +744,9 @@ class _AdamBase(torch.optim.Optimizer):
             self.state[p] = self._new_state(p, amsgrad,
                                             _moment_dtype(p, group))
         try:
-            return self._make_plan(group, grads, key, live)
+            plan = self._make_plan(group, grads, key, live)
+            plan.fresh = fresh
+            return plan
         except BaseException:
             # A rejected step creates no state either.
             # pop: a parameter listed twice is in `fresh` twice.
@@ -618,6 +778,10 @@ class _AdamBase(torch.optim.Optimizer):
             run.steps = torch.full((run.count,), float(t),
                                    dtype=torch.float32)
             run.steps_np = run.steps.numpy()
+            run.param_size = torch.empty(0, dtype=dtype).element_size()
+            run.moment_sizes = np.array(
+                [self.state[live[pos][1]]["exp_avg"].element_size()
+                 for pos in positions], dtype=np.uint64)
             for k, pos in enumerate(positions):
                 _, p, g = live[pos]
                 state = self.state[p]
@@ -649,10 +813,16 @@ class _AdamBase(torch.optim.Optimizer):
         plan.numels = [g.numel() for _, _, g in live]
         plan.dtypes = [g.dtype for _, _, g in live]
         plan.runs = runs
+        # The state tensors the table points at, held so that their memory
+        # stays valid whatever happens to the state; a change of the state
+        # (its version) rebuilds the table.
+        plan.state_refs = [list(self.state[p].values()) for _, p, _ in live]
+        plan.state_map = None
+        plan.state_version = -1
+        plan.fresh = ()
         plan.scalars = _capi.StepScalars()
         s = plan.scalars
         s.rescaleGrad, s.clipGradient, s.gradScale = 1.0, -1.0, 1.0
-        self._check_overlap(runs, live)
         # Check buffers (null, alignment, overlap within a run) and scalars
         # now, with found_inf set so that nothing is written.
         self._fill_scalars(s, group)
@@ -706,36 +876,52 @@ class _AdamBase(torch.optim.Optimizer):
         return state
 
     @staticmethod
-    def _check_overlap(runs, live):
-        """No written buffer may overlap another buffer of any run (the C
-        API checks within one call; this covers calls of several runs)."""
-        if len(runs) < 2:
+    def _check_overlap(plans):
+        """No written buffer may overlap another buffer of any call (the C
+        API checks within one call; this covers the calls of every run of
+        every group). Each buffer's extent is its elements' bytes: the
+        parameter type's for p and g, the moments' own (4, 2 or 1), one
+        float per block of 256 for the absmaxes."""
+        begins, ends, written = [], [], []
+        for plan in plans:
+            for run in plan.runs:
+                table = run.table[:run.count]
+                n = table[:, 5]
+                blocks = (n + np.uint64(QUANT_BLOCK - 1)) // np.uint64(
+                    QUANT_BLOCK)
+                param_bytes = n * np.uint64(run.param_size)
+                moment_bytes = n * run.moment_sizes
+                absmax_bytes = blocks * np.uint64(4)
+                for column, length, is_written in (
+                        (0, param_bytes, True), (1, param_bytes, False),
+                        (2, moment_bytes, True), (3, moment_bytes, True),
+                        (4, moment_bytes, True), (6, absmax_bytes, True),
+                        (7, absmax_bytes, True)):
+                    ptr = table[:, column]
+                    keep = (ptr != 0) & (n != 0)
+                    begins.append(ptr[keep])
+                    ends.append(ptr[keep] + length[keep])
+                    written.append(np.full(int(keep.sum()), is_written))
+        if not begins:
             return
-        extents = []
-        for run in runs:
-            for k in range(run.count):
-                b = run.array[k]
-                _, p, g = live[run.positions[k]]
-                n = b.numElements
-                if n == 0:
-                    continue
-                psize = p.element_size()
-                msize = 8 if p.dtype == torch.float64 else 4
-                for ptr, size, written in (
-                        (b.param, psize, True), (b.grad, psize, False),
-                        (b.expAvg, msize, True), (b.expAvgSq, msize, True),
-                        (b.maxExpAvgSq, msize, True)):
-                    if ptr:
-                        extents.append((ptr, ptr + n * size, written))
-        extents.sort()
-        end_any = end_written = 0
-        for begin, end, written in extents:
-            if begin < (end_any if written else end_written):
-                raise ValueError("optim: buffers of different parameters "
-                                 "overlap")
-            end_any = max(end_any, end)
-            if written:
-                end_written = max(end_written, end)
+        begin = np.concatenate(begins)
+        order = np.argsort(begin, kind="stable")
+        begin = begin[order]
+        end = np.concatenate(ends)[order]
+        is_written = np.concatenate(written)[order]
+        if begin.size < 2:
+            return
+        # Sorted by start, an extent overlaps an earlier one when it starts
+        # before the furthest end so far: of any extent if it is written,
+        # of a written one if it is only read.
+        end_any = np.maximum.accumulate(end)[:-1]
+        end_written = np.maximum.accumulate(
+            np.where(is_written, end, np.uint64(0)))[:-1]
+        later = begin[1:]
+        if np.any(np.where(is_written[1:], later < end_any,
+                           later < end_written)):
+            raise ValueError("optim: buffers of different parameters "
+                             "overlap")
 
 
 # torch.optim.Optimizer wraps a class's step once, unless it is `hooked`.
