@@ -125,7 +125,9 @@ def OptimMapElementwiseToGPU
     the new moments in registers, the block's absmaxes are an atomic
     unsigned max into shared memory between two barriers, then each thread
     encodes its element. Threads past a partial block's end contribute 0.
-    Not yet with a group table.
+    Over a group table (the coded rows' absmaxes in words 4 and 7) it is
+    one launch whose blocks of threads take every row's quantisation
+    blocks in turn.
 
     Flat sum reductions into one 0-d accumulator (`optim.global_norm`, one
     per gradient) become one launch per accumulator: per-thread partials
@@ -140,11 +142,13 @@ def OptimMapElementwiseToGPU
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
-           "Threads per block">,
+           "Threads per block (1 to 1024)">,
     Option<"maxBlocks", "max-blocks", "int64_t", /*default=*/"2048",
-           "Upper bound on the grid (grid-stride loops cover the rest)">,
+           "Upper bound on the grid, 1 to 2^31-1 (grid-stride loops cover "
+           "the rest)">,
     Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"16",
-           "Bytes per vector access (16 = ld.global.v4.f32)">,
+           "Bytes per vector access, a power of two up to 256 (16 = "
+           "ld.global.v4.f32)">,
     Option<"preciseMath", "precise-math", "bool", /*default=*/"true",
            "Correctly rounded sqrt (sqrt.rn) instead of sqrt.approx">,
     Option<"testStrideOffset", "test-stride-offset", "int64_t",

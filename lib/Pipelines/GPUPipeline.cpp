@@ -3,6 +3,8 @@
 #include "optim/Pipelines/Pipelines.h"
 
 #include "optim/Codegen/Passes.h"
+#include "optim/Support/GpuLaunchShape.h"
+#include "optim/Support/VectorSize.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
@@ -21,11 +23,20 @@ addFrontAndGPUMapping(OpPassManager &pm, StringRef pipelineName,
                       int64_t blockSize, int64_t vectorWidth,
                       int64_t maxBlocks, bool preciseMath,
                       int64_t testStrideOffset, llvm::raw_ostream &errorStream) {
-  if (blockSize < 1 || vectorWidth < 1 || maxBlocks < 1) {
+  if (!::optim::isValidGpuBlockSize(blockSize) ||
+      !::optim::isValidGpuMaxBlocks(maxBlocks)) {
     errorStream << pipelineName
-                << ": block-size, vector-width and max-blocks must be "
-                   "positive, got "
-                << blockSize << ", " << vectorWidth << " and " << maxBlocks;
+                << ": block-size must be from 1 to 1024 and max-blocks from 1 "
+                   "to 2^31-1, got "
+                << blockSize << " and " << maxBlocks;
+    return failure();
+  }
+  // Vector accesses are aligned to their size, which must be a power of
+  // two (and a wide one only makes LLVM build ever larger values).
+  if (!::optim::isValidVectorSize(vectorWidth)) {
+    errorStream << pipelineName
+                << ": vector-width must be a power of two from 1 to "
+                << ::optim::kMaxVectorSize << ", got " << vectorWidth;
     return failure();
   }
   buildOptimToLinalgPipeline(pm);

@@ -3,6 +3,7 @@
 #include "optim/Runtime/StepConfig.h"
 
 #include "optim/Support/BlockwiseQuant.h"
+#include "optim/Support/GpuLaunchShape.h"
 #include "optim/Support/VectorSize.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -109,9 +110,8 @@ llvm::Error StepConfig::verify() const {
   if (vectorSize != 0 && !isValidVectorSize(vectorSize))
     return llvm::createStringError(llvm::formatv(
         "vector size {0} is not a power of two <= 64", vectorSize));
-  if (target != Target::CPU &&
-      (gpuBlockSize < 1 || gpuBlockSize > 1024 || gpuMaxBlocks < 1 ||
-       gpuMaxBlocks > (1u << 31) - 1))
+  if (target != Target::CPU && (!isValidGpuBlockSize(gpuBlockSize) ||
+                                !isValidGpuMaxBlocks(gpuMaxBlocks)))
     return llvm::createStringError(llvm::formatv(
         "GPU launch shape {0} blocks x {1} threads is out of range (1..2^31-1 "
         "blocks, 1..1024 threads)",

@@ -4,6 +4,10 @@
 // RUN: not optim-opt %s --optim-lower-to-llvm="vector-size=0" 2>&1 | FileCheck %s --check-prefix=BAD-CPU
 // RUN: not optim-opt %s --optim-lower-to-llvm="vector-size=4294967296" 2>&1 | FileCheck %s --check-prefix=HUGE-CPU
 // RUN: not optim-opt %s --optim-lower-to-nvvm="format=elf" 2>&1 | FileCheck %s --check-prefix=BAD-GPU
+// RUN: not optim-opt %s --optim-lower-to-nvvm="vector-width=3" 2>&1 | FileCheck %s --check-prefix=GPU-WIDTH
+// RUN: not optim-opt %s --optim-lower-to-emulated-gpu="vector-width=4294967296" 2>&1 | FileCheck %s --check-prefix=EMU-WIDTH
+// RUN: not optim-opt %s --optim-lower-to-nvvm="block-size=2048" 2>&1 | FileCheck %s --check-prefix=GPU-SHAPE
+// RUN: not optim-opt %s --optim-lower-to-nvvm="max-blocks=4294967296" 2>&1 | FileCheck %s --check-prefix=GPU-SHAPE
 
 // The registered pipelines are built from the passes' create functions and
 // option structs (lib/Pipelines); this pins their shape and how the options
@@ -68,6 +72,9 @@
 // BAD-CPU: error: optim-lower-to-llvm: vector-size must be a power of two from 1 to 64, got 0
 // HUGE-CPU: error: optim-lower-to-llvm: vector-size must be a power of two from 1 to 64, got 4294967296
 // BAD-GPU: error: optim-lower-to-nvvm: format must be isa, bin or fatbin, got 'elf'
+// GPU-WIDTH: error: optim-lower-to-nvvm: vector-width must be a power of two from 1 to 64, got 3
+// EMU-WIDTH: error: optim-lower-to-emulated-gpu: vector-width must be a power of two from 1 to 64, got 4294967296
+// GPU-SHAPE: error: optim-lower-to-nvvm: block-size must be from 1 to 1024 and max-blocks from 1 to 2^31-1
 
 module {
 }

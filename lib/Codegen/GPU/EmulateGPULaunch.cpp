@@ -83,6 +83,15 @@ LogicalResult checkEmulatable(gpu::LaunchOp launch) {
           << op->getName() << "': threads would interact";
       return WalkResult::interrupt();
     }
+    // Device ops spelled otherwise: barriers, shuffles and special
+    // registers of NVVM or ROCDL, and inline assembly, mean nothing on the
+    // host (and a barrier there would not split the phases).
+    StringRef dialect =
+        op->getDialect() ? op->getDialect()->getNamespace() : StringRef();
+    if (dialect == "nvvm" || dialect == "rocdl" || isa<LLVM::InlineAsmOp>(op)) {
+      op->emitError("cannot emulate '") << op->getName() << "' on the host";
+      return WalkResult::interrupt();
+    }
     if (auto call = dyn_cast<LLVM::CallIntrinsicOp>(op)) {
       StringRef name = call.getIntrin();
       if (name.starts_with("llvm.nvvm.") && !isPreciseSqrt(name)) {
@@ -144,7 +153,10 @@ public:
       for (const MemoryEffects::EffectInstance &effect : effects) {
         if (!isa<MemoryEffects::Write>(effect.getEffect()))
           continue;
-        if (Value target = effect.getValue())
+        // A write through an LLVM pointer (or to no named value) could be
+        // to any buffer.
+        Value target = effect.getValue();
+        if (target && isa<BaseMemRefType>(target.getType()))
           written.insert(getViewRoot(target));
         else
           unknownWrites = true;

@@ -27,6 +27,8 @@
 
 #include "optim/Codegen/Elementwise.h"
 #include "optim/Codegen/GroupTable.h"
+#include "optim/Support/GpuLaunchShape.h"
+#include "optim/Support/VectorSize.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -134,11 +136,27 @@ Value emitAllAligned(OpBuilder &b, Location loc, ValueRange buffers,
 }
 
 struct OptimMapElementwiseToGPUPass
-    : optim::impl::OptimMapElementwiseToGPUBase<OptimMapElementwiseToGPUPass> {
+    : mlir::optim::impl::OptimMapElementwiseToGPUBase<
+          OptimMapElementwiseToGPUPass> {
   using Base::Base;
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // The options become index constants (blockSize * width per block) and
+    // alignments (vectorBytes): out of range they overflow or verify no
+    // more.
+    if (!::optim::isValidGpuBlockSize(blockSize) ||
+        !::optim::isValidGpuMaxBlocks(maxBlocks) || vectorBytes < 1 ||
+        vectorBytes > 4 * ::optim::kMaxVectorSize ||
+        !llvm::isPowerOf2_64(vectorBytes)) {
+      func.emitError() << "optim-map-elementwise-to-gpu: block-size must be "
+                          "from 1 to 1024, max-blocks from 1 to 2^31-1 and "
+                          "vector-bytes a power of two from 1 to "
+                       << 4 * ::optim::kMaxVectorSize << ", got "
+                       << int64_t(blockSize) << ", " << int64_t(maxBlocks)
+                       << " and " << int64_t(vectorBytes);
+      return signalPassFailure();
+    }
     Value table;
     for (BlockArgument arg : func.getArguments())
       if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
@@ -150,6 +168,24 @@ struct OptimMapElementwiseToGPUPass
         func.emitError() << "the " << kGroupTableAttr
                          << " argument must be a 1-d memref of i64";
         return signalPassFailure();
+      }
+      // A column holds one buffer per row: two arguments on one column
+      // would be one buffer in the kernel (exp_avg_sq read as exp_avg).
+      llvm::SmallDenseMap<int64_t, unsigned> owners;
+      for (BlockArgument arg : func.getArguments()) {
+        auto column = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                         kGroupColumnAttr);
+        if (!column)
+          continue;
+        auto [owner, inserted] =
+            owners.try_emplace(column.getInt(), arg.getArgNumber());
+        if (!inserted) {
+          func.emitError() << "arguments " << owner->second << " and "
+                           << arg.getArgNumber() << " are both "
+                           << kGroupColumnAttr << " = " << column.getInt()
+                           << ": a column of the group table is one buffer";
+          return signalPassFailure();
+        }
       }
     }
     bool hasQuantBlocks = false;
@@ -173,7 +209,7 @@ struct OptimMapElementwiseToGPUPass
       SmallVector<linalg::GenericOp> run;
       for (Operation &op : *block) {
         if (auto generic = dyn_cast<linalg::GenericOp>(op);
-            generic && optim::isFlatElementwiseGeneric(generic)) {
+            generic && mlir::optim::isFlatElementwiseGeneric(generic)) {
           run.push_back(generic);
           continue;
         }

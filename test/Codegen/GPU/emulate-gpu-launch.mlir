@@ -302,3 +302,71 @@ func.func @private(%n: index) {
   }
   return
 }
+
+// -----
+
+// The device's ops in other dialects: NVVM's barrier (which would not cut
+// the phases), its shuffles and special registers (a thread id the host
+// would take for block-uniform) and inline assembly.
+func.func @nvvm_barrier(%n: index) {
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
+    // expected-error @+1 {{cannot emulate 'nvvm.barrier0' on the host}}
+    nvvm.barrier0
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @nvvm_thread_id(%n: index) {
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
+    // expected-error @+1 {{cannot emulate 'nvvm.read.ptx.sreg.tid.x' on the host}}
+    %tid = nvvm.read.ptx.sreg.tid.x : i32
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @inline_asm(%n: index, %x: i32) {
+  gpu.launch blocks(%b0, %b1, %b2) in (%g0 = %n, %g1 = %n, %g2 = %n)
+             threads(%t0, %t1, %t2) in (%s0 = %n, %s1 = %n, %s2 = %n) {
+    // expected-error @+1 {{cannot emulate 'llvm.inline_asm' on the host}}
+    %r = llvm.inline_asm "mov.u32 $0, $1;", "=r,r" %x : (i32) -> i32
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A store through an LLVM pointer may write any buffer: no load is taken
+// as read-only, so each thread reads %buf after its own store (the load
+// stays in the thread loop, after the store).
+// CHECK-LABEL: func @store_through_pointer
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c64
+// CHECK-NEXT: arith.index_cast
+// CHECK-NEXT: llvm.store
+// CHECK-NEXT: memref.load
+func.func @store_through_pointer(%buf: memref<1xi32>, %out: memref<64xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %addr = memref.extract_aligned_pointer_as_index %buf
+        : memref<1xi32> -> index
+    %a64 = arith.index_cast %addr : index to i64
+    %ptr = llvm.inttoptr %a64 : i64 to !llvm.ptr
+    %t = arith.index_cast %tx : index to i32
+    llvm.store %t, %ptr : i32, !llvm.ptr
+    %x = memref.load %buf[%c0] : memref<1xi32>
+    memref.store %x, %out[%tx] : memref<64xi32>
+    gpu.terminator
+  }
+  return
+}

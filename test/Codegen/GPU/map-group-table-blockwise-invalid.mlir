@@ -91,7 +91,9 @@ func.func @unmarked_through_a_view(
 // -----
 
 // The rows of one table are of one kind: 8-bit rows hold absmaxes where
-// the others hold max_exp_avg_sq.
+// the others hold max_exp_avg_sq. A second parameter of the template is
+// refused first, since its buffers would share the table's columns.
+// expected-error @+1 {{arguments 1 and 7 are both optim.group_column = 0: a column of the group table is one buffer}}
 func.func @mixed_moments(
     %table: memref<?xi64> {optim.group_table},
     %p: memref<?xf32> {optim.group_column = 0 : i64},
@@ -104,7 +106,6 @@ func.func @mixed_moments(
     %g2: memref<?xf32> {optim.group_column = 1 : i64},
     %m2: memref<?xf32> {optim.group_column = 2 : i64},
     %v2: memref<?xf32> {optim.group_column = 3 : i64}, %lr: f32, %t: i64) {
-  // expected-error @+1 {{a step over a group table cannot mix 8-bit moments with other moments (a table's rows are of one kind)}}
   optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>),
               (%p2, %g2, %m2, %v2) : memref<?xf32>
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
@@ -125,6 +126,44 @@ func.func @table_not_a_memref(
     %am: memref<?xf32> {optim.group_column = 4 : i64},
     %av: memref<?xf32> {optim.group_column = 7 : i64}, %lr: f32, %t: i64) {
   optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>, memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// A column of the table is one buffer per row: two arguments on one
+// column would be one buffer in the kernel.
+// expected-error @+1 {{arguments 3 and 4 are both optim.group_column = 2: a column of the group table is one buffer}}
+func.func @two_buffers_one_column(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xf32> {optim.group_column = 2 : i64},
+    %v: memref<?xf32> {optim.group_column = 2 : i64},
+    %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) : (memref<?xf32>, memref<?xf32>,
+                                  memref<?xf32>, memref<?xf32>)
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// The same for the absmaxes: exp_avg_sq's would overwrite exp_avg's.
+// expected-error @+1 {{arguments 5 and 6 are both optim.group_column = 4: a column of the group table is one buffer}}
+func.func @two_absmaxes_one_column(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xi8> {optim.group_column = 2 : i64},
+    %v: memref<?xi8> {optim.group_column = 3 : i64},
+    %am: memref<?xf32> {optim.group_column = 4 : i64},
+    %av: memref<?xf32> {optim.group_column = 4 : i64},
+    %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av)
+      : (memref<?xf32>, memref<?xf32>, memref<?xi8>, memref<?xi8>,
+         memref<?xf32>, memref<?xf32>)
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
   return
 }
