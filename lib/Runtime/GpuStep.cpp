@@ -96,6 +96,11 @@ GpuState::getDeviceTable(const std::vector<int64_t> &host) {
   if (status.ok()) {
     status = driver.check(driver.memcpyHtoD(device, host.data(), bytes),
                           "cuMemcpyHtoD");
+    // From pageable memory the copy may return before its DMA lands, and
+    // the kernels run on non-blocking streams, which the legacy stream's
+    // copy does not order: wait for it.
+    if (status.ok())
+      status = driver.check(driver.ctxSynchronize(), "cuCtxSynchronize");
     if (!status.ok())
       driver.memFree(device);
   }

@@ -637,6 +637,29 @@ class StateEdits(TestCase):
             opt.state[p]["exp_avg"].mul_(0.5)
         self.run_both(edit)
 
+    def test_step_count_reset_in_place(self):
+        def edit(opt, p):
+            opt.state[p]["step"].zero_()
+        self.run_both(edit)
+
+    def test_merged_state(self):
+        def edit(opt, p):
+            opt.state |= {p: {"step": torch.tensor(0.0),
+                              "exp_avg": torch.zeros_like(p),
+                              "exp_avg_sq": torch.zeros_like(p)}}
+        self.run_both(edit)
+
+    def test_other_values_and_copies(self):
+        # Values torch.optim allows in its state (not a parameter's dict)
+        # are kept as they are; copies are torch's plain containers.
+        def edit(opt, p):
+            opt.state["global_step"] = 5
+        ob = self.run_both(edit)
+        self.assertEqual(ob.state["global_step"], 5)
+        plain = copy.copy(ob.state)
+        self.assertIs(type(plain), collections.defaultdict)
+        self.assertEqual(plain["global_step"], 5)
+
     def test_pickle_and_deepcopy(self):
         torch.manual_seed(4)
         p = torch.nn.Parameter(torch.randn(64))
@@ -785,6 +808,10 @@ class Extensions(TestCase):
         edited = ob.state_dict()
         edited["param_groups"][0]["moment_dtype"] = torch.int8
         with self.assertRaisesRegex(ValueError, "group 0: moment_dtype"):
+            oc.load_state_dict(edited)
+        edited = ob.state_dict()
+        edited["param_groups"][0]["bias_correction"] = "bogus"
+        with self.assertRaisesRegex(ValueError, "group 0: bias_correction"):
             oc.load_state_dict(edited)
         oc.step()  # still the state it had
 

@@ -910,6 +910,9 @@ Expected<Outcome> runCaseOnce(optim::Compiler &compiler, const GoldenCase &c) {
 #ifdef OPTIM_HAVE_CUDA
     if (onGpu) {
       driver.memcpyHtoD(device[4], grad.data(), bytes);
+      // The step's kernels run on non-blocking streams, which a pageable
+      // copy (on the legacy stream) does not order.
+      driver.ctxSynchronize();
       buffers.grad = reinterpret_cast<void *>(device[4]);
     }
 #endif
@@ -1024,6 +1027,7 @@ Expected<Outcome> runBlockwiseCase(optim::Compiler &compiler,
 #ifdef OPTIM_HAVE_CUDA
     if (onGpu) {
       driver.memcpyHtoD(mirrors[5].device, grad.data(), mirrors[5].bytes);
+      driver.ctxSynchronize(); // as above: the kernels' streams do not wait
       buffers.grad = reinterpret_cast<void *>(mirrors[5].device);
     }
 #endif

@@ -9,6 +9,7 @@
 #endif
 
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 using namespace optim;
@@ -50,6 +51,10 @@ public:
           static_cast<float *>(mirror(b.expAvgSqAbsmax, absmaxBytes, true));
       device.push_back(d);
     }
+    // Pageable copies may return before their DMA lands, and the step's
+    // kernels run on non-blocking streams that do not wait for it.
+    if (status.ok())
+      record(driver.ctxSynchronize(), "cuCtxSynchronize");
     return takeError();
   }
 
@@ -132,6 +137,11 @@ Result callOnTarget(const CompiledStep &step, llvm::ArrayRef<ParamBuffers> host,
 }
 
 } // namespace
+
+bool optim::test::isGpuRequired() {
+  const char *required = std::getenv("OPTIM_REQUIRE_GPU");
+  return required && std::string(required) == "1";
+}
 
 std::string optim::test::getTargetUnavailableReason(Target target) {
   if (target != Target::GPU)

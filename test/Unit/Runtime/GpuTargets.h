@@ -21,6 +21,10 @@
 
 namespace optim::test {
 
+/// Whether the environment says a CUDA device must be present
+/// (OPTIM_REQUIRE_GPU=1).
+bool isGpuRequired();
+
 /// Why steps of `target` cannot run in this process (no CUDA driver or
 /// device, or a build without the CUDA headers); empty when they can.
 std::string getTargetUnavailableReason(Target target);
@@ -45,13 +49,18 @@ computeGradSquaredNormOnTarget(const CompiledStep &step,
                                const StepScalars &s);
 
 /// The fixture of a test that runs on each GPU target: GetParam() is the
-/// target, and SetUp skips a target that cannot run here.
+/// target, and SetUp skips a target that cannot run here, or fails where
+/// OPTIM_REQUIRE_GPU=1 says a device must be there (a device machine's
+/// run, which must not pass by skipping everything).
 class GpuTargetTest : public ::testing::TestWithParam<Target> {
 protected:
   void SetUp() override {
     std::string reason = getTargetUnavailableReason(GetParam());
-    if (!reason.empty())
-      GTEST_SKIP() << reason;
+    if (reason.empty())
+      return;
+    if (isGpuRequired())
+      FAIL() << "OPTIM_REQUIRE_GPU=1, but " << reason;
+    GTEST_SKIP() << reason;
   }
 };
 

@@ -63,16 +63,23 @@ cd "$(dirname "$0")"
 status=0
 if [ -f checks.tar.xz ]; then
   rm -rf checks && tar -xJf checks.tar.xz
-  # The NVVM serialiser finds libdevice through CUDA_HOME.
-  export CUDA_HOME="$PWD/checks" LD_LIBRARY_PATH="$PWD/checks/lib" \
-    OPTIM_CUDA_RUNTIME_LIBRARY="$PWD/checks/lib/liboptim_cuda_runtime.so"
-  ./checks/optim-conformance --target=gpu checks/golden \
-    checks/golden-8bit checks/golden-clip || status=1
-  ./checks/OptimRuntimeTests --gtest_brief=1 \
-    --gtest_filter='GpuTargets/*/Device:CompiledStep.Gpu*' || status=1
-  if [ -x checks/OptimCudaDriverTests ]; then
-    ./checks/OptimCudaDriverTests --gtest_brief=1 || status=1
-  fi
+  # In a subshell: the build machine's libraries must not reach the AOT
+  # program or Python below. The NVVM serialiser finds libdevice through
+  # CUDA_HOME; OPTIM_REQUIRE_GPU=1 makes a missing device a failure.
+  (
+    export CUDA_HOME="$PWD/checks" LD_LIBRARY_PATH="$PWD/checks/lib" \
+      OPTIM_CUDA_RUNTIME_LIBRARY="$PWD/checks/lib/liboptim_cuda_runtime.so" \
+      OPTIM_REQUIRE_GPU=1
+    fail=0
+    ./checks/optim-conformance --target=gpu checks/golden \
+      checks/golden-8bit checks/golden-clip || fail=1
+    ./checks/OptimRuntimeTests --gtest_brief=1 \
+      --gtest_filter='GpuTargets/*/Device:CompiledStep.Gpu*' || fail=1
+    if [ -x checks/OptimCudaDriverTests ]; then
+      ./checks/OptimCudaDriverTests --gtest_brief=1 || fail=1
+    fi
+    exit $fail
+  ) || status=1
 fi
 ./aot-gpu check 10000019 || status=1
 PYTHONUNBUFFERED=1 python3 bench_gpu_torch.py --optim-cmd "./aot-gpu bench" "$@" || status=1

@@ -102,7 +102,8 @@ class _Run:
     (0-d views of one float32 tensor, so a step advances them in one op)."""
 
     __slots__ = ("step", "positions", "array", "table", "count", "t",
-                 "steps", "steps_np", "serial", "param_size", "moment_sizes")
+                 "steps", "steps_np", "steps_version", "serial", "param_size",
+                 "moment_sizes")
 
 
 class _Plan:
@@ -153,6 +154,10 @@ class _ParamState(dict):
         self.owner.version += 1
         return super().setdefault(key, default)
 
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
     def __reduce__(self):
         return dict, (dict(self),)
 
@@ -164,7 +169,10 @@ class _StateMap(defaultdict):
     ``opt.state.clear()``, ``opt.state[p]["exp_avg"] = torch.zeros(...)``
     or a new step count the next step rebuilds it from the state as it is
     (as torch.optim would read it), never through pointers to tensors the
-    state no longer holds."""
+    state no longer holds. A dict stored here is stored as a copy (of its
+    entries, not its tensors); other values as they are. The optimizer's
+    own writes (the step views, fresh state) go through put_quietly, so
+    that building one group's table leaves the others valid."""
 
     def __init__(self, items=()):
         super().__init__()
@@ -176,11 +184,21 @@ class _StateMap(defaultdict):
     def _new_state(self):
         return _ParamState(self)
 
-    def __setitem__(self, key, value):
-        if type(value) is not _ParamState or value.owner is not self:
+    def _wrap(self, value):
+        if isinstance(value, dict) and (type(value) is not _ParamState
+                                        or value.owner is not self):
             value = _ParamState(self, value)
-        super().__setitem__(key, value)
+        return value
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, self._wrap(value))
         self.version += 1
+
+    def put_quietly(self, key, value):
+        """Stores `value` without a new version; returns what is stored."""
+        value = self._wrap(value)
+        super().__setitem__(key, value)
+        return value
 
     def __delitem__(self, key):
         super().__delitem__(key)
@@ -207,13 +225,31 @@ class _StateMap(defaultdict):
             self[key] = {} if default is None else default
         return self[key]
 
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
     def __reduce__(self):
         return _plain_state, (dict(self),)
+
+    def __copy__(self):
+        return _plain_state(self)
+
+    copy = __copy__
 
 
 def _plain_state(items):
     """torch's state container, for pickles and copies."""
-    return defaultdict(dict, {k: dict(v) for k, v in items.items()})
+    return defaultdict(dict, {k: dict(v) if isinstance(v, dict) else v
+                              for k, v in items.items()})
+
+
+def _storage_of(t):
+    """What holds a tensor's memory (which `t.data = ...` can replace)."""
+    if not isinstance(t, torch.Tensor):
+        return t
+    untyped = getattr(t, "untyped_storage", None)
+    return untyped() if untyped else t.storage()
 
 
 def _ptr_or_none(t):
@@ -328,6 +364,7 @@ class _AdamBase(torch.optim.Optimizer):
         self.last_grad_norm = None
         self._compiler = compiler or _capi.default_compiler()
         self._plans = []
+        self._written = None  # see _check_overlap
         super().__init__(params, defaults)
         self.state = _StateMap(self.state)
 
@@ -356,6 +393,7 @@ class _AdamBase(torch.optim.Optimizer):
         self.state = _StateMap(self.state)
         self.last_grad_norm = None
         self._plans = []
+        self._written = None  # see _check_overlap
 
     def __getstate__(self):
         return {"defaults": self.defaults,
@@ -366,6 +404,7 @@ class _AdamBase(torch.optim.Optimizer):
         super().add_param_group(param_group)
         self._prepare(self.param_groups[-1])
         self._plans = []
+        self._written = None  # see _check_overlap
 
     def state_dict(self):
         state_dict = super().state_dict()
@@ -419,6 +458,15 @@ class _AdamBase(torch.optim.Optimizer):
             if options["moment_dtype"] == torch.uint8 and options["amsgrad"]:
                 raise ValueError(f"loaded parameter group {index}: 8-bit "
                                  f"moments do not support amsgrad")
+            bias = saved.get("bias_correction",
+                             self.defaults.get("bias_correction"))
+            rate = saved.get("decay_rate", self.defaults.get("decay_rate"))
+            if (bias not in _capi.BIAS_CORRECTION
+                    or rate not in _capi.DECAY_RATE
+                    or (rate != "lr" and not self._decoupled)):
+                raise ValueError(f"loaded parameter group {index}: "
+                                 f"bias_correction {bias!r} or decay_rate "
+                                 f"{rate!r} is not one this optimizer runs")
             for p in group["params"]:
                 amsgrad_of[p] = bool(options["amsgrad"])
                 dtype_of[p] = _moment_dtype(p, options)
@@ -433,6 +481,7 @@ class _AdamBase(torch.optim.Optimizer):
         for p, value in converted.items():
             self.state[p] = value
         self._plans = []
+        self._written = None  # see _check_overlap
 
     def _convert_state(self, p, value, amsgrad, key, dtype):
         if not isinstance(value, dict):
@@ -526,7 +575,8 @@ class _AdamBase(torch.optim.Optimizer):
         if len(plans) != len(groups):
             plans = self._plans = [None] * len(groups)
         calls = 0
-        changed = False  # a table was built or given new gradients
+        rebuilt = False  # a table was built this step
+        regrad = False  # a table was given new gradients
         created = []  # state this step created, undone if it is rejected
         state = self.state
         if type(state) is not _StateMap:  # the caller assigned a new one
@@ -541,10 +591,14 @@ class _AdamBase(torch.optim.Optimizer):
                         or plan.params is not params or plan.key != key
                         or list(map(_data_ptr, params)) != plan.param_ptrs
                         or plan.state_map is not state
-                        or plan.state_version != state.version):
+                        or plan.state_version != state.version
+                        or any(run.steps._version != run.steps_version
+                               for run in plan.runs)):
+                    # (the last: a step tensor changed in place; torch
+                    # counts in-place ops on views, not numpy's += below)
                     plan = plans[i] = None
                     plan = plans[i] = self._build_plan(group, grads, key)
-                    changed = True
+                    rebuilt = True
                 else:
                     try:
                         grad_ptrs = list(map(_data_ptr, grads))
@@ -556,9 +610,13 @@ class _AdamBase(torch.optim.Optimizer):
                         # Until the new gradients pass their checks the
                         # table is not valid.
                         plans[i] = None
-                        plan = plans[i] = self._refresh_grads(
+                        old, plan = plan, self._refresh_grads(
                             plan, group, grads, grad_ptrs, complete, key)
-                        changed = True
+                        plans[i] = plan
+                        if plan is old:
+                            regrad = True
+                        else:
+                            rebuilt = True
                 created.extend(plan.fresh)
                 plan.fresh = ()
                 self._fill_scalars(plan.scalars, group)
@@ -567,8 +625,10 @@ class _AdamBase(torch.optim.Optimizer):
                 # Several calls: check their buffers against each other and
                 # every call's scalars before the first one writes, so that
                 # a rejected step changes nothing.
-                if changed:
-                    self._check_overlap(plans)
+                if rebuilt or self._written is None:
+                    self._written = self._check_overlap(plans)
+                elif regrad:
+                    self._check_grads(plans, self._written)
                 for plan in plans:
                     for run in plan.runs:
                         plan.scalars.step = run.t + 1
@@ -586,6 +646,7 @@ class _AdamBase(torch.optim.Optimizer):
                 self.state.pop(p, None)
             if created:
                 self._plans = []
+                self._written = None
             raise
         stream = 0
         for plan in plans:
@@ -741,8 +802,8 @@ class _AdamBase(torch.optim.Optimizer):
                                   _moment_dtype(p, group))
             live.append((i, p, g))
         for p in fresh:
-            self.state[p] = self._new_state(p, amsgrad,
-                                            _moment_dtype(p, group))
+            self.state.put_quietly(
+                p, self._new_state(p, amsgrad, _moment_dtype(p, group)))
         try:
             plan = self._make_plan(group, grads, key, live)
             plan.fresh = fresh
@@ -778,6 +839,7 @@ class _AdamBase(torch.optim.Optimizer):
             run.steps = torch.full((run.count,), float(t),
                                    dtype=torch.float32)
             run.steps_np = run.steps.numpy()
+            run.steps_version = run.steps._version
             run.param_size = torch.empty(0, dtype=dtype).element_size()
             run.moment_sizes = np.array(
                 [self.state[live[pos][1]]["exp_avg"].element_size()
@@ -796,7 +858,7 @@ class _AdamBase(torch.optim.Optimizer):
                     b.expAvgAbsmax = state["exp_avg_absmax"].data_ptr()
                     b.expAvgSqAbsmax = state["exp_avg_sq_absmax"].data_ptr()
                 b.numElements = p.numel()
-                state["step"] = run.steps[k]
+                dict.__setitem__(state, "step", run.steps[k])
             run.serial = (run.step.config.target == _capi.TARGET_CPU
                           and sum(run.array[k].numElements
                                   for k in range(run.count)) < SERIAL_BELOW)
@@ -813,10 +875,13 @@ class _AdamBase(torch.optim.Optimizer):
         plan.numels = [g.numel() for _, _, g in live]
         plan.dtypes = [g.dtype for _, _, g in live]
         plan.runs = runs
-        # The state tensors the table points at, held so that their memory
-        # stays valid whatever happens to the state; a change of the state
-        # (its version) rebuilds the table.
-        plan.state_refs = [list(self.state[p].values()) for _, p, _ in live]
+        # The state tensors the table points at and their storages, held
+        # so that their memory stays valid whatever happens to the state; a
+        # change of the state (its version) rebuilds the table. (Swapping a
+        # moment's storage in place, `exp_avg.data = ...`, is not seen: the
+        # step then updates the old storage, which stays allocated.)
+        plan.state_refs = [(v, _storage_of(v)) for _, p, _ in live
+                           for v in self.state[p].values()]
         plan.state_map = None
         plan.state_version = -1
         plan.fresh = ()
@@ -842,8 +907,8 @@ class _AdamBase(torch.optim.Optimizer):
             if t is None and name == "max_exp_avg_sq":
                 # AMSGrad turned on after some steps: start its maximum at 0,
                 # as torch.optim's first AMSGrad step would find it.
-                state[name] = torch.zeros(p.shape, dtype=dtype,
-                                          device=p.device)
+                dict.__setitem__(state, name, torch.zeros(
+                    p.shape, dtype=dtype, device=p.device))
                 continue
             if not isinstance(t, torch.Tensor):
                 raise ValueError(f"{where}: state has no tensor {name!r}")
@@ -876,50 +941,72 @@ class _AdamBase(torch.optim.Optimizer):
         return state
 
     @staticmethod
-    def _check_overlap(plans):
-        """No written buffer may overlap another buffer of any call (the C
-        API checks within one call; this covers the calls of every run of
-        every group). Each buffer's extent is its elements' bytes: the
-        parameter type's for p and g, the moments' own (4, 2 or 1), one
-        float per block of 256 for the absmaxes."""
+    def _extents(plans, columns):
+        """The byte extents [begin, end) of the plans' non-empty buffers in
+        table `columns`, each with whether the step writes it. A buffer is
+        its elements' bytes: the parameter type's for p and g, the moments'
+        own (4, 2 or 1), one float per block of 256 for the absmaxes."""
         begins, ends, written = [], [], []
         for plan in plans:
             for run in plan.runs:
                 table = run.table[:run.count]
                 n = table[:, 5]
-                blocks = (n + np.uint64(QUANT_BLOCK - 1)) // np.uint64(
-                    QUANT_BLOCK)
-                param_bytes = n * np.uint64(run.param_size)
-                moment_bytes = n * run.moment_sizes
-                absmax_bytes = blocks * np.uint64(4)
-                for column, length, is_written in (
-                        (0, param_bytes, True), (1, param_bytes, False),
-                        (2, moment_bytes, True), (3, moment_bytes, True),
-                        (4, moment_bytes, True), (6, absmax_bytes, True),
-                        (7, absmax_bytes, True)):
+                for column in columns:
+                    if column <= 1:
+                        size = n * np.uint64(run.param_size)
+                    elif column <= 4:
+                        size = n * run.moment_sizes
+                    else:  # the absmaxes
+                        size = ((n + np.uint64(QUANT_BLOCK - 1))
+                                // np.uint64(QUANT_BLOCK) * np.uint64(4))
                     ptr = table[:, column]
                     keep = (ptr != 0) & (n != 0)
                     begins.append(ptr[keep])
-                    ends.append(ptr[keep] + length[keep])
-                    written.append(np.full(int(keep.sum()), is_written))
+                    ends.append(ptr[keep] + size[keep])
+                    written.append(np.full(int(keep.sum()), column != 1))
         if not begins:
-            return
-        begin = np.concatenate(begins)
+            empty = np.zeros(0, dtype=np.uint64)
+            return empty, empty, np.zeros(0, dtype=bool)
+        return (np.concatenate(begins), np.concatenate(ends),
+                np.concatenate(written))
+
+    @classmethod
+    def _check_overlap(cls, plans):
+        """No written buffer may overlap another buffer of any call (the C
+        API checks within one call; this covers the calls of every run of
+        every group). Returns the written buffers, sorted, for
+        _check_grads."""
+        begin, end, is_written = cls._extents(plans, (0, 1, 2, 3, 4, 6, 7))
         order = np.argsort(begin, kind="stable")
-        begin = begin[order]
-        end = np.concatenate(ends)[order]
-        is_written = np.concatenate(written)[order]
-        if begin.size < 2:
+        begin, end, is_written = begin[order], end[order], is_written[order]
+        if begin.size > 1:
+            # Sorted by start, an extent overlaps an earlier one when it
+            # starts before the furthest end so far: of any extent if it is
+            # written, of a written one if it is only read.
+            end_any = np.maximum.accumulate(end)[:-1]
+            end_written = np.maximum.accumulate(
+                np.where(is_written, end, np.uint64(0)))[:-1]
+            later = begin[1:]
+            if np.any(np.where(is_written[1:], later < end_any,
+                               later < end_written)):
+                raise ValueError("optim: buffers of different parameters "
+                                 "overlap")
+        written_begin = begin[is_written]
+        return written_begin, np.maximum.accumulate(end[is_written])
+
+    @classmethod
+    def _check_grads(cls, plans, written):
+        """New gradients of unchanged tables: only they can overlap now,
+        and only a written buffer (gradients are read)."""
+        written_begin, written_end = written
+        begin, end, _ = cls._extents(plans, (1,))
+        if not begin.size or not written_begin.size:
             return
-        # Sorted by start, an extent overlaps an earlier one when it starts
-        # before the furthest end so far: of any extent if it is written,
-        # of a written one if it is only read.
-        end_any = np.maximum.accumulate(end)[:-1]
-        end_written = np.maximum.accumulate(
-            np.where(is_written, end, np.uint64(0)))[:-1]
-        later = begin[1:]
-        if np.any(np.where(is_written[1:], later < end_any,
-                           later < end_written)):
+        # The last written buffer starting before each gradient ends; the
+        # furthest end of those up to it must not pass the gradient's start.
+        last = np.searchsorted(written_begin, end, side="left") - 1
+        hit = last >= 0
+        if np.any(written_end[last[hit]] > begin[hit]):
             raise ValueError("optim: buffers of different parameters "
                              "overlap")
 
