@@ -5,8 +5,8 @@
 #                            step for the chip (check | bench modes)
 #   liboptim_cuda_runtime.so the mgpu* layer it calls (dlopens libcuda)
 #   bench_gpu_torch.py       torch.optim.AdamW(fused=True) and a copy probe
-#   checks.tar.xz            optim-conformance, the runtime's and the CUDA
-#                            layer's unit tests, the shared libraries they
+#   checks.tar.xz            optim-conformance, optim-bench, the runtime's
+#                            and the CUDA layer's unit tests, the libraries they
 #                            need (LLVM, MLIR, ...), libdevice and the golden
 #                            corpora (PyTorch's, 8-bit moments, clipping)
 # Then, on the GPU machine (e.g. through the device tool, carrying .device):
@@ -15,9 +15,10 @@
 # one launch per group, device table), the unit tests that hold the device
 # kernels to the CPU bit for bit (GpuTargets/*/Device: f32 and f64 groups,
 # bf16 and 8-bit moments, stochastic rounding, the global norm) and the CUDA
-# layer's device tests, the AOT step's check, and the benchmark (optim vs
-# torch fused AdamW vs a device-to-device copy, one 2^28 tensor and the
-# GPT-2-small list), printing the ratios.
+# layer's device tests, optim-bench's CPU rows (bf16 and 8-bit moments,
+# clipping) on all of the machine's cores, the AOT step's check, and the
+# benchmark (optim vs torch fused AdamW vs a device-to-device copy, one
+# 2^28 tensor and the GPT-2-small list), printing the ratios.
 #
 #   tools/optim-bench/gpu/prepare-device.sh [BUILD_DIR] [CHIP]
 set -euo pipefail
@@ -38,7 +39,8 @@ cp "$here/tools/optim-bench/gpu/bench_gpu_torch.py" "$out/"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/checks/lib" "$stage/checks/nvvm/libdevice"
-binaries=("$build/bin/optim-conformance" "$build/test/Unit/OptimRuntimeTests")
+binaries=("$build/bin/optim-conformance" "$build/bin/optim-bench"
+  "$build/test/Unit/OptimRuntimeTests")
 [ -x "$build/test/Unit/OptimCudaDriverTests" ] &&
   binaries+=("$build/test/Unit/OptimCudaDriverTests")
 cp "${binaries[@]}" "$stage/checks/"
@@ -78,6 +80,10 @@ if [ -f checks.tar.xz ]; then
     if [ -x checks/OptimCudaDriverTests ]; then
       ./checks/OptimCudaDriverTests --gtest_brief=1 || fail=1
     fi
+    # The CPU step's storage rows on the machine's own cores (the 2-core
+    # development machine is compute-bound on the 8-bit step).
+    ./checks/optim-bench --variants=adamw --dtypes=f32 --sizes=24,26 \
+      --num-threads="$(nproc)" --gpt2=false --reps=3 || fail=1
     exit $fail
   ) || status=1
 fi
