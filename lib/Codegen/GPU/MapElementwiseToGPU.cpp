@@ -158,15 +158,25 @@ struct OptimMapElementwiseToGPUPass
       return signalPassFailure();
     }
     Value table;
-    for (BlockArgument arg : func.getArguments())
-      if (func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
-        table = arg;
+    for (BlockArgument arg : func.getArguments()) {
+      if (!func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
+        continue;
+      if (table) {
+        func.emitError() << "arguments "
+                         << cast<BlockArgument>(table).getArgNumber() << " and "
+                         << arg.getArgNumber() << " are both "
+                         << kGroupTableAttr << ": a step has one table";
+        return signalPassFailure();
+      }
+      table = arg;
+    }
     if (table) {
       auto type = dyn_cast<MemRefType>(table.getType());
       if (!type || type.getRank() != 1 ||
-          !type.getElementType().isInteger(64)) {
+          !type.getElementType().isInteger(64) || type.getMemorySpace()) {
         func.emitError() << "the " << kGroupTableAttr
-                         << " argument must be a 1-d memref of i64";
+                         << " argument must be a 1-d memref of i64 in the "
+                            "default memory space";
         return signalPassFailure();
       }
       // A column holds one buffer per row: two arguments on one column
@@ -177,6 +187,16 @@ struct OptimMapElementwiseToGPUPass
                                                          kGroupColumnAttr);
         if (!column)
           continue;
+        // The kernel views the addresses in the table as global memory.
+        auto columnType = dyn_cast<BaseMemRefType>(arg.getType());
+        if (columnType && columnType.getMemorySpace()) {
+          func.emitError()
+              << "argument " << arg.getArgNumber() << ": an "
+              << kGroupColumnAttr
+              << " argument must be in the default memory space (the "
+                 "table's addresses are global memory)";
+          return signalPassFailure();
+        }
         auto [owner, inserted] =
             owners.try_emplace(column.getInt(), arg.getArgNumber());
         if (!inserted) {

@@ -167,3 +167,37 @@ func.func @two_absmaxes_one_column(
       lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
   return
 }
+
+// -----
+
+// The kernel views the table's addresses as global memory: a column in
+// another memory space is refused here, not when LLVM IR is translated.
+// expected-error @+1 {{argument 1: an optim.group_column argument must be in the default memory space (the table's addresses are global memory)}}
+func.func @column_in_another_memory_space(
+    %table: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32, 1> {optim.group_column = 0 : i64},
+    %g: memref<?xf32, 1> {optim.group_column = 1 : i64},
+    %m: memref<?xf32, 1> {optim.group_column = 2 : i64},
+    %v: memref<?xf32, 1> {optim.group_column = 3 : i64},
+    %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) : memref<?xf32, 1>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
+
+// -----
+
+// One step, one table: a second one would be ignored.
+// expected-error @+1 {{arguments 0 and 1 are both optim.group_table: a step has one table}}
+func.func @two_tables(
+    %table: memref<?xi64> {optim.group_table},
+    %other: memref<?xi64> {optim.group_table},
+    %p: memref<?xf32> {optim.group_column = 0 : i64},
+    %g: memref<?xf32> {optim.group_column = 1 : i64},
+    %m: memref<?xf32> {optim.group_column = 2 : i64},
+    %v: memref<?xf32> {optim.group_column = 3 : i64},
+    %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) : memref<?xf32>
+      lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}
