@@ -115,7 +115,34 @@ class _Plan:
                  "fresh")
 
 
-class _ParamState(dict):
+class _Versioned:
+    """The mutators that every versioned container shares: each one bumps
+    the version (_bump) after doing what the container's own does."""
+
+    __slots__ = ()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._bump()
+
+    def pop(self, *args):
+        self._bump()
+        return super().pop(*args)
+
+    def popitem(self):
+        self._bump()
+        return super().popitem()
+
+    def clear(self):
+        super().clear()
+        self._bump()
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+
+class _ParamState(_Versioned, dict):
     """One parameter's state. Setting or removing an entry bumps its owner's
     version (see _StateMap); a tensor changed in place needs nothing, since
     the tables point at its memory."""
@@ -126,43 +153,26 @@ class _ParamState(dict):
         super().__init__(*args, **kwargs)
         self.owner = owner
 
+    def _bump(self):
+        self.owner.version += 1
+
     def __setitem__(self, key, value):
         super().__setitem__(key, value)
-        self.owner.version += 1
-
-    def __delitem__(self, key):
-        super().__delitem__(key)
-        self.owner.version += 1
-
-    def pop(self, *args):
-        self.owner.version += 1
-        return super().pop(*args)
-
-    def popitem(self):
-        self.owner.version += 1
-        return super().popitem()
-
-    def clear(self):
-        super().clear()
-        self.owner.version += 1
+        self._bump()
 
     def update(self, *args, **kwargs):
         super().update(*args, **kwargs)
-        self.owner.version += 1
+        self._bump()
 
     def setdefault(self, key, default=None):
-        self.owner.version += 1
+        self._bump()
         return super().setdefault(key, default)
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
 
     def __reduce__(self):
         return dict, (dict(self),)
 
 
-class _StateMap(defaultdict):
+class _StateMap(_Versioned, defaultdict):
     """``optimizer.state``: torch's defaultdict(dict), with a version that
     every change of it or of a parameter's state bumps. A cached pointer
     table is valid for the version it was built at: after
@@ -184,6 +194,9 @@ class _StateMap(defaultdict):
     def _new_state(self):
         return _ParamState(self)
 
+    def _bump(self):
+        self.version += 1
+
     def _wrap(self, value):
         if isinstance(value, dict) and (type(value) is not _ParamState
                                         or value.owner is not self):
@@ -192,29 +205,13 @@ class _StateMap(defaultdict):
 
     def __setitem__(self, key, value):
         super().__setitem__(key, self._wrap(value))
-        self.version += 1
+        self._bump()
 
     def put_quietly(self, key, value):
         """Stores `value` without a new version; returns what is stored."""
         value = self._wrap(value)
         super().__setitem__(key, value)
         return value
-
-    def __delitem__(self, key):
-        super().__delitem__(key)
-        self.version += 1
-
-    def pop(self, *args):
-        self.version += 1
-        return super().pop(*args)
-
-    def popitem(self):
-        self.version += 1
-        return super().popitem()
-
-    def clear(self):
-        super().clear()
-        self.version += 1
 
     def update(self, *args, **kwargs):
         for key, value in dict(*args, **kwargs).items():
@@ -224,10 +221,6 @@ class _StateMap(defaultdict):
         if key not in self:
             self[key] = {} if default is None else default
         return self[key]
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
 
     def __reduce__(self):
         return _plain_state, (dict(self),)
@@ -336,16 +329,7 @@ class _AdamBase(torch.optim.Optimizer):
         if capturable or differentiable:
             raise ValueError("optim.torch optimizers are not capturable or "
                              "differentiable")
-        if bias_correction not in _capi.BIAS_CORRECTION:
-            raise ValueError(f"bias_correction must be one of "
-                             f"{sorted(_capi.BIAS_CORRECTION)}, got "
-                             f"{bias_correction!r}")
-        if decay_rate not in _capi.DECAY_RATE:
-            raise ValueError(f"decay_rate must be one of "
-                             f"{sorted(_capi.DECAY_RATE)}, got {decay_rate!r}")
-        if decay_rate != "lr" and not self._decoupled:
-            raise ValueError("decay_rate applies to decoupled weight decay "
-                             "(AdamW) only")
+        self._check_schedule(bias_correction, decay_rate)
         _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding)
         if moment_dtype == torch.uint8 and amsgrad:
             raise ValueError("moment_dtype=torch.uint8 (8-bit moments) does "
@@ -367,6 +351,19 @@ class _AdamBase(torch.optim.Optimizer):
         self._written = None  # see _check_overlap
         super().__init__(params, defaults)
         self.state = _StateMap(self.state)
+
+    def _check_schedule(self, bias_correction, decay_rate):
+        """The bias correction and decay rate this class runs."""
+        if bias_correction not in _capi.BIAS_CORRECTION:
+            raise ValueError(f"bias_correction must be one of "
+                             f"{sorted(_capi.BIAS_CORRECTION)}, got "
+                             f"{bias_correction!r}")
+        if decay_rate not in _capi.DECAY_RATE:
+            raise ValueError(f"decay_rate must be one of "
+                             f"{sorted(_capi.DECAY_RATE)}, got {decay_rate!r}")
+        if decay_rate != "lr" and not self._decoupled:
+            raise ValueError("decay_rate applies to decoupled weight decay "
+                             "(AdamW) only")
 
     def _prepare(self, group):
         """Compiles (or loads) the group's steps now rather than in its first
@@ -448,25 +445,19 @@ class _AdamBase(torch.optim.Optimizer):
             # as __setstate__ fills them in.
             options = {key: saved.get(key, self.defaults.get(key))
                        for key in ("amsgrad", "max_grad_norm",
-                                   "moment_dtype", "stochastic_rounding")}
+                                   "moment_dtype", "stochastic_rounding",
+                                   "bias_correction", "decay_rate")}
             try:
                 _check_extensions(options["max_grad_norm"],
                                   options["moment_dtype"],
                                   options["stochastic_rounding"])
+                self._check_schedule(options["bias_correction"],
+                                     options["decay_rate"])
             except ValueError as e:
                 raise ValueError(f"loaded parameter group {index}: {e}")
             if options["moment_dtype"] == torch.uint8 and options["amsgrad"]:
                 raise ValueError(f"loaded parameter group {index}: 8-bit "
                                  f"moments do not support amsgrad")
-            bias = saved.get("bias_correction",
-                             self.defaults.get("bias_correction"))
-            rate = saved.get("decay_rate", self.defaults.get("decay_rate"))
-            if (bias not in _capi.BIAS_CORRECTION
-                    or rate not in _capi.DECAY_RATE
-                    or (rate != "lr" and not self._decoupled)):
-                raise ValueError(f"loaded parameter group {index}: "
-                                 f"bias_correction {bias!r} or decay_rate "
-                                 f"{rate!r} is not one this optimizer runs")
             for p in group["params"]:
                 amsgrad_of[p] = bool(options["amsgrad"])
                 dtype_of[p] = _moment_dtype(p, options)
