@@ -135,6 +135,63 @@ Value emitAllAligned(OpBuilder &b, Location loc, ValueRange buffers,
   return aligned;
 }
 
+/// The function's group table argument (null without one), checked: one
+/// table, a 1-d memref of i64, and column arguments in the default memory
+/// space, one per column.
+FailureOr<Value> getGroupTable(func::FuncOp func) {
+  Value table;
+  for (BlockArgument arg : func.getArguments()) {
+    if (!func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
+      continue;
+    if (table) {
+      func.emitError() << "arguments "
+                       << cast<BlockArgument>(table).getArgNumber() << " and "
+                       << arg.getArgNumber() << " are both " << kGroupTableAttr
+                       << ": a step has one table";
+      return failure();
+    }
+    table = arg;
+  }
+  if (!table)
+    return table;
+  auto type = dyn_cast<MemRefType>(table.getType());
+  if (!type || type.getRank() != 1 || !type.getElementType().isInteger(64) ||
+      type.getMemorySpace()) {
+    func.emitError() << "the " << kGroupTableAttr
+                     << " argument must be a 1-d memref of i64 in the "
+                        "default memory space";
+    return failure();
+  }
+  // A column holds one buffer per row: two arguments on one column
+  // would be one buffer in the kernel (exp_avg_sq read as exp_avg).
+  llvm::SmallDenseMap<int64_t, unsigned> owners;
+  for (BlockArgument arg : func.getArguments()) {
+    auto column = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                     kGroupColumnAttr);
+    if (!column)
+      continue;
+    // The kernel views the addresses in the table as global memory.
+    auto columnType = dyn_cast<BaseMemRefType>(arg.getType());
+    if (columnType && columnType.getMemorySpace()) {
+      func.emitError() << "argument " << arg.getArgNumber() << ": an "
+                       << kGroupColumnAttr
+                       << " argument must be in the default memory space (the "
+                          "table's addresses are global memory)";
+      return failure();
+    }
+    auto [owner, inserted] =
+        owners.try_emplace(column.getInt(), arg.getArgNumber());
+    if (!inserted) {
+      func.emitError() << "arguments " << owner->second << " and "
+                       << arg.getArgNumber() << " are both " << kGroupColumnAttr
+                       << " = " << column.getInt()
+                       << ": a column of the group table is one buffer";
+      return failure();
+    }
+  }
+  return table;
+}
+
 struct OptimMapElementwiseToGPUPass
     : mlir::optim::impl::OptimMapElementwiseToGPUBase<
           OptimMapElementwiseToGPUPass> {
@@ -157,57 +214,10 @@ struct OptimMapElementwiseToGPUPass
                        << " and " << int64_t(vectorBytes);
       return signalPassFailure();
     }
-    Value table;
-    for (BlockArgument arg : func.getArguments()) {
-      if (!func.getArgAttr(arg.getArgNumber(), kGroupTableAttr))
-        continue;
-      if (table) {
-        func.emitError() << "arguments "
-                         << cast<BlockArgument>(table).getArgNumber() << " and "
-                         << arg.getArgNumber() << " are both "
-                         << kGroupTableAttr << ": a step has one table";
-        return signalPassFailure();
-      }
-      table = arg;
-    }
-    if (table) {
-      auto type = dyn_cast<MemRefType>(table.getType());
-      if (!type || type.getRank() != 1 ||
-          !type.getElementType().isInteger(64) || type.getMemorySpace()) {
-        func.emitError() << "the " << kGroupTableAttr
-                         << " argument must be a 1-d memref of i64 in the "
-                            "default memory space";
-        return signalPassFailure();
-      }
-      // A column holds one buffer per row: two arguments on one column
-      // would be one buffer in the kernel (exp_avg_sq read as exp_avg).
-      llvm::SmallDenseMap<int64_t, unsigned> owners;
-      for (BlockArgument arg : func.getArguments()) {
-        auto column = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
-                                                         kGroupColumnAttr);
-        if (!column)
-          continue;
-        // The kernel views the addresses in the table as global memory.
-        auto columnType = dyn_cast<BaseMemRefType>(arg.getType());
-        if (columnType && columnType.getMemorySpace()) {
-          func.emitError()
-              << "argument " << arg.getArgNumber() << ": an "
-              << kGroupColumnAttr
-              << " argument must be in the default memory space (the "
-                 "table's addresses are global memory)";
-          return signalPassFailure();
-        }
-        auto [owner, inserted] =
-            owners.try_emplace(column.getInt(), arg.getArgNumber());
-        if (!inserted) {
-          func.emitError() << "arguments " << owner->second << " and "
-                           << arg.getArgNumber() << " are both "
-                           << kGroupColumnAttr << " = " << column.getInt()
-                           << ": a column of the group table is one buffer";
-          return signalPassFailure();
-        }
-      }
-    }
+    FailureOr<Value> found = getGroupTable(func);
+    if (failed(found))
+      return signalPassFailure();
+    Value table = *found;
     bool hasQuantBlocks = false;
     func.walk([&](linalg::GenericOp op) {
       hasQuantBlocks |= op->hasAttr(kQuantBlockAttr);
