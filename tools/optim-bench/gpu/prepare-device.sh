@@ -22,9 +22,23 @@
 #
 #   tools/optim-bench/gpu/prepare-device.sh [BUILD_DIR] [CHIP]
 set -euo pipefail
+usage="usage: $0 [BUILD_DIR] [CHIP]   (defaults: build, sm_90)"
+case "${1:-}" in
+  -h|--help) echo "$usage"; exit 0 ;;
+  -*) echo "$0: unknown option '$1'" >&2; echo "$usage" >&2; exit 2 ;;
+esac
+[ $# -le 2 ] || { echo "$usage" >&2; exit 2; }
 here="$(cd "$(dirname "$0")/../../.." && pwd)"
 build="${1:-$here/build}"
 chip="${2:-sm_90}"
+for needed in bin/optim-aot bin/optim-conformance bin/optim-bench \
+              test/Unit/OptimRuntimeTests lib/Runtime/CUDA/liboptim_cuda_runtime.so; do
+  if [ ! -e "$build/$needed" ]; then
+    echo "$0: $build/$needed not found: build optim there first" \
+      "(tools/scripts/setup.sh $build), with the CUDA toolkit on PATH" >&2
+    exit 2
+  fi
+done
 out="$here/.device"
 mkdir -p "$out"
 "$build/bin/optim-aot" --preset=torch.adamw --dtype=f32 --target=gpu \
