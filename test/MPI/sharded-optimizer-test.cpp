@@ -20,6 +20,7 @@
 #include "optim/Runtime/Distributed/MpiCommunicator.h"
 #include "optim/Runtime/Distributed/ShardedOptimizer.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -30,6 +31,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 using namespace optim;
@@ -383,6 +385,12 @@ void checkRoundingSeedMismatch(Compiler &compiler, Communicator &comm) {
           .takeError(),
       "ranks disagree on the hyperparameters", "rounding seeds differ");
   CHECK(m.hash() == before, "rejected create wrote the parameters");
+  hyper.roundingSeed = 7;
+  hyper.roundingStream = rank == worldSize - 1 ? 5 : 0;
+  expectSameError(
+      ShardedOptimizer::create(compiler, comm, config, hyper, m.refs())
+          .takeError(),
+      "ranks disagree on the hyperparameters", "rounding streams differ");
 }
 
 void checkMismatches(Compiler &compiler, Communicator &comm) {
@@ -434,6 +442,50 @@ void checkMismatches(Compiler &compiler, Communicator &comm) {
                         .takeError(),
                     "ranks disagree on the gradient reduction",
                     "reductions differ");
+  }
+  // The clipping bound, at creation and per step.
+  {
+    StepConfig clipped = config;
+    clipped.variant.clipGradNorm = true;
+    Model<float> m;
+    StepScalars other = hyper;
+    other.maxGradNorm = rank == last ? 0.5 : 1e6;
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, clipped, other, m.refs())
+            .takeError(),
+        "ranks disagree on the hyperparameters", "clipping bounds differ");
+    auto opt = unwrap(
+        ShardedOptimizer::create(compiler, comm, clipped, hyper, m.refs()),
+        "create");
+    uint64_t before = m.hash();
+    if (rank == last)
+      opt->getHyperParameters().maxGradNorm = 0.5;
+    expectSameError(opt->step(pointers(gradient(m, rank, 1))),
+                    "ranks disagree on the step's scalars",
+                    "clipping bounds differ at step 1");
+    CHECK(m.hash() == before, "a rejected step wrote parameters");
+  }
+  // Parameters that overlap (the same on every rank: each rank's shard is
+  // disjoint, but together they would be updated twice), and element
+  // counts beyond range (their sum must not overflow).
+  {
+    Model<float> m;
+    auto refs = m.refs();
+    refs[1].data = m.params[0].data() + 990;
+    uint64_t before = m.hash();
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, config, hyper, refs)
+            .takeError(),
+        "buffers overlap: param #0 and param #1", "overlapping parameters");
+    CHECK(m.hash() == before, "rejected create wrote the parameters");
+    refs = m.refs();
+    refs[0].numElements = refs[1].numElements =
+        std::numeric_limits<int64_t>::max();
+    expectSameError(
+        ShardedOptimizer::create(compiler, comm, config, hyper, refs)
+            .takeError(),
+        "param #0: element count 9223372036854775807 is out of range",
+        "element counts out of range");
   }
   // A rank-local error at creation (a null parameter on one rank).
   {
@@ -489,7 +541,36 @@ void checkMismatches(Compiler &compiler, Communicator &comm) {
     if (llvm::Error e = opt->step(pointers(g)))
       fail("step after rejections: " + llvm::toString(std::move(e)));
     CHECK(opt->getStepCount() == 2, "the step after rejections did not count");
+    // found_inf is the step's argument, as in Optimizer: one left in the
+    // hyperparameters on one rank does not skip that rank's shard.
+    if (rank == last)
+      opt->getHyperParameters().foundInf = 1;
+    if (llvm::Error e = opt->step(pointers(g)))
+      fail("step with found_inf in the hyperparameters: " +
+           llvm::toString(std::move(e)));
+    CHECK(opt->getStepCount() == 3, "the step did not count");
+    CHECK(m.hash() != before && allEqual(m.hash()),
+          "found_inf in one rank's hyperparameters skipped its shard");
   }
+}
+
+/// `blob` with its header's field `field` (0 is the magic and version)
+/// replaced by `value`, checksum resealed.
+std::string withHeaderField(const std::string &blob, unsigned field,
+                            llvm::StringRef value) {
+  constexpr size_t kChecksumLine = 22; // "xxh3 " + 16 hex digits + "\n"
+  std::string body = blob.substr(0, blob.size() - kChecksumLine);
+  size_t end = body.find('\n');
+  llvm::SmallVector<llvm::StringRef> fields;
+  llvm::StringRef(body).take_front(end).split(fields, ' ');
+  std::string header;
+  for (auto [i, f] : llvm::enumerate(fields))
+    header += (i ? " " : "") + (i == field ? value : f).str();
+  body = header + body.substr(end);
+  return body + "xxh3 " +
+         llvm::utohexstr(llvm::xxh3_64bits(body), /*LowerCase=*/true,
+                         /*Width=*/16) +
+         "\n";
 }
 
 /// Every rank's blob, on every rank.
@@ -559,6 +640,33 @@ void checkCheckpoints(Compiler &compiler, Communicator &comm,
                         "create");
     expectSameError(other->importState(bad), "checksum mismatch",
                     "damaged checkpoint on one rank");
+    CHECK(other->getStepCount() == 0, "a refused import changed the count");
+    // A step count that would overflow the next step's.
+    expectSameError(
+        other->importState(withHeaderField(blob, 6, "9223372036854775807")),
+        "steps taken: beyond the largest step count",
+        "checkpoint of too many steps");
+  }
+  // Another parameter list of the same total size: refused (its moments
+  // would be read as the wrong tensors').
+  {
+    std::vector<int64_t> sizes = kSizes;
+    sizes[0] -= 1;
+    sizes[1] += 1;
+    std::vector<std::vector<float>> params;
+    std::vector<ShardedParam> refs;
+    for (int64_t n : sizes) {
+      params.emplace_back(n, 0.5f);
+      refs.push_back({params.back().data(), n});
+    }
+    auto other = unwrap(
+        ShardedOptimizer::create(compiler, comm, config, hyper, refs, options),
+        "create");
+    CHECK(other->getLayout().totalElements == opt->getLayout().totalElements,
+          "the other parameter list should have the same extent");
+    expectSameError(other->importState(blob),
+                    "state was saved for 7 tensors of other sizes",
+                    "checkpoint of other tensor sizes");
     CHECK(other->getStepCount() == 0, "a refused import changed the count");
   }
 

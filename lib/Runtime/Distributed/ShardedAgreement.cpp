@@ -3,6 +3,7 @@
 #include "ShardedAgreement.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/xxhash.h"
 
 #include <algorithm>
 #include <cstring>
@@ -17,6 +18,12 @@ void optim::distributed::copyMessage(char (&field)[kMessageBytes],
   size_t n = std::min(text.size(), kMessageBytes - 1);
   std::memcpy(field, text.data(), n);
   field[n] = '\0';
+}
+
+uint64_t optim::distributed::hashWords(llvm::ArrayRef<uint64_t> words) {
+  return llvm::xxh3_64bits(
+      llvm::ArrayRef(reinterpret_cast<const uint8_t *>(words.data()),
+                     words.size() * sizeof(uint64_t)));
 }
 
 namespace {
@@ -140,6 +147,15 @@ llvm::Error optim::distributed::agreeOnStep(Communicator &comm,
                 "scalars): set the same values on every rank");
   verdict.skip = values[1] != 0;
   return llvm::Error::success();
+}
+
+llvm::Error optim::distributed::agreeOnOutcome(Communicator &comm,
+                                               llvm::Error local,
+                                               llvm::StringRef doing) {
+  auto all = gatherRecords(comm, makeVerdict(std::move(local), 0));
+  if (!all)
+    return all.takeError();
+  return firstFailure(llvm::ArrayRef<Verdict>(*all), doing);
 }
 
 llvm::Error optim::distributed::agreeOnImport(Communicator &comm,

@@ -14,6 +14,7 @@
 
 #include "optim/Runtime/Distributed/Communicator.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -27,6 +28,9 @@ constexpr size_t kMessageBytes = 384;
 
 /// Copies `text` into a fixed, NUL-terminated field (truncating).
 void copyMessage(char (&field)[kMessageBytes], llvm::StringRef text);
+
+/// A fingerprint of `words` (xxh3).
+uint64_t hashWords(llvm::ArrayRef<uint64_t> words);
 
 /// One rank's view at creation, all-gathered as plain bytes (zero-filled, so
 /// that equal views are equal bytes).
@@ -58,6 +62,11 @@ struct StepVerdict {
 llvm::Error agreeOnStep(Communicator &comm, llvm::Error local,
                         uint64_t scalarsHash, bool foundInf, int64_t step,
                         StepVerdict &verdict);
+
+/// The ranks' verdicts alone: the first failing rank's error, prefixed by
+/// `doing`, or success, on every rank alike.
+llvm::Error agreeOnOutcome(Communicator &comm, llvm::Error local,
+                           llvm::StringRef doing);
 
 /// For checkpoints: the ranks' verdicts and the step counts they would
 /// restore, which must be equal.

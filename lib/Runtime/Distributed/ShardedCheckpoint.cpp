@@ -25,8 +25,14 @@ using namespace ::optim::distributed;
 
 namespace {
 constexpr llvm::StringLiteral kMagic = "optim-sharded-state-";
-constexpr llvm::StringLiteral kVersion = "v1";
+constexpr llvm::StringLiteral kVersion = "v2";
 constexpr llvm::StringLiteral kWhat = "sharded optim state";
+
+/// The tensors' sizes, which the flat space's extent does not pin down (as
+/// at creation: ShardedOptimizer.cpp).
+uint64_t hashSizes(llvm::ArrayRef<int64_t> sizes) {
+  return hashWords(std::vector<uint64_t>(sizes.begin(), sizes.end()));
+}
 } // namespace
 
 /// A checked shard of a checkpoint; the moments and absmaxes point into the
@@ -40,9 +46,10 @@ struct ShardedOptimizer::ParsedShard {
 std::string ShardedOptimizer::exportState() const {
   const StepConfig &config = compiled->getConfig();
   std::string blob =
-      llvm::formatv("{0}{1} {2} {3} {4} {5} {6} {7}\n", kMagic, kVersion,
-                    config.key(), layout.worldSize, layout.rank,
-                    layout.totalElements, layout.shardElements, stepCount)
+      llvm::formatv("{0}{1} {2} {3} {4} {5} {6} {7} {8} {9:x-}\n", kMagic,
+                    kVersion, config.key(), layout.worldSize, layout.rank,
+                    layout.totalElements, layout.shardElements, stepCount,
+                    sizes.size(), hashSizes(sizes))
           .str();
   for (const Storage *buffer : {&expAvg, &expAvgSq, &maxExpAvgSq})
     if (buffer->get())
@@ -66,17 +73,26 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
   auto [header, rest] = body->split('\n');
   llvm::SmallVector<llvm::StringRef> fields;
   header.split(fields, ' ');
-  int64_t total = 0;
-  if (fields.size() != 7 || fields[2].getAsInteger(10, out.worldSize) ||
+  int64_t total = 0, numTensors = 0;
+  uint64_t sizesHash = 0;
+  if (fields.size() != 9 || fields[2].getAsInteger(10, out.worldSize) ||
       fields[3].getAsInteger(10, out.rank) ||
       fields[4].getAsInteger(10, total) ||
       fields[5].getAsInteger(10, out.shardElements) ||
-      fields[6].getAsInteger(10, out.steps))
+      fields[6].getAsInteger(10, out.steps) ||
+      fields[7].getAsInteger(10, numTensors) ||
+      fields[8].getAsInteger(16, sizesHash))
     return llvm::createStringError("malformed sharded state header");
   if (fields[1] != config.key())
     return llvm::createStringError(
         llvm::formatv("state was saved for '{0}', this optimizer is '{1}'",
                       fields[1], config.key())
+            .str());
+  if (numTensors != static_cast<int64_t>(sizes.size()))
+    return llvm::createStringError(
+        llvm::formatv("state was saved for {0} tensors, this optimizer has "
+                      "{1}",
+                      numTensors, sizes.size())
             .str());
   if (total != layout.totalElements)
     return llvm::createStringError(
@@ -84,12 +100,18 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
                       "optimizer has {1}",
                       total, layout.totalElements)
             .str());
+  if (sizesHash != hashSizes(sizes))
+    return llvm::createStringError(
+        llvm::formatv("state was saved for {0} tensors of other sizes",
+                      numTensors)
+            .str());
   if (out.worldSize < 1 || out.worldSize > (int64_t(1) << 24) || out.rank < 0 ||
       out.rank >= out.worldSize ||
       out.shardElements != getShardElements(config, total, int(out.worldSize)))
     return llvm::createStringError(
         "malformed sharded state header: inconsistent ranks and shard size");
-  if (out.steps < 0 || firstStep + out.steps > kMaxStepCount + 1)
+  // (firstStep is at most kMaxStepCount: create checked it.)
+  if (out.steps < 0 || out.steps > kMaxStepCount + 1 - firstStep)
     return llvm::createStringError(
         llvm::formatv("state has {0} steps taken: beyond the largest step "
                       "count",
@@ -243,8 +265,9 @@ llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
       if (partLo >= partHi)
         continue;
       size_t size = getMomentElementSize(config, n);
+      int64_t tensorBegin = flatOffsets[k];
       auto at = [&](int64_t shardBegin) {
-        int64_t partStart = std::max(shardBegin, flatOffsets[k]);
+        int64_t partStart = std::max(shardBegin, tensorBegin);
         return getMomentBytes(shardBegin, partStart) +
                (partLo - partStart) * int64_t(size);
       };

@@ -37,26 +37,24 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// The hyperparameters and step count a step computes with, hashed by value.
+/// The hyperparameters and step count a step computes with, hashed by value:
+/// every input of StepScalars but found_inf (the step's argument, agreed on
+/// its own), the norm (computed by the step) and the rounding's element,
+/// where each rank's shard starts.
 uint64_t hashScalars(const StepScalars &s) {
-  double values[] = {s.lr,          s.beta1,      s.beta2,
-                     s.eps,         s.weightDecay, static_cast<double>(s.step),
-                     s.beta1Power,  s.beta2Power, s.rescaleGrad,
-                     s.clipGradient, s.gradScale};
-  // The rounding's seed and offset, by their bits (doubles would round
-  // them); the stream and element are where each rank's shard starts.
-  uint64_t words[] = {s.roundingSeed, s.roundingOffset};
+  double values[] = {s.lr,           s.beta1,       s.beta2,
+                     s.eps,          s.weightDecay, static_cast<double>(s.step),
+                     s.beta1Power,   s.beta2Power,  s.rescaleGrad,
+                     s.clipGradient, s.gradScale,   s.maxGradNorm};
+  // The rounding's words by their bits (doubles would round them). The
+  // stream is the first tensor's: each rank adds its shard's first tensor
+  // after hashing.
+  uint64_t words[] = {s.roundingSeed, s.roundingOffset, s.roundingStream};
   return llvm::xxh3_64bits(llvm::ArrayRef(
              reinterpret_cast<const uint8_t *>(values), sizeof(values))) ^
          (llvm::xxh3_64bits(llvm::ArrayRef(
               reinterpret_cast<const uint8_t *>(words), sizeof(words))) *
           0x9e3779b97f4a7c15ull);
-}
-
-uint64_t hashWords(llvm::ArrayRef<uint64_t> words) {
-  return llvm::xxh3_64bits(llvm::ArrayRef(
-      reinterpret_cast<const uint8_t *>(words.data()),
-      words.size() * sizeof(uint64_t)));
 }
 } // namespace
 
@@ -93,14 +91,17 @@ int64_t ShardedOptimizer::getShardMomentBytes(int64_t begin,
                         std::min(begin + shardElements, layout.totalElements));
 }
 
-void ShardedOptimizer::allocate() {
+llvm::Error ShardedOptimizer::allocate() {
   const StepConfig &config = compiled->getConfig();
   size_t paramSize = getElementSize(config.paramType);
-  auto zeroed = [](size_t bytes) {
+  bool outOfMemory = false;
+  auto zeroed = [&](size_t bytes) {
     bytes = llvm::alignTo(std::max<size_t>(bytes, 1), kAlignment);
     void *p = std::aligned_alloc(kAlignment, bytes);
-    if (!p)
-      llvm::report_bad_alloc_error("ShardedOptimizer: out of memory");
+    if (!p) {
+      outOfMemory = true;
+      return Storage();
+    }
     std::memset(p, 0, bytes);
     return Storage(static_cast<char *>(p));
   };
@@ -119,6 +120,12 @@ void ShardedOptimizer::allocate() {
   }
   flat = zeroed(s * layout.worldSize * paramSize);
   shardGrad = zeroed(s * paramSize);
+  if (outOfMemory)
+    return llvm::createStringError(
+        llvm::formatv("out of memory for the shard's state and buffers ({0} "
+                      "bytes of state, {1} of buffers)",
+                      getMemory().stateBytes, getMemory().bufferBytes)
+            .str());
 
   // The kernel's pieces: the parts of the tensors inside [begin, end). Their
   // parameters are the caller's memory, updated in place; gradients are at
@@ -159,6 +166,36 @@ void ShardedOptimizer::allocate() {
       pieces.push_back(piece);
     }
   }
+  return llvm::Error::success();
+}
+
+/// The parameters are updated in place, so no two may overlap. Each rank
+/// holds every parameter's address: all of them find the same overlap.
+static llvm::Error checkParamsDisjoint(llvm::ArrayRef<ShardedParam> params,
+                                       unsigned paramSize) {
+  struct Extent {
+    uintptr_t begin, end;
+    size_t index;
+  };
+  std::vector<Extent> extents;
+  for (auto [i, p] : llvm::enumerate(params))
+    if (p.numElements) {
+      auto begin = reinterpret_cast<uintptr_t>(p.data);
+      extents.push_back(
+          {begin, begin + static_cast<uintptr_t>(p.numElements) * paramSize,
+           i});
+    }
+  llvm::sort(extents, [](const Extent &a, const Extent &b) {
+    return a.begin < b.begin || (a.begin == b.begin && a.index < b.index);
+  });
+  for (size_t k = 1; k < extents.size(); ++k)
+    if (extents[k].begin < extents[k - 1].end)
+      return llvm::createStringError(
+          llvm::formatv("buffers overlap: param #{0} and param #{1}",
+                        std::min(extents[k - 1].index, extents[k].index),
+                        std::max(extents[k - 1].index, extents[k].index))
+              .str());
+  return llvm::Error::success();
 }
 
 llvm::Expected<std::unique_ptr<ShardedOptimizer>>
@@ -211,6 +248,8 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
         return llvm::createStringError(
             "the parameter group holds too many elements in total");
     }
+    if (llvm::Error error = checkParamsDisjoint(params, paramSize))
+      return error;
     layout.totalElements = getFlatOffsets(config, sizes).back();
     if (layout.totalElements == 0)
       return llvm::createStringError("the parameter group has no elements");
@@ -241,10 +280,14 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
   report.hyperHash = hashScalars(hyper);
   report.numParams = params.size();
   std::vector<uint64_t> sizes, values;
+  // (Summed without overflow: the counts may be out of range, which
+  // checkLocally reported, and then only need to differ between ranks.)
+  uint64_t totalElements = 0;
   for (const ShardedParam &p : params) {
     sizes.push_back(p.numElements);
-    report.totalElements += p.numElements;
+    totalElements += static_cast<uint64_t>(p.numElements);
   }
+  report.totalElements = static_cast<int64_t>(totalElements);
   report.sizesHash = hashWords(sizes);
   report.reduction = static_cast<int32_t>(options.reduction);
   if (local) {
@@ -266,7 +309,11 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
 
   std::unique_ptr<ShardedOptimizer> optimizer(new ShardedOptimizer(
       std::move(compiled), comm, hyper, std::move(params), layout, options));
-  optimizer->allocate();
+  // A rank that cannot allocate its shard tells the others, which would
+  // otherwise wait for it in their first step.
+  if (llvm::Error error = agreeOnOutcome(comm, optimizer->allocate(),
+                                         "sharded optimizer not created"))
+    return std::move(error);
   return std::move(optimizer);
 }
 
@@ -276,7 +323,7 @@ ShardedMemory ShardedOptimizer::getMemory() const {
   int64_t s = layout.shardElements;
   ShardedMemory memory;
   memory.stateBytes = momentBytes * (config.variant.amsgrad ? 3 : 2);
-  if (expAvgAbsmax)
+  if (config.momentStorage == MomentStorage::blockwise8)
     memory.stateBytes += 2 * (s / kQuantBlockSize) * int64_t(sizeof(float));
   memory.bufferBytes = (int64_t(layout.worldSize) + 1) * s * paramSize;
   return memory;
@@ -289,15 +336,21 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   int64_t t = firstStep + stepCount;
   StepScalars s = hyper;
   s.step = t;
-  if (config.variant.stochasticRounding) {
-    // As Optimizer draws: afresh each step, each tensor its own stream.
-    s.roundingOffset = uint64_t(t);
-    s.roundingStream = hyper.roundingStream + firstTensor;
-    s.roundingElement = firstElement;
-  }
+  // As in Optimizer, the argument is the step's found_inf: the ranks agree
+  // on it below, and a step that runs has none.
+  s.foundInf = 0.0;
+  if (config.variant.stochasticRounding)
+    s.roundingOffset = uint64_t(t); // As Optimizer: afresh each step.
   if (config.variant.givenPowers) {
     s.beta1Power = std::pow(s.beta1, static_cast<double>(t));
     s.beta2Power = std::pow(s.beta2, static_cast<double>(t));
+  }
+  uint64_t scalarsHash = hashScalars(s);
+  if (config.variant.stochasticRounding) {
+    // Each tensor its own stream, each element drawn by its index in the
+    // tensor: where this rank's shard starts.
+    s.roundingStream = hyper.roundingStream + firstTensor;
+    s.roundingElement = firstElement;
   }
   auto checkLocally = [&]() -> llvm::Error {
     if (grads.size() != params.size())
@@ -325,7 +378,7 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
 
   Clock::time_point start = Clock::now();
   StepVerdict verdict;
-  if (llvm::Error error = agreeOnStep(comm, checkLocally(), hashScalars(s),
+  if (llvm::Error error = agreeOnStep(comm, checkLocally(), scalarsHash,
                                       foundInf != 0, t, verdict))
     return error;
   timings.agree += secondsSince(start);
@@ -380,9 +433,10 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
     s.gradNorm = lastGradNorm = std::sqrt(squared);
   }
 
-  // 2. The fused step on the shard's pieces (checked above: it only fails
-  //    on what no rank can detect in advance, and then the all-gather still
-  //    runs so that no rank waits forever).
+  // 2. The fused step on the shard's pieces (checked above and at creation,
+  //    where the parameters were found disjoint: it only fails on what no
+  //    rank can detect in advance, and then the all-gather still runs so
+  //    that no rank waits forever).
   start = Clock::now();
   llvm::Error updateError = compiled->run(pieces, s);
   timings.update += secondsSince(start);

@@ -170,8 +170,8 @@ public:
 
   /// This rank's shard of the state:
   ///
-  ///   optim-sharded-state-v1 <config key> <ranks> <rank> <elements>
-  ///       <shard elements> <steps taken>\n
+  ///   optim-sharded-state-v2 <config key> <ranks> <rank> <elements>
+  ///       <shard elements> <steps taken> <tensors> <sizes' xxh3, hex>\n
   ///   <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]   (S raw moment elements;
   ///       with 8-bit moments the buffers as getExpAvg() describes them,
   ///       then the two absmax arrays)
@@ -179,7 +179,7 @@ public:
   std::string exportState() const;
   /// Collective: restores the shard exportState wrote on this rank with the
   /// same number of ranks. Rejects another format, a damaged blob, another
-  /// configuration, parameter count, number of ranks or rank, moments no
+  /// configuration, tensor count or sizes, number of ranks or rank, moments no
   /// step produces, and checkpoints of different steps on different ranks;
   /// if any rank rejects, every rank returns the same error and nothing
   /// changes anywhere.
@@ -200,7 +200,8 @@ private:
                    Communicator &comm, const StepScalars &hyper,
                    std::vector<ShardedParam> params, ShardLayout layout,
                    const ShardedOptions &options);
-  void allocate();
+  /// The shard's state and buffers, and the kernel's pieces.
+  llvm::Error allocate();
   /// Bytes of one moment buffer for the flat range [lo, hi) (FlatLayout.h).
   int64_t getMomentBytes(int64_t lo, int64_t hi) const;
   /// Bytes of one moment buffer of the shard [begin, begin + S).
