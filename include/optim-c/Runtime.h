@@ -96,8 +96,7 @@ typedef enum OptimMomentStorage {
   /// bf16, rounded to nearest even (f32-computing steps).
   OptimMomentStorageBF16 = 1,
   /// 8-bit blockwise codes with an f32 absmax per 256 elements (f32-computing
-  /// steps without AMSGrad, CPU); tensors below 4096 elements keep f32
-  /// moments.
+  /// steps without AMSGrad); tensors below 4096 elements keep f32 moments.
   OptimMomentStorageBlockwise8 = 2,
 } OptimMomentStorage;
 
@@ -151,12 +150,12 @@ typedef struct OptimStepConfig {
   int32_t paramType; ///< OptimElementType
   int32_t target;    ///< OptimTarget
   int32_t fastMath;
-  /// Global-norm clipping: the step takes scalars.gradNorm (see
-  /// optimStepComputeGradNorm) and scalars.maxGradNorm. CPU only.
+  /// Global-norm clipping: the step takes scalars.gradNorm (the square root
+  /// of optimStepComputeGradSquaredNorm's sum) and scalars.maxGradNorm.
   int32_t clipGradNorm;
   int32_t momentStorage; ///< OptimMomentStorage
-  /// bf16 parameters are rounded stochastically (scalars.roundingSeed and
-  /// roundingOffset; CPU only).
+  /// bf16 parameters are rounded stochastically (scalars.roundingSeed,
+  /// roundingOffset and roundingStream).
   int32_t stochasticRounding;
   /// Elements per vector; 0 picks the host's widest register.
   int32_t vectorSize;
@@ -215,11 +214,15 @@ typedef struct OptimParamBuffers {
 } OptimParamBuffers;
 
 /// The configuration of `preset` for parameters of `paramType`, on the CPU,
-/// without AMSGrad or maximize (set those fields to turn them on).
+/// without maximize, and without AMSGrad unless the preset has it (mindspore
+/// ApplyAdamWithAmsgradV2). An unknown preset gives a configuration that
+/// optimStepConfigVerify rejects, saying so; an unknown type, one it rejects
+/// naming paramType.
 OPTIM_CAPI_EXPORTED OptimStepConfig
 optimStepConfigForPreset(OptimPreset preset, OptimElementType paramType);
 
-/// The scalars users of `preset`'s framework expect, with step 1.
+/// The scalars users of `preset`'s framework expect, with step 1. An unknown
+/// preset gives a NaN lr, which every step rejects.
 OPTIM_CAPI_EXPORTED OptimStepScalars
 optimStepScalarsForPreset(OptimPreset preset);
 

@@ -13,6 +13,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -58,6 +59,10 @@ const StepRef *unwrap(OptimStep step) {
   return static_cast<const StepRef *>(step.ptr);
 }
 
+/// The bias correction of a configuration optimStepConfigForPreset made
+/// from an unknown preset.
+constexpr int32_t kUnknownPreset = std::numeric_limits<int32_t>::min();
+
 /// Reads a C configuration into a StepConfig, rejecting out-of-range enum
 /// values (an FFI caller can pass any integer).
 llvm::Expected<StepConfig> unwrap(const OptimStepConfig &c) {
@@ -79,6 +84,10 @@ llvm::Expected<StepConfig> unwrap(const OptimStepConfig &c) {
   case OptimBiasCorrectionNone:
     v.biasCorrection = BiasCorrection::none;
     break;
+  case kUnknownPreset:
+    return llvm::createStringError(
+        "OptimStepConfig: made by optimStepConfigForPreset from an unknown "
+        "preset");
   default:
     return outOfRange("biasCorrection", c.biasCorrection);
   }
@@ -274,8 +283,9 @@ template <typename Enum> int32_t getRawValue(const Enum &value) {
   return raw;
 }
 
-std::optional<Preset> unwrap(OptimPreset preset) {
-  switch (getRawValue(preset)) {
+/// A preset passed as its raw value (getRawValue).
+std::optional<Preset> unwrapPreset(int32_t preset) {
+  switch (preset) {
   case OptimPresetTorchAdam:
     return Preset::TorchAdam;
   case OptimPresetTorchAdamW:
@@ -355,19 +365,23 @@ int optimGetAbiVersion(void) { return OPTIM_C_ABI_VERSION; }
 OptimStepConfig optimStepConfigForPreset(OptimPreset preset,
                                          OptimElementType paramType) {
   // An unknown preset or type yields a configuration that optimStepConfigVerify
-  // (and optimCompilerGetStep) rejects, naming the field.
-  std::optional<Preset> p = unwrap(preset);
+  // (and optimCompilerGetStep) rejects, naming the preset or the field.
+  std::optional<Preset> p = unwrapPreset(getRawValue(preset));
   OptimStepConfig c = wrap(
       StepConfig::forPreset(p.value_or(Preset::TorchAdamW), ElementType::f32));
-  c.paramType = paramType;
+  c.paramType = getRawValue(paramType);
   if (!p)
-    c.biasCorrection = -1;
+    c.biasCorrection = kUnknownPreset;
   return c;
 }
 
 OptimStepScalars optimStepScalarsForPreset(OptimPreset preset) {
-  std::optional<Preset> p = unwrap(preset);
-  return wrap(p ? StepScalars::forPreset(*p) : StepScalars());
+  std::optional<Preset> p = unwrapPreset(getRawValue(preset));
+  OptimStepScalars s = wrap(p ? StepScalars::forPreset(*p) : StepScalars());
+  // Not a preset's: a NaN learning rate, which every step rejects.
+  if (!p)
+    s.lr = std::numeric_limits<double>::quiet_NaN();
+  return s;
 }
 
 OptimStatus optimStepConfigVerify(const OptimStepConfig *config) {

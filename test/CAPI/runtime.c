@@ -376,6 +376,20 @@ static void testErrors(OptimCompiler compiler) {
   CHECK(optimElementTypeGetSize(OptimElementTypeBF16) == 2);
   CHECK(optimElementTypeGetMomentSize(OptimElementTypeBF16) == 4);
   CHECK(optimElementTypeGetSize((OptimElementType)9) == 0);
+
+  /* Out-of-range presets and types (any int reaches a C enum parameter):
+     configurations and scalars that every later call rejects. */
+  OptimStepConfig unknown =
+      optimStepConfigForPreset((OptimPreset)99, OptimElementTypeF32);
+  expectError(optimStepConfigVerify(&unknown), "from an unknown preset",
+              "unknown preset");
+  OptimStepConfig badType =
+      optimStepConfigForPreset(OptimPresetTorchAdamW, (OptimElementType)7);
+  expectError(optimStepConfigVerify(&badType), "paramType: 7",
+              "unknown parameter type");
+  OptimStepScalars unknownScalars = optimStepScalarsForPreset((OptimPreset)-3);
+  expectError(optimStepScalarsVerify(&config, &unknownScalars), "lr",
+              "scalars of an unknown preset");
   optimStepDestroy(step);
 }
 
