@@ -234,6 +234,15 @@ struct OptimVectorizeElementwisePass
         blockReductions.push_back(op);
     });
 
+    // The tiling goes through linalg's external model, which a context
+    // holds only when someone registered it.
+    for (linalg::GenericOp op : candidates)
+      if (!isa<TilingInterface>(op.getOperation())) {
+        op.emitError("linalg.generic has no TilingInterface model: register "
+                     "linalg's (mlir::optim::registerAllOptimDialects does)");
+        return signalPassFailure();
+      }
+
     IRRewriter rewriter(&getContext());
     // A block's reduction (8-bit moments' absmax) is one vector of the
     // block's static size, reduced once.
