@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "optim/InitAllOptim.h"
+#include "optim/Dialect/Optim/IR/OptimDialect.h"
 #include "optim/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -153,6 +154,26 @@ TEST(InitAllOptim, NvvmPipelineToPtx) {
   EXPECT_NE(text.find(".visible .entry"), std::string::npos)
       << "no PTX kernel in the lowered module";
   expectTranslatesToLLVMIR(*module);
+}
+
+TEST(InitAllOptim, WithoutTheExtensionsThePipelineSaysWhatIsMissing) {
+  // The dialect alone, as registerAllOptimDialects registered it before it
+  // took the pipelines' extensions.
+  DialectRegistry registry;
+  registry.insert<arith::ArithDialect, func::FuncDialect,
+                  memref::MemRefDialect, optim::OptimDialect>();
+  MLIRContext context(registry);
+  std::string errors;
+  auto module = lower(context, kMemrefStep,
+                      [](OpPassManager &pm, llvm::raw_ostream &os) {
+                        return optim::buildOptimLowerToLLVMPipeline(
+                            pm, optim::CPUPipelineOptions(), os);
+                      },
+                      errors);
+  EXPECT_FALSE(module);
+  EXPECT_NE(errors.find("linalg.generic has no TilingInterface model"),
+            std::string::npos)
+      << errors;
 }
 
 } // namespace
