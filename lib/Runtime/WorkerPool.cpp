@@ -7,6 +7,8 @@
 #include <system_error>
 #include <thread>
 
+#include <unistd.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define OPTIM_PAUSE() _mm_pause()
@@ -29,6 +31,7 @@ WorkerPool::create(unsigned numThreads) {
                       numThreads, kMaxThreads)
             .str());
   std::shared_ptr<WorkerPool> pool(new WorkerPool());
+  pool->owner = getpid();
   if (numThreads > 1)
     pool->workers.reserve(numThreads - 1);
   for (unsigned i = 1; i < numThreads; ++i) {
@@ -52,6 +55,10 @@ void *WorkerPool::entry(void *worker) {
 }
 
 WorkerPool::~WorkerPool() {
+  // A forked child has none of the workers (and perhaps a mutex some thread
+  // held at the fork): joining them would wait forever.
+  if (getpid() != owner)
+    return;
   {
     std::lock_guard<std::mutex> lock(sleepMutex);
     stopping = true;
@@ -87,7 +94,10 @@ void WorkerPool::work(unsigned index) {
 }
 
 void WorkerPool::run(unsigned count, llvm::function_ref<void(unsigned)> fn) {
-  if (count <= 1 || workers.empty()) {
+  // In a forked child (multiprocessing's fork start method, say) only the
+  // calling thread exists: the tasks run on it, in order. The result is the
+  // same, as for any split.
+  if (count <= 1 || workers.empty() || getpid() != owner) {
     for (unsigned i = 0; i < count; ++i)
       fn(i);
     return;

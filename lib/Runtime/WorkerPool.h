@@ -27,6 +27,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <sys/types.h>
 
 namespace optim::detail {
 
@@ -50,7 +51,8 @@ public:
 
   /// Calls fn(i) for every i < numTasks (at most size()), task 0 on the
   /// calling thread, and returns when all are done. Concurrent callers are
-  /// served one after the other.
+  /// served one after the other. In a process forked from the pool's, every
+  /// task runs on the calling thread.
   void run(unsigned numTasks, llvm::function_ref<void(unsigned)> fn);
 
 private:
@@ -66,6 +68,8 @@ private:
   /// Started workers only; reserved up front, so the addresses passed to
   /// pthread_create stay valid.
   std::vector<Worker> workers;
+  /// The process that started the workers; a forked child runs tasks alone.
+  pid_t owner = 0;
   std::mutex runMutex;
   std::mutex sleepMutex;
   std::condition_variable wake;

@@ -158,6 +158,39 @@ class TrainingLoops(TestCase):
             for p, q in zip(a, b):
                 self.assertClose(q, p, F32_TOL, f"step {step}")
 
+    @unittest.skipUnless(hasattr(os, "fork"), "no fork")
+    def test_forked_child_steps(self):
+        # multiprocessing's fork start method: the child has none of the
+        # compiler's worker threads, and its step runs on its own thread.
+        n = optim.torch.SERIAL_BELOW + 4099
+        torch.manual_seed(0)
+        a = [torch.nn.Parameter(torch.randn(n))]
+        b = [torch.nn.Parameter(a[0].detach().clone())]
+        oa = torch.optim.AdamW(a, lr=1e-2)
+        ob = optim.torch.AdamW(b, lr=1e-2)
+        for _ in range(2):  # the parent's steps start the workers
+            a[0].grad = torch.randn(n)
+            b[0].grad = a[0].grad.clone()
+            oa.step()
+            ob.step()
+        self.assertFalse(ob._plans[0].runs[0].serial)
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 if its step matches torch
+            status = 1
+            try:
+                import signal
+                signal.alarm(20)
+                oa.step()
+                ob.step()
+                status = 0 if torch.allclose(b[0], a[0], **F32_TOL) else 3
+            finally:
+                os._exit(status)
+        _, status = os.waitpid(pid, 0)
+        self.assertTrue(os.WIFEXITED(status),
+                        f"the child was killed by signal "
+                        f"{os.WTERMSIG(status) if os.WIFSIGNALED(status) else '?'}")
+        self.assertEqual(os.WEXITSTATUS(status), 0)
+
     @unittest.skipUnless(hasattr(torch.optim.Optimizer,
                                  "register_step_pre_hook"),
                          "torch without optimizer step hooks")

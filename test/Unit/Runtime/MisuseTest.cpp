@@ -598,3 +598,42 @@ TEST(CompilerMisuse, ThreadCreationFailureIsAnError) {
               "cannot create worker thread [0-9]+ of 999: ");
 #endif
 }
+
+// A process forked from one whose Compiler has worker threads (Python's
+// multiprocessing with the fork start method) has none of them: its steps
+// run on the calling thread, with the same result. Before, the step waited
+// for the missing workers forever.
+TEST(CompilerMisuse, AForkedChildStepsOnItsOwnThread) {
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+  GTEST_SKIP() << "ThreadSanitizer does not follow a multithreaded fork";
+#endif
+#endif
+  GTEST_FLAG_SET(death_test_style, "fast"); // fork only, as Python would
+  CompilerOptions options;
+  options.numThreads = 2;
+  options.diskCache = false;
+  auto compiler = llvm::cantFail(Compiler::create(options));
+  constexpr size_t kElements = 1 << 17; // split over both threads
+  std::vector<float> forked(kElements, 0.5f), reference = forked;
+  std::vector<float> grad(kElements);
+  for (size_t i = 0; i < kElements; ++i)
+    grad[i] = std::sin(0.01 * double(i));
+  auto a = llvm::cantFail(
+      Optimizer::create(*compiler, AdamWOptions(), {TensorView(forked)}));
+  auto b = llvm::cantFail(
+      Optimizer::create(*compiler, AdamWOptions(), {TensorView(reference)}));
+  // Both steps in the parent, so that the workers are up; then b's second.
+  llvm::cantFail(a->step({grad.data()}));
+  llvm::cantFail(b->step({grad.data()}));
+  llvm::cantFail(b->step({grad.data()}));
+  auto stepInChild = [&] {
+    alarm(20);
+    if (llvm::Error error = a->step({grad.data()})) {
+      llvm::consumeError(std::move(error));
+      _exit(2);
+    }
+    _exit(forked == reference ? 0 : 1);
+  };
+  EXPECT_EXIT(stepInChild(), ::testing::ExitedWithCode(0), "");
+}
