@@ -101,6 +101,9 @@ Optimizer::create(Compiler &compiler, std::vector<ParamGroup> groups) {
       return inGroup(std::move(error));
     if (llvm::Error error = group.hyper.verify(group.config))
       return inGroup(std::move(error));
+    if (llvm::Error error =
+            group.hyper.verifyEdits(group.config, group.hyper.step))
+      return inGroup(std::move(error));
     // The count is kept whatever the variant reads (e.g. it gives the
     // powers).
     if (llvm::Error error = verifyStepCount(group.hyper.step))
@@ -189,13 +192,23 @@ void Optimizer::setLearningRate(double lr) {
     group.hyper.lr = lr;
 }
 
-const Optimizer::ParamState &Optimizer::locate(size_t i) const {
+llvm::Error Optimizer::setLearningRate(size_t group, double lr) {
+  if (group >= groups.size())
+    return llvm::createStringError(
+        llvm::formatv("group #{0} does not exist (the optimizer has {1})",
+                      group, groups.size())
+            .str());
+  groups[group].hyper.lr = lr;
+  return llvm::Error::success();
+}
+
+const Optimizer::ParamState *Optimizer::locate(size_t i) const {
   for (const Group &group : groups) {
     if (i < group.state.size())
-      return group.state[i];
+      return &group.state[i];
     i -= group.state.size();
   }
-  llvm::report_fatal_error("Optimizer: parameter index out of range");
+  return nullptr;
 }
 
 llvm::Error Optimizer::step(llvm::ArrayRef<const void *> grads,
@@ -243,7 +256,8 @@ llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
   std::vector<StepScalars> scalars;
   scalars.reserve(groups.size());
   uint64_t firstTensor = 0;
-  for (const Group &group : groups) {
+  for (auto [g, group] : llvm::enumerate(groups)) {
+    const StepConfig &config = group.compiled->getConfig();
     int64_t t = group.firstStep + stepCount;
     if (llvm::Error error = checkNextStepCount(t))
       return error;
@@ -255,9 +269,21 @@ llvm::Error Optimizer::stepImpl(llvm::function_ref<const void *(size_t)> grad,
     s.roundingStream = firstTensor;
     firstTensor += group.params.size();
     s.foundInf = foundInf;
-    if (group.compiled->getConfig().variant.givenPowers) {
+    if (config.variant.givenPowers) {
       s.beta1Power = std::pow(s.beta1, static_cast<double>(s.step));
       s.beta2Power = std::pow(s.beta2, static_cast<double>(s.step));
+    }
+    // Every group's scalars are checked before the norm pass, which may
+    // skip the step (a bad group would otherwise pass unnoticed).
+    llvm::Error error = group.hyper.verifyEdits(config, group.firstStep);
+    if (!error)
+      error = s.verify(config);
+    if (error) {
+      if (groups.size() == 1)
+        return error;
+      return llvm::createStringError(
+          llvm::formatv("group #{0}: {1}", g, llvm::toString(std::move(error)))
+              .str());
     }
     scalars.push_back(s);
   }
@@ -442,6 +468,7 @@ llvm::Error Optimizer::importState(llvm::StringRef blob) {
       }
     }
   stepCount = steps;
+  lastGradNorm = std::numeric_limits<double>::quiet_NaN();
   return llvm::Error::success();
 }
 

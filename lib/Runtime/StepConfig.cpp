@@ -210,6 +210,29 @@ llvm::Error optim::checkNextStepCount(int64_t t) {
           .str());
 }
 
+llvm::Error StepScalars::verifyEdits(const StepConfig &config,
+                                     int64_t firstStep) const {
+  if (step != firstStep)
+    return llvm::createStringError(
+        llvm::formatv("the hyperparameters' step was changed from {0} to "
+                      "{1}: the optimizer counts the steps itself (its "
+                      "first step is set at creation, the count by "
+                      "importState)",
+                      firstStep, step)
+            .str());
+  if (foundInf != 0)
+    return llvm::createStringError(
+        "the hyperparameters' foundInf is " + formatScalar(foundInf) +
+        ": pass found_inf as the step's argument instead");
+  if (!config.variant.clipGradNorm &&
+      maxGradNorm != std::numeric_limits<double>::infinity())
+    return llvm::createStringError(
+        "the hyperparameters' maxGradNorm is " + formatScalar(maxGradNorm) +
+        ", but the optimizer was created without global-norm clipping "
+        "(OptimizerOptions::maxGradNorm)");
+  return llvm::Error::success();
+}
+
 llvm::Error StepScalars::verify(const StepConfig &config) const {
   ComputeType type = getComputeType(config.paramType);
   const AdamVariant &v = config.variant;

@@ -106,7 +106,6 @@ std::string AdamVariant::str() const {
 AdamVariant optim::getPresetVariant(Preset preset,
                                     const PresetOptions &options) {
   AdamVariant v;
-  v.amsgrad = options.amsgrad;
   v.maximize = options.maximize;
   switch (preset) {
   case Preset::TorchAdam:
@@ -118,7 +117,6 @@ AdamVariant optim::getPresetVariant(Preset preset,
   case Preset::MindSporeAdamWeightDecay:
     v.biasCorrection = BiasCorrection::none;
     v.weightDecay = WeightDecayMode::decoupled;
-    v.amsgrad = false;
     break;
   case Preset::MindSporeApplyAdamWithAmsgradV2:
     v.biasCorrection = BiasCorrection::folded;
@@ -130,7 +128,6 @@ AdamVariant optim::getPresetVariant(Preset preset,
         options.correctBias ? BiasCorrection::folded : BiasCorrection::none;
     v.weightDecay = WeightDecayMode::decoupled;
     v.decayRate = DecayRate::effective;
-    v.amsgrad = false;
     v.rescaleGrad = options.rescaleGrad;
     v.clipGradient = options.clipGradient;
     break;
@@ -139,6 +136,10 @@ AdamVariant optim::getPresetVariant(Preset preset,
     v.weightDecay = WeightDecayMode::decoupled;
     break;
   }
+  // An explicit request wins over the preset's own (it used to be
+  // overwritten silently for the presets that fix AMSGrad).
+  if (options.amsgrad)
+    v.amsgrad = *options.amsgrad;
   return v;
 }
 

@@ -242,7 +242,8 @@ void checkAgainstUnsharded(Compiler &compiler, Communicator &comm,
     buffers.push_back(b);
   }
   for (int k = 1; k <= kSteps; ++k) {
-    hyper.maxGradNorm = opt->getHyperParameters().maxGradNorm = boundAt(k);
+    if (clip)
+      hyper.maxGradNorm = opt->getHyperParameters().maxGradNorm = boundAt(k);
     if (llvm::Error e = opt->step(pointers(gradient(sharded, rank, k))))
       fail(name + ": step: " + llvm::toString(std::move(e)));
     auto sum = gradient(reference, 0, k);
@@ -541,16 +542,27 @@ void checkMismatches(Compiler &compiler, Communicator &comm) {
     if (llvm::Error e = opt->step(pointers(g)))
       fail("step after rejections: " + llvm::toString(std::move(e)));
     CHECK(opt->getStepCount() == 2, "the step after rejections did not count");
-    // found_inf is the step's argument, as in Optimizer: one left in the
-    // hyperparameters on one rank does not skip that rank's shard.
+    // found_inf is the step's argument, as in Optimizer: one set in the
+    // hyperparameters on one rank is refused on every rank (it skipped
+    // only that rank's shard), as is a changed step count.
+    before = m.hash();
     if (rank == last)
       opt->getHyperParameters().foundInf = 1;
-    if (llvm::Error e = opt->step(pointers(g)))
-      fail("step with found_inf in the hyperparameters: " +
-           llvm::toString(std::move(e)));
-    CHECK(opt->getStepCount() == 3, "the step did not count");
-    CHECK(m.hash() != before && allEqual(m.hash()),
-          "found_inf in one rank's hyperparameters skipped its shard");
+    expectSameError(opt->step(pointers(g)),
+                    llvm::formatv("sharded step 3 not taken: rank {0} of {1}: "
+                                  "the hyperparameters' foundInf is 1",
+                                  last, worldSize)
+                        .str(),
+                    "found_inf in one rank's hyperparameters");
+    opt->getHyperParameters().foundInf = 0;
+    if (rank == 0)
+      opt->getHyperParameters().step = 10;
+    expectSameError(opt->step(pointers(g)),
+                    "the hyperparameters' step was changed from 1 to 10",
+                    "a changed step count on one rank");
+    opt->getHyperParameters().step = 1;
+    CHECK(opt->getStepCount() == 2, "a rejected step counted");
+    CHECK(m.hash() == before, "a rejected step wrote parameters");
   }
 }
 

@@ -62,8 +62,10 @@ static cl::opt<optim::Target>
 static cl::opt<std::string> chip("chip", cl::init("sm_90"),
                                  cl::desc("NVIDIA chip for --target=gpu"),
                                  cl::value_desc("sm_XY"), cl::cat(aotCategory));
-static cl::opt<bool> amsgrad("amsgrad", cl::desc("The AMSGrad variant"),
-                             cl::cat(aotCategory));
+static cl::opt<bool> amsgrad(
+    "amsgrad",
+    cl::desc("AMSGrad on (or off with =false); by default the preset's own"),
+    cl::cat(aotCategory));
 static cl::opt<bool> maximize("maximize",
                               cl::desc("Maximize the objective (g = -g)"),
                               cl::cat(aotCategory));
@@ -131,7 +133,8 @@ int main(int argc, char **argv) {
     return fail("the object and the header would both be written to '" +
                 output + "'");
   optim::PresetOptions options;
-  options.amsgrad = amsgrad;
+  if (amsgrad.getNumOccurrences()) // else the preset's own
+    options.amsgrad = amsgrad;
   options.maximize = maximize;
   optim::StepConfig config =
       optim::StepConfig::forPreset(preset, dtype, options);

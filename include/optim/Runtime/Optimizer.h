@@ -80,27 +80,33 @@ public:
                    double foundInf = 0.0);
 
   /// Learning-rate schedules: take effect at the next step, no recompile.
-  /// Without a group, every group's rate is set.
+  /// Without a group, every group's rate is set; a group index out of range
+  /// is an error.
   void setLearningRate(double lr);
-  void setLearningRate(size_t group, double lr) {
-    groups[group].hyper.lr = lr;
-  }
+  llvm::Error setLearningRate(size_t group, double lr);
+  /// NaN for a group index out of range.
   double getLearningRate(size_t group = 0) const {
-    return groups[group].hyper.lr;
+    return group < groups.size() ? groups[group].hyper.lr
+                                 : std::numeric_limits<double>::quiet_NaN();
   }
   /// A group's scalars, to change between steps (e.g. weight decay); they
-  /// are checked at the next step.
-  StepScalars &getHyperParameters(size_t group = 0) {
-    return groups[group].hyper;
+  /// are checked at the next step. The optimizer keeps the step count and
+  /// takes found_inf as step()'s argument, so `step` and `foundInf` must
+  /// stay as they are, and `maxGradNorm` is for groups created with
+  /// clipping: other edits of them are refused (verifyEdits). Null for a
+  /// group index out of range, as are the two below.
+  StepScalars *getHyperParameters(size_t group = 0) {
+    return group < groups.size() ? &groups[group].hyper : nullptr;
   }
-  const StepConfig &getConfig(size_t group = 0) const {
-    return groups[group].compiled->getConfig();
+  const StepConfig *getConfig(size_t group = 0) const {
+    return group < groups.size() ? &groups[group].compiled->getConfig()
+                                 : nullptr;
   }
   size_t getNumGroups() const { return groups.size(); }
   /// The compiled step of a group (shared by groups of equal
   /// configuration).
-  const CompiledStep &getCompiledStep(size_t group = 0) const {
-    return *groups[group].compiled;
+  const CompiledStep *getCompiledStep(size_t group = 0) const {
+    return group < groups.size() ? groups[group].compiled.get() : nullptr;
   }
 
   /// Steps taken so far.
@@ -118,19 +124,30 @@ public:
   /// Parameters in all groups.
   size_t getNumParams() const { return numParams; }
   /// Moment buffers of parameter `i` (all groups numbered in order; moment
-  /// element type).
-  const void *getExpAvg(size_t i) const { return locate(i).expAvg.get(); }
-  const void *getExpAvgSq(size_t i) const { return locate(i).expAvgSq.get(); }
+  /// element type); null for an index out of range.
+  const void *getExpAvg(size_t i) const {
+    const ParamState *state = locate(i);
+    return state ? state->expAvg.get() : nullptr;
+  }
+  const void *getExpAvgSq(size_t i) const {
+    const ParamState *state = locate(i);
+    return state ? state->expAvgSq.get() : nullptr;
+  }
   const void *getMaxExpAvgSq(size_t i) const {
-    return locate(i).maxExpAvgSq.get();
+    const ParamState *state = locate(i);
+    return state ? state->maxExpAvgSq.get() : nullptr;
   }
   /// With 8-bit moments (hasQuantizedMoments): the moments above are codes,
   /// and these their absmaxes (null otherwise).
   const float *getExpAvgAbsmax(size_t i) const {
-    return reinterpret_cast<const float *>(locate(i).expAvgAbsmax.get());
+    const ParamState *state = locate(i);
+    return state ? reinterpret_cast<const float *>(state->expAvgAbsmax.get())
+                 : nullptr;
   }
   const float *getExpAvgSqAbsmax(size_t i) const {
-    return reinterpret_cast<const float *>(locate(i).expAvgSqAbsmax.get());
+    const ParamState *state = locate(i);
+    return state ? reinterpret_cast<const float *>(state->expAvgSqAbsmax.get())
+                 : nullptr;
   }
 
   /// Serialises the step count and every moment buffer:
@@ -180,7 +197,8 @@ private:
   };
 
   Optimizer() = default;
-  const ParamState &locate(size_t i) const;
+  /// Parameter `i`'s state; null when out of range.
+  const ParamState *locate(size_t i) const;
   /// `grad(i)` is the gradient of parameter i (flat numbering).
   llvm::Error stepImpl(llvm::function_ref<const void *(size_t)> grad,
                        double foundInf);

@@ -38,6 +38,8 @@ public:
     scalars.weightDecay = value;
     return *this;
   }
+  /// AMSGrad on or off, whatever the preset's own (mindspore
+  /// ApplyAdamWithAmsgradV2 has it, the others do not).
   OptimizerOptions &amsgrad(bool on = true) {
     presetOptions.amsgrad = on;
     return *this;

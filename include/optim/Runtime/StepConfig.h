@@ -167,6 +167,14 @@ struct StepScalars {
   /// the compute type: no value the kernel uses becomes NaN or Inf before
   /// it reaches the element loop.
   llvm::Error verify(const StepConfig &config) const;
+
+  /// For the scalars of an optimizer, which a user may edit between steps:
+  /// the optimizer keeps the step count (its first step is `firstStep`) and
+  /// takes found_inf as the step's argument, so these must be unchanged,
+  /// and the clipping bound may be set only if `config` clips (each edit
+  /// was ignored silently before). The rest is verify's, on the scalars of
+  /// the step.
+  llvm::Error verifyEdits(const StepConfig &config, int64_t firstStep) const;
 };
 
 /// The most elements a parameter group (and so each parameter) may hold:

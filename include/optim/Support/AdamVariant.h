@@ -87,7 +87,9 @@ enum class Preset {
 
 /// The user-facing switches a preset leaves open.
 struct PresetOptions {
-  bool amsgrad = false;
+  /// Unset: the preset's own (on for mindspore ApplyAdamWithAmsgradV2, off
+  /// for the others). Set, it wins: AMSGrad combines with every preset.
+  std::optional<bool> amsgrad;
   bool maximize = false;
   /// MXNet's `correct_bias`; false selects no bias correction.
   bool correctBias = true;

@@ -223,6 +223,8 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
       return error;
     if (llvm::Error error = hyper.verify(config))
       return error;
+    if (llvm::Error error = hyper.verifyEdits(config, hyper.step))
+      return error;
     if (params.empty())
       return llvm::createStringError("the parameter group is empty");
     std::vector<int64_t> sizes;
@@ -336,8 +338,9 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
   int64_t t = firstStep + stepCount;
   StepScalars s = hyper;
   s.step = t;
-  // As in Optimizer, the argument is the step's found_inf: the ranks agree
-  // on it below, and a step that runs has none.
+  // The argument is the step's found_inf (verifyEdits refuses one in the
+  // hyperparameters): the ranks agree on it below, and a step that runs
+  // has none.
   s.foundInf = 0.0;
   if (config.variant.stochasticRounding)
     s.roundingOffset = uint64_t(t); // As Optimizer: afresh each step.
@@ -372,6 +375,8 @@ llvm::Error ShardedOptimizer::step(llvm::ArrayRef<const void *> grads,
     if (std::isnan(foundInf))
       return llvm::createStringError("found_inf is NaN");
     if (llvm::Error error = checkNextStepCount(t))
+      return error;
+    if (llvm::Error error = hyper.verifyEdits(config, firstStep))
       return error;
     return s.verify(config);
   };

@@ -202,7 +202,7 @@ TEST(GradNormClip, BadInputIsAnErrorAndWritesNothing) {
   auto opt = Optimizer::create(getCompiler(), AdamWOptions().maxGradNorm(1.0),
                                {TensorView(w)});
   ASSERT_TRUE(bool(opt)) << llvm::toString(opt.takeError());
-  (*opt)->getHyperParameters().maxGradNorm = std::nan("");
+  (*opt)->getHyperParameters()->maxGradNorm = std::nan("");
   expectError((*opt)->step({ConstTensorView(g)}), "max_grad_norm must not be NaN");
   EXPECT_EQ((*opt)->getStepCount(), 0);
   EXPECT_EQ(std::memcmp(w.data(), before.data(), w.size() * 4), 0);

@@ -58,8 +58,8 @@ TEST(OptimizerGroups, EachGroupStepsWithItsOwnHyperparameters) {
   ASSERT_EQ((*opt)->getNumGroups(), 2u);
   ASSERT_EQ((*opt)->getNumParams(), 2u);
   // One configuration, one compiled step: the scalars differ, not the code.
-  EXPECT_EQ(&(*opt)->getCompiledStep(0), &(*opt)->getCompiledStep(1));
-  EXPECT_EQ((*opt)->getHyperParameters(1).weightDecay, 0.0);
+  EXPECT_EQ((*opt)->getCompiledStep(0), (*opt)->getCompiledStep(1));
+  EXPECT_EQ((*opt)->getHyperParameters(1)->weightDecay, 0.0);
   uint64_t compiles = getCompiler().getCacheStats().compiles;
   uint64_t misses = getCompiler().getCacheStats().misses;
 
@@ -69,7 +69,7 @@ TEST(OptimizerGroups, EachGroupStepsWithItsOwnHyperparameters) {
       gw[i] = std::cos(0.2 * i + t);
     for (size_t i = 0; i < gb.size(); ++i)
       gb[i] = 0.1 * t - 0.05 * i;
-    (*opt)->setLearningRate(0, 1e-2 / t);
+    ASSERT_FALSE(bool((*opt)->setLearningRate(0, 1e-2 / t)));
     ASSERT_FALSE(
         bool((*opt)->step({ConstTensorView(gw), ConstTensorView(gb)})));
     StepScalars sw = decayed.getScalars(), sb = plain.getScalars();
@@ -101,7 +101,7 @@ TEST(OptimizerGroups, GroupsMayDifferInConfiguration) {
       getCompiler(),
       {ParamGroup({w}, AdamWOptions().lr(1e-2)),
        ParamGroup({b}, AdamOptions().lr(1e-2).weightDecay(0.5).amsgrad())}));
-  EXPECT_NE(&opt->getCompiledStep(0), &opt->getCompiledStep(1));
+  EXPECT_NE(opt->getCompiledStep(0), opt->getCompiledStep(1));
   EXPECT_EQ(opt->getMaxExpAvgSq(0), nullptr);
   ASSERT_NE(opt->getMaxExpAvgSq(1), nullptr);
   ASSERT_FALSE(bool(opt->step({gw.data(), gb.data()})));
@@ -130,12 +130,12 @@ TEST(OptimizerGroups, ABadGroupLeavesEveryGroupUnchanged) {
   std::string state = opt->exportState();
   std::vector<float> w0 = w, b0 = b;
 
-  opt->getHyperParameters(1).lr = std::numeric_limits<double>::quiet_NaN();
+  opt->getHyperParameters(1)->lr = std::numeric_limits<double>::quiet_NaN();
   expectError(opt->step({gw.data(), gb.data()}), "group #1");
-  opt->getHyperParameters(1).lr = 1e-3;
-  opt->getHyperParameters(1).beta2 = 1.5;
+  opt->getHyperParameters(1)->lr = 1e-3;
+  opt->getHyperParameters(1)->beta2 = 1.5;
   expectError(opt->step({gw.data(), gb.data()}), "beta2");
-  opt->getHyperParameters(1).beta2 = 0.999;
+  opt->getHyperParameters(1)->beta2 = 0.999;
   // A gradient of the second group that is the first group's parameter.
   expectError(opt->step({gw.data(), w.data()}),
               "buffers overlap: param of group #0 param #0 and grad of group "
@@ -201,7 +201,7 @@ TEST(OptimizerGroups, TypedViewsAreChecked) {
   std::vector<float> gf(16, 0.5f);
   auto opt = llvm::cantFail(Optimizer::create(
       getCompiler(), AdamWOptions().paramType(ElementType::f64), {w}));
-  EXPECT_EQ(opt->getConfig().paramType, ElementType::f64);
+  EXPECT_EQ(opt->getConfig()->paramType, ElementType::f64);
   expectError(opt->step({ConstTensorView(gf)}),
               "param #0: the gradient's elements are f32, the parameter's "
               "f64");
@@ -240,4 +240,111 @@ TEST(OptimizerGroups, OptionsFollowTorchDefaults) {
   EXPECT_TRUE(adam.getConfig().fastMath);
   EXPECT_EQ(adam.getConfig().variant.weightDecay, WeightDecayMode::l2);
   EXPECT_EQ(AdamOptions().firstStep(7).getScalars().step, 7);
+}
+
+// An explicit amsgrad wins over a preset's own, which decides when unset.
+// (The presets that fix AMSGrad used to overwrite the request silently.)
+TEST(OptimizerGroups, AnExplicitAmsgradWinsOverThePreset) {
+  auto amsgradOf = [](const OptimizerOptions &options) {
+    return options.getConfig().variant.amsgrad;
+  };
+  EXPECT_FALSE(amsgradOf(OptimizerOptions(Preset::MXNetAdamW)));
+  EXPECT_TRUE(amsgradOf(OptimizerOptions(Preset::MXNetAdamW).amsgrad()));
+  EXPECT_TRUE(
+      amsgradOf(OptimizerOptions(Preset::MindSporeAdamWeightDecay).amsgrad()));
+  EXPECT_TRUE(
+      amsgradOf(OptimizerOptions(Preset::MindSporeApplyAdamWithAmsgradV2)));
+  EXPECT_FALSE(
+      amsgradOf(OptimizerOptions(Preset::MindSporeApplyAdamWithAmsgradV2)
+                    .amsgrad(false)));
+}
+
+// Group and parameter indices out of range: an error, NaN or null, never
+// out-of-bounds accesses (they were unchecked, or report_fatal_error).
+TEST(OptimizerGroups, IndicesOutOfRangeAreErrorsOrNull) {
+  std::vector<float> w(100, 1.0f);
+  auto opt =
+      llvm::cantFail(Optimizer::create(getCompiler(), AdamWOptions(), {w}));
+  ASSERT_EQ(opt->getNumGroups(), 1u);
+  llvm::Error error = opt->setLearningRate(1, 0.5);
+  ASSERT_TRUE(bool(error));
+  EXPECT_EQ(llvm::toString(std::move(error)),
+            "group #1 does not exist (the optimizer has 1)");
+  EXPECT_EQ(opt->getLearningRate(0), 1e-3);
+  EXPECT_TRUE(std::isnan(opt->getLearningRate(3)));
+  EXPECT_EQ(opt->getHyperParameters(1), nullptr);
+  EXPECT_EQ(opt->getConfig(1), nullptr);
+  EXPECT_EQ(opt->getCompiledStep(1), nullptr);
+  EXPECT_NE(opt->getExpAvg(0), nullptr);
+  EXPECT_EQ(opt->getExpAvg(1), nullptr);
+  EXPECT_EQ(opt->getExpAvgSq(7), nullptr);
+  EXPECT_EQ(opt->getMaxExpAvgSq(7), nullptr);
+  EXPECT_EQ(opt->getExpAvgAbsmax(7), nullptr);
+  EXPECT_EQ(opt->getExpAvgSqAbsmax(7), nullptr);
+}
+
+// The optimizer keeps the step count and takes found_inf as step()'s
+// argument, and clips only if created to: edits of those scalars are
+// refused, with nothing written (they were ignored silently).
+TEST(OptimizerGroups, EditsOfScalarsTheOptimizerKeepsAreRefused) {
+  std::vector<float> w(100, 1.0f), g(100, 0.5f);
+  auto opt =
+      llvm::cantFail(Optimizer::create(getCompiler(), AdamWOptions(), {w}));
+  llvm::cantFail(opt->step({g.data()}));
+  std::vector<float> before = w;
+  StepScalars &hyper = *opt->getHyperParameters();
+  hyper.step = 1000;
+  expectError(opt->step({g.data()}),
+              "the hyperparameters' step was changed from 1 to 1000");
+  hyper.step = 1;
+  hyper.foundInf = 1;
+  expectError(opt->step({g.data()}),
+              "the hyperparameters' foundInf is 1: pass found_inf as the "
+              "step's argument");
+  hyper.foundInf = 0;
+  hyper.maxGradNorm = 1e-6;
+  expectError(opt->step({g.data()}),
+              "maxGradNorm is 1e-06, but the optimizer was created without "
+              "global-norm clipping");
+  hyper.maxGradNorm = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(w, before);
+  EXPECT_EQ(opt->getStepCount(), 1);
+  llvm::cantFail(opt->step({g.data()}));
+  EXPECT_EQ(opt->getStepCount(), 2);
+  // At creation too.
+  StepScalars edited = AdamWOptions().getScalars();
+  edited.maxGradNorm = 1.0;
+  expectCreateError(
+      Optimizer::create(getCompiler(),
+                        {ParamGroup({w}, AdamWOptions().getConfig(), edited)}),
+      "created without global-norm clipping");
+}
+
+// A step that a non-finite norm skips (setSkipNonfiniteNorm) still checks
+// every group's scalars first: a bad group is an error either way.
+TEST(OptimizerGroups, ASkippedStepStillChecksEveryGroup) {
+  std::vector<float> w(64, 1.0f), b(8, 1.0f);
+  std::vector<float> gw(64, std::numeric_limits<float>::infinity());
+  std::vector<float> gb(8, 0.5f);
+  auto opt = llvm::cantFail(Optimizer::create(
+      getCompiler(), {ParamGroup({w}, AdamWOptions().maxGradNorm(1.0)),
+                      ParamGroup({b}, AdamWOptions())}));
+  opt->setSkipNonfiniteNorm(true);
+  llvm::cantFail(opt->step({gw.data(), gb.data()}));
+  EXPECT_EQ(opt->getStepCount(), 0); // skipped: the norm is infinite
+  opt->getHyperParameters(1)->lr = -1;
+  expectError(opt->step({gw.data(), gb.data()}), "group #1: lr");
+}
+
+// The last norm belongs to the state it was computed for: NaN again after
+// a checkpoint is restored.
+TEST(OptimizerGroups, RestoredStateHasNoLastNorm) {
+  std::vector<float> w(64, 1.0f), g(64, 0.5f);
+  auto opt = llvm::cantFail(
+      Optimizer::create(getCompiler(), AdamWOptions().maxGradNorm(1.0), {w}));
+  std::string fresh = opt->exportState();
+  llvm::cantFail(opt->step({g.data()}));
+  EXPECT_EQ(opt->getLastGradNorm(), 4.0); // 0.5 * sqrt(64)
+  llvm::cantFail(opt->importState(fresh));
+  EXPECT_TRUE(std::isnan(opt->getLastGradNorm()));
 }
