@@ -155,6 +155,11 @@ int main(int argc, char **argv) {
     if (out.temp)
       consumeError(out.temp->discard());
   };
+  // A rename over a directory fails: found before anything is renamed, so
+  // that an existing object is not replaced by one whose header is lost.
+  for (const std::string &path : {output.getValue(), header.getValue()})
+    if (!path.empty() && sys::fs::is_directory(path))
+      return fail("cannot write " + path + ": it is a directory");
   Error error = writeTemp(objectOut, *object);
   if (!error && !header.empty())
     error = writeTemp(headerOut, optim::Compiler::getAotHeader(config));
