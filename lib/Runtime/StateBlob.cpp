@@ -131,6 +131,14 @@ llvm::Error detail::writeFileAtomically(llvm::StringRef path,
 }
 
 llvm::Expected<std::string> detail::readWholeFile(llvm::StringRef path) {
+  // A FIFO would block until a writer comes, a device (/dev/zero) read
+  // without end: only regular files are state files.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file)
+    return llvm::createStringError(
+        std::make_error_code(std::errc::invalid_argument),
+        "cannot read " + path + ": not a regular file");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)

@@ -17,6 +17,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <sys/stat.h>
+
 using namespace optim;
 
 namespace {
@@ -473,6 +475,13 @@ TEST(OptimizerStateFile, BadFilesAreRejectedAndChangeNothing) {
   };
 
   expectRejected(dir.file("missing.state"), "cannot read");
+  // Not regular files: a FIFO blocked the read forever, a directory or a
+  // device is no state either.
+  std::string fifo = dir.file("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expectRejected(fifo, "not a regular file");
+  expectRejected(dir.file(""), "not a regular file");
+  expectRejected("/dev/zero", "not a regular file");
   expectRejected(variant("empty", ""), "not an optim state blob");
   std::string corrupt = blob;
   corrupt[corrupt.size() / 2] ^= 0x04;
