@@ -79,6 +79,11 @@ int main(int argc, char **argv) {
       !check(hidden >= 1 && hidden <= 65536,
              "--hidden must be in [1, 65536]") ||
       !check(batch >= 1 && batch <= 65536, "--batch must be in [1, 65536]") ||
+      // The activations hold batch x hidden floats, a few times over: 2^24
+      // keeps each under 64 MiB (the product of two allowed values could
+      // ask for 16 GiB, and allocating it aborted).
+      !check(int64_t(hidden) * batch <= (int64_t(1) << 24),
+             "--hidden times --batch must be at most 2^24") ||
       !check(peakLr > 0 && std::isfinite(peakLr),
              "--lr must be positive and finite") ||
       !check(numThreads <= 1024, "--num-threads must be at most 1024") ||
