@@ -40,4 +40,11 @@ run("build the consumer" ${CMAKE_COMMAND} --build "${WORK}/build")
 run("run the consumer" ${CMAKE_COMMAND} -E env
   OPTIM_CACHE_DIR=${WORK}/kernel-cache "${WORK}/build/adamw-consumer")
 message(STATUS "${last_output}")
+run("run the dialect consumer" "${WORK}/build/dialect-consumer")
+message(STATUS "${last_output}")
+if(EXISTS "${WORK}/build/mpi-consumer")
+  run("run the MPI consumer" ${CMAKE_COMMAND} -E env
+    OPTIM_CACHE_DIR=${WORK}/kernel-cache "${WORK}/build/mpi-consumer")
+  message(STATUS "${last_output}")
+endif()
 run("the installed optim-opt" "${prefix}/bin/optim-opt" --version)
