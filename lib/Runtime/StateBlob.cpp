@@ -12,8 +12,11 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
+
+#include <unistd.h>
 
 using namespace ::optim;
 
@@ -113,9 +116,15 @@ llvm::Error detail::writeFileAtomically(llvm::StringRef path,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << data;
+    // On disk before the rename: otherwise a power loss (not just a crash)
+    // may leave the new name on an empty or partial file.
+    os.flush();
+    std::error_code synced;
+    if (!os.has_error() && ::fsync(fd) != 0)
+      synced = std::error_code(errno, std::generic_category());
     os.close();
-    if (os.has_error()) {
-      std::error_code ec = os.error();
+    if (os.has_error() || synced) {
+      std::error_code ec = os.has_error() ? os.error() : synced;
       os.clear_error();
       llvm::sys::fs::remove(temp);
       return llvm::createStringError(ec, "cannot write " + temp + ": " +
