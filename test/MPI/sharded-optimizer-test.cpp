@@ -659,6 +659,36 @@ void checkCheckpoints(Compiler &compiler, Communicator &comm,
         "steps taken: beyond the largest step count",
         "checkpoint of too many steps");
   }
+  // Shards of two runs: a second run, identical to the first up to its
+  // checkpoint, saved its own; one rank restoring it is refused on every
+  // rank (each shard was consistent alone). Re-sharding refuses them too.
+  {
+    Model<float> twin;
+    auto other = unwrap(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                                 twin.refs(), options),
+                        "create");
+    stepsWith(*other, twin, 1, 3, rank);
+    std::string otherBlob = other->exportState();
+    Model<float> fresh = saved;
+    auto restored =
+        unwrap(ShardedOptimizer::create(compiler, comm, config, hyper,
+                                        fresh.refs(), options),
+               "create");
+    expectSameError(
+        restored->importState(rank == worldSize - 1 ? otherBlob : blob),
+        "the ranks' checkpoints come from different runs",
+        "shards of two runs");
+    CHECK(restored->getStepCount() == 0, "a refused import changed the count");
+    std::vector<std::string> mine = gatherBlobs(blob),
+                             theirs = gatherBlobs(otherBlob);
+    if (worldSize > 1) {
+      std::vector<llvm::StringRef> mixed(mine.begin(), mine.end());
+      mixed.back() = theirs.back();
+      expectSameError(restored->importState(mixed),
+                      "the shards come from different checkpoints",
+                      "re-sharding shards of two runs");
+    }
+  }
   // Another parameter list of the same total size: refused (its moments
   // would be read as the wrong tensors').
   {

@@ -68,10 +68,12 @@ MpiCommunicator::create(MPI_Comm parent) {
   // Errors on our communicator come back as codes (the default,
   // MPI_ERRORS_ARE_FATAL, aborts the job).
   int rank = 0, size = 0;
-  if (llvm::Error error = check(
-          MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN),
-          "MPI_Comm_set_errhandler"))
+  if (llvm::Error error =
+          check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN),
+                "MPI_Comm_set_errhandler")) {
+    MPI_Comm_free(&comm);
     return std::move(error);
+  }
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   return std::unique_ptr<MpiCommunicator>(

@@ -31,6 +31,7 @@ namespace {
 struct Verdict {
   int64_t failed;
   int64_t steps;
+  uint64_t runId;
   char message[kMessageBytes];
 };
 
@@ -56,10 +57,11 @@ llvm::Error firstFailure(llvm::ArrayRef<T> all, llvm::StringRef doing) {
   return llvm::Error::success();
 }
 
-Verdict makeVerdict(llvm::Error local, int64_t steps) {
+Verdict makeVerdict(llvm::Error local, int64_t steps, uint64_t runId = 0) {
   Verdict verdict;
   std::memset(&verdict, 0, sizeof(verdict));
   verdict.steps = steps;
+  verdict.runId = runId;
   if (local) {
     verdict.failed = 1;
     copyMessage(verdict.message, llvm::toString(std::move(local)));
@@ -69,7 +71,8 @@ Verdict makeVerdict(llvm::Error local, int64_t steps) {
 } // namespace
 
 llvm::Error optim::distributed::agreeOnCreation(Communicator &comm,
-                                                const RankReport &report) {
+                                                const RankReport &report,
+                                                uint64_t &runId) {
   auto all = gatherRecords(comm, report);
   if (!all)
     return all.takeError();
@@ -113,6 +116,7 @@ llvm::Error optim::distributed::agreeOnCreation(Communicator &comm,
       return differ("the initial parameter values",
                     " (initialise them identically, e.g. broadcast rank 0's)");
   }
+  runId = first.runId;
   return llvm::Error::success();
 }
 
@@ -159,21 +163,28 @@ llvm::Error optim::distributed::agreeOnOutcome(Communicator &comm,
 }
 
 llvm::Error optim::distributed::agreeOnImport(Communicator &comm,
-                                              llvm::Error local,
-                                              int64_t steps) {
-  auto all = gatherRecords(comm, makeVerdict(std::move(local), steps));
+                                              llvm::Error local, int64_t steps,
+                                              uint64_t runId) {
+  auto all = gatherRecords(comm, makeVerdict(std::move(local), steps, runId));
   if (!all)
     return all.takeError();
   llvm::ArrayRef<Verdict> verdicts = *all;
   constexpr llvm::StringLiteral doing = "sharded optimizer state not loaded";
   if (llvm::Error error = firstFailure(verdicts, doing))
     return error;
-  for (auto [rank, v] : llvm::enumerate(verdicts))
+  for (auto [rank, v] : llvm::enumerate(verdicts)) {
     if (v.steps != verdicts.front().steps)
       return llvm::createStringError(
           llvm::formatv("{0}: the ranks' checkpoints are of different steps "
                         "(rank 0 after {1} steps, rank {2} after {3})",
                         doing, verdicts.front().steps, rank, v.steps)
               .str());
+    if (v.runId != verdicts.front().runId)
+      return llvm::createStringError(
+          llvm::formatv("{0}: the ranks' checkpoints come from different "
+                        "runs (rank 0's and rank {1}'s)",
+                        doing, rank)
+              .str());
+  }
   return llvm::Error::success();
 }

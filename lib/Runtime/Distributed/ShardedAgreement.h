@@ -41,6 +41,8 @@ struct RankReport {
   uint64_t valuesHash;
   int64_t numParams;
   int64_t totalElements;
+  /// A random number of each rank's; rank 0's names the run (checkpoints).
+  uint64_t runId;
   int32_t reduction;
   int32_t failed;
   /// The error when `failed`, else the configuration key (for messages).
@@ -48,8 +50,10 @@ struct RankReport {
 };
 
 /// All-gathers the reports; returns the first failing rank's error, or the
-/// first disagreement with rank 0, on every rank alike.
-llvm::Error agreeOnCreation(Communicator &comm, const RankReport &report);
+/// first disagreement with rank 0, on every rank alike. On success `runId`
+/// is rank 0's.
+llvm::Error agreeOnCreation(Communicator &comm, const RankReport &report,
+                            uint64_t &runId);
 
 struct StepVerdict {
   /// Some rank passed a non-zero found_inf: every rank skips the step.
@@ -68,10 +72,10 @@ llvm::Error agreeOnStep(Communicator &comm, llvm::Error local,
 llvm::Error agreeOnOutcome(Communicator &comm, llvm::Error local,
                            llvm::StringRef doing);
 
-/// For checkpoints: the ranks' verdicts and the step counts they would
-/// restore, which must be equal.
-llvm::Error agreeOnImport(Communicator &comm, llvm::Error local,
-                          int64_t steps);
+/// For checkpoints: the ranks' verdicts and the step counts and runs they
+/// would restore, which must be equal.
+llvm::Error agreeOnImport(Communicator &comm, llvm::Error local, int64_t steps,
+                          uint64_t runId);
 
 } // namespace distributed
 } // namespace optim

@@ -39,6 +39,7 @@ uint64_t hashSizes(llvm::ArrayRef<int64_t> sizes) {
 /// blob.
 struct ShardedOptimizer::ParsedShard {
   int64_t worldSize = 0, rank = 0, shardElements = 0, steps = 0;
+  uint64_t runId = 0;
   llvm::StringRef moments[3];
   llvm::StringRef absmaxes[2];
 };
@@ -46,10 +47,10 @@ struct ShardedOptimizer::ParsedShard {
 std::string ShardedOptimizer::exportState() const {
   const StepConfig &config = compiled->getConfig();
   std::string blob =
-      llvm::formatv("{0}{1} {2} {3} {4} {5} {6} {7} {8} {9:x-}\n", kMagic,
-                    kVersion, config.key(), layout.worldSize, layout.rank,
-                    layout.totalElements, layout.shardElements, stepCount,
-                    sizes.size(), hashSizes(sizes))
+      llvm::formatv("{0}{1} {2} {3} {4} {5} {6} {7} {8} {9:x-} {10:x-}\n",
+                    kMagic, kVersion, config.key(), layout.worldSize,
+                    layout.rank, layout.totalElements, layout.shardElements,
+                    stepCount, sizes.size(), hashSizes(sizes), runId)
           .str();
   for (const Storage *buffer : {&expAvg, &expAvgSq, &maxExpAvgSq})
     if (buffer->get())
@@ -75,13 +76,14 @@ llvm::Error ShardedOptimizer::parseShard(llvm::StringRef blob,
   header.split(fields, ' ');
   int64_t total = 0, numTensors = 0;
   uint64_t sizesHash = 0;
-  if (fields.size() != 9 || fields[2].getAsInteger(10, out.worldSize) ||
+  if (fields.size() != 10 || fields[2].getAsInteger(10, out.worldSize) ||
       fields[3].getAsInteger(10, out.rank) ||
       fields[4].getAsInteger(10, total) ||
       fields[5].getAsInteger(10, out.shardElements) ||
       fields[6].getAsInteger(10, out.steps) ||
       fields[7].getAsInteger(10, numTensors) ||
-      fields[8].getAsInteger(16, sizesHash))
+      fields[8].getAsInteger(16, sizesHash) ||
+      fields[9].getAsInteger(16, out.runId))
     return llvm::createStringError("malformed sharded state header");
   if (fields[1] != config.key())
     return llvm::createStringError(
@@ -199,10 +201,11 @@ ShardedOptimizer::importState(llvm::ArrayRef<llvm::StringRef> blobs) {
     const ParsedShard &first = shards.front();
     std::vector<bool> seen(first.worldSize, false);
     for (const ParsedShard &shard : shards) {
-      if (shard.worldSize != first.worldSize || shard.steps != first.steps)
+      if (shard.worldSize != first.worldSize || shard.steps != first.steps ||
+          shard.runId != first.runId)
         return llvm::createStringError(
-            "the shards come from different checkpoints (rank counts or "
-            "steps differ)");
+            "the shards come from different checkpoints (runs, rank counts "
+            "or steps differ)");
       if (seen[shard.rank])
         return llvm::createStringError(
             llvm::formatv("rank {0}'s shard is given twice", shard.rank)
@@ -224,7 +227,9 @@ ShardedOptimizer::importState(llvm::ArrayRef<llvm::StringRef> blobs) {
 llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
                                            llvm::Error local) {
   int64_t steps = local ? 0 : shards.front().steps;
-  if (llvm::Error error = agreeOnImport(comm, std::move(local), steps))
+  uint64_t savedRun = local ? 0 : shards.front().runId;
+  if (llvm::Error error =
+          agreeOnImport(comm, std::move(local), steps, savedRun))
     return error;
 
   // Every rank accepted: copy the overlaps of the saved shards with this
@@ -287,5 +292,7 @@ llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
                   blocks * sizeof(float));
   }
   stepCount = steps;
+  // The restored run goes on: its later checkpoints mix with its earlier.
+  runId = savedRun;
   return llvm::Error::success();
 }

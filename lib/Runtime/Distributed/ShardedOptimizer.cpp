@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 
 using namespace ::optim;
 using namespace ::optim::distributed;
@@ -292,6 +293,9 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
   report.totalElements = static_cast<int64_t>(totalElements);
   report.sizesHash = hashWords(sizes);
   report.reduction = static_cast<int32_t>(options.reduction);
+  // The run's name in its checkpoints: shards of two runs do not mix.
+  std::random_device entropy;
+  report.runId = (uint64_t(entropy()) << 32) ^ entropy();
   if (local) {
     report.failed = 1;
     copyMessage(report.message, llvm::toString(std::move(local)));
@@ -306,11 +310,13 @@ ShardedOptimizer::create(Compiler &compiler, Communicator &comm,
     report.valuesHash = hashWords(values);
     copyMessage(report.message, config.key());
   }
-  if (llvm::Error error = agreeOnCreation(comm, report))
+  uint64_t runId = 0;
+  if (llvm::Error error = agreeOnCreation(comm, report, runId))
     return std::move(error);
 
   std::unique_ptr<ShardedOptimizer> optimizer(new ShardedOptimizer(
       std::move(compiled), comm, hyper, std::move(params), layout, options));
+  optimizer->runId = runId;
   // A rank that cannot allocate its shard tells the others, which would
   // otherwise wait for it in their first step.
   if (llvm::Error error = agreeOnOutcome(comm, optimizer->allocate(),

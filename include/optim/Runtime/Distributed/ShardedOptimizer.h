@@ -171,7 +171,8 @@ public:
   /// This rank's shard of the state:
   ///
   ///   optim-sharded-state-v2 <config key> <ranks> <rank> <elements>
-  ///       <shard elements> <steps taken> <tensors> <sizes' xxh3, hex>\n
+  ///       <shard elements> <steps taken> <tensors> <sizes' xxh3, hex>
+  ///       <run, hex>\n
   ///   <exp_avg> <exp_avg_sq> [<max_exp_avg_sq>]   (S raw moment elements;
   ///       with 8-bit moments the buffers as getExpAvg() describes them,
   ///       then the two absmax arrays)
@@ -180,7 +181,8 @@ public:
   /// Collective: restores the shard exportState wrote on this rank with the
   /// same number of ranks. Rejects another format, a damaged blob, another
   /// configuration, tensor count or sizes, number of ranks or rank, moments no
-  /// step produces, and checkpoints of different steps on different ranks;
+  /// step produces, and checkpoints of different steps or runs on different
+  /// ranks;
   /// if any rank rejects, every rank returns the same error and nothing
   /// changes anywhere.
   llvm::Error importState(llvm::StringRef blob);
@@ -238,6 +240,9 @@ private:
   uint64_t firstTensor = 0, firstElement = 0;
   int64_t firstStep;
   int64_t stepCount = 0;
+  /// Names the run in checkpoints (rank 0's random number at creation, or
+  /// the restored checkpoint's): ranks restoring shards of two runs refuse.
+  uint64_t runId = 0;
   double lastGradNorm = std::numeric_limits<double>::quiet_NaN();
   ShardedTimings timings;
 };
