@@ -785,7 +785,8 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
      << "/* This step reads: lr, beta1, beta2, eps";
   if (v.weightDecay != WeightDecayMode::none)
     os << ", weight_decay";
-  os << (v.givenPowers ? ", beta1_power, beta2_power" : ", step");
+  if (v.biasCorrection != BiasCorrection::none)
+    os << (v.givenPowers ? ", beta1_power, beta2_power" : ", step");
   if (v.rescaleGrad)
     os << ", rescale_grad";
   if (v.clipGradient)
@@ -827,7 +828,8 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
        << "void optimCudaClearError(void);\n\n"
        << "/* One step over `rows` tensors of `total` elements in all (the "
           "sum of the\n   rows' counts; rows >= 1): 0, or -1 with "
-          "optimCudaLastError() saying\n   what failed (load, launch, ...). */\n"
+          "optimCudaLastError() saying\n   what failed (load, launch, ...). "
+          "*/\n"
        << "static inline int optim_step_run(void *device_table, int64_t rows,\n"
        << "                                 int64_t total, double *scalars) "
           "{\n"

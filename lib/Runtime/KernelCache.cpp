@@ -147,6 +147,9 @@ llvm::Error KernelCache::store(llvm::StringRef configKey,
     return llvm::createStringError(ec, "cannot create the kernel cache " +
                                            directory + ": " + ec.message());
   // Concurrent writers each publish a whole entry; the last one wins.
-  return detail::writeFileAtomically(
-      getEntryPath(configKey), encodeEntry(makeKey(configKey), object));
+  // An entry lost to a power failure fails its checksum and is compiled
+  // again: no fsync.
+  return detail::writeFileAtomically(getEntryPath(configKey),
+                                     encodeEntry(makeKey(configKey), object),
+                                     /*sync=*/false);
 }

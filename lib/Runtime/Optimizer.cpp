@@ -473,7 +473,7 @@ llvm::Error Optimizer::importState(llvm::StringRef blob) {
 }
 
 llvm::Error Optimizer::saveState(llvm::StringRef path) const {
-  return detail::writeFileAtomically(path, exportState());
+  return detail::writeFileAtomically(path, exportState(), /*sync=*/true);
 }
 
 llvm::Error Optimizer::loadState(llvm::StringRef path) {

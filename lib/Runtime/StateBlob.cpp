@@ -104,7 +104,7 @@ llvm::Error detail::checkMomentValues(llvm::StringRef bytes, size_t momentSize,
 }
 
 llvm::Error detail::writeFileAtomically(llvm::StringRef path,
-                                        llvm::StringRef data) {
+                                        llvm::StringRef data, bool sync) {
   // In the same directory, so that the rename stays within one file system.
   int fd;
   llvm::SmallString<128> temp;
@@ -116,11 +116,9 @@ llvm::Error detail::writeFileAtomically(llvm::StringRef path,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << data;
-    // On disk before the rename: otherwise a power loss (not just a crash)
-    // may leave the new name on an empty or partial file.
     os.flush();
     std::error_code synced;
-    if (!os.has_error() && ::fsync(fd) != 0)
+    if (sync && !os.has_error() && ::fsync(fd) != 0)
       synced = std::error_code(errno, std::generic_category());
     os.close();
     if (os.has_error() || synced) {

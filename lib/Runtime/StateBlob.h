@@ -40,8 +40,11 @@ llvm::Error checkMomentValues(llvm::StringRef bytes, size_t momentSize,
 
 /// Writes `data` to a unique temporary file beside `path`, then renames it
 /// over `path`: readers (and a crash) see the old file or the new one,
-/// never a part.
-llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef data);
+/// never a part. With `sync` the data is on disk before the rename, so a
+/// power loss does not leave the new name on a partial file either (state
+/// files; the kernel cache's checksummed entries need not pay for it).
+llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef data,
+                                bool sync);
 
 /// The whole of the file at `path`.
 llvm::Expected<std::string> readWholeFile(llvm::StringRef path);

@@ -30,7 +30,14 @@ WorkerPool::create(unsigned numThreads) {
         llvm::formatv("{0} threads requested; at most {1} are supported",
                       numThreads, kMaxThreads)
             .str());
-  std::shared_ptr<WorkerPool> pool(new WorkerPool());
+  // A forked child has none of the workers, and the synchronisation state
+  // still counts them (a condition variable's waiters, a mutex some worker
+  // held at the fork): destroying the pool there would wait forever, so the
+  // child leaves it alone.
+  std::shared_ptr<WorkerPool> pool(new WorkerPool(), [](WorkerPool *pool) {
+    if (getpid() == pool->owner)
+      delete pool;
+  });
   pool->owner = getpid();
   if (numThreads > 1)
     pool->workers.reserve(numThreads - 1);
@@ -55,10 +62,6 @@ void *WorkerPool::entry(void *worker) {
 }
 
 WorkerPool::~WorkerPool() {
-  // A forked child has none of the workers (and perhaps a mutex some thread
-  // held at the fork): joining them would wait forever.
-  if (getpid() != owner)
-    return;
   {
     std::lock_guard<std::mutex> lock(sleepMutex);
     stopping = true;

@@ -68,7 +68,8 @@ private:
   /// Started workers only; reserved up front, so the addresses passed to
   /// pthread_create stay valid.
   std::vector<Worker> workers;
-  /// The process that started the workers; a forked child runs tasks alone.
+  /// The process that started the workers; a forked child runs tasks alone
+  /// and never destroys the pool (create's deleter).
   pid_t owner = 0;
   std::mutex runMutex;
   std::mutex sleepMutex;

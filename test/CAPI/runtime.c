@@ -388,8 +388,8 @@ static void testErrors(OptimCompiler compiler) {
   expectError(optimStepConfigVerify(&badType), "paramType: 7",
               "unknown parameter type");
   OptimStepScalars unknownScalars = optimStepScalarsForPreset((OptimPreset)-3);
-  expectError(optimStepScalarsVerify(&config, &unknownScalars), "lr",
-              "scalars of an unknown preset");
+  expectError(optimStepScalarsVerify(&config, &unknownScalars),
+              "lr must not be NaN", "scalars of an unknown preset");
   optimStepDestroy(step);
 }
 

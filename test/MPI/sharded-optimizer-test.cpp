@@ -465,6 +465,15 @@ void checkMismatches(Compiler &compiler, Communicator &comm) {
                     "ranks disagree on the step's scalars",
                     "clipping bounds differ at step 1");
     CHECK(m.hash() == before, "a rejected step wrote parameters");
+    // The last norm belongs to the state it was computed with.
+    opt->getHyperParameters().maxGradNorm = hyper.maxGradNorm;
+    if (llvm::Error e = opt->step(pointers(gradient(m, rank, 1))))
+      fail("clipped step: " + llvm::toString(std::move(e)));
+    CHECK(std::isfinite(opt->getLastGradNorm()), "no norm after a step");
+    if (llvm::Error e = opt->importState(opt->exportState()))
+      fail("importState: " + llvm::toString(std::move(e)));
+    CHECK(std::isnan(opt->getLastGradNorm()),
+          "the last norm survived importState");
   }
   // Parameters that overlap (the same on every rank: each rank's shard is
   // disjoint, but together they would be updated twice), and element

@@ -113,8 +113,8 @@ public:
   int64_t getStepCount() const { return stepCount; }
   /// Global-norm clipping (OptimizerOptions::maxGradNorm): the norm of the
   /// last step's gradients over every group that clips, as
-  /// clip_grad_norm_ returns it (NaN before the first such step, and for a
-  /// step skipped by foundInf, which computes none).
+  /// clip_grad_norm_ returns it (NaN before the first such step, after
+  /// importState, and for a step skipped by foundInf, which computes none).
   double getLastGradNorm() const { return lastGradNorm; }
   /// Whether a step whose gradient norm is NaN or infinite is skipped (like
   /// a non-zero foundInf: nothing changes, the count does not advance)
@@ -170,10 +170,11 @@ public:
   llvm::Error importState(llvm::StringRef blob);
 
   /// exportState into the file at `path`, written atomically: a temporary
-  /// file beside it renamed over it, so a crash leaves the old file whole.
+  /// file beside it, synced to disk, renamed over it, so a crash leaves the
+  /// old file whole.
   llvm::Error saveState(llvm::StringRef path) const;
-  /// importState from the file at `path`, with its checks; on error
-  /// nothing changes.
+  /// importState from the regular file at `path` (a FIFO or a device is
+  /// refused), with its checks; on error nothing changes.
   llvm::Error loadState(llvm::StringRef path);
 
 private:

@@ -72,7 +72,7 @@ public:
   /// Global-norm clipping, as torch.nn.utils.clip_grad_norm_(params,
   /// max_norm) before the step: the gradients are scaled by
   /// min(1, max_norm / (norm + 1e-6)), the norm taken over every group that
-  /// clips (CPU steps).
+  /// clips.
   OptimizerOptions &maxGradNorm(double maxNorm) {
     clipNorm = true;
     scalars.maxGradNorm = maxNorm;

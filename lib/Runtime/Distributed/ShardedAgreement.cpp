@@ -111,7 +111,8 @@ llvm::Error optim::distributed::agreeOnCreation(Communicator &comm,
       return differ("the gradient reduction (sum or mean)");
     if (r.hyperHash != first.hyperHash)
       return differ("the hyperparameters (lr, betas, eps, weight decay, "
-                    "first step, preprocessing scalars)");
+                    "first step, preprocessing scalars, clipping bound, "
+                    "rounding seed and stream)");
     if (r.valuesHash != first.valuesHash)
       return differ("the initial parameter values",
                     " (initialise them identically, e.g. broadcast rank 0's)");
@@ -148,7 +149,8 @@ llvm::Error optim::distributed::agreeOnStep(Communicator &comm,
     return llvm::createStringError(
         doing + ": ranks disagree on the step's scalars (learning rate, "
                 "betas, eps, weight decay, step count, preprocessing "
-                "scalars): set the same values on every rank");
+                "scalars, clipping bound, rounding seed and stream): set "
+                "the same values on every rank");
   verdict.skip = values[1] != 0;
   return llvm::Error::success();
 }

@@ -292,6 +292,7 @@ llvm::Error ShardedOptimizer::commitShards(llvm::ArrayRef<ParsedShard> shards,
                   blocks * sizeof(float));
   }
   stepCount = steps;
+  lastGradNorm = std::numeric_limits<double>::quiet_NaN();
   // The restored run goes on: its later checkpoints mix with its earlier.
   runId = savedRun;
   return llvm::Error::success();

@@ -170,8 +170,9 @@ llvm::Error ShardedOptimizer::allocate() {
   return llvm::Error::success();
 }
 
-/// The parameters are updated in place, so no two may overlap. Each rank
-/// holds every parameter's address: all of them find the same overlap.
+/// The parameters are updated in place, so no two may overlap. (A rank
+/// that finds an overlap among its own buffers reports it through the
+/// creation's agreement, like any rank-local error.)
 static llvm::Error checkParamsDisjoint(llvm::ArrayRef<ShardedParam> params,
                                        unsigned paramSize) {
   struct Extent {

@@ -623,17 +623,25 @@ TEST(CompilerMisuse, AForkedChildStepsOnItsOwnThread) {
       Optimizer::create(*compiler, AdamWOptions(), {TensorView(forked)}));
   auto b = llvm::cantFail(
       Optimizer::create(*compiler, AdamWOptions(), {TensorView(reference)}));
-  // Both steps in the parent, so that the workers are up; then b's second.
+  // Both steps in the parent, so that the workers have run and are waiting
+  // (spinning, then asleep) when the child is forked; then b's second.
   llvm::cantFail(a->step({grad.data()}));
   llvm::cantFail(b->step({grad.data()}));
   llvm::cantFail(b->step({grad.data()}));
+  usleep(100000); // past the spin: the workers sleep on the condition
   auto stepInChild = [&] {
     alarm(20);
     if (llvm::Error error = a->step({grad.data()})) {
       llvm::consumeError(std::move(error));
       _exit(2);
     }
-    _exit(forked == reference ? 0 : 1);
+    bool same = forked == reference;
+    // The child lets go of everything, as a process that returns from main
+    // does: destroying the pool there used to wait for the missing workers.
+    a.reset();
+    b.reset();
+    compiler.reset();
+    _exit(same ? 0 : 1);
   };
   EXPECT_EXIT(stepInChild(), ::testing::ExitedWithCode(0), "");
 }

@@ -121,6 +121,10 @@ public:
   /// roundingStream + k, each element by its index in the whole tensor, so
   /// every element rounds as in the unsharded step on the same gradients,
   /// whatever the number of ranks.
+  ///
+  /// As in Optimizer (StepScalars::verifyEdits), `hyper.foundInf` must be
+  /// 0 and `hyper.maxGradNorm` is for a configuration that clips; this
+  /// holds at every step too, with `hyper.step` unchanged.
   static llvm::Expected<std::unique_ptr<ShardedOptimizer>>
   create(Compiler &compiler, Communicator &comm, const StepConfig &config,
          const StepScalars &hyper, std::vector<ShardedParam> params,
@@ -141,10 +145,10 @@ public:
   int64_t getStepCount() const { return stepCount; }
   /// Global-norm clipping (AdamVariant::clipGradNorm): the norm of the
   /// last step's reduced gradients over all ranks (the same on every rank),
-  /// NaN before the first step. Each rank sums the squares of its shard in
-  /// the norm pass; the W partial sums are gathered and added in rank
-  /// order, so the norm does not depend on the MPI library's reduction
-  /// order.
+  /// NaN before the first step and after importState. Each rank sums the
+  /// squares of its shard in the norm pass; the W partial sums are gathered
+  /// and added in rank order, so the norm does not depend on the MPI
+  /// library's reduction order.
   double getLastGradNorm() const { return lastGradNorm; }
 
   const ShardLayout &getLayout() const { return layout; }
