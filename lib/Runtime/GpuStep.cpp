@@ -45,7 +45,10 @@ optim::detail::createGpuState(bool onDevice, const char *cudaRuntimeLibrary) {
   auto library = llvm::sys::DynamicLibrary::getPermanentLibrary(
       cudaRuntimeLibrary, &error);
   if (!library.isValid())
-    return llvm::createStringError("cannot load the CUDA layer: " + error);
+    return llvm::createStringError(
+        "cannot load the CUDA layer: " + error +
+        " (set OPTIM_CUDA_RUNTIME_LIBRARY to liboptim_cuda_runtime.so's "
+        "path, e.g. <prefix>/lib of an installed optim)");
   state->errors.lastError = reinterpret_cast<const char *(*)()>(
       library.getAddressOfSymbol("optimCudaLastError"));
   state->errors.clearError = reinterpret_cast<void (*)()>(
