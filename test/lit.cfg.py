@@ -46,6 +46,7 @@ tools = [
     ToolSubst("optim-bench", unresolved="ignore"),
     ToolSubst("optim-train", unresolved="ignore"),
     "mlir-runner",
+    "llvm-nm",
     "not",
     "count",
 ]

@@ -33,7 +33,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ExecutionEngine/Orc/AbsoluteSymbols.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -380,10 +382,13 @@ struct Compiler::Impl {
   }
 
   /// The step for `config` as an object file (position independent, for
-  /// the JIT, the disk cache and ahead-of-time users alike).
+  /// the JIT, the disk cache and ahead-of-time users alike). An
+  /// ahead-of-time object (`aotName` set) exports its entry point under
+  /// that name and nothing else (exportAotEntry).
   llvm::Expected<std::string> emitStepObject(const StepConfig &config,
                                              CompileBreakdown &times,
-                                             std::string *loweredIR);
+                                             std::string *loweredIR,
+                                             llvm::StringRef aotName = {});
 
   /// A CPU step: from the disk cache or compiled (and then cached).
   llvm::Expected<std::shared_ptr<const CompiledStep>>
@@ -431,8 +436,32 @@ std::string Compiler::getCacheDirectory() const {
   return impl->diskCache ? impl->diskCache->getDirectory() : "";
 }
 
-llvm::Expected<std::string> Compiler::Impl::emitStepObject(
-    const StepConfig &config, CompileBreakdown &times, std::string *loweredIR) {
+/// An ahead-of-time object exports `_mlir_ciface_<name>` and keeps every
+/// other definition local (the step's plain-ABI function, the kernels'
+/// helpers and tables): objects of several configurations then link into
+/// one program.
+static llvm::Error exportAotEntry(llvm::Module &module, llvm::StringRef name) {
+  std::string entry = ("_mlir_ciface_" + ::optim::detail::kKernelName).str();
+  llvm::Function *function = module.getFunction(entry);
+  if (!function || function->isDeclaration())
+    return llvm::createStringError("the lowered step defines no " + entry);
+  for (llvm::GlobalValue &value : module.global_values())
+    if (&value != function && !value.isDeclaration() &&
+        value.hasExternalLinkage())
+      value.setLinkage(llvm::GlobalValue::InternalLinkage);
+  std::string exported = ("_mlir_ciface_" + name).str();
+  function->setName(exported);
+  // (setName makes the name unique if a local symbol already holds it.)
+  if (function->getName() != exported)
+    return llvm::createStringError("the entry point cannot be named " +
+                                   exported + ": the step uses that name");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::string>
+Compiler::Impl::emitStepObject(const StepConfig &config,
+                               CompileBreakdown &times, std::string *loweredIR,
+                               llvm::StringRef aotName) {
   Stopwatch stopwatch;
   MLIRContext &context = getContext();
   times.contextMs = stopwatch.lap();
@@ -466,6 +495,9 @@ llvm::Expected<std::string> Compiler::Impl::emitStepObject(
   llvmModule->setDataLayout((*targetMachine)->createDataLayout());
   llvmModule->setTargetTriple((*targetMachine)->getTargetTriple());
   times.translateMs = stopwatch.lap();
+  if (!aotName.empty())
+    if (llvm::Error error = exportAotEntry(*llvmModule, aotName))
+      return std::move(error);
   ::optim::detail::markKernelBuffersNoAlias(*llvmModule);
   if (llvm::Error error = makeOptimizingTransformer(
           /*optLevel=*/3, /*sizeLevel=*/0,
@@ -727,12 +759,27 @@ Compiler::getKernelSource(const StepConfig &config) {
   return text;
 }
 
-llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config) {
+llvm::Error Compiler::verifyAotName(llvm::StringRef name) {
+  auto isStart = [](char c) { return llvm::isAlpha(c) || c == '_'; };
+  if (name.empty() || name.size() > 64 || !isStart(name.front()) ||
+      !llvm::all_of(name,
+                    [&](char c) { return isStart(c) || llvm::isDigit(c); }))
+    return llvm::createStringError(
+        "the entry point's name must be a C identifier of at most 64 "
+        "characters, got '" +
+        name + "'");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config,
+                                                 llvm::StringRef name) {
   if (llvm::Error error = config.verify())
+    return std::move(error);
+  if (llvm::Error error = verifyAotName(name))
     return std::move(error);
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
   CompileBreakdown times;
-  return impl->emitStepObject(config, times, nullptr);
+  return impl->emitStepObject(config, times, nullptr, name);
 }
 
 // The header spells the scalar slots out.
@@ -744,10 +791,12 @@ static_assert(::optim::detail::kGradScale == 10 &&
                   ::optim::detail::kNumScalarSlots == 17,
               "update the scalar slots of getAotHeader");
 
-std::string Compiler::getAotHeader(const StepConfig &config) {
+std::string Compiler::getAotHeader(const StepConfig &config,
+                                   llvm::StringRef name) {
   bool table = ::optim::detail::usesGroupTable(config);
   std::string h;
   llvm::raw_string_ostream os(h);
+  std::string entry = ("_mlir_ciface_" + name).str();
   const AdamVariant &v = config.variant;
   os << "// optim ahead-of-time step: " << config.key() << "\n"
      << "// Generated by optim; link the object";
@@ -761,8 +810,12 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
      << (table ? ".\n"
                : "; buffers of unequal sizes abort the process\n// with a "
                  "message on stdout.\n")
-     << "#ifndef OPTIM_AOT_STEP_H\n#define OPTIM_AOT_STEP_H\n\n"
+     << "#ifndef OPTIM_AOT_" << name.upper() << "_H\n#define OPTIM_AOT_"
+     << name.upper() << "_H\n\n"
      << "#include <stdint.h>\n\n"
+     << "/* What every optim-aot header declares (once, when several are "
+        "included). */\n#ifndef OPTIM_AOT_COMMON_H\n#define "
+        "OPTIM_AOT_COMMON_H\n"
      << "/* A 1-d memref descriptor (MLIR's C interface). The step reads "
         "`aligned` and\n   `size` only: point `aligned` at the first "
         "element, with offset 0 and\n   stride 1 (contiguous). */\n"
@@ -782,6 +835,7 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
      << "  OPTIM_ROUNDING_SEED = 13,\n  OPTIM_ROUNDING_OFFSET = 14,\n"
      << "  OPTIM_ROUNDING_STREAM = 15,\n  OPTIM_ROUNDING_ELEMENT = 16,\n"
      << "  OPTIM_NUM_SCALARS = 17\n};\n"
+     << "#endif\n\n"
      << "/* This step reads: lr, beta1, beta2, eps";
   if (v.weightDecay != WeightDecayMode::none)
     os << ", weight_decay";
@@ -804,9 +858,10 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
           "max_exp_avg_sq\n   (AMSGrad only; otherwise ignored), then the "
           "scalar block. The buffers\n   must not overlap (the code assumes "
           "they do not: C's restrict). */\n"
-       << "void _mlir_ciface_optim_step(optim_memref1d *p, optim_memref1d *g, "
-          "optim_memref1d *m,\n    optim_memref1d *v, optim_memref1d *vmax, "
-          "optim_memref1d *scalars);\n";
+       << "void " << entry
+       << "(optim_memref1d *p, optim_memref1d *g,\n    optim_memref1d *m, "
+          "optim_memref1d *v, optim_memref1d *vmax,\n    optim_memref1d "
+          "*scalars);\n";
   } else {
     os << "/* The whole group in one launch, described by a table in device "
           "memory:\n   per tensor OPTIM_TABLE_ROW_WORDS int64 words, the "
@@ -818,28 +873,28 @@ std::string Compiler::getAotHeader(const StepConfig &config) {
        << "/* table: the device table (size = rows * OPTIM_TABLE_ROW_WORDS); "
           "the five\n   templates: only their size, the group's total "
           "element count, is read. */\n"
-       << "void _mlir_ciface_optim_step(optim_memref1d *table, "
-          "optim_memref1d *p,\n    optim_memref1d *g, optim_memref1d *m, "
-          "optim_memref1d *v,\n    optim_memref1d *vmax, optim_memref1d "
-          "*scalars);\n\n"
+       << "void " << entry
+       << "(optim_memref1d *table, optim_memref1d *p,\n    optim_memref1d "
+          "*g, optim_memref1d *m, optim_memref1d *v,\n    optim_memref1d "
+          "*vmax, optim_memref1d *scalars);\n\n"
        << "/* The CUDA layer's errors (liboptim_cuda_runtime.so): the first "
           "failure on\n   this thread since the last clear, or NULL. */\n"
+       << "#ifndef OPTIM_AOT_CUDA_ERRORS\n#define OPTIM_AOT_CUDA_ERRORS\n"
        << "const char *optimCudaLastError(void);\n"
-       << "void optimCudaClearError(void);\n\n"
+       << "void optimCudaClearError(void);\n#endif\n\n"
        << "/* One step over `rows` tensors of `total` elements in all (the "
           "sum of the\n   rows' counts; rows >= 1): 0, or -1 with "
           "optimCudaLastError() saying\n   what failed (load, launch, ...). "
           "*/\n"
-       << "static inline int optim_step_run(void *device_table, int64_t rows,\n"
-       << "                                 int64_t total, double *scalars) "
-          "{\n"
+       << "static inline int " << name
+       << "_run(void *device_table, int64_t rows,\n    int64_t total, "
+          "double *scalars) {\n"
        << "  optim_memref1d t = {device_table, device_table, 0,\n"
        << "                      rows * OPTIM_TABLE_ROW_WORDS, 1};\n"
        << "  optim_memref1d tmpl = {0, 0, 0, total, 1};\n"
        << "  optim_memref1d s = {scalars, scalars, 0, OPTIM_NUM_SCALARS, 1};\n"
        << "  optimCudaClearError();\n"
-       << "  _mlir_ciface_optim_step(&t, &tmpl, &tmpl, &tmpl, &tmpl, &tmpl, "
-          "&s);\n"
+       << "  " << entry << "(&t, &tmpl, &tmpl, &tmpl, &tmpl, &tmpl, &s);\n"
        << "  return optimCudaLastError() ? -1 : 0;\n}\n";
   }
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

@@ -73,6 +73,12 @@ static cl::opt<std::string> output("o", cl::Required,
                                    cl::desc("Object file to write"),
                                    cl::value_desc("file"),
                                    cl::cat(aotCategory));
+static cl::opt<std::string>
+    name("name", cl::init("optim_step"),
+         cl::desc("The entry point's name: the object exports "
+                  "_mlir_ciface_<name> (and <name>_run on the GPU), so that "
+                  "steps of several names link into one program"),
+         cl::value_desc("identifier"), cl::cat(aotCategory));
 static cl::opt<std::string> header("header", cl::init(""),
                                    cl::desc("C header to write"),
                                    cl::value_desc("file"),
@@ -132,6 +138,8 @@ int main(int argc, char **argv) {
   if (!header.empty() && canonicalPath(output) == canonicalPath(header))
     return fail("the object and the header would both be written to '" +
                 output + "'");
+  if (Error error = optim::Compiler::verifyAotName(name))
+    return fail(toString(std::move(error)));
   optim::PresetOptions options;
   if (amsgrad.getNumOccurrences()) // else the preset's own
     options.amsgrad = amsgrad;
@@ -144,7 +152,7 @@ int main(int argc, char **argv) {
   auto compiler = optim::Compiler::create();
   if (!compiler)
     return fail(toString(compiler.takeError()));
-  auto object = (*compiler)->emitObject(config);
+  auto object = (*compiler)->emitObject(config, name);
   if (!object)
     return fail(toString(object.takeError()));
 
@@ -162,7 +170,7 @@ int main(int argc, char **argv) {
       return fail("cannot write " + path + ": it is a directory");
   Error error = writeTemp(objectOut, *object);
   if (!error && !header.empty())
-    error = writeTemp(headerOut, optim::Compiler::getAotHeader(config));
+    error = writeTemp(headerOut, optim::Compiler::getAotHeader(config, name));
   auto keep = [](PendingOutput &out) -> Error {
     if (Error error = out.temp->keep(out.path))
       return createStringError("cannot write " + out.path + ": " +

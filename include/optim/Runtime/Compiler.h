@@ -260,15 +260,21 @@ public:
   compileModule(llvm::StringRef source, bool openmp = false);
 
   /// Ahead of time: the step for `config` as a relocatable object file for
-  /// this host, exporting `_mlir_ciface_optim_step` (see
-  /// getAotHeader). A GPU object embeds the kernel as PTX and launches it
+  /// this host, exporting `_mlir_ciface_<name>` and no other symbol (see
+  /// getAotHeader), so that objects of different names link into one
+  /// program. A GPU object embeds the kernel as PTX and launches it
   /// through the mgpu* functions of liboptim_cuda_runtime.so: a GPU host
   /// needs neither LLVM nor ptxas.
-  llvm::Expected<std::string> emitObject(const StepConfig &config);
+  llvm::Expected<std::string> emitObject(const StepConfig &config,
+                                         llvm::StringRef name = "optim_step");
 
   /// The C header that declares an emitted object's entry point and the
-  /// layout of its arguments.
-  static std::string getAotHeader(const StepConfig &config);
+  /// layout of its arguments (headers of several names may be included
+  /// together).
+  static std::string getAotHeader(const StepConfig &config,
+                                  llvm::StringRef name = "optim_step");
+  /// A name emitObject accepts: a C identifier of at most 64 characters.
+  static llvm::Error verifyAotName(llvm::StringRef name);
 
   /// The step kernel's MLIR (before lowering), as the runtime generates it.
   llvm::Expected<std::string> getKernelSource(const StepConfig &config);
