@@ -47,6 +47,7 @@ tools = [
     ToolSubst("optim-train", unresolved="ignore"),
     "mlir-runner",
     "llvm-nm",
+    "llvm-objdump",
     "not",
     "count",
 ]

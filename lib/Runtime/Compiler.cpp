@@ -46,6 +46,8 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
@@ -53,6 +55,8 @@
 #include "llvm/Support/Threading.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <atomic>
 #include <chrono>
@@ -153,13 +157,19 @@ void collectCodegenErrors(llvm::LLVMContext &context, std::string *errors) {
       errors);
 }
 
-/// This host's TargetMachine at -O3; `pic` for objects that get linked into
+/// The TargetMachine at -O3 for this host, or for the CPU named `cpu` (an
+/// LLVM CPU name, ahead of time); `pic` for objects that get linked into
 /// other programs.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createHostTargetMachine(bool pic) {
+createTargetMachine(bool pic, llvm::StringRef cpu = {}) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
+  if (!cpu.empty()) {
+    // The CPU's own features, not the host's.
+    builder->setCPU(cpu.str());
+    builder->getFeatures() = llvm::SubtargetFeatures();
+  }
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   if (pic)
     builder->setRelocationModel(llvm::Reloc::PIC_);
@@ -201,13 +211,19 @@ const char *getCudaRuntimeLibrary() {
 #endif
 
 /// The host's vector register width in bytes.
-unsigned getHostVectorBytes() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
+/// The widest vector registers of a CPU that `has` the features asked.
+unsigned getVectorBytes(llvm::function_ref<bool(llvm::StringRef)> has) {
+  if (has("avx512f"))
     return 64;
-  if (features.lookup("avx2") || features.lookup("avx"))
+  if (has("avx2") || has("avx"))
     return 32;
   return 16;
+}
+
+unsigned getHostVectorBytes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return getVectorBytes(
+      [&](llvm::StringRef feature) { return features.lookup(feature); });
 }
 
 /// Whether the host converts f32 to bf16 in one instruction (the kernels
@@ -215,6 +231,44 @@ unsigned getHostVectorBytes() {
 /// them).
 bool hostHasNativeBf16() {
   return llvm::sys::getHostCPUFeatures().lookup("avx512bf16");
+}
+
+/// What CPU steps are compiled for: the host (the JIT, the kernel cache and
+/// ahead-of-time objects by default), or a CPU named for an object that runs
+/// elsewhere. The vector width and the bf16 conversion follow its features.
+struct CpuTarget {
+  /// An LLVM CPU name; empty for the host (its CPU and detected features).
+  std::string cpu;
+  unsigned vectorBytes = 16;
+  bool nativeBf16 = false;
+};
+
+/// The target of `cpu` on this host's architecture, or an error naming it.
+llvm::Expected<CpuTarget> getNamedCpuTarget(llvm::StringRef cpu) {
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return llvm::createStringError(error);
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu))
+    return llvm::createStringError(
+        llvm::formatv("'{0}' is not a CPU of {1} (LLVM CPU names: x86-64, "
+                      "x86-64-v3, skylake-avx512, znver4, ...)",
+                      cpu, triple.str())
+            .str());
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  auto has = [&](llvm::StringRef feature) {
+    return info->checkFeatures(("+" + feature).str());
+  };
+  CpuTarget result;
+  result.cpu = cpu.str();
+  result.vectorBytes = getVectorBytes(has);
+  result.nativeBf16 = has("avx512bf16");
+  return result;
 }
 } // namespace
 
@@ -292,7 +346,7 @@ struct Compiler::Impl {
     }
     // One host TargetMachine for both the LLVM optimisation pipeline (so
     // that its cost models know the vector width) and code generation.
-    auto targetMachine = createHostTargetMachine(/*pic=*/false);
+    auto targetMachine = createTargetMachine(/*pic=*/false);
     if (!targetMachine)
       return targetMachine.takeError();
     auto jit = std::make_unique<::optim::detail::JitEngine>();
@@ -332,11 +386,24 @@ struct Compiler::Impl {
 
   /// The one place that decides how a step kernel lowers, for the JIT and
   /// for ahead-of-time objects alike.
+  /// This host, as a CpuTarget.
+  CpuTarget getHostTarget() const {
+    CpuTarget host;
+    host.vectorBytes = hostVectorBytes;
+    host.nativeBf16 = nativeBf16;
+    return host;
+  }
+
   LogicalResult buildStepPipeline(const StepConfig &config, OpPassManager &pm,
+                                  llvm::raw_ostream &errors) const {
+    return buildStepPipeline(config, getHostTarget(), pm, errors);
+  }
+  LogicalResult buildStepPipeline(const StepConfig &config,
+                                  const CpuTarget &cpu, OpPassManager &pm,
                                   llvm::raw_ostream &errors) const {
     if (config.target == Target::CPU) {
       mlir::optim::CPUPipelineOptions pipeline;
-      pipeline.vectorSize = pickVectorSize(config);
+      pipeline.vectorSize = pickVectorSize(config, cpu.vectorBytes);
       // The executor splits work over its own threads: one chunk per call.
       pipeline.chunkSize = 0;
       pipeline.openmp = false;
@@ -344,10 +411,11 @@ struct Compiler::Impl {
       // bf16 moments: vcvtneps2bf16 where the host has it. Moments are
       // never subnormal in practice, and the instruction's flushing of
       // subnormal inputs is the only difference from the integer rounding.
-      pipeline.nativeBf16 = nativeBf16;
+      pipeline.nativeBf16 = cpu.nativeBf16;
       // 8-bit moments' table lookups as register permutes where the host
       // has AVX-512 and the step uses its 16-lane vectors.
-      pipeline.avx512Lookups = hostVectorBytes == 64 && pipeline.vectorSize == 16;
+      pipeline.avx512Lookups =
+          cpu.vectorBytes == 64 && pipeline.vectorSize == 16;
       return mlir::optim::buildOptimLowerToLLVMPipeline(pm, pipeline, errors);
     }
     if (config.target == Target::GPUEmulated) {
@@ -370,7 +438,8 @@ struct Compiler::Impl {
     return mlir::optim::buildOptimLowerToNVVMPipeline(pm, pipeline, errors);
   }
 
-  unsigned pickVectorSize(const StepConfig &config) const {
+  unsigned pickVectorSize(const StepConfig &config,
+                          unsigned vectorBytes) const {
     if (config.vectorSize)
       return config.vectorSize;
     unsigned computeBytes = config.paramType == ElementType::f64 ? 8 : 4;
@@ -378,7 +447,7 @@ struct Compiler::Impl {
     // multiplies: two registers per vector give the core two chains to
     // interleave (1.4-1.5x in cache on AVX-512, optim-bench optim-bf16p-sr).
     unsigned registers = config.variant.stochasticRounding ? 2 : 1;
-    return registers * hostVectorBytes / computeBytes;
+    return registers * vectorBytes / computeBytes;
   }
 
   /// The step for `config` as an object file (position independent, for
@@ -388,7 +457,8 @@ struct Compiler::Impl {
   llvm::Expected<std::string> emitStepObject(const StepConfig &config,
                                              CompileBreakdown &times,
                                              std::string *loweredIR,
-                                             llvm::StringRef aotName = {});
+                                             llvm::StringRef aotName = {},
+                                             const CpuTarget *cpu = nullptr);
 
   /// A CPU step: from the disk cache or compiled (and then cached).
   llvm::Expected<std::shared_ptr<const CompiledStep>>
@@ -461,7 +531,8 @@ static llvm::Error exportAotEntry(llvm::Module &module, llvm::StringRef name) {
 llvm::Expected<std::string>
 Compiler::Impl::emitStepObject(const StepConfig &config,
                                CompileBreakdown &times, std::string *loweredIR,
-                               llvm::StringRef aotName) {
+                               llvm::StringRef aotName, const CpuTarget *cpu) {
+  CpuTarget target = cpu ? *cpu : getHostTarget();
   Stopwatch stopwatch;
   MLIRContext &context = getContext();
   times.contextMs = stopwatch.lap();
@@ -472,7 +543,7 @@ Compiler::Impl::emitStepObject(const StepConfig &config,
   PassManager pm(&context);
   std::string pipelineError;
   llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-  if (failed(buildStepPipeline(config, pm, pipelineErrorStream)))
+  if (failed(buildStepPipeline(config, target, pm, pipelineErrorStream)))
     return llvm::createStringError("invalid pipeline: " + pipelineError);
   if (failed(pm.run(*module)))
     return diagnostics.error("lowering to the LLVM dialect failed");
@@ -482,7 +553,7 @@ Compiler::Impl::emitStepObject(const StepConfig &config,
   }
   times.lowerMs = stopwatch.lap();
 
-  auto targetMachine = createHostTargetMachine(/*pic=*/true);
+  auto targetMachine = createTargetMachine(/*pic=*/true, target.cpu);
   if (!targetMachine)
     return targetMachine.takeError();
   llvm::LLVMContext llvmContext;
@@ -772,14 +843,21 @@ llvm::Error Compiler::verifyAotName(llvm::StringRef name) {
 }
 
 llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config,
-                                                 llvm::StringRef name) {
+                                                 const AotOptions &options) {
   if (llvm::Error error = config.verify())
     return std::move(error);
-  if (llvm::Error error = verifyAotName(name))
+  if (llvm::Error error = verifyAotName(options.name))
     return std::move(error);
+  CpuTarget cpu = impl->getHostTarget();
+  if (!options.cpu.empty()) {
+    llvm::Expected<CpuTarget> named = getNamedCpuTarget(options.cpu);
+    if (!named)
+      return named.takeError();
+    cpu = std::move(*named);
+  }
   std::lock_guard<std::mutex> compileLock(impl->compileMutex);
   CompileBreakdown times;
-  return impl->emitStepObject(config, times, nullptr, name);
+  return impl->emitStepObject(config, times, nullptr, options.name, &cpu);
 }
 
 // The header spells the scalar slots out.
@@ -792,7 +870,8 @@ static_assert(::optim::detail::kGradScale == 10 &&
               "update the scalar slots of getAotHeader");
 
 std::string Compiler::getAotHeader(const StepConfig &config,
-                                   llvm::StringRef name) {
+                                   const AotOptions &options) {
+  llvm::StringRef name = options.name;
   bool table = ::optim::detail::usesGroupTable(config);
   std::string h;
   llvm::raw_string_ostream os(h);
@@ -802,10 +881,13 @@ std::string Compiler::getAotHeader(const StepConfig &config,
      << "// Generated by optim; link the object";
   if (config.target == Target::GPU)
     os << " with liboptim_cuda_runtime.so;\n// buffers are device pointers";
-  os << ".\n// It calls libm's pow: link C hosts with -lm. The object is built "
-        "for this\n// machine's CPU (its vector extensions): run it on "
-        "hosts that have them.\n"
-     << "// Nothing is checked at run time: pass scalars the JIT runtime "
+  os << ".\n// It calls libm's pow: link C hosts with -lm. It is built for ";
+  if (options.cpu.empty())
+    os << "the CPU of the\n// machine that built it (its vector extensions): "
+          "run it on hosts that have\n// them, or build with --cpu.\n";
+  else
+    os << "CPUs of type " << options.cpu << "\n// and their successors.\n";
+  os << "// Nothing is checked at run time: pass scalars the JIT runtime "
         "accepts\n// (optim::StepScalars::verify)"
      << (table ? ".\n"
                : "; buffers of unequal sizes abort the process\n// with a "

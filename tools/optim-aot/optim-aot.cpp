@@ -79,6 +79,12 @@ static cl::opt<std::string>
                   "_mlir_ciface_<name> (and <name>_run on the GPU), so that "
                   "steps of several names link into one program"),
          cl::value_desc("identifier"), cl::cat(aotCategory));
+static cl::opt<std::string>
+    cpu("cpu", cl::init(""),
+        cl::desc("The CPU the object runs on, an LLVM CPU name (x86-64, "
+                 "x86-64-v3, skylake-avx512, znver4, ...); by default this "
+                 "host's, with its features"),
+        cl::value_desc("name"), cl::cat(aotCategory));
 static cl::opt<std::string> header("header", cl::init(""),
                                    cl::desc("C header to write"),
                                    cl::value_desc("file"),
@@ -152,7 +158,10 @@ int main(int argc, char **argv) {
   auto compiler = optim::Compiler::create();
   if (!compiler)
     return fail(toString(compiler.takeError()));
-  auto object = (*compiler)->emitObject(config, name);
+  optim::AotOptions aot;
+  aot.name = name;
+  aot.cpu = cpu;
+  auto object = (*compiler)->emitObject(config, aot);
   if (!object)
     return fail(toString(object.takeError()));
 
@@ -170,7 +179,7 @@ int main(int argc, char **argv) {
       return fail("cannot write " + path + ": it is a directory");
   Error error = writeTemp(objectOut, *object);
   if (!error && !header.empty())
-    error = writeTemp(headerOut, optim::Compiler::getAotHeader(config, name));
+    error = writeTemp(headerOut, optim::Compiler::getAotHeader(config, aot));
   auto keep = [](PendingOutput &out) -> Error {
     if (Error error = out.temp->keep(out.path))
       return createStringError("cannot write " + out.path + ": " +

@@ -242,6 +242,17 @@ struct CacheStats {
   uint64_t diskRejected = 0;
 };
 
+/// How an ahead-of-time object is made (Compiler::emitObject).
+struct AotOptions {
+  /// The entry point is `_mlir_ciface_<name>` (and `<name>_run` on the
+  /// GPU): a C identifier of at most 64 characters.
+  std::string name = "optim_step";
+  /// The CPU the object runs on, an LLVM CPU name (x86-64, x86-64-v3,
+  /// skylake-avx512, znver4, ...): the vector width and instructions follow
+  /// its features. Empty: this host's CPU and features.
+  std::string cpu;
+};
+
 class Compiler {
 public:
   static llvm::Expected<std::unique_ptr<Compiler>>
@@ -259,20 +270,21 @@ public:
   llvm::Expected<std::unique_ptr<JitModule>>
   compileModule(llvm::StringRef source, bool openmp = false);
 
-  /// Ahead of time: the step for `config` as a relocatable object file for
-  /// this host, exporting `_mlir_ciface_<name>` and no other symbol (see
+  /// Ahead of time: the step for `config` as a relocatable object file,
+  /// exporting `_mlir_ciface_<options.name>` and no other symbol (see
   /// getAotHeader), so that objects of different names link into one
-  /// program. A GPU object embeds the kernel as PTX and launches it
-  /// through the mgpu* functions of liboptim_cuda_runtime.so: a GPU host
-  /// needs neither LLVM nor ptxas.
+  /// program; compiled for this host's CPU, or for `options.cpu`. A GPU
+  /// object embeds the kernel as PTX and launches it through the mgpu*
+  /// functions of liboptim_cuda_runtime.so: a GPU host needs neither LLVM
+  /// nor ptxas.
   llvm::Expected<std::string> emitObject(const StepConfig &config,
-                                         llvm::StringRef name = "optim_step");
+                                         const AotOptions &options = {});
 
   /// The C header that declares an emitted object's entry point and the
   /// layout of its arguments (headers of several names may be included
   /// together).
   static std::string getAotHeader(const StepConfig &config,
-                                  llvm::StringRef name = "optim_step");
+                                  const AotOptions &options = {});
   /// A name emitObject accepts: a C identifier of at most 64 characters.
   static llvm::Error verifyAotName(llvm::StringRef name);
 
