@@ -1002,6 +1002,13 @@ class _AdamBase(torch.optim.Optimizer):
                              "overlap")
 
 
+# torch.compile must not trace the step: the adapter writes the gradients'
+# addresses into its ctypes table through numpy, a write that traced code
+# (aot_eager, inductor) does not perform, and the kernel then read freed
+# gradients (a segfault). torch 1.13 has no torch.compile.
+_no_compile = getattr(getattr(torch, "compiler", None), "disable", None)
+if _no_compile is not None:
+    _AdamBase.step = _no_compile(_AdamBase.step)
 # torch.optim.Optimizer wraps a class's step once, unless it is `hooked`.
 _AdamBase.step.hooked = True
 
