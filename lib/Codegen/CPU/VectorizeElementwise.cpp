@@ -87,13 +87,19 @@ bool isBlockReduction(linalg::GenericOp op) {
 }
 
 /// Table lookups (the code tables of 8-bit moments) are tensor.extract ops
-/// on a `bufferization.to_tensor` view of a memref, so that the vectoriser
-/// makes gathers of them; afterwards every such gather, and any lookup left
-/// scalar, reads the memref itself.
+/// on a `bufferization.to_tensor` view of a constant global, so that the
+/// vectoriser makes gathers of them; afterwards every such gather, and any
+/// lookup left scalar, reads the global itself. Views of other memrefs are
+/// left alone: a store between the view and the read would show through.
 LogicalResult readTablesFromBuffers(Operation *root) {
   auto bufferOf = [](Value v) -> Value {
     auto view = v.getDefiningOp<bufferization::ToTensorOp>();
-    return view ? view.getBuffer() : Value();
+    auto get =
+        view ? view.getBuffer().getDefiningOp<memref::GetGlobalOp>() : nullptr;
+    auto global = get ? SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+                            get, get.getNameAttr())
+                      : nullptr;
+    return global && global.getConstant() ? view.getBuffer() : Value();
   };
   IRRewriter rewriter(root->getContext());
   root->walk([&](Operation *op) {
@@ -233,6 +239,10 @@ struct OptimVectorizeElementwisePass
       else if (isBlockReduction(op))
         blockReductions.push_back(op);
     });
+    // Nothing to schedule: the function is left as it is (the cleanups
+    // below canonicalise all of it).
+    if (candidates.empty() && blockReductions.empty())
+      return;
 
     // The tiling goes through linalg's external model, which a context
     // holds only when someone registered it.

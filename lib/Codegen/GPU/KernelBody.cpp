@@ -44,7 +44,60 @@ memref::GetGlobalOp getTableGlobal(Value tensor) {
   return toTensor.getBuffer().getDefiningOp<memref::GetGlobalOp>();
 }
 
+/// Whether `type` is a scalar the kernel computes with lane by lane.
+bool isScalarType(Type type) { return type.isIntOrIndexOrFloat(); }
+
+/// The values of `op`'s body that differ between elements: its block
+/// arguments, `linalg.index` and whatever depends on them (through nested
+/// regions too). The rest is uniform across the elements.
+llvm::DenseSet<Value> getVaryingValues(linalg::GenericOp op) {
+  Block *body = op.getBody();
+  llvm::DenseSet<Value> varying(body->args_begin(), body->args_end());
+  for (Operation &inner : body->without_terminator()) {
+    bool depends = isa<linalg::IndexOp>(inner);
+    inner.walk([&](Operation *nested) {
+      depends |= isa<linalg::IndexOp>(nested) ||
+                 llvm::any_of(nested->getOperands(),
+                              [&](Value v) { return varying.contains(v); });
+    });
+    if (depends)
+      varying.insert(inner.result_begin(), inner.result_end());
+  }
+  return varying;
+}
+
 } // namespace
+
+bool mlir::optim::isKernelBody(linalg::GenericOp op) {
+  Block *body = op.getBody();
+  WalkResult result = body->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands()) {
+      if (body->getParent()->isAncestor(v.getParentRegion()))
+        continue;
+      if (!isScalarType(v.getType()) && !getTableGlobal(v))
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
+
+bool mlir::optim::isVectorizableBody(linalg::GenericOp op) {
+  llvm::DenseSet<Value> varying = getVaryingValues(op);
+  for (Operation &inner : op.getBody()->without_terminator()) {
+    if (isa<linalg::IndexOp>(inner) ||
+        llvm::none_of(inner.getResults(),
+                      [&](Value v) { return varying.contains(v); }))
+      continue;
+    // A varying op becomes the same op on vectors: one that maps lane by
+    // lane over scalars (not a lookup, not an op with regions).
+    if (!inner.hasTrait<OpTrait::Vectorizable>() || inner.getNumRegions() ||
+        !llvm::all_of(inner.getOperandTypes(), isScalarType) ||
+        !llvm::all_of(inner.getResultTypes(), isScalarType))
+      return false;
+  }
+  return true;
+}
 
 SmallVector<Value> mlir::optim::cloneGenericBody(OpBuilder &b, Location loc,
                                                  linalg::GenericOp op,
@@ -52,40 +105,42 @@ SmallVector<Value> mlir::optim::cloneGenericBody(OpBuilder &b, Location loc,
                                                  Value index, int64_t width,
                                                  bool preciseMath) {
   Block *body = op.getBody();
+  // Uniform values stay scalars, computed once per vector; a vector op
+  // that uses one takes its broadcast.
+  llvm::DenseSet<Value> varying;
+  if (width)
+    varying = getVaryingValues(op);
+  llvm::DenseMap<Value, Value> splats;
   auto lookup = [&](Value v) -> Value {
-    if (Value mapped = mapping.lookupOrNull(v))
+    Value mapped = mapping.lookupOrDefault(v);
+    if (!width || varying.contains(v))
       return mapped;
-    // A value from outside the body (a per-step coefficient): uniform.
-    if (!width)
-      return v;
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({width}, v.getType()), v);
-    mapping.map(v, splat);
+    Value &splat = splats[v];
+    if (!splat)
+      splat = vector::BroadcastOp::create(
+          b, loc, VectorType::get({width}, mapped.getType()), mapped);
     return splat;
   };
   for (Operation &inner : body->without_terminator()) {
     if (auto extract = dyn_cast<tensor::ExtractOp>(inner)) {
       // A table lookup: the table is a global the kernel reads directly.
-      memref::GetGlobalOp table = getTableGlobal(extract.getTensor());
-      if (table && !width) {
+      if (memref::GetGlobalOp table = getTableGlobal(extract.getTensor())) {
+        assert((!width || !varying.contains(extract.getResult())) &&
+               "a varying lookup is not vectorisable");
         Value global = mapping.lookupOrNull(table.getResult());
         if (!global) {
           global = b.clone(*table)->getResult(0);
           mapping.map(table.getResult(), global);
         }
         SmallVector<Value> indices =
-            llvm::map_to_vector(extract.getIndices(), lookup);
+            llvm::map_to_vector(extract.getIndices(), [&](Value v) {
+              return mapping.lookupOrDefault(v);
+            });
         mapping.map(extract.getResult(),
                     memref::LoadOp::create(b, loc, global, indices));
         continue;
       }
     }
-    SmallVector<Value> operands =
-        llvm::map_to_vector(inner.getOperands(), lookup);
-    SmallVector<Type> types;
-    for (Type t : inner.getResultTypes())
-      types.push_back(width ? VectorType::get({width}, t) : t);
-    Operation *clone;
     if (isa<linalg::IndexOp>(inner)) {
       // The element's index (the generic is 1-d): `index`, or for a vector
       // the lanes index + 0, 1, ..., width - 1.
@@ -96,7 +151,7 @@ SmallVector<Value> mlir::optim::cloneGenericBody(OpBuilder &b, Location loc,
         SmallVector<APInt> lanes;
         for (int64_t lane = 0; lane < width; ++lane)
           lanes.push_back(APInt(64, lane));
-        auto type = cast<VectorType>(types[0]);
+        auto type = VectorType::get({width}, b.getIndexType());
         Value steps = arith::ConstantOp::create(
             b, loc, type, DenseElementsAttr::get(type, lanes));
         at = arith::AddIOp::create(
@@ -105,13 +160,32 @@ SmallVector<Value> mlir::optim::cloneGenericBody(OpBuilder &b, Location loc,
       mapping.map(inner.getResult(0), at);
       continue;
     }
-    if (preciseMath && isa<math::SqrtOp>(inner) &&
-        getElementTypeOrSelf(types[0]).isF32()) {
-      clone = emitPreciseSqrt(b, loc, operands[0]);
+    bool vectorOp = width && llvm::any_of(inner.getResults(), [&](Value v) {
+                      return varying.contains(v);
+                    });
+    Operation *clone;
+    if (!vectorOp) {
+      // A scalar op, regions and all.
+      if (preciseMath && isa<math::SqrtOp>(inner) &&
+          inner.getResult(0).getType().isF32())
+        clone = emitPreciseSqrt(b, loc,
+                                mapping.lookupOrDefault(inner.getOperand(0)));
+      else
+        clone = b.clone(inner, mapping);
     } else {
-      OperationState state(loc, inner.getName(), operands, types,
-                           inner.getAttrs());
-      clone = b.create(state);
+      SmallVector<Value> operands =
+          llvm::map_to_vector(inner.getOperands(), lookup);
+      SmallVector<Type> types;
+      for (Type t : inner.getResultTypes())
+        types.push_back(VectorType::get({width}, t));
+      if (preciseMath && isa<math::SqrtOp>(inner) &&
+          getElementTypeOrSelf(types[0]).isF32()) {
+        clone = emitPreciseSqrt(b, loc, operands[0]);
+      } else {
+        OperationState state(loc, inner.getName(), operands, types,
+                             inner.getAttrs());
+        clone = b.create(state);
+      }
     }
     mapping.map(inner.getResults(), clone->getResults());
   }

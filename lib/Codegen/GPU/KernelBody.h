@@ -15,13 +15,26 @@
 
 namespace mlir::optim {
 
+/// Whether a kernel can hold `op`'s body: the values it uses from outside
+/// are scalars (integers, floats, indices; the kernel's parameters) or
+/// constant tables (`bufferization.to_tensor` of a `memref.get_global`).
+bool isKernelBody(linalg::GenericOp op);
+
+/// Whether `op`'s body can be cloned for vectors: every op that depends on
+/// the element (its block arguments, `linalg.index`) is a vectorisable op
+/// on scalars, without regions; table lookups and nested regions are
+/// scalar only, unless their values are uniform.
+bool isVectorizableBody(linalg::GenericOp op);
+
 /// Clones the body of `op` (block arguments already mapped in `mapping`)
 /// for one element (`width` = 0) or one vector of `width` elements at
-/// `index`, and returns the values it yields. Values from outside the body
-/// are uniform (splatted for vectors); `linalg.index` is `index` (plus the
-/// lanes); a lookup in a constant table (`tensor.extract` of a
-/// `memref.get_global`) becomes a load of the global, scalar only; with
-/// `preciseMath`, an f32 sqrt is NVVM's sqrt.rn.
+/// `index` (`op` must then satisfy isVectorizableBody), and returns the
+/// values it yields. Ops that do not depend on the element are uniform:
+/// cloned as they are, and broadcast where a vector op uses them; values
+/// from outside the body map through `mapping` (to scalars) or stay;
+/// `linalg.index` is `index` (plus the lanes); a lookup in a constant
+/// table (`tensor.extract` of a `memref.get_global`) becomes a load of the
+/// global; with `preciseMath`, an f32 sqrt is NVVM's sqrt.rn.
 SmallVector<Value> cloneGenericBody(OpBuilder &b, Location loc,
                                     linalg::GenericOp op, IRMapping &mapping,
                                     Value index, int64_t width,

@@ -30,18 +30,19 @@
 #include "optim/Support/GpuLaunchShape.h"
 #include "optim/Support/VectorSize.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Analysis/SliceAnalysis.h"
 
 namespace mlir::optim {
 #define GEN_PASS_DEF_OPTIMMAPELEMENTWISETOGPU
@@ -67,11 +68,7 @@ void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op,
   IRMapping mapping;
   if (uniform)
     for (auto [from, to] : uniform->getValueMap())
-      mapping.map(from, width ? vector::BroadcastOp::create(
-                                    b, loc,
-                                    VectorType::get({width}, to.getType()), to)
-                                    .getResult()
-                              : to);
+      mapping.map(from, to);
   Block *body = op.getBody();
   auto alignmentOf = [&](Value buffer) {
     int64_t bytes =
@@ -104,8 +101,57 @@ void emitBody(OpBuilder &b, Location loc, linalg::GenericOp op,
   }
 }
 
-/// Elements per vector for `op`: `vectorBytes` of its widest element type.
+/// Why the mapping does not take `op`, or an empty string when it does: it
+/// takes a flat element-wise generic on unit-stride buffers of whole-byte
+/// integers or of the floats NVVM computes with (the vector path's
+/// alignments count bytes), whose body a kernel can hold.
+std::string getGpuRefusal(linalg::GenericOp op) {
+  if (!isFlatElementwiseGeneric(op))
+    return "only 1-d element-wise generics on contiguous buffers are "
+           "supported";
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto memref = cast<MemRefType>(operand.get().getType());
+    Type element = memref.getElementType();
+    bool supported = element.isF16() || element.isBF16() || element.isF32() ||
+                     element.isF64();
+    if (auto integer = dyn_cast<IntegerType>(element))
+      supported = llvm::is_contained({8u, 16u, 32u, 64u}, integer.getWidth());
+    std::string which =
+        "operand #" + std::to_string(operand.getOperandNumber());
+    if (!supported) {
+      std::string name;
+      llvm::raw_string_ostream(name) << element;
+      return which + " has elements of " + name +
+             ": integers of 8, 16, 32 or 64 bits, f16, bf16, f32 and f64 "
+             "are supported";
+    }
+    if (!memref.isLastDimUnitStride())
+      return which + " is not contiguous (its stride is not 1)";
+    // The host passes global-memory buffers; the NVVM lowering only knows
+    // the numbered spaces, and reports others without a location.
+    if (Attribute space = memref.getMemorySpace()) {
+      std::string name;
+      llvm::raw_string_ostream(name) << space;
+      return which + " is in memory space " + name +
+             ": a launch's buffers are in the default memory space";
+    }
+  }
+  if (!isKernelBody(op))
+    return "the body uses a value from outside that is neither a scalar "
+           "nor a constant table";
+  return "";
+}
+
+/// The memref a buffer views (through subviews, casts and reshapes).
+Value getBufferRoot(Value buffer) {
+  return memref::skipViewLikeOps(cast<TypedValue<MemRefType>>(buffer));
+}
+
+/// Elements per vector for `op`: `vectorBytes` of its widest element type,
+/// or 1 (scalars only) when its body is not vectorisable.
 int64_t getVectorWidth(linalg::GenericOp op, int64_t vectorBytes) {
+  if (!isVectorizableBody(op))
+    return 1;
   unsigned widest = 0;
   for (Value v : op->getOperands())
     widest = std::max<unsigned>(
@@ -233,24 +279,47 @@ struct OptimMapElementwiseToGPUPass
                                 {blockSize, maxBlocks, testStrideOffset})))
       return signalPassFailure();
     // Runs of candidate generics separated only by side-effect-free ops
-    // (the collapse_shape of the next parameter): one step each.
+    // (the collapse_shape of the next parameter): one step each. In a
+    // launch, an element of one generic and the same element of the next
+    // are not on the same thread (their vector widths and alignments
+    // differ), so a generic that touches a buffer an earlier one of the
+    // run writes, or writes one it reads, starts a new run (a new launch,
+    // ordered after the first).
     SmallVector<SmallVector<linalg::GenericOp>> runs;
     getOperation().walk([&](Block *block) {
       SmallVector<linalg::GenericOp> run;
+      llvm::SmallDenseSet<Value> read, written;
+      auto endRun = [&] {
+        if (!run.empty())
+          runs.push_back(std::move(run));
+        run.clear();
+        read.clear();
+        written.clear();
+      };
       for (Operation &op : *block) {
         if (auto generic = dyn_cast<linalg::GenericOp>(op);
-            generic && mlir::optim::isFlatElementwiseGeneric(generic)) {
+            generic && getGpuRefusal(generic).empty()) {
+          auto roots = [](ValueRange buffers) {
+            return llvm::map_to_vector(buffers, getBufferRoot);
+          };
+          SmallVector<Value> inputs = roots(generic.getDpsInputs());
+          SmallVector<Value> outputs = roots(generic.getDpsInits());
+          if (llvm::any_of(inputs,
+                           [&](Value v) { return written.contains(v); }) ||
+              llvm::any_of(outputs, [&](Value v) {
+                return written.contains(v) || read.contains(v);
+              }))
+            endRun();
           run.push_back(generic);
+          read.insert_range(inputs);
+          written.insert_range(outputs);
           continue;
         }
         if (isMemoryEffectFree(&op) && op.getNumRegions() == 0)
           continue;
-        if (!run.empty())
-          runs.push_back(std::move(run));
-        run.clear();
+        endRun();
       }
-      if (!run.empty())
-        runs.push_back(std::move(run));
+      endRun();
     });
     // A group table argument switches every run to the table form. Its
     // rows are of one kind: those of 8-bit tensors hold absmaxes where the
@@ -275,8 +344,9 @@ struct OptimMapElementwiseToGPUPass
         return signalPassFailure();
     }
     WalkResult left = getOperation().walk([](linalg::GenericOp op) {
-      op.emitError("cannot be mapped to the GPU: only 1-d element-wise "
-                   "generics on contiguous buffers are supported");
+      std::string refusal = getGpuRefusal(op);
+      op.emitError("cannot be mapped to the GPU: ")
+          << (refusal.empty() ? "it is not in a step" : refusal);
       return WalkResult::interrupt();
     });
     if (left.wasInterrupted())

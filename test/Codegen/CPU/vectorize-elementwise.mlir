@@ -98,3 +98,44 @@ func.func @left_alone(%x2: memref<4x?xf32>, %y2: memref<4x?xf32>,
   } -> tensor<?xf32>
   return %r : tensor<?xf32>
 }
+
+// -----
+
+// Without a generic to schedule, the function is left as it is (not
+// canonicalised).
+// CHECK-LABEL: func @nothing_to_schedule
+// CHECK: %[[X:.*]] = arith.addi %{{.*}}, %c0 : index
+// CHECK: tensor.extract
+// CHECK: return %[[X]]
+func.func @nothing_to_schedule(%a: index, %m: memref<4xf32>) -> index {
+  %c0 = arith.constant 0 : index
+  %x = arith.addi %a, %c0 : index
+  %t = bufferization.to_tensor %m restrict : memref<4xf32> to tensor<4xf32>
+  %unused = tensor.extract %t[%c0] : tensor<4xf32>
+  return %x : index
+}
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+
+// Only views of constant globals (the code tables) are read from their
+// buffers: this view's read must see the value before the store.
+// CHECK-LABEL: func @view_of_written_buffer
+// CHECK: %[[T:.*]] = bufferization.to_tensor
+// CHECK: memref.store
+// CHECK: tensor.extract %[[T]]
+func.func @view_of_written_buffer(%m: memref<4xf32>, %v: f32,
+                                  %x: memref<64xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %t = bufferization.to_tensor %m : memref<4xf32> to tensor<4xf32>
+  memref.store %v, %m[%c0] : memref<4xf32>
+  %e = tensor.extract %t[%c0] : tensor<4xf32>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel"]}
+      outs(%x : memref<64xf32>) {
+  ^bb0(%o: f32):
+    %n = arith.negf %o : f32
+    linalg.yield %n : f32
+  }
+  return %e : f32
+}
