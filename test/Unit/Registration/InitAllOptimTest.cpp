@@ -28,6 +28,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <vector>
+
 using namespace mlir;
 
 namespace {
@@ -95,66 +98,68 @@ void expectTranslatesToLLVMIR(ModuleOp module) {
   EXPECT_TRUE(llvmModule->getFunction("step"));
 }
 
-TEST(InitAllOptim, CpuPipelineOnMemrefs) {
-  for (bool openmp : {false, true}) {
-    MinimalContext c;
-    std::string errors;
-    optim::CPUPipelineOptions options;
-    options.openmp = openmp;
-    auto module = lower(*c.context, kMemrefStep,
-                        [&](OpPassManager &pm, llvm::raw_ostream &os) {
-                          return optim::buildOptimLowerToLLVMPipeline(
-                              pm, options, os);
-                        },
-                        errors);
-    ASSERT_TRUE(module) << "openmp=" << openmp << ": " << errors;
-    expectTranslatesToLLVMIR(*module);
+/// One pipeline on one input: it must run to its end and translate to LLVM
+/// IR (the NVVM pipeline's module holds the PTX).
+struct PipelineCase {
+  const char *name;
+  const char *source;
+  std::function<LogicalResult(OpPassManager &, llvm::raw_ostream &)> build;
+  bool emitsPtx = false;
+};
+
+void PrintTo(const PipelineCase &pipeline, std::ostream *os) {
+  *os << pipeline.name;
+}
+
+std::vector<PipelineCase> getPipelineCases() {
+  auto cpu = [](bool openmp) {
+    return [openmp](OpPassManager &pm, llvm::raw_ostream &os) {
+      optim::CPUPipelineOptions options;
+      options.openmp = openmp;
+      return optim::buildOptimLowerToLLVMPipeline(pm, options, os);
+    };
+  };
+  return {
+      {"CpuOnMemrefs", kMemrefStep, cpu(false)},
+      {"CpuOnMemrefsWithOpenMP", kMemrefStep, cpu(true)},
+      {"CpuOnTensors", kTensorStep, cpu(true)},
+      {"EmulatedGpu", kMemrefStep,
+       [](OpPassManager &pm, llvm::raw_ostream &os) {
+         return optim::buildOptimLowerToEmulatedGPUPipeline(
+             pm, optim::EmulatedGPUPipelineOptions(), os);
+       }},
+      {"NvvmToPtx", kMemrefStep,
+       [](OpPassManager &pm, llvm::raw_ostream &os) {
+         return optim::buildOptimLowerToNVVMPipeline(
+             pm, optim::GPUPipelineOptions(), os);
+       },
+       /*emitsPtx=*/true},
+  };
+}
+
+class InitAllOptimPipeline : public testing::TestWithParam<PipelineCase> {};
+
+TEST_P(InitAllOptimPipeline, RunsInAMinimalContext) {
+  const PipelineCase &pipeline = GetParam();
+  MinimalContext c;
+  std::string errors;
+  auto module = lower(*c.context, pipeline.source, pipeline.build, errors);
+  ASSERT_TRUE(module) << errors;
+  if (pipeline.emitsPtx) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    EXPECT_NE(text.find(".visible .entry"), std::string::npos)
+        << "no PTX kernel in the lowered module";
   }
-}
-
-TEST(InitAllOptim, CpuPipelineOnTensors) {
-  MinimalContext c;
-  std::string errors;
-  auto module = lower(*c.context, kTensorStep,
-                      [](OpPassManager &pm, llvm::raw_ostream &os) {
-                        return optim::buildOptimLowerToLLVMPipeline(
-                            pm, optim::CPUPipelineOptions(), os);
-                      },
-                      errors);
-  ASSERT_TRUE(module) << errors;
   expectTranslatesToLLVMIR(*module);
 }
 
-TEST(InitAllOptim, EmulatedGpuPipeline) {
-  MinimalContext c;
-  std::string errors;
-  auto module = lower(*c.context, kMemrefStep,
-                      [](OpPassManager &pm, llvm::raw_ostream &os) {
-                        return optim::buildOptimLowerToEmulatedGPUPipeline(
-                            pm, optim::EmulatedGPUPipelineOptions(), os);
-                      },
-                      errors);
-  ASSERT_TRUE(module) << errors;
-  expectTranslatesToLLVMIR(*module);
-}
-
-TEST(InitAllOptim, NvvmPipelineToPtx) {
-  MinimalContext c;
-  std::string errors;
-  auto module = lower(*c.context, kMemrefStep,
-                      [](OpPassManager &pm, llvm::raw_ostream &os) {
-                        return optim::buildOptimLowerToNVVMPipeline(
-                            pm, optim::GPUPipelineOptions(), os);
-                      },
-                      errors);
-  ASSERT_TRUE(module) << errors;
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  module->print(os);
-  EXPECT_NE(text.find(".visible .entry"), std::string::npos)
-      << "no PTX kernel in the lowered module";
-  expectTranslatesToLLVMIR(*module);
-}
+INSTANTIATE_TEST_SUITE_P(Pipelines, InitAllOptimPipeline,
+                         testing::ValuesIn(getPipelineCases()),
+                         [](const testing::TestParamInfo<PipelineCase> &info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(InitAllOptim, WithoutTheExtensionsThePipelineSaysWhatIsMissing) {
   // The dialect alone, as registerAllOptimDialects registered it before it
