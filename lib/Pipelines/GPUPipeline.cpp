@@ -4,6 +4,7 @@
 
 #include "optim/Codegen/Passes.h"
 #include "optim/Support/GpuLaunchShape.h"
+#include "optim/Support/GpuTarget.h"
 #include "optim/Support/VectorSize.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -61,6 +62,19 @@ mlir::optim::buildOptimLowerToNVVMPipeline(OpPassManager &pm,
     errorStream << "optim-lower-to-nvvm: format must be isa, bin or fatbin, "
                    "got '"
                 << format << "'";
+    return failure();
+  }
+  if (!::optim::isKnownGpuChip(options.chip)) {
+    errorStream << "optim-lower-to-nvvm: chip must be an NVIDIA chip of sm_75 "
+                   "or newer that LLVM 22 knows (sm_75, sm_80, sm_86, sm_89, "
+                   "sm_90, sm_90a, sm_100, sm_120, ...), got '"
+                << options.chip << "'";
+    return failure();
+  }
+  if (!::optim::isKnownGpuFeatureList(options.features)) {
+    errorStream << "optim-lower-to-nvvm: features must be empty or PTX "
+                   "versions LLVM 22 knows (+ptx80, ..., +ptx90), got '"
+                << options.features << "'";
     return failure();
   }
   if (failed(addFrontAndGPUMapping(pm, "optim-lower-to-nvvm", options.blockSize,

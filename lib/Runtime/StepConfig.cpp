@@ -4,6 +4,7 @@
 
 #include "optim/Support/BlockwiseQuant.h"
 #include "optim/Support/GpuLaunchShape.h"
+#include "optim/Support/GpuTarget.h"
 #include "optim/Support/VectorSize.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -140,15 +141,11 @@ llvm::Error StepConfig::verify() const {
         llvm::formatv("stochastic rounding rounds bf16 parameters, not {0}",
                       stringifyElementType(paramType))
             .str());
-  if (target == Target::GPU) {
-    unsigned version = 0;
-    if (!llvm::StringRef(gpuChip).consume_front("sm_") ||
-        llvm::StringRef(gpuChip).drop_front(3).getAsInteger(10, version) ||
-        version < 75)
-      return llvm::createStringError(
-          "GPU chip '" + gpuChip +
-          "' is not an sm_XY of sm_75 or newer (CUDA 13's ptxas floor)");
-  }
+  if (target == Target::GPU && !isKnownGpuChip(gpuChip))
+    return llvm::createStringError(
+        "GPU chip '" + gpuChip +
+        "' is not an NVIDIA chip of sm_75 or newer that LLVM 22 knows (sm_75, "
+        "sm_80, sm_86, sm_89, sm_90, sm_90a, sm_100, sm_120, ...)");
   return llvm::Error::success();
 }
 

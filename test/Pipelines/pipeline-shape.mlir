@@ -8,6 +8,13 @@
 // RUN: not optim-opt %s --optim-lower-to-emulated-gpu="vector-width=4294967296" 2>&1 | FileCheck %s --check-prefix=EMU-WIDTH
 // RUN: not optim-opt %s --optim-lower-to-nvvm="block-size=2048" 2>&1 | FileCheck %s --check-prefix=GPU-SHAPE
 // RUN: not optim-opt %s --optim-lower-to-nvvm="max-blocks=4294967296" 2>&1 | FileCheck %s --check-prefix=GPU-SHAPE
+// An unknown chip was a warning and PTX for a chip that does not exist; an
+// empty one crashed the NVVM target's verifier.
+// RUN: not optim-opt %s --optim-lower-to-nvvm="chip=" 2>&1 | FileCheck %s --check-prefix=GPU-CHIP -DCHIP=
+// RUN: not optim-opt %s --optim-lower-to-nvvm="chip=sm_76" 2>&1 | FileCheck %s --check-prefix=GPU-CHIP -DCHIP=sm_76
+// RUN: not optim-opt %s --optim-lower-to-nvvm="chip=sm_70" 2>&1 | FileCheck %s --check-prefix=GPU-CHIP -DCHIP=sm_70
+// RUN: not optim-opt %s --optim-lower-to-nvvm="features=+ptx999" 2>&1 | FileCheck %s --check-prefix=GPU-FEATURES -DFEATURES=+ptx999
+// RUN: not optim-opt %s --optim-lower-to-nvvm="features=garbage" 2>&1 | FileCheck %s --check-prefix=GPU-FEATURES -DFEATURES=garbage
 
 // The registered pipelines are built from the passes' create functions and
 // option structs (lib/Pipelines); this pins their shape and how the options
@@ -75,6 +82,9 @@
 // GPU-WIDTH: error: optim-lower-to-nvvm: vector-width must be a power of two from 1 to 64, got 3
 // EMU-WIDTH: error: optim-lower-to-emulated-gpu: vector-width must be a power of two from 1 to 64, got 4294967296
 // GPU-SHAPE: error: optim-lower-to-nvvm: block-size must be from 1 to 1024 and max-blocks from 1 to 2^31-1
+// GPU-CHIP: error: optim-lower-to-nvvm: chip must be an NVIDIA chip of sm_75 or newer that LLVM 22 knows {{.*}}, got '[[CHIP]]'
+// GPU-FEATURES: error: optim-lower-to-nvvm: features must be empty or PTX versions LLVM 22 knows {{.*}}, got '[[FEATURES]]'
+
 
 module {
 }

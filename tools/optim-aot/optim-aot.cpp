@@ -172,11 +172,25 @@ int main(int argc, char **argv) {
     if (out.temp)
       consumeError(out.temp->discard());
   };
-  // A rename over a directory fails: found before anything is renamed, so
-  // that an existing object is not replaced by one whose header is lost.
-  for (const std::string &path : {output.getValue(), header.getValue()})
-    if (!path.empty() && sys::fs::is_directory(path))
-      return fail("cannot write " + path + ": it is a directory");
+  // The outputs are renamed into place: over a directory that fails, and
+  // over a device or a FIFO it would replace the special file (/dev/null
+  // as root). Both are refused before anything is renamed, so that an
+  // existing object is not replaced by one whose header is lost. A symbolic
+  // link's target is replaced, not the link.
+  for (PendingOutput *out : {&objectOut, &headerOut}) {
+    sys::fs::file_status status;
+    if (out->path.empty() || sys::fs::status(out->path, status))
+      continue; // Not there yet.
+    if (status.type() == sys::fs::file_type::directory_file)
+      return fail("cannot write " + out->path + ": it is a directory");
+    if (status.type() != sys::fs::file_type::regular_file)
+      return fail("cannot write " + out->path +
+                  ": it is not a regular file (a device, a FIFO or a "
+                  "socket is not replaced)");
+    SmallString<256> real;
+    if (!sys::fs::real_path(out->path, real))
+      out->path = real.str().str();
+  }
   Error error = writeTemp(objectOut, *object);
   if (!error && !header.empty())
     error = writeTemp(headerOut, optim::Compiler::getAotHeader(config, aot));
@@ -190,7 +204,7 @@ int main(int argc, char **argv) {
     error = keep(objectOut);
   if (!error && headerOut.temp)
     if ((error = keep(headerOut)))
-      sys::fs::remove(output); // An object without its header.
+      sys::fs::remove(objectOut.path); // An object without its header.
   if (error) {
     discard(objectOut);
     discard(headerOut);
