@@ -132,13 +132,16 @@ KernelCache::LookupResult KernelCache::decodeEntry(llvm::StringRef bytes,
 
 KernelCache::LookupResult KernelCache::lookup(llvm::StringRef configKey,
                                               std::string &object) const {
-  std::string path = getEntryPath(configKey);
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  // Missing or unreadable: compiled, and written if the directory allows.
-  if (!buffer)
+  // Missing, unreadable or not a regular file (a FIFO in the entry's place
+  // blocked the step, /dev/zero read without end): compiled, and written
+  // if the directory allows.
+  llvm::Expected<std::string> bytes =
+      detail::readWholeFile(getEntryPath(configKey));
+  if (!bytes) {
+    llvm::consumeError(bytes.takeError());
     return LookupResult::Miss;
-  return decodeEntry((*buffer)->getBuffer(), makeKey(configKey), object);
+  }
+  return decodeEntry(*bytes, makeKey(configKey), object);
 }
 
 llvm::Error KernelCache::store(llvm::StringRef configKey,

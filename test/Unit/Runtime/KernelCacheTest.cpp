@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <optional>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace optim;
@@ -240,6 +241,28 @@ TEST_F(KernelCacheTest, CorruptEntriesAreRejectedAndRebuilt) {
     ASSERT_TRUE(bool(next->getStep(adamw())));
     EXPECT_EQ(next->getCacheStats().diskLoads, 1u);
   }
+}
+
+TEST_F(KernelCacheTest, SpecialFilesInAnEntrysPlaceAreNotRead) {
+  // A FIFO blocked the lookup until a writer came; /dev/zero was read until
+  // memory ran out. Both are misses: compiled, and the entry written over.
+  std::string path = entryPath(adamw());
+  ASSERT_FALSE(llvm::sys::fs::create_directories(directory));
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  {
+    auto compiler = makeCompiler();
+    auto step = compiler->getStep(adamw());
+    ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
+    EXPECT_EQ(compiler->getCacheStats().compiles, 1u);
+    checkAgainstReference(**step);
+  }
+  ASSERT_FALSE(llvm::sys::fs::remove(path));
+  ASSERT_FALSE(llvm::sys::fs::create_link("/dev/zero", path));
+  auto compiler = makeCompiler();
+  auto step = compiler->getStep(adamw());
+  ASSERT_TRUE(bool(step)) << llvm::toString(step.takeError());
+  EXPECT_EQ(compiler->getCacheStats().compiles, 1u);
+  EXPECT_EQ(compiler->getCacheStats().diskLoads, 0u);
 }
 
 TEST_F(KernelCacheTest, EveryTruncationAndBitFlipIsDetected) {
