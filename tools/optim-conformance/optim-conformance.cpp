@@ -89,6 +89,8 @@ namespace {
 constexpr unsigned kMaxNestingDepth = 64;
 constexpr unsigned kMaxRank = 8;
 constexpr int64_t kMaxElements = int64_t(1) << 24;
+/// Room for the arrays of kMaxElements written out in full.
+constexpr uint64_t kMaxCaseBytes = uint64_t(4) << 30;
 
 /// One golden case, as the README describes it.
 struct GoldenCase {
@@ -615,6 +617,16 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
 
 /// Reads, bounds, parses and validates one case file.
 Expected<GoldenCase> loadCase(StringRef file) {
+  // A FIFO would block until a writer comes, /dev/zero read until memory
+  // runs out: cases are regular files, of a bounded size.
+  sys::fs::file_status status;
+  if (std::error_code ec = sys::fs::status(file, status))
+    return fail("cannot read: " + ec.message());
+  if (status.type() != sys::fs::file_type::regular_file)
+    return fail("cannot read: not a regular file");
+  if (status.getSize() > kMaxCaseBytes)
+    return fail(formatv("cannot read: {0} bytes, more than a case's {1}",
+                        status.getSize(), kMaxCaseBytes));
   auto buffer = MemoryBuffer::getFile(file, /*IsText=*/true);
   if (!buffer)
     return fail("cannot read: " + buffer.getError().message());
@@ -1169,6 +1181,13 @@ int main(int argc, char **argv) {
     golden->config.gpuBlockSize = gpuBlockSize;
     golden->config.gpuMaxBlocks = gpuMaxBlocks;
     golden->config.gpuTestStrideOffset = testStrideOffset;
+    // Checked here, not when the step compiles: a skipped GPU run must
+    // still fail on a chip or a launch shape that could never run.
+    if (Error error = golden->config.verify()) {
+      report(false, golden->name,
+             "invalid configuration: " + toString(std::move(error)));
+      continue;
+    }
     cases.push_back(std::move(*golden));
   }
 
