@@ -25,6 +25,7 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -57,7 +58,7 @@ static cl::opt<double> netLatency(
     "net-latency", cl::init(5.0),
     cl::desc("Latency of one ring step on the modelled network, us"),
     cl::cat(benchCategory));
-static cl::opt<bool> json("json", cl::desc("One JSON record instead of text"),
+static cl::opt<bool> jsonOutput("json", cl::desc("One JSON record instead of text"),
                           cl::cat(benchCategory));
 
 namespace {
@@ -193,19 +194,28 @@ int run(int rank, int worldSize) {
   double linkBytes = 2.0 * (worldSize - 1) / worldSize * bytes;
   double modelled = ringTime(worldSize, bytes, alpha, beta);
   std::string name = (*comm)->getName();
-  if (json) {
-    outs() << formatv(
-        "{{\"mpi\": \"{0}\", \"ranks\": {1}, \"elements\": {2}, "
-        "\"step_ms\": {3}, \"pack_ms\": {4}, \"reduce_scatter_ms\": {5}, "
-        "\"update_ms\": {6}, \"unpack_ms\": {7}, \"all_gather_ms\": {8}, "
-        "\"agree_ms\": {9}, \"communication_ms\": {10}, "
-        "\"unsharded_update_ms\": {11}, \"state_bytes_per_rank\": {12}, "
-        "\"link_bytes\": {13}, \"alpha_us\": {14}, \"beta_gbs\": {15}, "
-        "\"modelled_communication_ms\": {16}}\n",
-        name, worldSize, int64_t(numElements), step * 1e3, phases[0] * 1e3,
-        phases[1] * 1e3, phases[2] * 1e3, phases[3] * 1e3, phases[4] * 1e3,
-        phases[5] * 1e3, commTime * 1e3, unsharded * 1e3, memory.stateBytes,
-        linkBytes, alpha * 1e6, beta / 1e9, modelled * 1e3);
+  if (jsonOutput) {
+    // json::OStream escapes: MPICH's name holds a tab.
+    llvm::json::OStream record(outs());
+    record.object([&] {
+      record.attribute("mpi", name);
+      record.attribute("ranks", worldSize);
+      record.attribute("elements", int64_t(numElements));
+      record.attribute("step_ms", step * 1e3);
+      const char *phaseNames[] = {"pack_ms",   "reduce_scatter_ms",
+                                  "update_ms", "unpack_ms",
+                                  "all_gather_ms", "agree_ms"};
+      for (auto [phaseName, seconds] : llvm::zip(phaseNames, phases))
+        record.attribute(phaseName, seconds * 1e3);
+      record.attribute("communication_ms", commTime * 1e3);
+      record.attribute("unsharded_update_ms", unsharded * 1e3);
+      record.attribute("state_bytes_per_rank", int64_t(memory.stateBytes));
+      record.attribute("link_bytes", linkBytes);
+      record.attribute("alpha_us", alpha * 1e6);
+      record.attribute("beta_gbs", beta / 1e9);
+      record.attribute("modelled_communication_ms", modelled * 1e3);
+    });
+    outs() << "\n";
     return 0;
   }
   outs() << formatv("{0}, {1} ranks, AdamW f32, {2} elements in {3} tensors "
@@ -260,11 +270,17 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &worldSize);
   int status = 1;
-  if (numElements < worldSize || numTensors < 1 || numSteps < 1 ||
-      numThreads < 0) {
+  // Two f32 vectors per element on every rank (parameters and gradients)
+  // and the shard's state: bounded before anything is allocated.
+  constexpr int64_t kMaxElements = int64_t(1) << 32;
+  if (numElements < worldSize || numElements > kMaxElements ||
+      numTensors < 1 || numTensors > numElements || numSteps < 1 ||
+      numThreads < 0 || !(netBandwidth > 0) || !std::isfinite(netBandwidth) ||
+      !(netLatency >= 0) || !std::isfinite(netLatency)) {
     if (rank == 0)
-      errs() << "error: need --elements >= ranks, --tensors >= 1, --steps "
-                ">= 1\n";
+      errs() << "error: need ranks <= --elements <= 2^32, 1 <= --tensors <= "
+                "--elements, --steps >= 1, --num-threads >= 0, a finite "
+                "--net-bandwidth > 0 and a finite --net-latency >= 0\n";
   } else {
     status = run(rank, worldSize);
   }
