@@ -43,6 +43,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -462,13 +463,7 @@ void benchGpt2(int threads, optim::Compiler &compiler) {
       r.tensors = 1; // flat rows are one tensor
 }
 
-void writeSvg(StringRef path) {
-  std::error_code ec;
-  raw_fd_ostream os(path, ec);
-  if (ec) {
-    errs() << "warning: cannot write " << path << ": " << ec.message() << "\n";
-    return;
-  }
+void writeSvg(raw_ostream &os) {
   // One panel: AdamW f32, all threads, GB/s against log2(elements).
   int maxThreads = 0;
   for (const Record &r : records)
@@ -630,6 +625,16 @@ int main(int argc, char **argv) {
     if (threads < 1 || threads > 1024)
       return fail("--num-threads: " + Twine(threads) + " is not in [1, 1024]");
 
+  // Opened before the run, not after it: a path that cannot be written is
+  // an error now, not a warning (and exit 0) an hour later.
+  std::optional<raw_fd_ostream> svg;
+  if (!svgPath.empty()) {
+    std::error_code ec;
+    svg.emplace(svgPath, ec);
+    if (ec)
+      return fail("--svg: cannot write " + svgPath + ": " + ec.message());
+  }
+
   // Compile times first, on quiet cores.
   Expected<CompileTimes> compileTimes = measureCompileTimes(reps);
   if (!compileTimes)
@@ -692,7 +697,12 @@ int main(int argc, char **argv) {
   }
   if (!jsonOutput)
     printCompileTimes(outs(), *compileTimes);
-  if (!svgPath.empty())
-    writeSvg(svgPath);
+  if (svg) {
+    writeSvg(*svg);
+    svg->close();
+    if (svg->has_error())
+      return fail("--svg: cannot write " + svgPath + ": " +
+                  svg->error().message());
+  }
   return 0;
 }
