@@ -128,6 +128,13 @@ llvm::Error CompiledStep::collectExtents(llvm::ArrayRef<ParamBuffers> params,
                                          const StepScalars &scalars,
                                          int64_t group,
                                          std::vector<Extent> &extents) const {
+  if (params.size() > kMaxGroupParams)
+    return llvm::createStringError(
+        llvm::formatv("{0}{1} parameters, more than a group's {2}",
+                      group < 0 ? ""
+                                : llvm::formatv("group #{0}: ", group).str(),
+                      params.size(), kMaxGroupParams)
+            .str());
   if (llvm::Error error = scalars.verify(config)) {
     if (group < 0)
       return error;

@@ -286,6 +286,10 @@ static void testErrors(OptimCompiler compiler) {
               "null params");
   expectError(optimStepRun(step, &good, -1, &s), "negative parameter count",
               "negative count");
+  /* Refused before anything is read or allocated per parameter: it was an
+     uncaught std::bad_alloc that aborted the caller. */
+  expectError(optimStepRun(step, &good, (intptr_t)1 << 40, &s),
+              "parameters, more than a group's", "huge count");
 
   OptimParamBuffers bad = good;
   bad.numElements = -5;

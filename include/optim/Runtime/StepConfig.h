@@ -181,6 +181,11 @@ struct StepScalars {
 /// byte offsets of 8-byte elements stay far from overflowing.
 constexpr int64_t kMaxParamElements = int64_t(1) << 59;
 
+/// The most parameters one group may hold: a count beyond any model's,
+/// checked before anything is allocated per parameter (a C caller's 2^40
+/// was an uncaught std::bad_alloc).
+constexpr size_t kMaxGroupParams = size_t(1) << 24;
+
 /// One parameter tensor's buffers, flattened: `numElements` contiguous
 /// elements each. Moments (and `maxExpAvgSq`, AMSGrad only) are of the
 /// moment element type, or 8-bit codes (hasQuantizedMoments), which come
