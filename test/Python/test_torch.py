@@ -288,6 +288,200 @@ class TrainingLoops(TestCase):
             torch_opt.load_state_dict(opt.state_dict())
             self.assertEqual(torch_opt.state[p]["exp_avg"].dtype, dtype)
 
+    def test_step_bumps_autograd_versions(self):
+        # A parameter saved for backward and then stepped: autograd refuses
+        # the second backward, as after torch.optim's in-place step (the
+        # kernel writes through pointers, which torch does not see).
+        for cls in (torch.optim.AdamW, optim.torch.AdamW):
+            torch.manual_seed(0)
+            lin = torch.nn.Linear(3, 1)
+            opt = cls(lin.parameters(), lr=0.1, amsgrad=True)
+            x = torch.randn(4, 3, requires_grad=True)
+            out = lin(x).sum()
+            out.backward(retain_graph=True)
+            before = lin.weight._version
+            opt.step()
+            self.assertGreater(lin.weight._version, before, cls)
+            # Every step bumps it, the cached table's too.
+            before = lin.weight._version
+            lin.weight.grad = torch.ones_like(lin.weight)
+            opt.step()
+            self.assertGreater(lin.weight._version, before, cls)
+            with self.assertRaisesRegex(RuntimeError, "modified by an "
+                                        "inplace operation"):
+                out.backward()
+        # The bump changes no value: the same steps as torch's.
+        a, b = make_model(torch.float64), make_model(torch.float64)
+        oa = torch.optim.AdamW(a.parameters(), lr=1e-2)
+        ob = optim.torch.AdamW(b.parameters(), lr=1e-2)
+        for x, y in batches(torch.float64, 3):
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+        self.assertModelsClose(a, b, F64_TOL, "after version bumps")
+
+    def test_tensor_lr_changed_in_place(self):
+        # A Tensor lr stays in the group (torch.optim keeps it too), and an
+        # in-place change of it (a scheduler's fill_) is the next step's lr.
+        torch.manual_seed(0)
+        a = [torch.nn.Parameter(torch.randn(5, 3, dtype=torch.float64))]
+        b = [torch.nn.Parameter(a[0].detach().clone())]
+        lr_a = torch.tensor(0.01, dtype=torch.float64)
+        lr_b = torch.tensor(0.01, dtype=torch.float64)
+        oa = torch.optim.AdamW(a, lr=lr_a, foreach=False)
+        ob = optim.torch.AdamW(b, lr=lr_b)
+        for step in range(4):
+            a[0].grad = torch.randn(5, 3, dtype=torch.float64)
+            b[0].grad = a[0].grad.clone()
+            oa.step()
+            ob.step()
+            self.assertClose(b[0], a[0], F64_TOL, f"step {step + 1}")
+            lr_a.mul_(3)
+            lr_b.mul_(3)
+        self.assertIs(ob.param_groups[0]["lr"], lr_b)
+        with self.assertRaisesRegex(ValueError, "1-element"):
+            optim.torch.AdamW(b, lr=torch.tensor([1e-3, 1e-3]))
+        with self.assertRaisesRegex(ValueError, "learning rate"):
+            optim.torch.AdamW(b, lr=torch.tensor(-1e-3))
+
+    def test_adam_decoupled_weight_decay(self):
+        # torch 2.x's Adam(decoupled_weight_decay=True) is AdamW: ours too.
+        kw = dict(lr=5e-3, weight_decay=0.3)
+        self.train_both(torch.optim.AdamW, kw, optim.torch.Adam,
+                        dict(kw, decoupled_weight_decay=True), torch.float64,
+                        F64_TOL, steps=6)
+        p = [torch.nn.Parameter(torch.zeros(3))]
+        adam = optim.torch.Adam(p, decoupled_weight_decay=True,
+                                decay_rate="effective")
+        self.assertEqual(adam.defaults["decay_rate"], "effective")
+        with self.assertRaisesRegex(ValueError, "decay_rate"):
+            optim.torch.Adam(p, decay_rate="effective")
+        with self.assertRaisesRegex(TypeError, "decoupled_weight_decay"):
+            optim.torch.AdamW(p, decoupled_weight_decay=False)
+        # A checkpoint carries the option (torch's rule: the loaded group's
+        # options replace the optimizer's), except into AdamW, which always
+        # decouples; a checkpoint without it (torch 1.13's, or older) is
+        # Adam's L2 decay.
+        a, b = make_model(torch.float64), make_model(torch.float64)
+        ob = optim.torch.Adam(b.parameters(), decoupled_weight_decay=True,
+                              **kw)
+        oa = torch.optim.AdamW(a.parameters(), **kw)
+        data = list(batches(torch.float64, 6))
+        for i, (x, y) in enumerate(data):
+            if i == 3:
+                saved = ob.state_dict()
+                self.assertTrue(saved["param_groups"][0]
+                                ["decoupled_weight_decay"])
+                ob = optim.torch.Adam(b.parameters(), **kw)
+                ob.load_state_dict(saved)
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+            self.assertModelsClose(a, b, F64_TOL, f"step {i + 1}")
+        plain = copy.deepcopy(saved)
+        for group in plain["param_groups"]:
+            del group["decoupled_weight_decay"]
+        adam = optim.torch.Adam(b.parameters(), decoupled_weight_decay=True)
+        adam.load_state_dict(plain)
+        self.assertFalse(adam.param_groups[0]["decoupled_weight_decay"])
+        adamw = optim.torch.AdamW(b.parameters())
+        adamw.load_state_dict(plain)
+        self.assertTrue(adamw.param_groups[0]["decoupled_weight_decay"])
+
+    @unittest.skipUnless(
+        "decoupled_weight_decay" in torch.optim.Adam.__init__.__code__
+        .co_varnames, "torch.optim.Adam without decoupled_weight_decay")
+    def test_torch_decoupled_adam_checkpoint(self):
+        torch.manual_seed(0)
+        a = [torch.nn.Parameter(torch.randn(4, 3, dtype=torch.float64))]
+        b = [torch.nn.Parameter(a[0].detach().clone())]
+        kw = dict(lr=0.1, weight_decay=0.5)
+        oa = torch.optim.Adam(a, decoupled_weight_decay=True, **kw)
+        a[0].grad = torch.randn(4, 3, dtype=torch.float64)
+        oa.step()
+        with torch.no_grad():
+            b[0].copy_(a[0])
+        ob = optim.torch.Adam(b, **kw)
+        ob.load_state_dict(oa.state_dict())
+        for step in range(3):
+            a[0].grad = torch.randn(4, 3, dtype=torch.float64)
+            b[0].grad = a[0].grad.clone()
+            oa.step()
+            ob.step()
+            self.assertClose(b[0], a[0], F64_TOL, f"step {step + 1}")
+
+    def test_channels_last_and_transposed_params(self):
+        # Dense tensors in any order of their dims step in memory order,
+        # their gradients and state laid out alike (autograd gives the
+        # gradient the parameter's strides; fresh moments take them too).
+        def conv(seed):
+            torch.manual_seed(seed)
+            return torch.nn.Sequential(
+                torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(),
+                torch.nn.Conv2d(4, 2, 1)).double().to(
+                    memory_format=torch.channels_last)
+        a, b = conv(0), conv(0)
+        weight = b[0].weight
+        self.assertFalse(weight.is_contiguous())
+        oa = torch.optim.AdamW(a.parameters(), lr=1e-2, amsgrad=True)
+        ob = optim.torch.AdamW(b.parameters(), lr=1e-2, amsgrad=True)
+        g = torch.Generator().manual_seed(1)
+        xs = [torch.randn(2, 3, 8, 8, generator=g, dtype=torch.float64).to(
+            memory_format=torch.channels_last) for _ in range(6)]
+        for i, x in enumerate(xs):
+            if i == 3:  # through a checkpoint, into torch and back
+                ref = torch.optim.AdamW(b.parameters(), lr=1e-2,
+                                        amsgrad=True)
+                ref.load_state_dict(ob.state_dict())
+                ob = optim.torch.AdamW(b.parameters(), lr=1e-2,
+                                       amsgrad=True)
+                ob.load_state_dict(ref.state_dict())
+            for model, opt in ((a, oa), (b, ob)):
+                opt.zero_grad()
+                model(x).square().sum().backward()
+                opt.step()
+            self.assertModelsClose(a, b, F64_TOL, f"step {i + 1}")
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            self.assertEqual(ob.state[weight][key].stride(), weight.stride())
+            self.assertClose(ob.state[weight][key],
+                             oa.state[a[0].weight][key], F64_TOL, key)
+        # A transposed parameter and gradient step as torch's.
+        torch.manual_seed(2)
+        p = torch.nn.Parameter(torch.randn(6, 4, dtype=torch.float64).t())
+        q = torch.nn.Parameter(p.detach().clone())
+        oq = torch.optim.Adam([q], lr=0.1)
+        op = optim.torch.Adam([p], lr=0.1)
+        for step in range(3):
+            p.grad = torch.randn(6, 4, dtype=torch.float64).t()
+            q.grad = p.grad.clone()
+            oq.step()
+            op.step()
+            self.assertClose(p, q, F64_TOL, f"transposed step {step + 1}")
+        # Layouts that differ are refused, and nothing is written.
+        before = p.detach().clone()
+        p.grad = torch.randn(4, 6, dtype=torch.float64)
+        with self.assertRaisesRegex(ValueError, "gradient is not laid out "
+                                    "as the parameter"):
+            op.step()
+        self.assertTrue(torch.equal(p.detach(), before))
+        p.grad = p.grad.t().contiguous().t()
+        op.state[p]["exp_avg"] = op.state[p]["exp_avg"].contiguous()
+        with self.assertRaisesRegex(ValueError, "'exp_avg' .* laid out as "
+                                    "the parameter"):
+            op.step()
+        self.assertTrue(torch.equal(p.detach(), before))
+        # 8-bit moments follow memory order in blocks: contiguous only.
+        big = torch.nn.Parameter(torch.randn(8, 16, 8, 8).to(
+            memory_format=torch.channels_last))
+        o8 = optim.torch.AdamW([big], moment_dtype=torch.uint8)
+        big.grad = torch.randn_like(big)
+        with self.assertRaisesRegex(ValueError, "8-bit moments need a "
+                                    "contiguous parameter"):
+            o8.step()
+        self.assertEqual(len(o8.state), 0)
+
 
 class Checkpoints(TestCase):
 
@@ -369,6 +563,70 @@ class Checkpoints(TestCase):
             for key in before["state"][k]:
                 self.assertTrue(torch.equal(before["state"][k][key],
                                             after["state"][k][key]))
+
+
+    @unittest.skipUnless(hasattr(torch.optim.Optimizer,
+                                 "register_load_state_dict_pre_hook"),
+                         "torch without load_state_dict hooks")
+    def test_load_state_dict_hooks(self):
+        model = make_model()
+        opt = optim.torch.AdamW(model.parameters(), lr=1e-2)
+        for x, y in batches(torch.float32, 2):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        saved = opt.state_dict()
+        calls = []
+
+        def pre(o, state_dict):  # returns the checkpoint to load
+            calls.append("pre")
+            state_dict = copy.deepcopy(state_dict)
+            for value in state_dict["state"].values():
+                value["exp_avg"] = torch.zeros_like(value["exp_avg"])
+                value["step"] = torch.tensor(100.0)
+            state_dict["param_groups"][0]["lr"] = 0.5
+            return state_dict
+
+        def post(o):
+            calls.append("post")
+            self.assertEqual(o.param_groups[0]["lr"], 0.5)
+            for p in model.parameters():
+                self.assertEqual(float(o.state[p]["step"]), 100)
+                self.assertFalse(o.state[p]["exp_avg"].any())
+
+        for cls in (torch.optim.AdamW, optim.torch.AdamW):
+            calls.clear()
+            o = cls(model.parameters(), lr=1e-2)
+            o.register_load_state_dict_pre_hook(pre)
+            o.register_load_state_dict_post_hook(post)
+            o.load_state_dict(saved)
+            self.assertEqual(calls, ["pre", "post"], cls)
+            post(o)
+        self.assertNotEqual(saved["param_groups"][0]["lr"], 0.5)
+        # What is checked is the hook's checkpoint: one that repairs a bad
+        # checkpoint makes it load.
+        broken = copy.deepcopy(saved)
+        del broken["state"][0]["exp_avg_sq"]
+        o = optim.torch.AdamW(model.parameters(), lr=1e-2)
+        with self.assertRaisesRegex(ValueError, "exp_avg_sq"):
+            o.load_state_dict(broken)
+        o.register_load_state_dict_pre_hook(lambda o, sd: saved)
+        o.load_state_dict(broken)
+        self.assertTrue(torch.equal(o.state[next(model.parameters())]
+                                    ["exp_avg_sq"], opt.state[next(
+                                        model.parameters())]["exp_avg_sq"]))
+        # A post-hook sees the state as loaded: a bf16 parameter's moments
+        # widened to f32 (torch.optim's checkpoint has bf16 ones).
+        w = torch.nn.Parameter(torch.randn(8).to(torch.bfloat16))
+        ref = torch.optim.AdamW([w])
+        w.grad = torch.randn(8).to(torch.bfloat16)
+        ref.step()
+        seen = []
+        o = optim.torch.AdamW([w])
+        o.register_load_state_dict_post_hook(
+            lambda o: seen.append(o.state[w]["exp_avg"].dtype))
+        o.load_state_dict(ref.state_dict())
+        self.assertEqual(seen, [torch.float32])
 
 
 class Presets(TestCase):
@@ -496,7 +754,8 @@ class BadInput(TestCase):
         params, opt = self.stepped()
         snap = self.snapshot(opt, params)
         params[0].grad = torch.randn(6, 4).t()
-        with self.assertRaisesRegex(ValueError, "gradient is not contiguous"):
+        with self.assertRaisesRegex(ValueError, "gradient is not laid out "
+                                    r"as the parameter \(strides \(1, 4\)"):
             opt.step()
         self.assertUnchanged(opt, params, snap)
         # Fixed, the next step runs.
@@ -505,16 +764,20 @@ class BadInput(TestCase):
         self.assertFalse(torch.equal(params[0].detach(), snap[0][0]))
 
     def test_non_contiguous_param(self):
-        base = torch.randn(6, 4)
-        p = torch.nn.Parameter(base.t())
+        # Every other column: gaps in memory (a transpose, which has none,
+        # steps: test_channels_last_and_transposed_params).
+        base = torch.randn(6, 8)
+        p = torch.nn.Parameter(base[:, ::2])
         q = torch.nn.Parameter(torch.randn(3))
         opt = optim.torch.Adam([q, p])
-        q.grad, p.grad = torch.randn(3), torch.randn(4, 6)
+        q.grad, p.grad = torch.randn(3), torch.randn(6, 4)
         snap = self.snapshot(opt, [q, p])
+        before = base.clone()
         with self.assertRaisesRegex(ValueError, "parameter 1 of group 0: "
-                                    "the parameter is not contiguous"):
+                                    "the parameter is not dense"):
             opt.step()
         self.assertUnchanged(opt, [q, p], snap)
+        self.assertTrue(torch.equal(base, before))
 
     def test_nan_lr_in_second_group_changes_nothing(self):
         a = [torch.nn.Parameter(torch.randn(5)) for _ in range(2)]
@@ -558,6 +821,107 @@ class BadInput(TestCase):
                 o.step()
             self.assertClose(b, a, F64_TOL, f"step {step}")
 
+    def test_param_changed_at_the_same_address(self):
+        # p.data = ... (or a new gradient) at the old address: the table
+        # is rebuilt for the new element count, dtype or layout, not run
+        # with the old ones (past the end of a shrunk tensor's memory).
+        n = 4096
+        base = torch.ones(n)
+        p = torch.nn.Parameter(base)
+        g = torch.ones(n)
+        opt = optim.torch.AdamW([p], lr=0.1)
+        p.grad = g
+        opt.step()
+        stepped = base.clone()
+        p.data = base[:n // 2]
+        p.grad = g[:n // 2]  # both at their old addresses
+        ref = torch.optim.AdamW([torch.nn.Parameter(torch.ones(n))])
+        ref.param_groups[0]["params"][0].grad = torch.ones(n)
+        ref.step()
+        ref.param_groups[0]["params"][0].data = torch.ones(n // 2)
+        ref.param_groups[0]["params"][0].grad = torch.ones(n // 2)
+        with self.assertRaises(RuntimeError):  # torch: the state's size
+            ref.step()
+        with self.assertRaisesRegex(ValueError, r"'exp_avg' is torch.float32 "
+                                    r"\(4096,\).*expected torch.float32 "
+                                    r"\(2048,\)"):
+            opt.step()
+        self.assertTrue(torch.equal(base, stepped))
+        self.assertEqual(float(opt.state[p]["step"]), 1)
+        # Retyped in place (bf16 bits read as f16): an f16 step, as a
+        # fresh optimizer given the same state takes.
+        torch.manual_seed(6)
+        w = torch.nn.Parameter(torch.randn(64).to(torch.bfloat16))
+        gw = torch.randn(64).to(torch.bfloat16)
+        opt = optim.torch.AdamW([w], lr=1e-2)
+        w.grad = gw
+        opt.step()
+        w.data = w.data.view(torch.float16)
+        w.grad = gw.view(torch.float16)
+        twin = torch.nn.Parameter(w.detach().clone())
+        twin_opt = optim.torch.AdamW([twin], lr=1e-2)
+        twin_opt.load_state_dict(opt.state_dict())
+        twin.grad = w.grad.clone()
+        opt.step()
+        twin_opt.step()
+        self.assertTrue(torch.equal(w.detach(), twin.detach()))
+        # A gradient laid out otherwise at the same address.
+        q = torch.nn.Parameter(torch.randn(4, 4))
+        gq = torch.randn(4, 4)
+        opt = optim.torch.AdamW([q], lr=0.1)
+        q.grad = gq
+        opt.step()
+        q.grad = gq.t()
+        snap = self.snapshot(opt, [q])
+        with self.assertRaisesRegex(ValueError, "gradient is not laid out"):
+            opt.step()
+        self.assertUnchanged(opt, [q], snap)
+        # Non-contiguous layouts compare by strides: a parameter permuted
+        # otherwise over the same memory no longer matches its moments.
+        base = torch.randn(2, 3, 4)
+        r = torch.nn.Parameter(base.permute(2, 1, 0))
+        opt = optim.torch.AdamW([r], lr=0.1)
+        r.grad = torch.randn(2, 3, 4).permute(2, 1, 0)
+        opt.step()
+        r.data = base.as_strided((4, 3, 2), (1, 8, 4))
+        r.grad = torch.empty_like(r).normal_()  # in r's new layout
+        self.assertEqual(r.data_ptr(), base.data_ptr())
+        self.assertEqual(r.grad.stride(), (1, 8, 4))
+        snap = self.snapshot(opt, [r])
+        with self.assertRaisesRegex(ValueError, "'exp_avg' .* laid out as "
+                                    "the parameter"):
+            opt.step()
+        self.assertUnchanged(opt, [r], snap)
+
+    def test_replaced_param_object_starts_fresh(self):
+        # Another Parameter over the same memory in a group's list: its
+        # state is its own (none yet), as in torch.optim, not the old
+        # parameter's.
+        torch.manual_seed(3)
+        a = [torch.nn.Parameter(torch.randn(5, 4, dtype=torch.float64))
+             for _ in range(2)]
+        b = [torch.nn.Parameter(p.detach().clone()) for p in a]
+        oa = torch.optim.AdamW(a, lr=0.1)
+        ob = optim.torch.AdamW(b, lr=0.1)
+        for step in range(4):
+            if step == 2:
+                for opt, ps in ((oa, a), (ob, b)):
+                    new = torch.nn.Parameter(ps[0].data)
+                    self.assertEqual(new.data_ptr(), ps[0].data_ptr())
+                    opt.param_groups[0]["params"][0] = new
+                    ps[0] = new
+            for p, q in zip(a, b):
+                p.grad = torch.randn(5, 4, dtype=torch.float64)
+                q.grad = p.grad.clone()
+            oa.step()
+            ob.step()
+            for p, q in zip(a, b):
+                self.assertClose(q, p, F64_TOL, f"step {step + 1}")
+        self.assertEqual(float(ob.state[b[0]]["step"]), 2)
+        self.assertEqual(float(ob.state[b[1]]["step"]), 4)
+        self.assertClose(ob.state[b[0]]["exp_avg"], oa.state[a[0]]["exp_avg"],
+                         F64_TOL, "exp_avg")
+
     def test_unsupported(self):
         p = torch.nn.Parameter(torch.randn(3, dtype=torch.complex64))
         opt = optim.torch.Adam([p])
@@ -596,7 +960,7 @@ class BadInput(TestCase):
         a.grad, b.grad = torch.randn(5), torch.randn(6, 4).t()
         snap = self.snapshot(opt, [a, b])
         with self.assertRaisesRegex(ValueError, "parameter 0 of group 1: "
-                                    "the gradient is not contiguous"):
+                                    "the gradient is not laid out"):
             opt.step()
         self.assertUnchanged(opt, [a, b], snap)
         self.assertEqual(len(opt.state), 0)

@@ -5,15 +5,27 @@
 
 ``Adam`` and ``AdamW`` take torch's arguments (``foreach`` and ``fused`` are
 accepted and ignored: every step is one fused, multithreaded kernel call per
-parameter group) and keep torch's state layout, so ``state_dict()``
-checkpoints move between ``torch.optim`` and ``optim.torch`` both ways.
+parameter group; a Tensor ``lr`` is read at every step, so in-place
+schedules apply; ``Adam(decoupled_weight_decay=True)`` is AdamW, as in torch
+2.x) and keep torch's state layout, so ``state_dict()`` checkpoints move
+between ``torch.optim`` and ``optim.torch`` both ways.
 ``preset()`` builds the other framework presets of SEMANTICS.md.
 
+Parameters may be dense in any order of their dims (channels_last, a
+transpose): the step is elementwise over memory, so a gradient and the
+moments must share the parameter's layout (fresh moments take it, as
+torch.optim's zeros_like do; a loaded checkpoint's are copied into it).
+Tensors with gaps or overlaps are refused. A step bumps the autograd
+version counters of the parameters it writes, so a backward through a
+parameter saved before the step raises, as after torch.optim's.
+
 Per step, a group costs a few list comprehensions over its tensors (the
-gradients and their addresses, compared with the cached pointer table) and
-one C call; the table is rebuilt only when a tensor or the state changes
-(``opt.state.clear()``, a new ``exp_avg`` or step count: the next step
-reads the state as torch.optim would).
+parameters' identities, addresses, element counts, dtypes and layouts, and
+the gradients' addresses and layouts, compared with the cached pointer table),
+the version bump and one C call; the table is rebuilt only when a tensor or
+the state changes (``p.data = ...``, even at the same address, another
+parameter object, ``opt.state.clear()``, a new ``exp_avg`` or step count:
+the next step reads the state as torch.optim would).
 
 bf16 and f16 parameters keep f32 moments (computed in f32, as optim does);
 in ``state_dict()`` they appear as float32 ``exp_avg``/``exp_avg_sq``
@@ -107,12 +119,17 @@ class _Run:
 
 
 class _Plan:
-    """The cached pointer table of one parameter group."""
+    """The cached pointer table of one parameter group. It is valid while
+    the group holds the same parameter objects (members) with the same
+    address, element count, dtype and layout (see _layout_of) each, and
+    gradients at the same addresses in the same layouts (torch's grad
+    setter keeps their shape and dtype the parameter's)."""
 
     __slots__ = ("group", "params", "key", "param_ptrs", "grad_ptrs",
                  "present", "complete", "runs", "scalars", "numels",
                  "dtypes", "state_refs", "state_map", "state_version",
-                 "fresh")
+                 "fresh", "members", "param_numels", "param_dtypes",
+                 "param_layout", "grad_layout", "bump")
 
 
 class _Versioned:
@@ -249,6 +266,87 @@ def _ptr_or_none(t):
     return None if t is None else t.data_ptr()
 
 
+def _is_dense(t):
+    """Whether t's elements fill [data_ptr, data_ptr + numel) once each: a
+    contiguous tensor with its dims in some order (channels_last, a
+    transpose). The step treats such memory as one flat array."""
+    if t.is_contiguous():
+        return True
+    expected = 1
+    for stride, size in sorted((st, n) for st, n in zip(t.stride(), t.shape)
+                               if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _same_layout(a, b):
+    """Whether a and b (of one shape) keep each element at the same offset,
+    so that an elementwise step may pair them in memory order. Strides of
+    dims of size 1 never move an element."""
+    sa, sb = a.stride(), b.stride()
+    return sa == sb or a.numel() <= 1 or all(
+        x == y for n, x, y in zip(a.shape, sa, sb) if n != 1)
+
+
+def _layout_of(tensors):
+    """What _relaid compares: whether each tensor is contiguous, and the
+    shape and strides of those that are not. (A contiguous tensor of the
+    same address and element count covers the same memory; checking
+    flags, not strides, allocates nothing per tensor and step, which on
+    thousands of tensors spared many garbage collections.)"""
+    flags = list(map(_is_contiguous, tensors))
+    return flags, [(i, t.shape, t.stride())
+                   for i, (t, flag) in enumerate(zip(tensors, flags))
+                   if not flag]
+
+
+def _relaid(tensors, layout):
+    """Whether any of `tensors` is laid out otherwise than in `layout`."""
+    flags, strided = layout
+    if list(map(_is_contiguous, tensors)) != flags:
+        return True
+    return bool(strided) and any(
+        tensors[i].shape != shape or tensors[i].stride() != stride
+        for i, shape, stride in strided)
+
+
+def _version_bumper():
+    """A function that bumps the autograd version counters of a list of
+    tensors (see _Plan.bump), so that autograd refuses a backward through
+    a tensor the step changed after it was saved, as it does after
+    torch.optim's in-place ops; and a function that makes that list from
+    the tensors the step writes. The step writes through pointers, which
+    torch does not see."""
+    bump = getattr(torch._C, "_increment_version", None)
+    if bump is not None:
+        probe = torch.empty(0)
+        try:
+            bump([probe])  # recent torch 2.x: any iterable of tensors
+        except TypeError:  # older torch 2.x: one tensor per call
+            return (lambda ts: [bump(t) for t in ts]), list
+        if probe._version == 1:
+            return bump, list
+        return (lambda ts: [bump(t) for t in ts]), list
+
+    # torch 1.13: an in-place op on an empty view bumps its base's counter
+    # and changes nothing. The views are made once per table. Tensors made
+    # under inference_mode have no counter (and refuse in-place ops).
+    def views(tensors):
+        with torch.no_grad():
+            return [t.as_strided((0,), (1,)) for t in tensors
+                    if not t.is_inference()]
+
+    def zero(ts):
+        with torch.no_grad():
+            torch._foreach_zero_(ts)
+    return zero, views
+
+
+_bump_versions, _version_handles = _version_bumper()
+
+
 def _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding=None):
     """optim's options beyond torch's: fused global-norm clipping, the
     moments' storage dtype and stochastic rounding of bf16 parameters."""
@@ -268,6 +366,14 @@ def _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding=None):
         raise ValueError(f"moment_dtype must be None, torch.float32, "
                          f"torch.bfloat16 or torch.uint8 (8-bit blockwise), "
                          f"got {moment_dtype!r}")
+
+
+def _zeros_as(p, dtype):
+    """A fresh moment of p: zeros in p's layout (as torch.optim's
+    zeros_like(p, memory_format=torch.preserve_format))."""
+    return torch.zeros_like(p, dtype=dtype,
+                            memory_format=torch.preserve_format,
+                            requires_grad=False)
 
 
 def _num_blocks(p):
@@ -313,9 +419,12 @@ class _AdamBase(torch.optim.Optimizer):
                  differentiable=False, bias_correction="standard",
                  decay_rate="lr", rescale_grad=None, clip_gradient=None,
                  max_grad_norm=None, moment_dtype=None,
-                 stochastic_rounding=None, compiler=None):
-        if isinstance(lr, torch.Tensor):
-            lr = lr.item()
+                 stochastic_rounding=None, compiler=None,
+                 decoupled_weight_decay=False):
+        # A Tensor lr stays in the group, as in torch.optim: schedulers
+        # change it in place (fill_), and each step reads it.
+        if isinstance(lr, torch.Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -329,7 +438,9 @@ class _AdamBase(torch.optim.Optimizer):
         if capturable or differentiable:
             raise ValueError("optim.torch optimizers are not capturable or "
                              "differentiable")
-        self._check_schedule(bias_correction, decay_rate)
+        decoupled_weight_decay = bool(decoupled_weight_decay)
+        self._check_schedule(bias_correction, decay_rate,
+                             decoupled_weight_decay)
         _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding)
         if moment_dtype == torch.uint8 and amsgrad:
             raise ValueError("moment_dtype=torch.uint8 (8-bit moments) does "
@@ -343,7 +454,8 @@ class _AdamBase(torch.optim.Optimizer):
                         clip_gradient=clip_gradient,
                         max_grad_norm=max_grad_norm,
                         moment_dtype=moment_dtype,
-                        stochastic_rounding=stochastic_rounding)
+                        stochastic_rounding=stochastic_rounding,
+                        decoupled_weight_decay=decoupled_weight_decay)
         # clip_grad_norm_'s result at the last step (max_grad_norm groups).
         self.last_grad_norm = None
         self._compiler = compiler or _capi.default_compiler()
@@ -352,8 +464,8 @@ class _AdamBase(torch.optim.Optimizer):
         super().__init__(params, defaults)
         self.state = _StateMap(self.state)
 
-    def _check_schedule(self, bias_correction, decay_rate):
-        """The bias correction and decay rate this class runs."""
+    def _check_schedule(self, bias_correction, decay_rate, decoupled):
+        """The bias correction and decay rate a group runs."""
         if bias_correction not in _capi.BIAS_CORRECTION:
             raise ValueError(f"bias_correction must be one of "
                              f"{sorted(_capi.BIAS_CORRECTION)}, got "
@@ -361,9 +473,10 @@ class _AdamBase(torch.optim.Optimizer):
         if decay_rate not in _capi.DECAY_RATE:
             raise ValueError(f"decay_rate must be one of "
                              f"{sorted(_capi.DECAY_RATE)}, got {decay_rate!r}")
-        if decay_rate != "lr" and not self._decoupled:
+        if decay_rate != "lr" and not decoupled:
             raise ValueError("decay_rate applies to decoupled weight decay "
-                             "(AdamW) only")
+                             "(AdamW, or Adam with decoupled_weight_decay="
+                             "True) only")
 
     def _prepare(self, group):
         """Compiles (or loads) the group's steps now rather than in its first
@@ -385,6 +498,10 @@ class _AdamBase(torch.optim.Optimizer):
                         "max_grad_norm", "moment_dtype",
                         "stochastic_rounding"):
                 group.setdefault(key, self.defaults.get(key))
+            # torch.optim's rule: AdamW always decouples, Adam where the
+            # group says so (a checkpoint without the key: it does not).
+            group["decoupled_weight_decay"] = self._decoupled or bool(
+                group.get("decoupled_weight_decay", False))
         if not hasattr(self, "_compiler"):
             self._compiler = _capi.default_compiler()
         self.state = _StateMap(self.state)
@@ -423,7 +540,17 @@ class _AdamBase(torch.optim.Optimizer):
 
         Moments are converted to optim's moment dtype (float32 for f16/bf16
         parameters) from the checkpoint's own tensors. Everything is checked
-        before anything changes."""
+        before anything changes. Hooks run as in torch.optim (2.x): the
+        pre-hooks first, each given the state dict (a shallow copy) and
+        returning None or the one to load; the post-hooks once all of it,
+        the converted state included, is in place."""
+        pre = getattr(self, "_optimizer_load_state_dict_pre_hooks", None)
+        post = getattr(self, "_optimizer_load_state_dict_post_hooks", None)
+        state_dict = state_dict.copy()
+        for hook in list((pre or {}).values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         saved_groups = state_dict["param_groups"]
         groups = self.param_groups
         if len(groups) != len(saved_groups):
@@ -447,12 +574,14 @@ class _AdamBase(torch.optim.Optimizer):
                        for key in ("amsgrad", "max_grad_norm",
                                    "moment_dtype", "stochastic_rounding",
                                    "bias_correction", "decay_rate")}
+            decoupled = self._decoupled or bool(
+                saved.get("decoupled_weight_decay", False))  # __setstate__
             try:
                 _check_extensions(options["max_grad_norm"],
                                   options["moment_dtype"],
                                   options["stochastic_rounding"])
                 self._check_schedule(options["bias_correction"],
-                                     options["decay_rate"])
+                                     options["decay_rate"], decoupled)
             except ValueError as e:
                 raise ValueError(f"loaded parameter group {index}: {e}")
             if options["moment_dtype"] == torch.uint8 and options["amsgrad"]:
@@ -468,11 +597,25 @@ class _AdamBase(torch.optim.Optimizer):
                 continue
             converted[p] = self._convert_state(p, value, amsgrad_of[p], key,
                                                dtype_of[p])
-        super().load_state_dict(state_dict)
+        # torch's load_state_dict would run the hooks again, and the
+        # post-hooks before the converted state is in: it runs without them.
+        hooks = {}
+        for name, hooked in (("pre", pre), ("post", post)):
+            if hooked:
+                name = f"_optimizer_load_state_dict_{name}_hooks"
+                hooks[name] = hooked
+                setattr(self, name, type(hooked)())
+        try:
+            super().load_state_dict(state_dict)
+        finally:
+            for name, hooked in hooks.items():
+                setattr(self, name, hooked)
         for p, value in converted.items():
             self.state[p] = value
         self._plans = []
         self._written = None  # see _check_overlap
+        for hook in list((post or {}).values()):
+            hook(self)
 
     def _convert_state(self, p, value, amsgrad, key, dtype):
         if not isinstance(value, dict):
@@ -503,9 +646,11 @@ class _AdamBase(torch.optim.Optimizer):
                     f"this optimizer keeps {dtype} moments for it (8-bit "
                     f"codes load only into an optimizer with "
                     f"moment_dtype=torch.uint8, and are not re-coded)")
-            out[name] = t.detach().to(device=p.device, dtype=dtype,
-                                      memory_format=torch.contiguous_format,
-                                      copy=True)
+            # Laid out as the parameter (the step pairs them in memory
+            # order): contiguous, or channels_last and the like.
+            out[name] = torch.empty_like(
+                p, dtype=dtype, memory_format=torch.preserve_format,
+                requires_grad=False).copy_(t.detach())
         for name in _ABSMAXES:
             if isinstance(value.get(name), torch.Tensor):
                 out[name] = value[name].detach().to(
@@ -578,9 +723,18 @@ class _AdamBase(torch.optim.Optimizer):
                 grads = list(map(_grad, params))
                 plan = plans[i]
                 key = self._group_key(group)
+                # The table holds each parameter's address, element count,
+                # type and layout, and its state is the object's: a
+                # parameter shrunk or retyped in place (p.data = ..., at
+                # the same address) or another object in its place (even
+                # over the same memory) rebuilds it.
                 if (plan is None or plan.group is not group
                         or plan.params is not params or plan.key != key
                         or list(map(_data_ptr, params)) != plan.param_ptrs
+                        or not all(map(operator.is_, params, plan.members))
+                        or list(map(_numel, params)) != plan.param_numels
+                        or list(map(_dtype, params)) != plan.param_dtypes
+                        or _relaid(params, plan.param_layout)
                         or plan.state_map is not state
                         or plan.state_version != state.version
                         or any(run.steps._version != run.steps_version
@@ -597,7 +751,12 @@ class _AdamBase(torch.optim.Optimizer):
                     except TypeError:  # some parameters have no gradient
                         grad_ptrs = list(map(_ptr_or_none, grads))
                         complete = False
-                    if grad_ptrs != plan.grad_ptrs:
+                    # A new gradient at the old one's address (freed and
+                    # reused) may be laid out otherwise.
+                    if grad_ptrs != plan.grad_ptrs or _relaid(
+                            grads if complete else
+                            [g for g in grads if g is not None],
+                            plan.grad_layout):
                         # Until the new gradients pass their checks the
                         # table is not valid.
                         plans[i] = None
@@ -639,6 +798,9 @@ class _AdamBase(torch.optim.Optimizer):
                 self._plans = []
                 self._written = None
             raise
+        for plan in plans:
+            if plan.bump:
+                _bump_versions(plan.bump)
         stream = 0
         for plan in plans:
             scalars = plan.scalars
@@ -681,16 +843,17 @@ class _AdamBase(torch.optim.Optimizer):
                 group.get("clip_gradient") is not None,
                 group.get("max_grad_norm") is not None,
                 group.get("moment_dtype"),
-                group.get("stochastic_rounding") is not None)
+                group.get("stochastic_rounding") is not None,
+                bool(group.get("decoupled_weight_decay", self._decoupled)))
 
     def _config(self, key, dtype, device):
         (amsgrad, maximize, decay, bias, rate, rescale, clip, clip_norm,
-         moment_dtype, rounding) = key
+         moment_dtype, rounding, decoupled) = key
         c = _capi.StepConfig()
         c.biasCorrection = _capi.BIAS_CORRECTION[bias]
         if not decay:
             c.weightDecay = _capi.WEIGHT_DECAY_NONE
-        elif self._decoupled:
+        elif decoupled:  # AdamW's, or Adam(decoupled_weight_decay=True)
             c.weightDecay = _capi.WEIGHT_DECAY_DECOUPLED
             c.decayRate = _capi.DECAY_RATE[rate]
         else:
@@ -740,7 +903,7 @@ class _AdamBase(torch.optim.Optimizer):
                 return self._build_plan(group, grads, key)
             live = [g for g in grads if g is not None]
             live_ptrs = [q for q in grad_ptrs if q is not None]
-        if (not all(map(_is_contiguous, live))
+        if (_relaid(live, plan.grad_layout)
                 or list(map(_numel, live)) != plan.numels
                 or list(map(_dtype, live)) != plan.dtypes):
             return self._build_plan(group, grads, key)  # raises the error
@@ -781,10 +944,26 @@ class _AdamBase(torch.optim.Optimizer):
             if p.device.type not in ("cpu", "cuda"):
                 raise ValueError(f"{where}: device {p.device} is not "
                                  f"supported (cpu or cuda)")
-            if not p.is_contiguous():
-                raise ValueError(f"{where}: the parameter is not contiguous")
-            if not g.is_contiguous():
-                raise ValueError(f"{where}: the gradient is not contiguous")
+            # The step is elementwise over memory: any order of the dims
+            # (channels_last) will do, if the gradient and the state share
+            # it; gaps or overlaps (a strided slice, expand) will not.
+            if not _is_dense(p):
+                raise ValueError(
+                    f"{where}: the parameter is not dense (strides "
+                    f"{p.stride()} for shape {tuple(p.shape)} leave gaps "
+                    f"or overlap): optim steps a tensor's memory as one "
+                    f"array")
+            if not _same_layout(g, p):
+                raise ValueError(
+                    f"{where}: the gradient is not laid out as the "
+                    f"parameter (strides {g.stride()}, the parameter's "
+                    f"{p.stride()})")
+            if (_moment_dtype(p, group) == torch.uint8
+                    and not p.is_contiguous()):
+                raise ValueError(
+                    f"{where}: 8-bit moments need a contiguous parameter "
+                    f"(their blocks follow memory order, which a "
+                    f"checkpoint does not keep)")
             state = self.state.get(p)
             if not state:
                 fresh.append(p)
@@ -860,6 +1039,11 @@ class _AdamBase(torch.optim.Optimizer):
         plan.params = params
         plan.key = key
         plan.param_ptrs = list(map(_data_ptr, params))
+        plan.members = list(params)
+        plan.param_numels = list(map(_numel, params))
+        plan.param_dtypes = list(map(_dtype, params))
+        plan.param_layout = _layout_of(params)
+        plan.grad_layout = _layout_of([g for _, _, g in live])
         plan.grad_ptrs = list(map(_ptr_or_none, grads))
         plan.present = [g is not None for g in grads]
         plan.complete = all(plan.present)
@@ -873,6 +1057,12 @@ class _AdamBase(torch.optim.Optimizer):
         # step then updates the old storage, which stays allocated.)
         plan.state_refs = [(v, _storage_of(v)) for _, p, _ in live
                            for v in self.state[p].values()]
+        # The parameters' autograd version counters: a backward through a
+        # graph that saved a parameter this step then rewrote is refused.
+        # Moments are not bumped (they are in no graph, and at 10,000
+        # tensors their bump would cost a third of the step); nor are the
+        # step counts (their own counter tells of in-place edits).
+        plan.bump = _version_handles([p for _, p, _ in live])
         plan.state_map = None
         plan.state_version = -1
         plan.fresh = ()
@@ -898,17 +1088,18 @@ class _AdamBase(torch.optim.Optimizer):
             if t is None and name == "max_exp_avg_sq":
                 # AMSGrad turned on after some steps: start its maximum at 0,
                 # as torch.optim's first AMSGrad step would find it.
-                dict.__setitem__(state, name, torch.zeros(
-                    p.shape, dtype=dtype, device=p.device))
+                dict.__setitem__(state, name, _zeros_as(p, dtype))
                 continue
             if not isinstance(t, torch.Tensor):
                 raise ValueError(f"{where}: state has no tensor {name!r}")
             if (t.dtype != dtype or t.shape != p.shape
-                    or t.device != p.device or not t.is_contiguous()):
+                    or t.device != p.device or not _same_layout(t, p)):
                 raise ValueError(
                     f"{where}: state {name!r} is {t.dtype} "
-                    f"{tuple(t.shape)} on {t.device}, expected contiguous "
-                    f"{dtype} {tuple(p.shape)} on {p.device}")
+                    f"{tuple(t.shape)} on {t.device} with strides "
+                    f"{t.stride()}, expected {dtype} {tuple(p.shape)} on "
+                    f"{p.device} laid out as the parameter (strides "
+                    f"{p.stride()})")
         step = state.get("step")
         if step is None:
             raise ValueError(f"{where}: state has no 'step'")
@@ -918,12 +1109,11 @@ class _AdamBase(torch.optim.Optimizer):
     def _new_state(p, amsgrad, dtype):
         state = {
             "step": torch.tensor(0.0),
-            "exp_avg": torch.zeros(p.shape, dtype=dtype, device=p.device),
-            "exp_avg_sq": torch.zeros(p.shape, dtype=dtype, device=p.device),
+            "exp_avg": _zeros_as(p, dtype),
+            "exp_avg_sq": _zeros_as(p, dtype),
         }
         if amsgrad:
-            state["max_exp_avg_sq"] = torch.zeros(p.shape, dtype=dtype,
-                                                  device=p.device)
+            state["max_exp_avg_sq"] = _zeros_as(p, dtype)
         if dtype == torch.uint8:
             # Zero codes under zero absmaxes are fresh moments.
             for name in _ABSMAXES:
@@ -1014,7 +1204,8 @@ _AdamBase.step.hooked = True
 
 
 class Adam(_AdamBase):
-    """torch.optim.Adam (L2 weight decay: ``g += weight_decay * p``)."""
+    """torch.optim.Adam (L2 weight decay: ``g += weight_decay * p``; with
+    torch 2.x's ``decoupled_weight_decay=True`` AdamW's, as there)."""
 
     _decoupled = False
 
@@ -1026,8 +1217,11 @@ class AdamW(_AdamBase):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                  weight_decay=1e-2, amsgrad=False, **kwargs):
+        if "decoupled_weight_decay" in kwargs:  # as torch.optim.AdamW
+            raise TypeError("AdamW takes no decoupled_weight_decay: its "
+                            "weight decay is always decoupled")
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
-                         **kwargs)
+                         decoupled_weight_decay=True, **kwargs)
 
 
 def preset(name, params, **kwargs):
