@@ -38,6 +38,13 @@ def make_model(dtype=torch.float32, seed=0):
         torch.nn.Linear(16, 5)).to(dtype)
 
 
+def train_step(model, opt, x, y):
+    """One step of the cross-entropy loss of `model` on (x, y)."""
+    opt.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+
+
 def batches(dtype, n=12, seed=1):
     g = torch.Generator().manual_seed(seed)
     for _ in range(n):
@@ -316,9 +323,7 @@ class TrainingLoops(TestCase):
         ob = optim.torch.AdamW(b.parameters(), lr=1e-2)
         for x, y in batches(torch.float64, 3):
             for model, opt in ((a, oa), (b, ob)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
         self.assertModelsClose(a, b, F64_TOL, "after version bumps")
 
     def test_tensor_lr_changed_in_place(self):
@@ -376,9 +381,7 @@ class TrainingLoops(TestCase):
                 ob = optim.torch.Adam(b.parameters(), **kw)
                 ob.load_state_dict(saved)
             for model, opt in ((a, oa), (b, ob)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
             self.assertModelsClose(a, b, F64_TOL, f"step {i + 1}")
         plain = copy.deepcopy(saved)
         for group in plain["param_groups"]:
@@ -496,9 +499,7 @@ class Checkpoints(TestCase):
 
         def train(opt, model, xs):
             for x, y in xs:
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
 
         train(oref, ref, data[:4])
         train(opt, model, data[:4])
@@ -534,9 +535,7 @@ class Checkpoints(TestCase):
         model = make_model()
         opt = optim.torch.AdamW(model.parameters(), lr=1e-2)
         for x, y in batches(torch.float32, 3):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
+            train_step(model, opt, x, y)
         opt2 = optim.torch.AdamW(model.parameters(), lr=1e-2)
         opt2.load_state_dict(opt.state_dict())
         for p in model.parameters():
@@ -572,9 +571,7 @@ class Checkpoints(TestCase):
         model = make_model()
         opt = optim.torch.AdamW(model.parameters(), lr=1e-2)
         for x, y in batches(torch.float32, 2):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
+            train_step(model, opt, x, y)
         saved = opt.state_dict()
         calls = []
 
@@ -1118,9 +1115,7 @@ class Extensions(TestCase):
                                moment_dtype=torch.bfloat16)
         for x, y in batches(torch.float32, 10):
             for model, opt in ((a, oa), (b, ob)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
         state = ob.state[next(b.parameters())]
         self.assertEqual(state["exp_avg"].dtype, torch.bfloat16)
         self.assertEqual(state["exp_avg_sq"].dtype, torch.bfloat16)
@@ -1135,9 +1130,7 @@ class Extensions(TestCase):
         oc.load_state_dict(ob.state_dict())
         for x, y in batches(torch.float32, 2, seed=7):
             for model, opt in ((b, ob), (c, oc)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
         for pb, pc in zip(b.parameters(), c.parameters()):
             self.assertTrue(torch.equal(pb, pc))
 
@@ -1155,9 +1148,7 @@ class Extensions(TestCase):
                                moment_dtype=torch.uint8)
         for x, y in batches(torch.float32, 10):
             for model, opt in ((a, oa), (b, ob)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
         weight = b[3].weight
         state = ob.state[weight]
         self.assertEqual(state["exp_avg"].dtype, torch.uint8)
@@ -1190,9 +1181,7 @@ class Extensions(TestCase):
         oc.load_state_dict(ob.state_dict())
         for x, y in batches(torch.float32, 2, seed=7):
             for model, opt in ((b, ob), (c, oc)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
         for pb, pc in zip(b.parameters(), c.parameters()):
             self.assertTrue(torch.equal(pb, pc))
         # Codes under a group that does not ask for them are refused.
@@ -1341,9 +1330,7 @@ class Cuda(TestCase):
         for x, y in batches(torch.float32, 4):
             x, y = x.cuda(), y.cuda()
             for model, opt in ((a, oa), (b, ob)):
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), y).backward()
-                opt.step()
+                train_step(model, opt, x, y)
             self.assertModelsClose(a, b, F32_TOL, "cuda")
 
 
