@@ -84,9 +84,14 @@ std::optional<std::string> optim::checkScalar(ScalarRole role, double value,
   Reject reject{type};
   double maxFinite = getMaxFinite(type);
   auto representable = [&]() -> std::optional<std::string> {
-    if (std::fabs(value) <= maxFinite)
-      return std::nullopt;
-    return reject("representable in " + stringifyComputeType(type), value);
+    if (std::fabs(value) > maxFinite)
+      return reject("representable in " + stringifyComputeType(type), value);
+    // Another value in the kernel too: an lr of 1e-50 is 0 in f32.
+    if (value != 0 && type == ComputeType::f32 &&
+        static_cast<float>(value) == 0)
+      return "must be representable in f32 (it rounds to 0), got " +
+             formatScalar(value);
+    return std::nullopt;
   };
   // NaN fails every comparison below; it is named explicitly so that the
   // message does not read "must be non-negative, got nan".

@@ -320,6 +320,16 @@ func.func @f64_lr_overflows_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref
 
 // -----
 
+// Nor may it vanish there: an eps of 1e-50 would be 0 in the kernel.
+func.func @f64_eps_rounds_to_zero_in_f32(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f64, %b1: f64, %b2: f64, %t: i64) {
+  %tiny = arith.constant 1.0e-50 : f64
+  // expected-error @+1 {{'optim.adam' op 'eps' must be representable in f32 (it rounds to 0), got 1e-50}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> scalar_type(f64) lr(%lr) betas(%b1, %b2) eps(%tiny) step(%t : i64)
+  return
+}
+
+// -----
+
 func.func @step_above_2_pow_53(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32) {
   %t = arith.constant 4611686018427387904 : i64
   // expected-error @+1 {{'optim.adam' op 'step' must be at most 2^53 (9007199254740992), got 4.611686018427388e+18}}

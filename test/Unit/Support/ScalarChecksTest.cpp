@@ -66,6 +66,14 @@ TEST(ScalarChecks, RejectsWhatTurnsParametersIntoNaN) {
             "must be representable in f32, got 1e+300");
   EXPECT_EQ(check(ScalarRole::RescaleGrad, 1e300, ComputeType::f64), "");
   EXPECT_EQ(check(ScalarRole::Lr, 1e39), "must be representable in f32, got 1e+39");
+  // Rounding to 0 in the kernel's type is another value too.
+  EXPECT_EQ(check(ScalarRole::Lr, 1e-50),
+            "must be representable in f32 (it rounds to 0), got 1e-50");
+  EXPECT_EQ(check(ScalarRole::Eps, 1e-320),
+            "must be representable in f32 (it rounds to 0), got 1e-320");
+  EXPECT_EQ(check(ScalarRole::Eps, 1e-320, ComputeType::f64), "");
+  EXPECT_EQ(check(ScalarRole::Lr, 1e-45), ""); // f32's least subnormal
+  EXPECT_EQ(check(ScalarRole::Lr, 0), "");
   EXPECT_EQ(check(ScalarRole::GradScale, 0), "must be positive, got 0");
   EXPECT_NE(check(ScalarRole::GradScale, 1e-39).find("reciprocal"),
             std::string::npos);
