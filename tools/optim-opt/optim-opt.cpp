@@ -11,25 +11,131 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cstdio>
 
 namespace mlir::optim::test {
 void registerTestBuildPresetsPass();
 } // namespace mlir::optim::test
 
+using namespace mlir;
+
+/// The largest input read. Upstream's reader takes whatever the file gives,
+/// so `optim-opt /dev/zero` grew its buffer until the allocator aborted.
+static constexpr uint64_t kMaxInputBytes = uint64_t(1) << 31;
+
+/// Reads `fd` to its end, refusing more than kMaxInputBytes.
+static std::unique_ptr<llvm::MemoryBuffer>
+readBounded(llvm::sys::fs::file_t fd, llvm::StringRef name,
+            std::string &error) {
+  std::string text;
+  char chunk[1 << 16];
+  while (true) {
+    llvm::Expected<size_t> got =
+        llvm::sys::fs::readNativeFile(fd, llvm::MutableArrayRef(chunk));
+    if (!got) {
+      error = (name + ": " + llvm::toString(got.takeError())).str();
+      return nullptr;
+    }
+    if (*got == 0)
+      break;
+    if (text.size() + *got > kMaxInputBytes) {
+      error = (name + ": input is larger than " +
+               llvm::Twine(kMaxInputBytes >> 20) + " MiB")
+                  .str();
+      return nullptr;
+    }
+    text.append(chunk, *got);
+  }
+  return llvm::MemoryBuffer::getMemBufferCopy(text, name);
+}
+
+/// The input, as upstream's openInputFile gives it, but bounded: regular
+/// files are mapped after a size check, anything else (stdin, pipes,
+/// devices) is read in chunks up to the bound.
+static std::unique_ptr<llvm::MemoryBuffer> openInput(llvm::StringRef path,
+                                                     std::string &error) {
+  if (path == "-")
+    return readBounded(llvm::sys::fs::getStdinHandle(), "<stdin>", error);
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status)) {
+    error = ("cannot open input file '" + path + "': " + ec.message()).str();
+    return nullptr;
+  }
+  if (status.type() == llvm::sys::fs::file_type::directory_file) {
+    error = ("input '" + path + "' is a directory").str();
+    return nullptr;
+  }
+  if (status.type() == llvm::sys::fs::file_type::regular_file) {
+    if (status.getSize() > kMaxInputBytes) {
+      error = ("input '" + path + "' is larger than " +
+               llvm::Twine(kMaxInputBytes >> 20) + " MiB")
+                  .str();
+      return nullptr;
+    }
+    return openInputFile(path, &error);
+  }
+  llvm::Expected<llvm::sys::fs::file_t> fd =
+      llvm::sys::fs::openNativeFileForRead(path);
+  if (!fd) {
+    error = ("cannot open input file '" + path +
+             "': " + llvm::toString(fd.takeError()))
+                .str();
+    return nullptr;
+  }
+  std::unique_ptr<llvm::MemoryBuffer> buffer = readBounded(*fd, path, error);
+  llvm::sys::fs::closeFile(*fd);
+  return buffer;
+}
+
 int main(int argc, char **argv) {
-  mlir::registerAllPasses();
-  mlir::optim::registerAllOptimPasses();
-  mlir::optim::test::registerTestBuildPresetsPass();
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerAllPasses();
+  optim::registerAllOptimPasses();
+  optim::test::registerTestBuildPresetsPass();
 
-  mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
   // Serialising gpu.modules (PTX, cubin) translates them to LLVM IR.
-  mlir::registerAllToLLVMIRTranslations(registry);
-  mlir::optim::registerAllOptimDialects(registry);
+  registerAllToLLVMIRTranslations(registry);
+  optim::registerAllOptimDialects(registry);
 
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "optim optimizer driver\n", registry));
+  auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
+      argc, argv, "optim optimizer driver\n", registry);
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  // These print and return without reading the input.
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return asMainReturnCode(
+        MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+
+  if (inputFilename == "-" &&
+      llvm::sys::Process::FileDescriptorIsDisplayed(fileno(stdin)))
+    llvm::errs() << "(processing input from stdin now, hit ctrl-c/ctrl-d to "
+                    "interrupt)\n";
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input = openInput(inputFilename, error);
+  if (!input) {
+    llvm::errs() << "optim-opt: " << error << "\n";
+    return EXIT_FAILURE;
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::errs() << "optim-opt: " << error << "\n";
+    return EXIT_FAILURE;
+  }
+  if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
+    return EXIT_FAILURE;
+  // Like mlir-opt, the output is kept only on success.
+  output->keep();
+  return EXIT_SUCCESS;
 }
