@@ -121,34 +121,65 @@ const char *const kStateNames[kNumStates] = {"param", "m", "v", "vmax"};
 
 Error fail(const Twine &message) { return createStringError(message.str()); }
 
-/// Rejects input nested deeper than `maxDepth` before llvm::json::parse
-/// recurses into it. Brackets inside strings do not count.
-Error checkNestingDepth(StringRef text, unsigned maxDepth) {
-  unsigned depth = 0;
+/// Rejects what llvm::json::parse would accept but a case must not hold:
+/// nesting deeper than `maxDepth` (the parser recurses once per level) and
+/// an object with a key twice (the parser keeps the last, so a second
+/// "tolerance" could loosen the first unseen). Brackets inside strings do
+/// not count; keys are compared decoded, so "\u0061" repeats "a". Malformed
+/// text is left to the parser to report.
+Error checkStructure(StringRef text, unsigned maxDepth) {
+  struct Frame {
+    bool isObject;
+    bool expectKey;
+    StringSet<> keys;
+  };
+  SmallVector<Frame> frames;
+  size_t stringStart = 0;
   bool inString = false;
   for (size_t i = 0, e = text.size(); i < e; ++i) {
     char c = text[i];
     if (inString) {
-      if (c == '\\')
+      if (c == '\\') {
         ++i; // The escaped character cannot end the string.
-      else if (c == '"')
-        inString = false;
+        continue;
+      }
+      if (c != '"')
+        continue;
+      inString = false;
+      if (frames.empty() || !frames.back().isObject || !frames.back().expectKey)
+        continue;
+      frames.back().expectKey = false;
+      Expected<json::Value> key = json::parse(text.slice(stringStart, i + 1));
+      if (!key) {
+        consumeError(key.takeError());
+        continue;
+      }
+      StringRef name = *key->getAsString();
+      if (!frames.back().keys.insert(name).second)
+        return fail(
+            formatv("duplicate key '{0}' (at byte {1})", name, stringStart));
       continue;
     }
     switch (c) {
     case '"':
       inString = true;
+      stringStart = i;
       break;
     case '[':
     case '{':
-      if (++depth > maxDepth)
+      if (frames.size() >= maxDepth)
         return fail(formatv("JSON nested deeper than {0} levels (at byte {1})",
                             maxDepth, i));
+      frames.push_back({c == '{', c == '{', {}});
+      break;
+    case ',':
+      if (!frames.empty() && frames.back().isObject)
+        frames.back().expectKey = true;
       break;
     case ']':
     case '}':
-      if (depth > 0)
-        --depth;
+      if (!frames.empty())
+        frames.pop_back();
       break;
     default:
       break;
@@ -495,6 +526,11 @@ Expected<GoldenCase> parseCase(const json::Object &root, StringRef file) {
   c.name = reader.getString("name", /*required=*/false)
                .value_or(sys::path::stem(file))
                .str();
+  // The name starts a result line: a newline in it could print a line
+  // that reads as another case's PASS or as the summary.
+  if (llvm::any_of(c.name,
+                   [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+    return fail("'name' holds a control character");
   reader.getString("source", /*required=*/false);
 
   if (std::optional<StringRef> dtype = reader.getString("dtype")) {
@@ -631,7 +667,7 @@ Expected<GoldenCase> loadCase(StringRef file) {
   if (!buffer)
     return fail("cannot read: " + buffer.getError().message());
   StringRef text = (*buffer)->getBuffer();
-  if (Error error = checkNestingDepth(text, kMaxNestingDepth))
+  if (Error error = checkStructure(text, kMaxNestingDepth))
     return fail("invalid JSON: " + toString(std::move(error)));
   Expected<json::Value> value = json::parse(text);
   if (!value)
