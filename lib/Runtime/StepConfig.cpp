@@ -107,6 +107,10 @@ llvm::Error StepConfig::verify() const {
       variant.decayRate != DecayRate::lr)
     return llvm::createStringError(
         "decay rate 'effective' needs decoupled weight decay");
+  // As the op's verifier: nothing would read the caller's powers.
+  if (variant.givenPowers && variant.biasCorrection == BiasCorrection::none)
+    return llvm::createStringError(
+        "given beta powers need bias correction 'standard' or 'folded'");
   // 0: the runtime's default for the host.
   if (vectorSize != 0 && !isValidVectorSize(vectorSize))
     return llvm::createStringError(llvm::formatv(

@@ -114,6 +114,24 @@ func.func @bias_correction_without_step(%p: memref<8xf32>, %g: memref<8xf32>, %m
 
 // -----
 
+// Without bias correction nothing reads the step or the powers: a producer
+// that passes them most likely meant a corrected step.
+func.func @step_without_bias_correction(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adam' op bias correction 'none' reads no 'step' count; drop it or choose 'standard' or 'folded'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64) bias_correction(none)
+  return
+}
+
+// -----
+
+func.func @beta_powers_without_bias_correction(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32) {
+  // expected-error @+1 {{'optim.adam' op bias correction 'none' reads no 'beta_powers'; drop it or choose 'standard' or 'folded'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) beta_powers(%b1, %b2) bias_correction(none)
+  return
+}
+
+// -----
+
 func.func @one_beta_power(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   // expected-error @+1 {{'optim.adam' op expects both 'beta1_power' and 'beta2_power', or neither}}
   "optim.adam"(%g, %lr, %b1, %b2, %eps, %b1, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()

@@ -153,6 +153,18 @@ TEST(CompiledStep, InvalidConfigurationIsAnError) {
             std::string::npos);
 }
 
+// The caller's beta powers would be read by nothing without bias correction
+// (the op's verifier says the same of the IR).
+TEST(CompiledStep, GivenPowersNeedBiasCorrection) {
+  StepConfig config =
+      StepConfig::forPreset(Preset::MindSporeAdamWeightDecay, ElementType::f32);
+  config.variant.givenPowers = true;
+  auto step = getCompiler().getStep(config);
+  ASSERT_FALSE(bool(step));
+  EXPECT_EQ(llvm::toString(step.takeError()),
+            "given beta powers need bias correction 'standard' or 'folded'");
+}
+
 TEST(CompiledStep, CacheHitCostsNoCompilation) {
   StepConfig config = adamw(ElementType::f32);
   config.variant.maximize = true;

@@ -507,6 +507,13 @@ LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
     return op.emitOpError("bias correction '")
            << stringifyBiasCorrection(op.getBiasCorrection())
            << "' needs a 'step' count or 'beta_powers'";
+  // Without bias correction they would be read by nothing: most likely the
+  // producer meant a corrected step.
+  if (op.getBiasCorrection() == BiasCorrection::none &&
+      (op.getStep() || hasPowers))
+    return op.emitOpError("bias correction 'none' reads no ")
+           << (op.getStep() ? "'step' count" : "'beta_powers'")
+           << "; drop it or choose 'standard' or 'folded'";
 
   // Global-norm clipping: the norm and its bound come together.
   if (bool(op.getGradNorm()) != bool(op.getMaxGradNorm()))
