@@ -16,8 +16,8 @@
 
 #include "optim/Codegen/Passes.h"
 
+#include "ScheduleOptions.h"
 #include "optim/Codegen/Elementwise.h"
-#include "optim/Support/VectorSize.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -226,12 +226,9 @@ struct OptimVectorizeElementwisePass
   using Base::Base;
 
   void runOnOperation() override {
-    if (!::optim::isValidVectorSize(vectorSize)) {
-      getOperation().emitError("vector-size must be a power of two from 1 to "
-                               "64, got ")
-          << static_cast<int64_t>(vectorSize);
+    if (failed(mlir::optim::checkScheduleOptions(getOperation(), vectorSize,
+                                                 chunkSize)))
       return signalPassFailure();
-    }
     SmallVector<linalg::GenericOp> candidates, blockReductions;
     getOperation().walk([&](linalg::GenericOp op) {
       if (mlir::optim::isFlatElementwiseGeneric(op))

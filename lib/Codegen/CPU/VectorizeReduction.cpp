@@ -15,7 +15,7 @@
 
 #include "optim/Codegen/Passes.h"
 
-#include "optim/Support/VectorSize.h"
+#include "ScheduleOptions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -246,12 +246,9 @@ struct OptimVectorizeReductionPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (!::optim::isValidVectorSize(vectorSize)) {
-      getOperation().emitError("vector-size must be a power of two from 1 to "
-                               "64, got ")
-          << static_cast<int64_t>(vectorSize);
+    if (failed(mlir::optim::checkScheduleOptions(getOperation(), vectorSize,
+                                                 chunkSize)))
       return signalPassFailure();
-    }
     SmallVector<FlatSumReduction> reductions;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<FlatSumReduction> reduction =
