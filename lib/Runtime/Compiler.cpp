@@ -848,6 +848,13 @@ llvm::Expected<std::string> Compiler::emitObject(const StepConfig &config,
     return std::move(error);
   if (llvm::Error error = verifyAotName(options.name))
     return std::move(error);
+  // The object would export only the f32-moment entry that small tensors
+  // take; the 8-bit one, with its absmax buffers, has no C declaration.
+  if (config.momentStorage == MomentStorage::blockwise8)
+    return llvm::createStringError(
+        "8-bit blockwise moments are not compiled ahead of time: their "
+        "kernel's codes and absmax buffers have no C declaration; use the "
+        "JIT runtime (optim::Optimizer or CompiledStep)");
   CpuTarget cpu = impl->getHostTarget();
   if (!options.cpu.empty()) {
     llvm::Expected<CpuTarget> named = getNamedCpuTarget(options.cpu);
@@ -918,6 +925,11 @@ std::string Compiler::getAotHeader(const StepConfig &config,
      << "  OPTIM_ROUNDING_STREAM = 15,\n  OPTIM_ROUNDING_ELEMENT = 16,\n"
      << "  OPTIM_NUM_SCALARS = 17\n};\n"
      << "#endif\n\n"
+     << "/* Element types: param and grad "
+     << stringifyElementType(config.paramType)
+     << ";\n   exp_avg, exp_avg_sq and max_exp_avg_sq "
+     << stringifyElementType(getMomentElementType(config))
+     << " (bf16 and f16: uint16_t bits). */\n"
      << "/* This step reads: lr, beta1, beta2, eps";
   if (v.weightDecay != WeightDecayMode::none)
     os << ", weight_decay";

@@ -51,6 +51,16 @@ static cl::opt<optim::ElementType> dtype(
                clEnumValN(optim::ElementType::f32, "f32", "f32"),
                clEnumValN(optim::ElementType::f64, "f64", "f64")),
     cl::cat(aotCategory));
+static cl::opt<optim::MomentStorage> moments(
+    "moments", cl::init(optim::MomentStorage::compute),
+    cl::desc("How exp_avg and exp_avg_sq are stored"),
+    cl::values(clEnumValN(optim::MomentStorage::compute, "compute",
+                          "The compute type (f32; f64 for f64 parameters)"),
+               clEnumValN(optim::MomentStorage::bf16, "bf16",
+                          "bf16, rounded to nearest even"),
+               clEnumValN(optim::MomentStorage::blockwise8, "blockwise8",
+                          "8-bit blockwise (JIT runtime only: refused)")),
+    cl::cat(aotCategory));
 static cl::opt<optim::Target>
     target("target", cl::init(optim::Target::CPU),
            cl::desc("Where the step runs"),
@@ -152,6 +162,7 @@ int main(int argc, char **argv) {
   options.maximize = maximize;
   optim::StepConfig config =
       optim::StepConfig::forPreset(preset, dtype, options);
+  config.momentStorage = moments;
   config.target = target;
   config.gpuChip = chip;
 

@@ -276,7 +276,8 @@ public:
   /// program; compiled for this host's CPU, or for `options.cpu`. A GPU
   /// object embeds the kernel as PTX and launches it through the mgpu*
   /// functions of liboptim_cuda_runtime.so: a GPU host needs neither LLVM
-  /// nor ptxas.
+  /// nor ptxas. 8-bit blockwise moments are refused (their entry has no C
+  /// declaration).
   llvm::Expected<std::string> emitObject(const StepConfig &config,
                                          const AotOptions &options = {});
 
