@@ -24,8 +24,7 @@ inline LogicalResult checkScheduleOptions(Operation *op, int64_t vectorSize,
                          "got ")
            << vectorSize;
   if (chunkSize < 0)
-    return op->emitError("chunk-size must be non-negative, got ")
-           << chunkSize;
+    return op->emitError("chunk-size must be non-negative, got ") << chunkSize;
   return success();
 }
 
