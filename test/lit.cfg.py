@@ -64,6 +64,9 @@ if os.path.isdir(cuda_bin):
         config.environment["CUDA_HOME"] = os.path.dirname(cuda_bin)
 if shutil.which("ptxas", path=config.environment.get("PATH")):
     config.available_features.add("ptxas")
+# A GPU on the machine running lit (tests that need its absence say so).
+if os.path.exists("/dev/nvidia0"):
+    config.available_features.add("cuda-device")
 if config.optim_have_cuda_headers:
     config.available_features.add("cuda-headers")
 if os.path.exists(os.path.join(config.mlir_lib_dir, "libomp.so")):

@@ -34,6 +34,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -1237,6 +1238,16 @@ int main(int argc, char **argv) {
 #else
     skipReason = "optim was built without the CUDA headers";
 #endif
+  }
+  // A device machine's check script sets OPTIM_REQUIRE_GPU=1 (as for the
+  // GPU unit tests): there a driver that fails to load is a failure, not
+  // 23 skips and exit 0.
+  const char *required = std::getenv("OPTIM_REQUIRE_GPU");
+  if (!skipReason.empty() && required && StringRef(required) == "1") {
+    outs() << "FAIL: OPTIM_REQUIRE_GPU=1, but " << skipReason << "\n";
+    outs() << formatv("{0} passed, {1} failed\n", passed,
+                      failed + cases.size());
+    return 1;
   }
   if (!skipReason.empty()) {
     outs() << "SKIP: " << skipReason << "\n";
