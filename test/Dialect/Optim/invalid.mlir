@@ -672,3 +672,21 @@ func.func @global_norm_with_too_many_elements(%g: memref<8xf32>, %h: memref<4611
   %n = optim.global_norm %g, %h : memref<8xf32>, memref<4611686018427387904x4xf32> -> f32
   return %n : f32
 }
+
+// -----
+
+// ODS checks optional groups (0 or 1 operand), not required ones: with no
+// 'eps' operand and two 'weight_decay' ones, getEps() read the decay.
+func.func @required_scalar_missing(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %wd: f32, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op requires exactly one 'eps' operand, got 0}}
+  "optim.adamw"(%g, %lr, %b1, %b2, %wd, %t, %p, %m, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, i64, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @required_scalar_twice(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32) {
+  // expected-error @+1 {{'optim.adam' op requires exactly one 'lr' operand, got 2}}
+  "optim.adam"(%g, %lr, %lr, %b1, %b2, %eps, %p, %m, %v) <{bias_correction = #optim.bias_correction<none>, operandSegmentSizes = array<i32: 1, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
+  return
+}

@@ -381,8 +381,33 @@ static bool hasTooManyElements(ShapedType type) {
   return false;
 }
 
+/// ODS checks that an optional group has at most one operand, but not that
+/// a required one has exactly one: a generic op could give `eps` none and
+/// `weight_decay` two, and getEps() then read the decay. The groups are in
+/// the order of Optim_AdamStepOp's arguments: grads, lr, beta1, beta2, eps,
+/// weight_decay (required in optim.adamw), ...
+static LogicalResult verifyRequiredScalarGroups(Operation *operation) {
+  auto properties =
+      dyn_cast_or_null<DictionaryAttr>(operation->getPropertiesAsAttribute());
+  auto sizes = properties ? properties.getAs<DenseI32ArrayAttr>(
+                                "operandSegmentSizes")
+                          : DenseI32ArrayAttr();
+  if (!sizes)
+    return success(); // ODS has already said what is wrong with them.
+  static constexpr const char *kRequired[] = {"lr", "beta1", "beta2", "eps",
+                                              "weight_decay"};
+  size_t numRequired = isa<AdamWOp>(operation) ? 5 : 4;
+  for (size_t i = 0; i < numRequired && i + 1 < sizes.size(); ++i)
+    if (sizes[i + 1] != 1)
+      return operation->emitOpError("requires exactly one '")
+             << kRequired[i] << "' operand, got " << sizes[i + 1];
+  return success();
+}
+
 LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
   auto op = cast<AdamStepOpInterface>(operation);
+  if (failed(verifyRequiredScalarGroups(operation)))
+    return failure();
   // Parsing fills in the defaults, but C++ can still store a null (setAttr
   // with an attribute of the wrong kind); everything below reads them.
   for (StringRef name : {"bias_correction", "decay_rate"}) {
