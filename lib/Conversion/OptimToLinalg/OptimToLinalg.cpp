@@ -530,12 +530,16 @@ Value mlir::optim::detail::flattenTo1D(OpBuilder &b, Location loc,
   auto type = cast<MemRefType>(value.getType());
   if (type.getRank() == 1)
     return value;
-  if (type.getRank() == 0)
-    // A scalar parameter: a 1-element vector.
+  if (type.getRank() == 0) {
+    // A scalar parameter: a 1-element vector, in the scalar's memory space
+    // and at its offset.
+    FailureOr<MemRefType> vectorType =
+        memref::ExpandShapeOp::computeExpandedType(type, {1}, {});
+    assert(succeeded(vectorType) && "a 0-d memref expands to memref<1x...>");
     return memref::ExpandShapeOp::create(
-        b, loc, MemRefType::get({1}, type.getElementType()), value,
-        ArrayRef<ReassociationIndices>{},
+        b, loc, *vectorType, value, ArrayRef<ReassociationIndices>{},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  }
   SmallVector<ReassociationIndices> reassociation(1);
   for (int64_t i = 0; i < type.getRank(); ++i)
     reassociation[0].push_back(i);

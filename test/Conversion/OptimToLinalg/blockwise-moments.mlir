@@ -111,3 +111,12 @@ func.func @q8_tensor(%p: tensor<512xf32>, %m: tensor<512xi8>, %a: tensor<2xf32>,
       lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
   return %r#0 : tensor<512xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @scalar_in_memory_space
+// CHECK: memref.expand_shape %{{.*}} [] output_shape [1] : memref<f32, 1> into memref<1xf32, 1>
+func.func @scalar_in_memory_space(%p: memref<f32, 1>, %g: memref<f32, 1>, %m: memref<i8, 1>, %v: memref<i8, 1>, %am: memref<1xf32>, %av: memref<1xf32>, %lr: f32, %t: i64) {
+  optim.adamw (%p, %g, %m, %v) absmax(%am, %av) : (memref<f32, 1>, memref<f32, 1>, memref<i8, 1>, memref<i8, 1>, memref<1xf32>, memref<1xf32>) lr(%lr) betas(%lr, %lr) eps(%lr) weight_decay(%lr) step(%t : i64)
+  return
+}

@@ -96,3 +96,15 @@ func.func @clip_no_skip(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>,
       clip_grad_norm(%norm, %max)
   return
 }
+
+// -----
+
+// A 0-d gradient in a memory space is viewed as a 1-element vector in the
+// same space (the view dropped the space: an expand_shape that failed to
+// verify).
+// CHECK-LABEL: func.func @scalar_in_memory_space
+// CHECK: memref.expand_shape %{{.*}} [] output_shape [1] : memref<f32, 1> into memref<1xf32, 1>
+func.func @scalar_in_memory_space(%g: memref<f32, 1>) -> f32 {
+  %n = optim.global_norm %g : memref<f32, 1> -> f32
+  return %n : f32
+}
