@@ -22,9 +22,16 @@ def Optim_MomentShaped
     : AnyTypeOf<[RankedTensorOf<[AnyFloat, I8]>, MemRefOf<[AnyFloat, I8]>],
                 "ranked tensor or memref of floats or i8 codes">;
 
+// An integer step is read as signed (the lowering's sitofp), so it needs
+// room for a positive value: an i1 `true` would be step -1.
+def Optim_StepInteger
+    : Type<And<[CPred<"$_self.isSignlessInteger()">,
+                CPred<"$_self.getIntOrFloatBitWidth() >= 8">]>,
+           "signless integer of at least 8 bits">;
+
 def Optim_StepCount
-    : AnyTypeOf<[AnySignlessInteger, Index, AnyFloat],
-                "integer, index or float step count">;
+    : AnyTypeOf<[Optim_StepInteger, Index, AnyFloat],
+                "integer (signed, at least 8 bits), index or float step count">;
 
 // The operands, attributes, assembly format, builder and shared C++ of both
 // ops. `weightDecayType` is optional for Adam (present means L2) and required

@@ -690,3 +690,13 @@ func.func @required_scalar_twice(%p: memref<8xf32>, %g: memref<8xf32>, %m: memre
   "optim.adam"(%g, %lr, %lr, %b1, %b2, %eps, %p, %m, %v) <{bias_correction = #optim.bias_correction<none>, operandSegmentSizes = array<i32: 1, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0>}> : (memref<8xf32>, f32, f32, f32, f32, f32, memref<8xf32>, memref<8xf32>, memref<8xf32>) -> ()
   return
 }
+
+// -----
+
+// An integer step is read as signed: an i1's only positive-looking value,
+// true, was step -1.
+func.func @step_of_one_bit(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i1) {
+  // expected-error @+1 {{'optim.adam' op operand #5 must be integer (signed, at least 8 bits), index or float step count, but got 'i1'}}
+  optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i1)
+  return
+}
