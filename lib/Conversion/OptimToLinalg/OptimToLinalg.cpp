@@ -627,34 +627,53 @@ std::string getQuantTableName(::optim::QuantMap map, bool encode = false) {
   return encode ? name + "_encode" : name;
 }
 
-/// Adds the tables to `module` unless they are there already.
-void addQuantTableGlobals(OpBuilder &b, Operation *module) {
-  auto add = [&](StringRef name, DenseElementsAttr init) {
-    if (SymbolTable::lookupSymbolIn(module, name))
-      return;
+/// Adds the tables to `symbolTable` (the nearest symbol table of an op that
+/// reads them: memref.get_global resolves there) unless they are there
+/// already. A symbol of their name that is not the same constant table is
+/// an error at `user`'s location: reusing it would read the wrong values,
+/// or a global of another type.
+LogicalResult addQuantTableGlobals(OpBuilder &b, Operation *symbolTable,
+                                   Operation *user) {
+  auto add = [&](StringRef name, DenseElementsAttr init) -> LogicalResult {
     auto type = MemRefType::get(init.getType().getShape(),
                                 init.getType().getElementType());
+    if (Operation *existing = SymbolTable::lookupSymbolIn(symbolTable, name)) {
+      auto global = dyn_cast<memref::GlobalOp>(existing);
+      if (global && global.getConstant() && global.getType() == type &&
+          global.getInitialValue() == std::optional<Attribute>(init))
+        return success();
+      return user->emitError("convert-optim-to-linalg: the symbol '@")
+             << name
+             << "' that 8-bit moments name their code table is taken by "
+                "another definition";
+    }
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&module->getRegion(0).front());
-    memref::GlobalOp::create(b, module->getLoc(), name,
+    b.setInsertionPointToStart(&symbolTable->getRegion(0).front());
+    memref::GlobalOp::create(b, symbolTable->getLoc(), name,
                              b.getStringAttr("private"), type, init,
                              /*constant=*/true, /*alignment=*/IntegerAttr());
+    return success();
   };
   for (::optim::QuantMap map : {::optim::QuantMap::signedDynamic,
                                 ::optim::QuantMap::unsignedDynamic}) {
     SmallVector<float> values;
     for (unsigned code = 0; code < 256; ++code)
       values.push_back(::optim::getQuantMapValue(map, code));
-    add(getQuantTableName(map),
-        DenseElementsAttr::get(RankedTensorType::get({256}, b.getF32Type()),
-                               ArrayRef(values)));
+    if (failed(add(
+            getQuantTableName(map),
+            DenseElementsAttr::get(RankedTensorType::get({256}, b.getF32Type()),
+                                   ArrayRef(values)))))
+      return failure();
     const ::optim::QuantEncodeTable &table = ::optim::getQuantEncodeTable(map);
     SmallVector<int32_t> entries(table.entries.begin(), table.entries.end());
-    add(getQuantTableName(map, /*encode=*/true),
-        DenseElementsAttr::get(
-            RankedTensorType::get({int64_t(entries.size())}, b.getI32Type()),
-            ArrayRef(entries)));
+    if (failed(add(getQuantTableName(map, /*encode=*/true),
+                   DenseElementsAttr::get(
+                       RankedTensorType::get({int64_t(entries.size())},
+                                             b.getI32Type()),
+                       ArrayRef(entries)))))
+      return failure();
   }
+  return success();
 }
 
 QuantTables emitQuantTables(OpBuilder &b, Location loc,
@@ -1153,31 +1172,32 @@ struct ConvertOptimToLinalgPass
         return signalPassFailure();
     }
 
-    // 8-bit moments read code tables, module-level globals: added here,
-    // before the conversion, so that patterns only refer to them.
-    // What their lowering needs is checked first, with the op's location.
-    bool quantized = false;
+    // 8-bit moments read code tables, memref.globals in the nearest symbol
+    // table of each op (a nested module, a gpu.module): added here, before
+    // the conversion, so that patterns only refer to them. What their
+    // lowering needs is checked first, with the op's location.
+    OpBuilder b(&getContext());
     WalkResult checked = getOperation()->walk([&](AdamStepOpInterface op) {
       if (op.getExpAvgAbsmaxes().empty())
         return WalkResult::advance();
-      quantized = true;
       SmallVector<Value> operands(op->getOperands());
       if (failed(checkQuantizedLowering(op, StepOperands(op, operands))))
+        return WalkResult::interrupt();
+      // A symbol table above the pass's anchor belongs to another pass's
+      // thread (the pass on a func.func, say).
+      Operation *symbolTable = SymbolTable::getNearestSymbolTable(op);
+      if (!symbolTable || !getOperation()->isAncestor(symbolTable)) {
+        op->emitError("convert-optim-to-linalg: 8-bit moments need the pass "
+                      "to run on the module (or gpu.module) that holds them: "
+                      "it adds their code tables as memref.globals");
+        return WalkResult::interrupt();
+      }
+      if (failed(addQuantTableGlobals(b, symbolTable, op)))
         return WalkResult::interrupt();
       return WalkResult::advance();
     });
     if (checked.wasInterrupted())
       return signalPassFailure();
-    if (quantized) {
-      if (!getOperation()->hasTrait<OpTrait::SymbolTable>()) {
-        getOperation()->emitError(
-            "convert-optim-to-linalg: 8-bit moments need the pass to run on "
-            "a module (it adds their code tables as memref.globals)");
-        return signalPassFailure();
-      }
-      OpBuilder b(&getContext());
-      addQuantTableGlobals(b, getOperation());
-    }
 
     // Every optim op must be lowered; everything else is left as it is.
     ConversionTarget target(getContext());
