@@ -166,6 +166,21 @@ def OptimMapElementwiseToGPU
   ];
 }
 
+def OptimCheckLoweredToLLVM
+    : Pass<"optim-check-lowered-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "Fail on the first op a host lowering to LLVM left behind";
+  let description = [{
+    The last pass of `optim-lower-to-llvm` and `optim-lower-to-emulated-gpu`.
+    Upstream's conversions report some operands they cannot lower (a
+    memref layout that is not strided, a memory space that is not an
+    integer) without failing, and leave `builtin.unrealized_conversion_cast`
+    behind for `reconcile-unrealized-casts` to keep: the pipeline then
+    succeeded with IR that no LLVM translation takes. This pass makes that a
+    failure, with an error at the first op that is not in the LLVM or
+    OpenMP dialect (nor the module itself), naming the op and its types.
+  }];
+}
+
 def OptimEmulateGPULaunch : Pass<"optim-emulate-gpu-launch", "func::FuncOp"> {
   let summary = "Run gpu.launch bodies on the host as loops over blocks and threads";
   let description = [{

@@ -113,6 +113,7 @@ void mlir::optim::buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createOptimCheckLoweredToLLVM());
 }
 
 std::string mlir::optim::getOptimLowerToLLVMPipelineString(

@@ -48,6 +48,7 @@
 // CPU-NEXT:   convert-vector-to-llvm{
 // CPU-NEXT:   convert-to-llvm{
 // CPU-NEXT:   reconcile-unrealized-casts
+// CPU-NEXT:   optim-check-lowered-to-llvm
 // CPU-NEXT: )
 
 // CPU-OPTS:      convert-optim-to-linalg{fast-math=true},

@@ -1,0 +1,59 @@
+//===- CheckLoweredToLLVM.cpp - fail on what a host lowering left ---------===//
+//
+// The host pipelines end in LLVM (and OpenMP) dialect ops only. Upstream's
+// memref and func conversions report some operands they cannot lower with
+// an unlocated error but do not fail, and the casts they leave survive
+// reconcile-unrealized-casts: this pass turns that into a located failure.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optim/Codegen/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::optim {
+#define GEN_PASS_DEF_OPTIMCHECKLOWEREDTOLLVM
+#include "optim/Codegen/Passes.h.inc"
+} // namespace mlir::optim
+
+using namespace mlir;
+
+namespace {
+
+struct CheckLoweredToLLVM
+    : public optim::impl::OptimCheckLoweredToLLVMBase<CheckLoweredToLLVM> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    WalkResult result = module->walk([&](Operation *op) {
+      if (op == module.getOperation() ||
+          isa<LLVM::LLVMDialect, omp::OpenMPDialect>(op->getDialect()))
+        return WalkResult::advance();
+      // Casts made for a function's arguments can have no location of
+      // their own: the nearest enclosing op that has one stands in.
+      Operation *located = op;
+      while (isa<UnknownLoc>(located->getLoc()) && located->getParentOp() &&
+             located->getParentOp() != module.getOperation())
+        located = located->getParentOp();
+      InFlightDiagnostic diag = emitError(located->getLoc())
+                                << "the lowering to LLVM left '"
+                                << op->getName() << "' behind";
+      if (op->getNumOperands() || op->getNumResults()) {
+        diag << " (";
+        llvm::interleaveComma(op->getOperandTypes(), diag);
+        diag << ") -> (";
+        llvm::interleaveComma(op->getResultTypes(), diag);
+        diag << ")";
+      }
+      diag << ": the host pipelines lower func.func bodies whose memrefs "
+              "have strided layouts in the default or an integer memory "
+              "space";
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
