@@ -1178,6 +1178,19 @@ struct ConvertOptimToLinalgPass
     // lowering needs is checked first, with the op's location.
     OpBuilder b(&getContext());
     WalkResult checked = getOperation()->walk([&](AdamStepOpInterface op) {
+      // In place, a buffer updated twice would race with itself: the loop
+      // reads one role's old value after another role wrote it.
+      if (!op.isTensorForm()) {
+        llvm::SmallPtrSet<Value, 8> seen;
+        for (OpOperand &init :
+             cast<DestinationStyleOpInterface>(op.getOperation())
+                 .getDpsInitsMutable())
+          if (!seen.insert(init.get()).second) {
+            op.emitOpError("updates the same buffer twice; params and "
+                           "moments must be distinct");
+            return WalkResult::interrupt();
+          }
+      }
       if (op.getExpAvgAbsmaxes().empty())
         return WalkResult::advance();
       SmallVector<Value> operands(op->getOperands());

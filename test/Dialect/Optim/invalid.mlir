@@ -140,14 +140,6 @@ func.func @one_beta_power(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32
 
 // -----
 
-func.func @aliased_state_buffers(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
-  // expected-error @+1 {{'optim.adam' op updates the same buffer twice; params and moments must be distinct}}
-  optim.adam (%p, %g, %m, %m) : memref<8xf32> lr(%lr) betas(%b1, %b2) eps(%eps) step(%t : i64)
-  return
-}
-
-// -----
-
 func.func @negative_lr(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32, %t: i64) {
   %c = arith.constant -1.0 : f32
   // expected-error @+1 {{'optim.adam' op 'lr' must be non-negative, got -1}}
