@@ -107,11 +107,18 @@ void mlir::optim::buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createSCFToControlFlowPass());
+  // Without rollback: the conversion's bookkeeping of every op a block
+  // split moves made it quadratic or worse in the number of loops (1000
+  // parameters in one op: minutes and gigabytes).
+  SCFToControlFlowPassOptions scfToCf;
+  scfToCf.allowPatternRollback = false;
+  pm.addPass(createSCFToControlFlowPass(scfToCf));
   pm.addPass(createConvertVectorToLLVMPass());
   if (cInterface)
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
-  pm.addPass(createConvertToLLVMPass());
+  ConvertToLLVMPassOptions toLLVM;
+  toLLVM.allowPatternRollback = false;
+  pm.addPass(createConvertToLLVMPass(toLLVM));
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createOptimCheckLoweredToLLVM());
 }
