@@ -107,8 +107,8 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(4)};
   PassOptions::Option<bool> preciseMath{
       *this, "precise-math",
-      llvm::cl::desc("Correctly rounded sqrt and division (sqrt.rn, div.rn), "
-                     "matching the CPU; off selects sqrt.approx"),
+      llvm::cl::desc("Correctly rounded sqrt (sqrt.rn), matching the CPU; "
+                     "off selects sqrt.approx (divisions stay div.rn)"),
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> maxBlocks{
       *this, "max-blocks",
