@@ -110,6 +110,9 @@ void mlir::optim::buildOptimLoopsToLLVMPipeline(OpPassManager &pm, bool openmp,
   // Without rollback: the conversion's bookkeeping of every op a block
   // split moves made it quadratic or worse in the number of loops (1000
   // parameters in one op: minutes and gigabytes).
+  // Each loop's block already ends after it, so the conversion's own
+  // splits move nothing; with rollback off it does no bookkeeping either.
+  pm.addNestedPass<func::FuncOp>(createOptimSplitBlocksAfterLoops());
   SCFToControlFlowPassOptions scfToCf;
   scfToCf.allowPatternRollback = false;
   pm.addPass(createSCFToControlFlowPass(scfToCf));

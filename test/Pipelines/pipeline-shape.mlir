@@ -44,7 +44,10 @@
 // CPU-NEXT:   expand-strided-metadata,
 // CPU-NEXT:   lower-affine,
 // CPU-NEXT:   finalize-memref-to-llvm{
-// CPU-NEXT:   convert-scf-to-cf{
+// CPU-NEXT:   func.func(
+// CPU-NEXT:     optim-split-blocks-after-loops
+// CPU-NEXT:   ),
+// CPU-NEXT:   convert-scf-to-cf{allow-pattern-rollback=false}
 // CPU-NEXT:   convert-vector-to-llvm{
 // CPU-NEXT:   convert-to-llvm{
 // CPU-NEXT:   reconcile-unrealized-casts
