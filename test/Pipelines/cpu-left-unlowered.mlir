@@ -34,3 +34,17 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// A nested module lowers like the outer one and is not left behind.
+// CHECK-NOT: error
+module {
+  func.func private @ext()
+  module @inner {
+    func.func @nested(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i64) {
+      optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i64)
+      return
+    }
+  }
+}

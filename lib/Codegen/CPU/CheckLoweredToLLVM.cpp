@@ -27,7 +27,8 @@ struct CheckLoweredToLLVM
   void runOnOperation() override {
     ModuleOp module = getOperation();
     WalkResult result = module->walk([&](Operation *op) {
-      if (op == module.getOperation() ||
+      // Nested modules hold lowered code too.
+      if (isa<ModuleOp>(op) ||
           isa<LLVM::LLVMDialect, omp::OpenMPDialect>(op->getDialect()))
         return WalkResult::advance();
       // Casts made for a function's arguments can have no location of
