@@ -48,15 +48,10 @@ LogicalResult
 mlir::optim::buildOptimLowerToLLVMPipeline(OpPassManager &pm,
                                            const CPUPipelineOptions &options,
                                            llvm::raw_ostream &errorStream) {
-  if (!::optim::isValidVectorSize(options.vectorSize)) {
-    errorStream << "optim-lower-to-llvm: vector-size must be a power of two "
-                   "from 1 to 64, got "
-                << options.vectorSize;
-    return failure();
-  }
-  if (options.chunkSize < 0) {
-    errorStream << "optim-lower-to-llvm: chunk-size must be non-negative, got "
-                << options.chunkSize;
+  std::string error =
+      ::optim::getScheduleOptionsError(options.vectorSize, options.chunkSize);
+  if (!error.empty()) {
+    errorStream << "optim-lower-to-llvm: " << error;
     return failure();
   }
 

@@ -13,6 +13,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cstdint>
+#include <string>
 
 namespace optim {
 
@@ -27,6 +28,20 @@ inline constexpr bool isValidVectorSize(int64_t lanes) {
 static_assert(isValidVectorSize(1) && isValidVectorSize(64) &&
               !isValidVectorSize(0) && !isValidVectorSize(48) &&
               !isValidVectorSize(128) && !isValidVectorSize(-64));
+
+/// What is wrong with a CPU schedule's vector and chunk sizes (the CPU
+/// pipeline's options and its vectorisers'), or "" when nothing is. A
+/// negative chunk size would read as 0, no forall.
+inline std::string getScheduleOptionsError(int64_t vectorSize,
+                                           int64_t chunkSize) {
+  if (!isValidVectorSize(vectorSize))
+    return "vector-size must be a power of two from 1 to " +
+           std::to_string(kMaxVectorSize) + ", got " +
+           std::to_string(vectorSize);
+  if (chunkSize < 0)
+    return "chunk-size must be non-negative, got " + std::to_string(chunkSize);
+  return "";
+}
 
 } // namespace optim
 

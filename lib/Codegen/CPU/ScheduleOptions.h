@@ -2,7 +2,7 @@
 //
 // optim-vectorize-elementwise and optim-vectorize-reduction take the same
 // vector-size and chunk-size options; both passes check them here, with the
-// messages optim-lower-to-llvm gives for its own.
+// rule and messages optim-lower-to-llvm uses for its own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,16 +16,13 @@
 namespace mlir::optim {
 
 /// Emits an error on `op` for a vector size the schedules cannot tile by, or
-/// a negative chunk size (which would otherwise read as 0, no forall).
+/// a negative chunk size (::optim::getScheduleOptionsError).
 inline LogicalResult checkScheduleOptions(Operation *op, int64_t vectorSize,
                                           int64_t chunkSize) {
-  if (!::optim::isValidVectorSize(vectorSize))
-    return op->emitError("vector-size must be a power of two from 1 to 64, "
-                         "got ")
-           << vectorSize;
-  if (chunkSize < 0)
-    return op->emitError("chunk-size must be non-negative, got ") << chunkSize;
-  return success();
+  std::string error = ::optim::getScheduleOptionsError(vectorSize, chunkSize);
+  if (error.empty())
+    return success();
+  return op->emitError(error);
 }
 
 } // namespace mlir::optim
