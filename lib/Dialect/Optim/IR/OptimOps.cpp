@@ -385,22 +385,22 @@ static bool hasTooManyElements(ShapedType type) {
 /// `weight_decay` two, and getEps() then read the decay. The groups are in
 /// the order of Optim_AdamStepOp's arguments: grads, lr, beta1, beta2, eps,
 /// weight_decay (required in optim.adamw), ...
-static LogicalResult verifyRequiredScalarGroups(Operation *operation) {
-  auto properties =
-      dyn_cast_or_null<DictionaryAttr>(operation->getPropertiesAsAttribute());
-  auto sizes = properties ? properties.getAs<DenseI32ArrayAttr>(
-                                "operandSegmentSizes")
-                          : DenseI32ArrayAttr();
-  if (!sizes)
-    return success(); // ODS has already said what is wrong with them.
+template <typename OpT>
+static LogicalResult verifyRequiredScalarGroups(OpT op, size_t numRequired) {
   static constexpr const char *kRequired[] = {"lr", "beta1", "beta2", "eps",
                                               "weight_decay"};
-  size_t numRequired = isa<AdamWOp>(operation) ? 5 : 4;
-  for (size_t i = 0; i < numRequired && i + 1 < sizes.size(); ++i)
+  ArrayRef<int32_t> sizes = op.getProperties().operandSegmentSizes;
+  for (size_t i = 0; i < numRequired; ++i)
     if (sizes[i + 1] != 1)
-      return operation->emitOpError("requires exactly one '")
+      return op.emitOpError("requires exactly one '")
              << kRequired[i] << "' operand, got " << sizes[i + 1];
   return success();
+}
+
+static LogicalResult verifyRequiredScalarGroups(Operation *operation) {
+  if (auto adamw = dyn_cast<AdamWOp>(operation))
+    return verifyRequiredScalarGroups(adamw, 5);
+  return verifyRequiredScalarGroups(cast<AdamOp>(operation), 4);
 }
 
 LogicalResult mlir::optim::detail::verifyAdamStepOp(Operation *operation) {
