@@ -126,9 +126,12 @@ Error fail(const Twine &message) { return createStringError(message.str()); }
 /// nesting deeper than `maxDepth` (the parser recurses once per level) and
 /// an object with a key twice (the parser keeps the last, so a second
 /// "tolerance" could loosen the first unseen). Brackets inside strings do
-/// not count; keys are compared decoded, so "\u0061" repeats "a". Malformed
-/// text is left to the parser to report.
-Error checkStructure(StringRef text, unsigned maxDepth) {
+/// not count; keys are compared decoded, so "\u0061" repeats "a". The depth
+/// is an error here, before the parser recurses; the first repeated key is
+/// only recorded in `duplicate`, so that malformed text gets the parser's
+/// own error first.
+Error checkStructure(StringRef text, unsigned maxDepth,
+                     std::string &duplicate) {
   struct Frame {
     bool isObject;
     bool expectKey;
@@ -156,9 +159,9 @@ Error checkStructure(StringRef text, unsigned maxDepth) {
         continue;
       }
       StringRef name = *key->getAsString();
-      if (!frames.back().keys.insert(name).second)
-        return fail(
-            formatv("duplicate key '{0}' (at byte {1})", name, stringStart));
+      if (!frames.back().keys.insert(name).second && duplicate.empty())
+        duplicate =
+            formatv("duplicate key '{0}' (at byte {1})", name, stringStart);
       continue;
     }
     switch (c) {
@@ -668,11 +671,14 @@ Expected<GoldenCase> loadCase(StringRef file) {
   if (!buffer)
     return fail("cannot read: " + buffer.getError().message());
   StringRef text = (*buffer)->getBuffer();
-  if (Error error = checkStructure(text, kMaxNestingDepth))
+  std::string duplicate;
+  if (Error error = checkStructure(text, kMaxNestingDepth, duplicate))
     return fail("invalid JSON: " + toString(std::move(error)));
   Expected<json::Value> value = json::parse(text);
   if (!value)
     return fail("invalid JSON: " + toString(value.takeError()));
+  if (!duplicate.empty())
+    return fail("invalid JSON: " + duplicate);
   const json::Object *root = value->getAsObject();
   if (!root)
     return fail("not a JSON object");
