@@ -35,7 +35,8 @@ struct SplitBlocksAfterLoops
       for (Operation &op : *block)
         if (isa<scf::ForOp, scf::ForallOp, scf::ParallelOp, scf::WhileOp,
                 scf::IfOp>(op) &&
-            op.getNextNode() && !op.getNextNode()->hasTrait<OpTrait::IsTerminator>())
+            op.getNextNode() &&
+            !op.getNextNode()->hasTrait<OpTrait::IsTerminator>())
           loops.push_back(&op);
       // Last first: each split moves only the ops up to the previous one.
       for (Operation *loop : llvm::reverse(loops)) {
