@@ -31,7 +31,8 @@ def Optim_StepInteger
 
 def Optim_StepCount
     : AnyTypeOf<[Optim_StepInteger, Index, AnyFloat],
-                "integer (signed, at least 8 bits), index or float step count">;
+                "signless integer (read as signed, at least 8 bits), index "
+                # "or float step count">;
 
 // The operands, attributes, assembly format, builder and shared C++ of both
 // ops. `weightDecayType` is optional for Adam (present means L2) and required

@@ -141,7 +141,8 @@ typedef struct OptimStepConfig {
   int32_t decayRate;      ///< OptimDecayRate (decoupled decay only)
   int32_t amsgrad;
   int32_t maximize;
-  /// The caller passes beta1^t and beta2^t instead of the step count.
+  /// The caller passes beta1^t and beta2^t instead of the step count (needs
+  /// bias correction standard or folded).
   int32_t givenPowers;
   int32_t rescaleGrad;
   int32_t clipGradient;

@@ -25,7 +25,7 @@ func.func @gpu_space(%p: memref<16xf32, #gpu.address_space<global>>, %g: memref<
 // -----
 
 // A step inside a gpu.func is not the host pipeline's to lower.
-// CHECK: cpu-left-unlowered.mlir:[[# @LINE + 4]]:7: error: the lowering to LLVM left
+// CHECK: cpu-left-unlowered.mlir:[[# @LINE + 4]]:7: error: the lowering to LLVM left {{.*}}: device code lowers through optim-lower-to-nvvm or optim-lower-to-emulated-gpu
 module attributes {gpu.container_module} {
   gpu.module @k {
     gpu.func @f(%p: memref<1000xf32>, %g: memref<1000xf32>, %m: memref<1000xf32>, %v: memref<1000xf32>, %lr: f32, %t: i64) kernel {

@@ -6,6 +6,7 @@ build tree's package on PYTHONPATH (ctest sets it up).
 
 import collections
 import copy
+import ctypes
 import glob
 import io
 import json
@@ -462,13 +463,17 @@ class TrainingLoops(TestCase):
             oq.step()
             op.step()
             self.assertClose(p, q, F64_TOL, f"transposed step {step + 1}")
-        # Layouts that differ are refused, and nothing is written.
-        before = p.detach().clone()
-        p.grad = torch.randn(4, 6, dtype=torch.float64)
-        with self.assertRaisesRegex(ValueError, "gradient is not laid out "
-                                    "as the parameter"):
+        # A gradient laid out otherwise (contiguous, as torch.autograd.grad
+        # may give it) steps from a copy in the parameter's layout, as
+        # torch's step pairs elements by index.
+        for step in range(2):
+            p.grad = torch.randn(4, 6, dtype=torch.float64)
+            q.grad = p.grad.clone()
+            oq.step()
             op.step()
-        self.assertTrue(torch.equal(p.detach(), before))
+            self.assertClose(p, q, F64_TOL, f"contiguous grad {step + 1}")
+        # Moments laid out otherwise are refused, and nothing is written.
+        before = p.detach().clone()
         p.grad = p.grad.t().contiguous().t()
         op.state[p]["exp_avg"] = op.state[p]["exp_avg"].contiguous()
         with self.assertRaisesRegex(ValueError, "'exp_avg' .* laid out as "
@@ -484,6 +489,95 @@ class TrainingLoops(TestCase):
                                     "contiguous parameter"):
             o8.step()
         self.assertEqual(len(o8.state), 0)
+
+    def test_grads_laid_out_otherwise_step_as_torch(self):
+        # Gradients whose layout is not the parameter's (a transpose's, a
+        # contiguous one for a channels_last parameter, as torch.autograd.
+        # grad may give, an expand's zero strides) step as in torch.optim,
+        # from a copy in the parameter's layout made anew at every step: of
+        # new gradients at new addresses, of one changed in place, in a
+        # group of two calls (an f64 and an f32 one), under global-norm
+        # clipping (whose norm pass reads the copies too).
+        torch.manual_seed(7)
+        a = [torch.nn.Parameter(torch.randn(4, 6, dtype=torch.float64)),
+             torch.nn.Parameter(torch.randn(3, 5, dtype=torch.float64)),
+             torch.nn.Parameter(torch.randn(2, 3, 4, 4, dtype=torch.float64)
+                                .to(memory_format=torch.channels_last)),
+             torch.nn.Parameter(torch.randn(5, 4))]
+        b = [torch.nn.Parameter(p.detach().clone()) for p in a]
+        self.assertEqual(b[2].stride(), a[2].stride())
+        oa = torch.optim.AdamW(a, lr=1e-2, amsgrad=True)
+        ob = optim.torch.AdamW(b, lr=1e-2, amsgrad=True, max_grad_norm=1.0)
+
+        def otherwise(p):
+            if p.dim() == 4:  # contiguous, not channels_last
+                return torch.randn(p.shape, dtype=p.dtype)
+            if p.shape == (3, 5):  # one row, expanded
+                return torch.randn(1, 5, dtype=p.dtype).expand(3, 5)
+            return torch.randn(p.shape[::-1], dtype=p.dtype).t()
+
+        for step in range(6):
+            for p, q in zip(a, b):
+                if step == 2:  # the same gradients, changed in place
+                    if q.grad.stride()[0] != 0:
+                        q.grad.mul_(-2)
+                else:  # step 3: in the parameters' layouts, then otherwise
+                    q.grad = (torch.randn_like(q) if step == 3
+                              else otherwise(q))
+                # (clip_grad_norm_ scales the reference's in place)
+                p.grad = q.grad.clone()
+                self.assertEqual(q.grad.stride() == q.stride(), step == 3)
+            norm = torch.nn.utils.clip_grad_norm_(a, 1.0)
+            self.assertGreater(norm.item(), 1.0)  # it clips
+            oa.step()
+            ob.step()
+            for i, (p, q) in enumerate(zip(a, b)):
+                # The norm has an f32 part, which torch sums in f32 (optim
+                # in f64): the f64 parameters agree to its rounding.
+                tol = (dict(rtol=1e-9, atol=1e-10)
+                       if p.dtype == torch.float64 else F32_TOL)
+                self.assertClose(q, p, tol, f"step {step + 1} param {i}")
+            self.assertAlmostEqual(ob.last_grad_norm, norm.item(),
+                                   delta=1e-6 * norm.item())
+        self.assertEqual(len(ob._plans[0].runs), 2)
+        for q in b:  # the moments keep the parameter's layout
+            self.assertEqual(ob.state[q]["exp_avg"].stride(), q.stride())
+
+    def test_steps_in_and_after_inference_mode(self):
+        # A step under torch.inference_mode, the first (which builds the
+        # tables and the state) and a rebuilding one (for a gradient's
+        # copy), runs as torch.optim's, and so do the steps after it: what
+        # the step creates are normal tensors, which later steps update in
+        # place.
+        torch.manual_seed(8)
+        a = torch.nn.Parameter(torch.randn(5, 3, dtype=torch.float64))
+        b = torch.nn.Parameter(a.detach().clone())
+        oa = torch.optim.AdamW([a], lr=0.1, amsgrad=True)
+        ob = optim.torch.AdamW([b], lr=0.1, amsgrad=True)
+        for step in range(5):
+            g = torch.randn(5, 3, dtype=torch.float64)
+            if step >= 2:  # laid out otherwise: a copy, made at step 3
+                g = g.t().contiguous().t()
+            b.grad, a.grad = g, g.clone()
+            with torch.inference_mode(step in (0, 2)):
+                ob.step()
+            # torch's first step under inference_mode makes inference
+            # state, which its next step outside refuses to update in
+            # place: the reference steps outside it.
+            oa.step()
+            self.assertClose(b, a, F64_TOL, f"step {step + 1}")
+        self.assertFalse(b.is_inference())
+        for value in ob.state[b].values():
+            self.assertFalse(value.is_inference())
+        self.assertEqual(float(ob.state[b]["step"]), 5)
+        # A fresh state made inside, stepped outside.
+        c = torch.nn.Parameter(torch.ones(3))
+        oc = optim.torch.Adam([c])
+        c.grad = torch.ones(3)
+        with torch.inference_mode():
+            oc.step()
+        oc.step()
+        self.assertEqual(float(oc.state[c]["step"]), 2)
 
 
 class Checkpoints(TestCase):
@@ -714,17 +808,24 @@ class BadInput(TestCase):
             else:
                 self.assertNotIn(p, opt.state)
 
-    def test_parameter_listed_twice_is_an_optim_error(self):
-        # Its two entries overlap: the step is refused with the runtime's
-        # message (not a KeyError from undoing its state twice), and
+    def test_parameter_listed_twice_is_named(self):
+        # torch.optim warns of it when the group is added (and then steps
+        # it twice); the step is refused naming both entries (not "buffers
+        # overlap", nor a KeyError from undoing its state twice), and
         # nothing is written.
+        q = torch.nn.Parameter(torch.ones(3))
         p = torch.nn.Parameter(torch.ones(10))
-        opt = optim.torch.AdamW([p, p], lr=1e-3)
-        p.grad = torch.ones(10)
-        with self.assertRaisesRegex(optim.OptimError, "buffers overlap"):
+        with self.assertWarnsRegex(UserWarning, "duplicate parameters"):
+            opt = optim.torch.AdamW([{"params": [q]}, {"params": [p, p]}],
+                                    lr=1e-3)
+        q.grad, p.grad = torch.ones(3), torch.ones(10)
+        with self.assertRaisesRegex(ValueError, "parameter 1 of group 1 is "
+                                    "parameter 0 of the group again: .*"
+                                    "duplicate parameters"):
             opt.step()
         self.assertTrue(torch.equal(p.detach(), torch.ones(10)))
-        self.assertNotIn(p, opt.state)
+        self.assertTrue(torch.equal(q.detach(), torch.ones(3)))
+        self.assertEqual(len(opt.state), 0)
 
     def stepped(self, cls=optim.torch.AdamW, n=3, **kw):
         params = [torch.nn.Parameter(torch.randn(4, 6)) for _ in range(n)]
@@ -746,19 +847,6 @@ class BadInput(TestCase):
                 optim.torch.AdamW(p, **kw)
         with self.assertRaisesRegex(ValueError, "decay_rate"):
             optim.torch.Adam(p, decay_rate="effective")
-
-    def test_non_contiguous_grad(self):
-        params, opt = self.stepped()
-        snap = self.snapshot(opt, params)
-        params[0].grad = torch.randn(6, 4).t()
-        with self.assertRaisesRegex(ValueError, "gradient is not laid out "
-                                    r"as the parameter \(strides \(1, 4\)"):
-            opt.step()
-        self.assertUnchanged(opt, params, snap)
-        # Fixed, the next step runs.
-        params[0].grad = torch.randn(4, 6)
-        opt.step()
-        self.assertFalse(torch.equal(params[0].detach(), snap[0][0]))
 
     def test_non_contiguous_param(self):
         # Every other column: gaps in memory (a transpose, which has none,
@@ -862,17 +950,21 @@ class BadInput(TestCase):
         opt.step()
         twin_opt.step()
         self.assertTrue(torch.equal(w.detach(), twin.detach()))
-        # A gradient laid out otherwise at the same address.
+        # A gradient laid out otherwise at the same address: the step
+        # reads it by index (from a copy), not in the old table's order.
         q = torch.nn.Parameter(torch.randn(4, 4))
+        twin = torch.nn.Parameter(q.detach().clone())
         gq = torch.randn(4, 4)
         opt = optim.torch.AdamW([q], lr=0.1)
-        q.grad = gq
+        ref = torch.optim.AdamW([twin], lr=0.1)
+        q.grad, twin.grad = gq, gq.clone()
         opt.step()
-        q.grad = gq.t()
-        snap = self.snapshot(opt, [q])
-        with self.assertRaisesRegex(ValueError, "gradient is not laid out"):
-            opt.step()
-        self.assertUnchanged(opt, [q], snap)
+        ref.step()
+        q.grad, twin.grad = gq.t(), gq.t().clone()
+        self.assertEqual(q.grad.data_ptr(), gq.data_ptr())
+        opt.step()
+        ref.step()
+        self.assertClose(q, twin, F32_TOL, "transposed at the same address")
         # Non-contiguous layouts compare by strides: a parameter permuted
         # otherwise over the same memory no longer matches its moments.
         base = torch.randn(2, 3, 4)
@@ -929,8 +1021,26 @@ class BadInput(TestCase):
         e = torch.nn.Embedding(10, 3, sparse=True)
         opt = optim.torch.Adam(e.parameters())
         e(torch.tensor([1, 2])).sum().backward()
-        with self.assertRaisesRegex(RuntimeError, "sparse"):
+        with self.assertRaisesRegex(RuntimeError, "parameter 0 of group 0: "
+                                    "Adam does not support sparse "
+                                    "gradients"):
             opt.step()
+        # After dense steps too (a cached table, which reads the gradients'
+        # addresses: a sparse one has no storage), as torch says it.
+        e = torch.nn.Embedding(10, 3)
+        opt = optim.torch.AdamW(e.parameters())
+        e(torch.tensor([1, 2])).sum().backward()
+        opt.step()
+        e.weight.grad = e.weight.grad.to_sparse()
+        snap = self.snapshot(opt, [e.weight])
+        with self.assertRaisesRegex(RuntimeError, "parameter 0 of group 0: "
+                                    "AdamW does not support sparse "
+                                    "gradients"):
+            opt.step()
+        self.assertUnchanged(opt, [e.weight], snap)
+        e.weight.grad = e.weight.grad.to_dense()
+        opt.step()
+        self.assertEqual(float(opt.state[e.weight]["step"]), 2)
 
     def test_overlapping_params(self):
         base = torch.randn(10)
@@ -952,15 +1062,16 @@ class BadInput(TestCase):
 
     def test_rejected_second_group_creates_no_state(self):
         a = torch.nn.Parameter(torch.randn(5))
-        b = torch.nn.Parameter(torch.randn(4, 6))
+        b = torch.nn.Parameter(torch.randn(4, 12)[:, ::2])  # not dense
         opt = optim.torch.AdamW([{"params": [a]}, {"params": [b]}])
-        a.grad, b.grad = torch.randn(5), torch.randn(6, 4).t()
+        a.grad, b.grad = torch.randn(5), torch.randn(4, 6)
         snap = self.snapshot(opt, [a, b])
         with self.assertRaisesRegex(ValueError, "parameter 0 of group 1: "
-                                    "the gradient is not laid out"):
+                                    "the parameter is not dense"):
             opt.step()
         self.assertUnchanged(opt, [a, b], snap)
         self.assertEqual(len(opt.state), 0)
+        b.data = torch.randn(4, 6)
         b.grad = torch.randn(4, 6)
         opt.step()
         self.assertEqual(float(opt.state[a]["step"]), 1)
@@ -1082,6 +1193,27 @@ class StateEdits(TestCase):
             clone.step()
             self.assertEqual(float(clone.state[q]["step"]), 2)
         self.assertEqual(float(opt.state[p]["step"]), 1)
+        # A deep copy builds its own tables and shares the compiler (which
+        # owns a C handle and is never copied); with its model, it steps
+        # the model's copy.
+        compiler = optim.Compiler(1)
+        model = torch.nn.Linear(3, 2)
+        opt = optim.torch.AdamW(model.parameters(), compiler=compiler)
+        model(torch.ones(3)).sum().backward()
+        opt.step()
+        model2, opt2 = copy.deepcopy((model, opt))
+        self.assertIs(opt2._compiler, compiler)
+        self.assertEqual(opt2._plans, [])
+        self.assertIs(opt2.param_groups[0]["params"][0], model2.weight)
+        before = model.weight.detach().clone()
+        model2(torch.ones(3)).sum().backward()
+        opt2.step()
+        self.assertTrue(torch.equal(model.weight.detach(), before))
+        self.assertFalse(torch.equal(model2.weight.detach(), before))
+        self.assertEqual(float(opt2.state[model2.weight]["step"]), 2)
+        self.assertEqual(float(opt.state[model.weight]["step"]), 1)
+        with self.assertRaisesRegex(TypeError, "owns a C handle"):
+            copy.deepcopy(compiler)
 
 
 class Extensions(TestCase):
@@ -1317,6 +1449,147 @@ class Capi(TestCase):
             c.get_step(bad)
         with self.assertRaisesRegex(ValueError, "num_threads"):
             optim.Compiler(-1)
+
+    def one_tensor(self):
+        """A step and the buffers of one 10-element tensor (w, g, m, v)."""
+        c = optim.Compiler(1)
+        step = c.get_step(optim.preset_config("torch.adamw"))
+        tensors = (torch.ones(10), torch.full((10,), 0.5), torch.zeros(10),
+                   torch.zeros(10))
+        buffers = (optim.ParamBuffers * 1)()
+        b = buffers[0]
+        b.param, b.grad, b.expAvg, b.expAvgSq = map(torch.Tensor.data_ptr,
+                                                    tensors)
+        b.numElements = 10
+        return step, buffers, tensors
+
+    def test_handles_are_not_copied(self):
+        # A copy or a pickle of a Compiler or a Step would own its C handle
+        # too (released twice: a double free).
+        c = optim.Compiler(1)
+        step = c.get_step(optim.preset_config("torch.adamw"))
+        for obj in (c, step):
+            for copier in (copy.copy, copy.deepcopy, pickle.dumps,
+                           lambda o: pickle.dumps(o, protocol=0)):
+                with self.assertRaisesRegex(TypeError, "owns a C handle"):
+                    copier(obj)
+        # Objects whose __init__ did not run, or failed, own nothing.
+        for cls in (optim.Step, optim.Compiler):
+            cls.__new__(cls).__del__()
+        optim.Step(None, None).__del__()
+        # The originals still work.
+        step, buffers, (w, *_) = self.one_tensor()
+        step.run(buffers, 1, optim.preset_scalars("torch.adamw"))
+        self.assertLess(w[0].item(), 1.0)
+
+    def test_step_config_keeps_its_gpu_chip(self):
+        # The step's copy of the configuration holds its own gpuChip bytes,
+        # not a pointer into the caller's (freed with the caller's config).
+        c = optim.Compiler(1)
+        config = optim.preset_config("torch.adamw")
+        chip = ("sm_" + "9" * 40).encode()  # made now: not shared
+        config.gpuChip = chip  # a CPU step ignores it
+        step = c.get_step(config)
+        self.assertEqual(step.config.gpuChip, chip)
+
+        def address(s):
+            return ctypes.c_void_p.from_buffer(
+                s, optim.StepConfig.gpuChip.offset).value
+
+        self.assertNotEqual(address(step.config), address(config))
+        del config, chip
+        junk = [("x" * 43).encode() for _ in range(1000)]
+        self.assertEqual(step.config.gpuChip, b"sm_" + b"9" * 40)
+        del junk
+
+    def test_run_checks_its_buffers(self):
+        step, buffers, (w, *_) = self.one_tensor()
+        s = optim.preset_scalars("torch.adamw")
+        # A one-element array over two: the second is null (an unchecked
+        # count of 2 would read it, and fail in C instead).
+        backing = (optim.ParamBuffers * 2)(buffers[0])
+        short = (optim.ParamBuffers * 1).from_buffer(backing)
+        before = w.clone()
+        for buf, count, error, msg in (
+                (short, 2, ValueError, "exceeds the 1 ParamBuffers"),
+                (short[0], 2, ValueError, "exceeds the one ParamBuffers"),
+                (short, -1, ValueError, ">= 0"),
+                (short, 2**63, OverflowError, "2\\*\\*63"),
+                (short, True, TypeError, "count must be an integer"),
+                (short, 1.0, TypeError, "count must be an integer"),
+                (None, 1, ValueError, "no buffers"),
+                ((ctypes.c_int64 * 9)(), 1, TypeError,
+                 "array of ParamBuffers"),
+                ([buffers[0]], 1, TypeError, "buffers must be"),
+                (ctypes.pointer(buffers[0]), 1, TypeError,
+                 "buffers must be")):
+            with self.assertRaisesRegex(error, msg):
+                step.run(buf, count, s)
+            with self.assertRaisesRegex(error, msg):
+                step.grad_squared_norm(buf, count, s)
+        with self.assertRaisesRegex(TypeError, "StepScalars"):
+            step.run(short, 1, optim.StepConfig())
+        self.assertTrue(torch.equal(w, before))
+        # An array, one ParamBuffers, a raw address (the caller's word for
+        # what lies there), or nothing.
+        for buf in (short, short[0], ctypes.addressof(short)):
+            before = w.clone()
+            step.run(buf, 1, s)
+            self.assertFalse(torch.equal(w, before))
+        step.run(None, 0, s)
+        step.run(short, 0, s)
+
+    def test_struct_fields_are_checked(self):
+        # ctypes would wrap an int out of the field's range (2**32 + 3 as
+        # 3) and take a bool or anything with __float__ as a number.
+        for cls, name, value, error in (
+                (optim.StepConfig, "paramType", 2**32 + 3, OverflowError),
+                (optim.StepConfig, "vectorSize", -2**31 - 1, OverflowError),
+                (optim.StepConfig, "target", True, TypeError),
+                (optim.StepConfig, "momentStorage", 1.0, TypeError),
+                (optim.StepConfig, "gpuChip", "sm_90", TypeError),
+                (optim.StepConfig, "gpuChip", 4096, TypeError),
+                (optim.StepScalars, "step", 2**63, OverflowError),
+                (optim.StepScalars, "step", True, TypeError),
+                (optim.StepScalars, "roundingSeed", -1, OverflowError),
+                (optim.StepScalars, "roundingSeed", 2**64, OverflowError),
+                (optim.StepScalars, "lr", "0.1", TypeError),
+                (optim.StepScalars, "eps", True, TypeError),
+                (optim.StepScalars, "lr", 1j, TypeError)):
+            what = f"{cls.__name__}.{name} = {value!r}"
+            obj = cls()
+            with self.assertRaisesRegex(error, name, msg=what):
+                setattr(obj, name, value)
+            self.assertFalse(getattr(obj, name), what)  # unchanged
+            with self.assertRaisesRegex(error, name, msg=what):
+                cls(**{name: value})
+        with self.assertRaises(OverflowError):
+            optim.StepConfig(2**32)  # positional: biasCorrection
+        # In range, and bools for the flags.
+        config = optim.StepConfig(1, 2, amsgrad=True, vectorSize=8,
+                                  gpuChip=b"sm_90")
+        self.assertEqual((config.biasCorrection, config.weightDecay,
+                          config.amsgrad, config.vectorSize),
+                         (1, 2, 1, 8))
+        config.paramType = -2**31
+        s = optim.StepScalars(0.5, step=2**63 - 1, roundingSeed=2**64 - 1)
+        self.assertEqual((s.lr, s.step, s.roundingSeed),
+                         (0.5, 2**63 - 1, 2**64 - 1))
+        s.lr = 3  # an int is a real number
+        self.assertEqual(s.lr, 3.0)
+        # Structs made by C (by value) are checked when set too.
+        with self.assertRaises(OverflowError):
+            optim.preset_config("torch.adam").vectorSize = 2**31
+        with self.assertRaises(OverflowError):
+            optim.preset_scalars("torch.adam").step = -2**63 - 1
+
+    def test_get_step_takes_a_step_config(self):
+        c = optim.Compiler(1)
+        for bad in (None, optim.StepScalars(), {"paramType": 2}):
+            with self.assertRaisesRegex(TypeError, "StepConfig"):
+                c.get_step(bad)
+        with self.assertRaisesRegex(ValueError, "num_threads"):
+            optim.Compiler(True)
 
 
 @unittest.skipUnless(torch.cuda.is_available(), "no CUDA device")

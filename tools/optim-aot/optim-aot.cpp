@@ -11,6 +11,8 @@
 
 #include "optim/Runtime/Compiler.h"
 
+#include "MomentStorageOption.h"
+
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -45,22 +47,17 @@ static cl::opt<Preset> preset(
 static cl::opt<optim::ElementType> dtype(
     "dtype", cl::init(optim::ElementType::f32),
     cl::desc("Parameter element type"),
-    cl::values(clEnumValN(optim::ElementType::f16, "f16", "f16 (f32 moments)"),
+    cl::values(clEnumValN(optim::ElementType::f16, "f16",
+                          "f16 (f32 compute, moments as --moments says)"),
                clEnumValN(optim::ElementType::bf16, "bf16",
-                          "bf16 (f32 moments)"),
+                          "bf16 (f32 compute, moments as --moments says)"),
                clEnumValN(optim::ElementType::f32, "f32", "f32"),
                clEnumValN(optim::ElementType::f64, "f64", "f64")),
     cl::cat(aotCategory));
-static cl::opt<optim::MomentStorage> moments(
-    "moments", cl::init(optim::MomentStorage::compute),
-    cl::desc("How exp_avg and exp_avg_sq are stored"),
-    cl::values(clEnumValN(optim::MomentStorage::compute, "compute",
-                          "The compute type (f32; f64 for f64 parameters)"),
-               clEnumValN(optim::MomentStorage::bf16, "bf16",
-                          "bf16, rounded to nearest even"),
-               clEnumValN(optim::MomentStorage::blockwise8, "blockwise8",
-                          "8-bit blockwise (JIT runtime only: refused)")),
-    cl::cat(aotCategory));
+static cl::opt<optim::MomentStorage>
+    moments("moments", cl::init(optim::MomentStorage::compute),
+            cl::desc(optim::tools::kMomentStorageDesc),
+            optim::tools::momentStorageValues(), cl::cat(aotCategory));
 static cl::opt<optim::Target>
     target("target", cl::init(optim::Target::CPU),
            cl::desc("Where the step runs"),

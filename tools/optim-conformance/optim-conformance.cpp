@@ -122,6 +122,17 @@ const char *const kStateNames[kNumStates] = {"param", "m", "v", "vmax"};
 
 Error fail(const Twine &message) { return createStringError(message.str()); }
 
+/// A key from the input, quoted for a message: control characters, quotes
+/// and backslashes are escaped, since a raw newline could print a line
+/// that reads as a PASS or as the summary.
+std::string quoteKey(StringRef key) {
+  std::string quoted = "'";
+  raw_string_ostream os(quoted);
+  printEscapedString(key, os);
+  os << "'";
+  return quoted;
+}
+
 /// Rejects what llvm::json::parse would accept but a case must not hold:
 /// nesting deeper than `maxDepth` (the parser recurses once per level) and
 /// an object with a key twice (the parser keeps the last, so a second
@@ -160,8 +171,8 @@ Error checkStructure(StringRef text, unsigned maxDepth,
       }
       StringRef name = *key->getAsString();
       if (!frames.back().keys.insert(name).second && duplicate.empty())
-        duplicate =
-            formatv("duplicate key '{0}' (at byte {1})", name, stringStart);
+        duplicate = formatv("duplicate key {0} (at byte {1})", quoteKey(name),
+                            stringStart);
       continue;
     }
     switch (c) {
@@ -311,7 +322,7 @@ public:
     std::vector<std::string> unknown;
     for (const auto &entry : object)
       if (!seen.contains(entry.first.str()))
-        unknown.push_back("'" + path(entry.first.str()) + "'");
+        unknown.push_back(quoteKey(path(entry.first.str())));
     llvm::sort(unknown);
     std::string unknownKeys;
     if (!unknown.empty())

@@ -14,12 +14,15 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 namespace mlir::optim::test {
@@ -28,11 +31,38 @@ void registerTestBuildPresetsPass();
 
 using namespace mlir;
 
-/// The largest input read. Upstream's reader takes whatever the file gives,
-/// so `optim-opt /dev/zero` grew its buffer until the allocator aborted.
-static constexpr uint64_t kMaxInputBytes = uint64_t(1) << 31;
+/// The largest input read, in MiB. Upstream's reader takes whatever the
+/// file gives, so `optim-opt /dev/zero` grew its buffer until the allocator
+/// aborted. Hidden: tests lower it to check the bound cheaply.
+static llvm::cl::opt<uint64_t>
+    maxInputMiB("max-input-mib", llvm::cl::init(2048), llvm::cl::Hidden,
+                llvm::cl::desc("Refuse inputs larger than this many MiB"));
 
-/// Reads `fd` to its end, refusing more than kMaxInputBytes.
+namespace {
+/// A buffer over the text it owns, so that an input read in chunks is not
+/// copied once more (twice the input at peak) into a MemoryBuffer.
+class OwnedTextBuffer : public llvm::MemoryBuffer {
+public:
+  OwnedTextBuffer(std::string text, llvm::StringRef name)
+      : text(std::move(text)), name(name.str()) {
+    // std::string keeps a terminating null, as MemoryBuffer's users expect.
+    init(this->text.data(), this->text.data() + this->text.size(),
+         /*RequiresNullTerminator=*/true);
+  }
+  llvm::StringRef getBufferIdentifier() const override { return name; }
+  BufferKind getBufferKind() const override { return MemoryBuffer_Malloc; }
+
+private:
+  std::string text;
+  std::string name;
+};
+} // namespace
+
+static uint64_t maxInputBytes() {
+  return std::min<uint64_t>(maxInputMiB, UINT64_MAX >> 20) << 20;
+}
+
+/// Reads `fd` to its end, refusing more than maxInputBytes().
 static std::unique_ptr<llvm::MemoryBuffer>
 readBounded(llvm::sys::fs::file_t fd, llvm::StringRef name,
             std::string &error) {
@@ -47,15 +77,15 @@ readBounded(llvm::sys::fs::file_t fd, llvm::StringRef name,
     }
     if (*got == 0)
       break;
-    if (text.size() + *got > kMaxInputBytes) {
-      error = (name + ": input is larger than " +
-               llvm::Twine(kMaxInputBytes >> 20) + " MiB")
-                  .str();
+    if (text.size() + *got > maxInputBytes()) {
+      error =
+          (name + ": input is larger than " + llvm::Twine(maxInputMiB) + " MiB")
+              .str();
       return nullptr;
     }
     text.append(chunk, *got);
   }
-  return llvm::MemoryBuffer::getMemBufferCopy(text, name);
+  return std::make_unique<OwnedTextBuffer>(std::move(text), name);
 }
 
 /// The input, as upstream's openInputFile gives it, but bounded: regular
@@ -75,9 +105,9 @@ static std::unique_ptr<llvm::MemoryBuffer> openInput(llvm::StringRef path,
     return nullptr;
   }
   if (status.type() == llvm::sys::fs::file_type::regular_file) {
-    if (status.getSize() > kMaxInputBytes) {
+    if (status.getSize() > maxInputBytes()) {
       error = ("input '" + path + "' is larger than " +
-               llvm::Twine(kMaxInputBytes >> 20) + " MiB")
+               llvm::Twine(maxInputMiB) + " MiB")
                   .str();
       return nullptr;
     }

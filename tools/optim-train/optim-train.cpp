@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MomentStorageOption.h"
 #include "TrainModel.h"
 
 #include "optim/Runtime/Optimizer.h"
@@ -36,17 +37,10 @@ static cl::opt<int> batch("batch", cl::init(128), cl::desc("Batch size"),
 static cl::opt<double> peakLr("lr", cl::init(3e-3),
                               cl::desc("Peak learning rate"),
                               cl::cat(trainCategory));
-static cl::opt<optim::MomentStorage> momentStorage(
-    "moments", cl::init(optim::MomentStorage::compute),
-    cl::desc("How the optimizer stores its moments"),
-    cl::values(clEnumValN(optim::MomentStorage::compute, "f32",
-                          "f32, the compute type"),
-               clEnumValN(optim::MomentStorage::bf16, "bf16",
-                          "bf16, rounded to nearest even (half the state)"),
-               clEnumValN(optim::MomentStorage::blockwise8, "int8",
-                          "8-bit blockwise codes, an f32 absmax per 256 "
-                          "(a quarter; tensors under 4096 keep f32)")),
-    cl::cat(trainCategory));
+static cl::opt<optim::MomentStorage>
+    momentStorage("moments", cl::init(optim::MomentStorage::compute),
+                  cl::desc(optim::tools::kMomentStorageDesc),
+                  optim::tools::momentStorageValues(), cl::cat(trainCategory));
 static cl::opt<double> maxGradNorm(
     "max-grad-norm", cl::init(0),
     cl::desc("Clip the gradients to this global norm before each step, as "

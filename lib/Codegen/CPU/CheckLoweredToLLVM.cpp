@@ -9,6 +9,7 @@
 
 #include "optim/Codegen/Passes.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -47,9 +48,19 @@ struct CheckLoweredToLLVM
         llvm::interleaveComma(op->getResultTypes(), diag);
         diag << ")";
       }
-      diag << ": the host pipelines lower func.func bodies whose memrefs "
-              "have strided layouts in the default or an integer memory "
-              "space";
+      // Device code is not the host pipeline's to lower. Elsewhere a cast
+      // is what the memref and func conversions leave for a type they
+      // cannot lower; other ops were outside the pipeline's reach.
+      if (isa<gpu::GPUModuleOp>(op) || op->getParentOfType<gpu::GPUModuleOp>())
+        diag << ": device code lowers through optim-lower-to-nvvm or "
+                "optim-lower-to-emulated-gpu";
+      else if (isa<UnrealizedConversionCastOp>(op))
+        diag << ": the host pipelines lower func.func bodies whose memrefs "
+                "have strided layouts in the default or an integer memory "
+                "space";
+      else
+        diag << ": the host pipelines lower optim steps in func.func "
+                "bodies and the ops their lowering makes";
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())

@@ -688,7 +688,7 @@ func.func @required_scalar_twice(%p: memref<8xf32>, %g: memref<8xf32>, %m: memre
 // An integer step is read as signed: an i1's only positive-looking value,
 // true, was step -1.
 func.func @step_of_one_bit(%p: memref<8xf32>, %g: memref<8xf32>, %m: memref<8xf32>, %v: memref<8xf32>, %lr: f32, %t: i1) {
-  // expected-error @+1 {{'optim.adam' op operand #5 must be integer (signed, at least 8 bits), index or float step count, but got 'i1'}}
+  // expected-error @+1 {{'optim.adam' op operand #5 must be signless integer (read as signed, at least 8 bits), index or float step count, but got 'i1'}}
   optim.adam (%p, %g, %m, %v) : memref<8xf32> lr(%lr) betas(%lr, %lr) eps(%lr) step(%t : i1)
   return
 }

@@ -12,10 +12,11 @@ between ``torch.optim`` and ``optim.torch`` both ways.
 ``preset()`` builds the other framework presets of SEMANTICS.md.
 
 Parameters may be dense in any order of their dims (channels_last, a
-transpose): the step is elementwise over memory, so a gradient and the
-moments must share the parameter's layout (fresh moments take it, as
-torch.optim's zeros_like do; a loaded checkpoint's are copied into it).
-Tensors with gaps or overlaps are refused. A step bumps the autograd
+transpose): the step is elementwise over memory, so the moments must share
+the parameter's layout (fresh moments take it, as torch.optim's zeros_like
+do; a loaded checkpoint's are copied into it), and a gradient laid out
+otherwise (a contiguous one, an expand's) is copied into it at every step.
+Parameters with gaps or overlaps are refused. A step bumps the autograd
 version counters of the parameters it writes, so a backward through a
 parameter saved before the step raises, as after torch.optim's.
 
@@ -123,13 +124,18 @@ class _Plan:
     the group holds the same parameter objects (members) with the same
     address, element count, dtype and layout (see _layout_of) each, and
     gradients at the same addresses in the same layouts (torch's grad
-    setter keeps their shape and dtype the parameter's)."""
+    setter keeps their shape and dtype the parameter's). A gradient laid
+    out otherwise than its parameter (contiguous for a transposed one, an
+    expand's zero strides) steps from a copy in the parameter's layout,
+    made anew at every step: `scratch` holds (copy, parameter index) pairs,
+    `scratch_ptrs` (table position, copy's address) pairs."""
 
     __slots__ = ("group", "params", "key", "param_ptrs", "grad_ptrs",
                  "present", "complete", "runs", "scalars", "numels",
                  "dtypes", "state_refs", "state_map", "state_version",
                  "fresh", "members", "param_numels", "param_dtypes",
-                 "param_layout", "grad_layout", "bump")
+                 "param_layout", "grad_layout", "bump", "scratch",
+                 "scratch_ptrs")
 
 
 class _Versioned:
@@ -347,6 +353,16 @@ def _version_bumper():
 _bump_versions, _version_handles = _version_bumper()
 
 
+def _copy_grads(plan):
+    """Fills the plan's gradient copies (see _Plan) from the gradients as
+    they are now (a backward may have accumulated into them in place). No
+    graph records the copy (a create_graph gradient requires grad)."""
+    params = plan.params
+    with torch.no_grad():
+        for copy, i in plan.scratch:
+            copy.copy_(params[i].grad)
+
+
 def _check_extensions(max_grad_norm, moment_dtype, stochastic_rounding=None):
     """optim's options beyond torch's: fused global-norm clipping, the
     moments' storage dtype and stochastic rounding of bf16 parameters."""
@@ -513,6 +529,16 @@ class _AdamBase(torch.optim.Optimizer):
         return {"defaults": self.defaults,
                 "state": _plain_state(self.state),
                 "param_groups": self.param_groups}
+
+    def __deepcopy__(self, memo):
+        # As deepcopy through __getstate__ (no tables: the clone builds its
+        # own at its first step), but with this optimizer's compiler, which
+        # is shared: it owns a C handle, and refuses to be copied.
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        clone._compiler = self._compiler
+        clone.__setstate__(deepcopy(self.__getstate__(), memo))
+        return clone
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
@@ -751,6 +777,14 @@ class _AdamBase(torch.optim.Optimizer):
                     except TypeError:  # some parameters have no gradient
                         grad_ptrs = list(map(_ptr_or_none, grads))
                         complete = False
+                    except RuntimeError:
+                        # A gradient without storage (sparse): the checks
+                        # of a rebuild say which, and why.
+                        plan = plans[i] = None
+                        plan = plans[i] = self._build_plan(group, grads, key)
+                        grad_ptrs = plan.grad_ptrs
+                        complete = plan.complete
+                        rebuilt = True
                     # A new gradient at the old one's address (freed and
                     # reused) may be laid out otherwise.
                     if grad_ptrs != plan.grad_ptrs or _relaid(
@@ -767,6 +801,11 @@ class _AdamBase(torch.optim.Optimizer):
                             regrad = True
                         else:
                             rebuilt = True
+                if plan.scratch:
+                    # Before the norm pass too (it reads the grad column);
+                    # the copies are the optimizer's own memory, so a step
+                    # rejected later has changed nothing of the caller's.
+                    _copy_grads(plan)
                 created.extend(plan.fresh)
                 plan.fresh = ()
                 self._fill_scalars(plan.scalars, group)
@@ -907,6 +946,10 @@ class _AdamBase(torch.optim.Optimizer):
                 or list(map(_numel, live)) != plan.numels
                 or list(map(_dtype, live)) != plan.dtypes):
             return self._build_plan(group, grads, key)  # raises the error
+        if plan.scratch_ptrs:
+            live_ptrs = list(live_ptrs)
+            for pos, ptr in plan.scratch_ptrs:
+                live_ptrs[pos] = ptr
         if len(plan.runs) == 1:
             plan.runs[0].table[:, 1] = live_ptrs
         else:
@@ -915,23 +958,46 @@ class _AdamBase(torch.optim.Optimizer):
         plan.grad_ptrs = grad_ptrs
         return plan
 
-    @torch.no_grad()
     def _build_plan(self, group, grads, key):
         """Checks every tensor of the group and builds its pointer table.
         State of parameters stepped for the first time is created only once
         every check has passed."""
+        # Not inference tensors, even in a step under inference_mode: they
+        # have no version counter (the step tensors' is read) and refuse
+        # the in-place updates of later steps outside it (fresh state, the
+        # gradient copies).
+        with torch.inference_mode(False), torch.no_grad():
+            return self._check_and_build_plan(group, grads, key)
+
+    def _check_and_build_plan(self, group, grads, key):
         params = group["params"]
         amsgrad = key[0]
         index = next(i for i, g in enumerate(self.param_groups) if g is group)
         fresh = []
         live = []
+        scratch = {}  # position in live: the gradient's copy
+        seen = {}  # id(p): its index in the group
         for i, (p, g) in enumerate(zip(params, grads)):
             if g is None:
                 continue
             where = f"parameter {i} of group {index}"
-            if g.is_sparse:
-                raise RuntimeError(f"{where}: optim does not support sparse "
-                                   f"gradients")
+            # torch.optim warns of these when the group is added, then
+            # steps the parameter twice; its two table entries would
+            # overlap.
+            first = seen.setdefault(id(p), i)
+            if first != i:
+                raise ValueError(
+                    f"{where} is parameter {first} of the group again: the "
+                    f"optimizer contains a parameter group with duplicate "
+                    f"parameters")
+            if g.layout != torch.strided:
+                if g.is_sparse or "sparse" in str(g.layout):
+                    raise RuntimeError(
+                        f"{where}: {type(self).__name__} does not support "
+                        f"sparse gradients, please consider SparseAdam "
+                        f"instead")
+                raise RuntimeError(f"{where}: gradients of layout "
+                                   f"{g.layout} are not supported")
             if p.dtype not in _ELEMENT_TYPES:
                 raise TypeError(f"{where}: dtype {p.dtype} is not one of "
                                 f"float16, bfloat16, float32, float64")
@@ -954,10 +1020,11 @@ class _AdamBase(torch.optim.Optimizer):
                     f"or overlap): optim steps a tensor's memory as one "
                     f"array")
             if not _same_layout(g, p):
-                raise ValueError(
-                    f"{where}: the gradient is not laid out as the "
-                    f"parameter (strides {g.stride()}, the parameter's "
-                    f"{p.stride()})")
+                # The step pairs elements in memory order: it reads a copy
+                # in the parameter's layout (torch.optim's ops pair them by
+                # index, whatever the layouts).
+                scratch[len(live)] = torch.empty_strided(
+                    p.shape, p.stride(), dtype=p.dtype, device=p.device)
             if (_moment_dtype(p, group) == torch.uint8
                     and not p.is_contiguous()):
                 raise ValueError(
@@ -975,7 +1042,7 @@ class _AdamBase(torch.optim.Optimizer):
             self.state.put_quietly(
                 p, self._new_state(p, amsgrad, _moment_dtype(p, group)))
         try:
-            plan = self._make_plan(group, grads, key, live)
+            plan = self._make_plan(group, grads, key, live, scratch)
             plan.fresh = fresh
             return plan
         except BaseException:
@@ -985,7 +1052,7 @@ class _AdamBase(torch.optim.Optimizer):
                 self.state.pop(p, None)
             raise
 
-    def _make_plan(self, group, grads, key, live):
+    def _make_plan(self, group, grads, key, live, scratch):
         params = group["params"]
         amsgrad = key[0]
 
@@ -1019,7 +1086,7 @@ class _AdamBase(torch.optim.Optimizer):
                 state = self.state[p]
                 b = run.array[k]
                 b.param = p.data_ptr()
-                b.grad = g.data_ptr()
+                b.grad = (scratch[pos] if pos in scratch else g).data_ptr()
                 b.expAvg = state["exp_avg"].data_ptr()
                 b.expAvgSq = state["exp_avg_sq"].data_ptr()
                 b.maxExpAvgSq = (state["max_exp_avg_sq"].data_ptr()
@@ -1050,6 +1117,8 @@ class _AdamBase(torch.optim.Optimizer):
         plan.numels = [g.numel() for _, _, g in live]
         plan.dtypes = [g.dtype for _, _, g in live]
         plan.runs = runs
+        plan.scratch = [(scratch[pos], live[pos][0]) for pos in scratch]
+        plan.scratch_ptrs = [(pos, s.data_ptr()) for pos, s in scratch.items()]
         # The state tensors the table points at and their storages, held
         # so that their memory stays valid whatever happens to the state; a
         # change of the state (its version) rebuilds the table. (Swapping a
@@ -1066,7 +1135,9 @@ class _AdamBase(torch.optim.Optimizer):
         plan.state_map = None
         plan.state_version = -1
         plan.fresh = ()
-        plan.scalars = _capi.StepScalars()
+        # Unchecked fields (see _capi): the ints are the plan's counters and
+        # the checked seed, the hyperparameters go to C's checks.
+        plan.scalars = _capi._UncheckedStepScalars()
         s = plan.scalars
         s.rescaleGrad, s.clipGradient, s.gradScale = 1.0, -1.0, 1.0
         # Check buffers (null, alignment, overlap within a run) and scalars
