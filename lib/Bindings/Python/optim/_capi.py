@@ -241,6 +241,14 @@ class _Unique:
 
     __copy__ = __deepcopy__ = __reduce__ = __reduce_ex__ = _refuse
 
+    def _release(self):
+        # An object whose __init__ did not run or failed has no handle.
+        handle = getattr(self, "handle", None)
+        destroy = getattr(self, "_destroy", None)
+        if handle is not None and handle.ptr and destroy is not None:
+            self.handle = None
+            destroy(handle)
+
 
 def _buffers_arg(buffers, count):
     """What optimStep* take for `count` ParamBuffers at `buffers`: a ctypes
@@ -297,13 +305,7 @@ class Step(_Unique):
         self.config = config
         self._destroy = lib.optimStepDestroy
 
-    def __del__(self):
-        # An object whose __init__ did not run or failed has no handle.
-        handle = getattr(self, "handle", None)
-        destroy = getattr(self, "_destroy", None)
-        if handle is not None and handle.ptr and destroy is not None:
-            self.handle = None
-            destroy(handle)
+    __del__ = _Unique._release
 
     def run(self, buffers, count, scalars, serial=False):
         """Runs over `count` ParamBuffers of `buffers`: a ctypes array of at
@@ -339,13 +341,9 @@ class Compiler(_Unique):
         self._steps = {}
 
     def __del__(self):
-        # An object whose __init__ did not run or failed has no handle.
-        handle = getattr(self, "handle", None)
-        destroy = getattr(self, "_destroy", None)
-        if handle is not None and handle.ptr and destroy is not None:
-            self._steps = {}
-            self.handle = None
-            destroy(handle)
+        # The steps (their handles) go first.
+        self._steps = {}
+        self._release()
 
     @property
     def num_threads(self):

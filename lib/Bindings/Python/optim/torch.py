@@ -127,15 +127,14 @@ class _Plan:
     setter keeps their shape and dtype the parameter's). A gradient laid
     out otherwise than its parameter (contiguous for a transposed one, an
     expand's zero strides) steps from a copy in the parameter's layout,
-    made anew at every step: `scratch` holds (copy, parameter index) pairs,
-    `scratch_ptrs` (table position, copy's address) pairs."""
+    made anew at every step: `scratch` holds (table position, copy,
+    parameter index) triples."""
 
     __slots__ = ("group", "params", "key", "param_ptrs", "grad_ptrs",
                  "present", "complete", "runs", "scalars", "numels",
                  "dtypes", "state_refs", "state_map", "state_version",
                  "fresh", "members", "param_numels", "param_dtypes",
-                 "param_layout", "grad_layout", "bump", "scratch",
-                 "scratch_ptrs")
+                 "param_layout", "grad_layout", "bump", "scratch")
 
 
 class _Versioned:
@@ -359,7 +358,7 @@ def _copy_grads(plan):
     graph records the copy (a create_graph gradient requires grad)."""
     params = plan.params
     with torch.no_grad():
-        for copy, i in plan.scratch:
+        for _, copy, i in plan.scratch:
             copy.copy_(params[i].grad)
 
 
@@ -780,7 +779,6 @@ class _AdamBase(torch.optim.Optimizer):
                     except RuntimeError:
                         # A gradient without storage (sparse): the checks
                         # of a rebuild say which, and why.
-                        plan = plans[i] = None
                         plan = plans[i] = self._build_plan(group, grads, key)
                         grad_ptrs = plan.grad_ptrs
                         complete = plan.complete
@@ -946,10 +944,10 @@ class _AdamBase(torch.optim.Optimizer):
                 or list(map(_numel, live)) != plan.numels
                 or list(map(_dtype, live)) != plan.dtypes):
             return self._build_plan(group, grads, key)  # raises the error
-        if plan.scratch_ptrs:
+        if plan.scratch:
             live_ptrs = list(live_ptrs)
-            for pos, ptr in plan.scratch_ptrs:
-                live_ptrs[pos] = ptr
+            for pos, copy, _ in plan.scratch:
+                live_ptrs[pos] = copy.data_ptr()
         if len(plan.runs) == 1:
             plan.runs[0].table[:, 1] = live_ptrs
         else:
@@ -991,7 +989,7 @@ class _AdamBase(torch.optim.Optimizer):
                     f"optimizer contains a parameter group with duplicate "
                     f"parameters")
             if g.layout != torch.strided:
-                if g.is_sparse or "sparse" in str(g.layout):
+                if "sparse" in str(g.layout):  # coo, csr, csc, bsr, bsc
                     raise RuntimeError(
                         f"{where}: {type(self).__name__} does not support "
                         f"sparse gradients, please consider SparseAdam "
@@ -1117,8 +1115,8 @@ class _AdamBase(torch.optim.Optimizer):
         plan.numels = [g.numel() for _, _, g in live]
         plan.dtypes = [g.dtype for _, _, g in live]
         plan.runs = runs
-        plan.scratch = [(scratch[pos], live[pos][0]) for pos in scratch]
-        plan.scratch_ptrs = [(pos, s.data_ptr()) for pos, s in scratch.items()]
+        plan.scratch = [(pos, copy, live[pos][0])
+                        for pos, copy in scratch.items()]
         # The state tensors the table points at and their storages, held
         # so that their memory stays valid whatever happens to the state; a
         # change of the state (its version) rebuilds the table. (Swapping a
