@@ -21,6 +21,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
+#include <string>
 
 using namespace llvm;
 using optim::Preset;
@@ -54,10 +55,14 @@ static cl::opt<optim::ElementType> dtype(
                clEnumValN(optim::ElementType::f32, "f32", "f32"),
                clEnumValN(optim::ElementType::f64, "f64", "f64")),
     cl::cat(aotCategory));
+// Declared before the option, which keeps a reference to it.
+static const std::string momentsDesc =
+    std::string(optim::tools::kMomentStorageDesc) +
+    " (blockwise8 is the JIT runtime's only: refused here)";
 static cl::opt<optim::MomentStorage>
     moments("moments", cl::init(optim::MomentStorage::compute),
-            cl::desc(optim::tools::kMomentStorageDesc),
-            optim::tools::momentStorageValues(), cl::cat(aotCategory));
+            cl::desc(momentsDesc), optim::tools::momentStorageValues(),
+            cl::cat(aotCategory));
 static cl::opt<optim::Target>
     target("target", cl::init(optim::Target::CPU),
            cl::desc("Where the step runs"),
